@@ -16,8 +16,8 @@ Format (https://github.com/huggingface/safetensors): an 8-byte little-endian hea
 "data_offsets"}`` (plus an optional ``"__metadata__"`` str->str object), then the data buffer.
 Offsets are relative to the buffer; tensors must tile it exactly, with no overlap or holes.
 
-Entries come back in the order of the file's header. The safetensors writer orders them by
-dtype size (largest first), then by name, so this is usually not the ``state_dict`` order;
+Entries come back in the order of the file's header. The safetensors writer sorts them by
+dtype (wider types first), then by name, so this is usually not the ``state_dict`` order;
 ``load_state_dict`` matches by name, so the order does not matter for restoring a model.
 """
 from __future__ import annotations
@@ -34,6 +34,8 @@ from collections.abc import Mapping
 from typing import Any, BinaryIO, Union
 
 import numpy as np
+
+from .tensor import Tensor
 
 __all__ = ["save", "load", "load_with_metadata"]
 
@@ -79,7 +81,7 @@ def save(obj: Mapping[str, Any], f: PathLike, metadata: Mapping[str, str] | None
     _atomic_write(path, data)
 
 
-def load(f: PathLike) -> dict[str, Any]:
+def load(f: PathLike) -> dict[str, Tensor]:
     """Load a safetensors file into ``{name: Tensor}``, in the order of the file's header.
 
     Raises ``ValueError`` naming the file if it is not a valid safetensors file (including a
@@ -88,11 +90,11 @@ def load(f: PathLike) -> dict[str, Any]:
     return load_with_metadata(f)[0]
 
 
-def load_with_metadata(f: PathLike) -> tuple[dict[str, Any], dict[str, str]]:
+def load_with_metadata(f: PathLike) -> tuple[dict[str, Tensor], dict[str, str]]:
     """Like :func:`load`, also returning the file's ``__metadata__`` (``{}`` if it has none)."""
     path = _as_path(f)
     arrays, metadata = _read_file(path)
-    return {name: _to_tensor(array) for name, array in arrays.items()}, metadata
+    return {name: Tensor(array) for name, array in arrays.items()}, metadata
 
 
 # ------------------------------------------------------------------------------ shared helpers
@@ -106,21 +108,6 @@ def _as_path(f: Any) -> str:
                         ) from None
 
 
-def _to_tensor(array: np.ndarray) -> Any:
-    """Wrap a loaded array as an abdou_torch Tensor (imported here: the core imports us)."""
-    from abdou_torch.tensor import Tensor
-    return Tensor(array)
-
-
-def _tensor_type() -> type | None:
-    """The Tensor class, or None if the core package is not importable (plain arrays only)."""
-    try:
-        from abdou_torch.tensor import Tensor
-    except ImportError:
-        return None
-    return Tensor
-
-
 # ---------------------------------------------------------------------------------- saving
 
 def _arrays_to_save(obj: Any) -> dict[str, np.ndarray]:
@@ -128,11 +115,10 @@ def _arrays_to_save(obj: Any) -> dict[str, np.ndarray]:
     if not isinstance(obj, Mapping):
         raise TypeError(f"save expects a mapping of str -> Tensor (a state_dict), "
                         f"got {type(obj).__name__}")
-    tensor_type = _tensor_type()
     arrays = {}
     for key, value in obj.items():
         _check_key(key)
-        arrays[key] = _array_to_save(key, value, tensor_type)
+        arrays[key] = _array_to_save(key, value)
     return arrays
 
 
@@ -155,9 +141,9 @@ def _check_utf8(text: str, what: str) -> None:
         raise ValueError(f"{what} is not valid Unicode (cannot be encoded as UTF-8)") from None
 
 
-def _array_to_save(key: str, value: Any, tensor_type: type | None) -> np.ndarray:
+def _array_to_save(key: str, value: Any) -> np.ndarray:
     """The ndarray behind ``value``, made C-contiguous and little-endian."""
-    if tensor_type is not None and isinstance(value, tensor_type):
+    if isinstance(value, Tensor):
         array = value.data
     elif isinstance(value, np.ndarray):
         array = value
@@ -405,18 +391,18 @@ def _validate_header(path: str, header: dict[str, Any],
 
 def _validate_metadata(path: str, info: Any) -> dict[str, str]:
     if not isinstance(info, dict):
-        raise _fail(path, f"__metadata__ is a {_json_type(info)}, expected an object of "
+        raise _fail(path, f"__metadata__ is {_json_type(info)}, expected an object of "
                           f"str -> str")
     for key, value in info.items():
         if not isinstance(value, str):
-            raise _fail(path, f"__metadata__[{key!r}] is a {_json_type(value)}, expected a str")
+            raise _fail(path, f"__metadata__[{key!r}] is {_json_type(value)}, expected a str")
     return info
 
 
 def _json_type(value: Any) -> str:
-    """JSON's name for a parsed value, for error messages."""
-    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer",
-             float: "number", type(None): "null"}
+    """JSON's name for a parsed value, with its article, for error messages."""
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
+             int: "an integer", float: "a number", type(None): "null"}
     return names.get(type(value), type(value).__name__)
 
 
@@ -424,7 +410,7 @@ def _validate_entry(path: str, name: str, info: Any, buffer_size: int) -> _Tenso
     """Check one tensor's fields and that its byte span matches its shape and dtype."""
     where = f"tensor {name!r}"
     if not isinstance(info, dict):
-        raise _fail(path, f"{where}: entry is a {_json_type(info)}, expected an object")
+        raise _fail(path, f"{where}: entry is {_json_type(info)}, expected an object")
     fields = set(info)
     if fields != {"dtype", "shape", "data_offsets"}:
         missing = sorted({"dtype", "shape", "data_offsets"} - fields)
@@ -447,7 +433,7 @@ def _validate_entry(path: str, name: str, info: Any, buffer_size: int) -> _Tenso
 
 def _validate_dtype(path: str, where: str, dtype: Any) -> str:
     if not isinstance(dtype, str):
-        raise _fail(path, f"{where}: dtype is a {_json_type(dtype)}, expected a string")
+        raise _fail(path, f"{where}: dtype is {_json_type(dtype)}, expected a string")
     if dtype in _UNSUPPORTED_DTYPES:
         raise _fail(path, f"{where}: unsupported dtype {dtype!r} (abdou_torch has no such "
                           f"tensor type; supported: {', '.join(_FILE_DTYPES)})")
