@@ -198,13 +198,25 @@ _HOST_TAG = format(zlib.crc32(os.uname().nodename.encode()) if hasattr(os, "unam
                    "08x")
 
 
+def _temp_stem(target_name: str) -> str:
+    """The target's name, cut so the temporary's name stays under the usual 255-byte limit."""
+    return target_name.encode("utf-8", "surrogateescape")[:200].decode("utf-8", "ignore")
+
+
 def _temp_name(target_name: str) -> str:
-    return f".{target_name}.{_HOST_TAG}-{os.getpid()}-{secrets.token_hex(6)}.tmp"
+    stem = _temp_stem(target_name)
+    return f".{stem}.{_HOST_TAG}-{os.getpid()}-{secrets.token_hex(6)}.tmp"
 
 
 def _atomic_write(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a crash at any moment leaves the old or new file."""
-    directory, name = os.path.split(os.path.abspath(path))
+    """Write ``data`` to ``path`` so that a crash at any moment leaves the old or new file.
+
+    A symlink is written through (the link stays, its target gets the new contents), as a
+    plain ``open(path, "wb")`` would; the temporary lives next to the real file so that the
+    rename stays on one filesystem.
+    """
+    target = os.path.realpath(path)
+    directory, name = os.path.split(target)
     _remove_stale_temps(directory, name)
     temp = os.path.join(directory, _temp_name(name))
     # O_EXCL: never follow or reuse someone else's file; mode 0o666 & ~umask like open().
@@ -214,7 +226,7 @@ def _atomic_write(path: str, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())  # data on disk before the rename makes it visible
-        os.replace(temp, path)
+        os.replace(temp, target)
     except BaseException:  # includes KeyboardInterrupt: never leave the temporary behind
         _unlink_quietly(temp)
         raise
@@ -253,7 +265,8 @@ def _remove_stale_temps(directory: str, target_name: str) -> None:
     """
     if os.name != "posix":  # os.kill(pid, 0) would terminate the process on Windows
         return
-    pattern = re.compile(rf"\.{re.escape(target_name)}\.{_HOST_TAG}-(\d+)-[0-9a-f]+\.tmp")
+    stem = re.escape(_temp_stem(target_name))
+    pattern = re.compile(rf"\.{stem}\.{_HOST_TAG}-(\d+)-[0-9a-f]+\.tmp")
     try:
         entries = os.listdir(directory)
     except OSError:

@@ -198,6 +198,27 @@ def test_overwrite_replaces_previous_contents(target):
     assert_same(loaded["new"], np.array([9], np.int32))
 
 
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_symlink_is_written_through(tmp_path):
+    real = tmp_path / "real" / "ckpt_10.safetensors"
+    real.parent.mkdir()
+    save({"v": np.array([1])}, real)
+    link = tmp_path / "latest.safetensors"
+    link.symlink_to(real)
+    save({"v": np.array([2])}, link)
+    assert link.is_symlink()
+    assert_same(load(real)["v"], np.array([2]))
+    assert temporaries(tmp_path) == [] and temporaries(real.parent) == []
+
+
+def test_long_file_name_fits_temporary_name_limit(tmp_path):
+    path = tmp_path / ("é" * 120 + ".safetensors")  # 252 bytes: the limit for most filesystems
+    save({"v": np.array([1.5])}, path)
+    save({"v": np.array([2.5])}, path)
+    assert_same(load(path)["v"], np.array([2.5]))
+    assert temporaries(tmp_path) == []
+
+
 def test_relative_path_in_current_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     save({"a": np.ones(1, np.float32)}, "rel.safetensors")
