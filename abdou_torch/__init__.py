@@ -1,0 +1,47 @@
+"""abdou_torch: a deep-learning framework in plain Python on NumPy.
+
+A ``Tensor`` wraps a NumPy array and records the ops that made it; ``backward()`` walks
+that graph in reverse and fills every leaf's ``.grad``. On top: ``nn`` (modules, layers,
+losses), ``optim`` (SGD, Adam, WAdam ...), ``data`` (datasets and loaders) and safe
+safetensors checkpoints. Names and semantics follow PyTorch.
+"""
+from . import autograd, dtypes, ops, random
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .dtypes import (bool, double, float, float16, float32, float64, get_default_dtype, half,
+                     int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
+from .errors import ShapeError
+from .factories import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
+                        linspace, ones, ones_like, rand, rand_like, randint, randn, randn_like,
+                        randperm, tensor, zeros, zeros_like)
+from .ops.elementwise import (abs, add, clamp, cos, div, eq, erf, exp, ge, gelu, gt, isfinite,
+                              isnan, le, leaky_relu, log, logical_not, lt, maximum, minimum,
+                              mul, ne, neg, pow, relu, sigmoid, sign, sin, sqrt, square, sub,
+                              tanh, where)
+from .ops.linalg import bmm, dot, linear, matmul, mm, outer
+from .ops.reduce import (amax, amin, argmax, argmin, logsumexp, max, mean, min, prod, std,
+                         sum, var)
+from .ops.shape import (broadcast_to, cat, chunk, concat, expand, flatten, gather, movedim,
+                        narrow, pad, permute, reshape, split, squeeze, stack, transpose, unbind,
+                        unsqueeze)
+from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
+                     seed, set_rng_state)
+from .tensor import Tensor
+from . import nn, optim  # noqa: E402 - they build on the names above
+from .nn import MLP, Linear, Module, Parameter
+from .optim import WAdam, AdamW
+
+clip = clamp
+concatenate = cat
+Size = tuple
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """Load the heavier parts on first use, so ``import abdou_torch`` stays fast."""
+    import importlib
+    if name in ("save", "load", "load_with_metadata"):
+        return getattr(importlib.import_module(".serialization", __name__), name)
+    if name in ("data", "serialization", "utils"):
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'abdou_torch' has no attribute '{name}'")

@@ -1,0 +1,186 @@
+"""The graph walk: reverse-mode differentiation over the recorded graph.
+
+``backward`` orders the nodes that require grad topologically (iteratively, so a chain of
+100,000 ops needs no recursion), then visits them from the output back to the leaves. Each
+node's incoming gradients are summed before its backward formula runs; the engine alone
+undoes broadcasting (sums a gradient back to its input's shape), casts it to the input's
+dtype, and accumulates it.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .anomaly import AnomalyMode, check_gradients
+from .grad_mode import set_grad_enabled
+
+__all__ = ["backward", "grad"]
+
+
+def topological_order(roots: Iterable) -> list:
+    """Nodes reachable from ``roots`` that require grad, every parent before its children."""
+    order: list = []
+    visited: set[int] = set()
+    stack = [(root, False) for root in roots if root.requires_grad]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for parent in node._prev:
+            if parent.requires_grad and id(parent) not in visited:
+                stack.append((parent, False))
+    return order
+
+
+def _as_gradient(value, like):
+    """Coerce a gradient to a Tensor with ``like``'s shape and dtype."""
+    from ..tensor import Tensor
+    from ..ops.reduce import sum_to
+
+    grad = value if isinstance(value, Tensor) else Tensor(np.asarray(value))
+    if grad.shape != like.shape:
+        grad = sum_to(grad, like.shape)
+    if grad.dtype != like.dtype:
+        grad = grad.to(like.dtype)
+    return grad
+
+
+def _initial_gradient(root, gradient):
+    from ..tensor import Tensor
+
+    if gradient is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for scalar outputs; this output has "
+                f"shape {tuple(root.shape)}. Reduce it first (out.sum().backward()) or pass "
+                f"backward(gradient=...) with a tensor of that shape.")
+        return Tensor._wrap(np.ones(root.shape, dtype=root.dtype), False)
+    gradient = gradient if isinstance(gradient, Tensor) else Tensor(np.asarray(gradient))
+    if gradient.shape != root.shape:
+        raise RuntimeError(f"backward: gradient has shape {tuple(gradient.shape)} but the "
+                           f"output has shape {tuple(root.shape)}")
+    return gradient if gradient.dtype == root.dtype else gradient.to(root.dtype)
+
+
+def _accumulate(pending: dict, node, grad) -> None:
+    previous = pending.get(id(node))
+    pending[id(node)] = grad if previous is None else previous + grad
+
+
+def _store_leaf_grad(node, grad, create_graph: bool) -> None:
+    """Accumulate into ``node.grad``: a private copy on first write, in place afterwards."""
+    from ..tensor import Tensor
+
+    if node.grad is None:
+        node.grad = grad if create_graph else Tensor._wrap(np.array(grad.data, copy=True), False)
+    elif create_graph or node.grad.requires_grad:
+        node.grad = node.grad + grad
+    else:
+        np.add(node.grad.data, grad.data, out=node.grad.data)
+
+
+def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
+                 create_graph: bool, capture: Sequence | None = None) -> list | None:
+    """Backpropagate ``root_grads`` from ``roots``.
+
+    Without ``capture``, gradients accumulate into the ``.grad`` of leaves (and of tensors
+    that called ``retain_grad()``). With ``capture``, the gradients of those tensors are
+    returned instead and no ``.grad`` is touched (``autograd.grad``).
+    """
+    order = topological_order(roots)
+    pending: dict[int, object] = {}
+    for root, root_grad in zip(roots, root_grads):
+        if root.requires_grad:
+            _accumulate(pending, root, root_grad)
+    wanted = {id(t): i for i, t in enumerate(capture)} if capture is not None else None
+    captured: list = [None] * len(capture) if capture is not None else []
+    with set_grad_enabled(create_graph):
+        for node in reversed(order):
+            grad = pending.pop(id(node), None)
+            if grad is None:
+                continue
+            if wanted is not None:
+                if id(node) in wanted:
+                    captured[wanted[id(node)]] = grad
+            elif node._ctx is None or node._retains_grad:
+                _store_leaf_grad(node, grad, create_graph)
+            if node._ctx is not None:
+                _propagate(node._ctx, grad, pending, retain_graph)
+    return captured if capture is not None else None
+
+
+def _propagate(ctx, grad, pending: dict, retain_graph: bool) -> None:
+    """Run one node's backward formula and queue the gradients for its inputs."""
+    ctx.check_versions()
+    input_grads = type(ctx).backward(ctx, grad)
+    if not isinstance(input_grads, tuple):
+        input_grads = (input_grads,)
+    if len(input_grads) < len(ctx.inputs):
+        input_grads = input_grads + (None,) * (len(ctx.inputs) - len(input_grads))
+    if AnomalyMode.enabled:
+        check_gradients(ctx.name, getattr(ctx, "_site", None), input_grads)
+    for parent, needs, input_grad in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
+        if needs and input_grad is not None:
+            _accumulate(pending, parent, _as_gradient(input_grad, parent))
+    if not retain_graph:
+        ctx.release()
+
+
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs=None) -> None:
+    """Accumulate into leaves' ``.grad`` the gradient of ``tensors`` (``Tensor.backward``)."""
+    from ..tensor import Tensor
+
+    roots = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is None or isinstance(grad_tensors, (Tensor, np.ndarray)):
+        grad_tensors = [grad_tensors] * len(roots) if grad_tensors is None else [grad_tensors]
+    for root in roots:
+        if not root.requires_grad:
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn: "
+                "backward() needs an output computed from a tensor with requires_grad=True "
+                "(and outside no_grad)")
+    grads = [_initial_gradient(r, g) for r, g in zip(roots, grad_tensors)]
+    retain = create_graph if retain_graph is None else retain_graph
+    if inputs is None:
+        run_backward(roots, grads, retain, create_graph)
+        return
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    results = run_backward(roots, grads, retain, create_graph, capture=inputs)
+    for tensor, result in zip(inputs, results):
+        if result is not None:
+            _store_leaf_grad(tensor, result, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple:
+    """Gradients of ``outputs`` with respect to ``inputs``, returned, not accumulated.
+
+    With ``create_graph=True`` the returned gradients are themselves differentiable, which
+    gives second derivatives (Hessian-vector products, gradient penalties).
+    """
+    from ..tensor import Tensor
+
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single_input = isinstance(inputs, Tensor)
+    inputs = [inputs] if single_input else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    for position, tensor in enumerate(inputs):
+        if not tensor.requires_grad:
+            raise RuntimeError(f"autograd.grad: input {position} does not require grad")
+    grads = [_initial_gradient(o, g) for o, g in zip(outputs, grad_outputs)]
+    retain = create_graph if retain_graph is None else retain_graph
+    results = run_backward(outputs, grads, retain, create_graph, capture=inputs)
+    for position, result in enumerate(results):
+        if result is None and not allow_unused:
+            raise RuntimeError(
+                f"autograd.grad: input {position} was not used to compute the outputs; "
+                f"pass allow_unused=True to get None for it")
+    return tuple(results)

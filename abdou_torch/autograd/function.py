@@ -1,0 +1,171 @@
+"""Function: a differentiable operation, and the graph node it leaves behind.
+
+Calling ``SomeOp.apply(*inputs)`` runs ``forward`` and, when grad mode is on and an input
+requires grad, links the output to its inputs: ``out._ctx`` is the Function instance (the
+node), ``out._prev`` the Tensor inputs, ``out._op`` the op's name. The engine later calls
+``node.backward(grad_output)``, which returns one gradient per input (None where an input
+has none).
+
+Two flavours share this machinery:
+
+- :class:`Primitive`, the library's own ops: ``forward(self, *arrays)`` works on NumPy
+  arrays, ``backward(self, grad)`` on Tensors, so that the gradient formulas are themselves
+  differentiable (``create_graph=True``).
+- :class:`Function`, PyTorch's public API for user-defined ops: ``forward(ctx, *tensors)``
+  and ``backward(ctx, *grads)`` as static methods, ``ctx.save_for_backward`` and
+  ``ctx.saved_tensors``.
+"""
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from .anomaly import AnomalyMode, creation_site
+from .grad_mode import GradMode, no_grad
+
+__all__ = ["Function", "Primitive"]
+
+
+class Function:
+    """Base of every differentiable op; subclass it for a custom op (PyTorch style).
+
+    Example::
+
+        class Square(Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            def backward(ctx, grad):
+                (x,) = ctx.saved_tensors
+                return 2 * x * grad
+
+        y = Square.apply(x)
+    """
+
+    #: Record the inputs' versions, so backward can detect in-place changes to them.
+    saves_inputs: bool = True
+    #: Keep a (weak) handle on the output, for formulas written with it (exp, tanh ...).
+    saves_output: bool = False
+    name: str = ""
+
+    def __init__(self) -> None:
+        self.inputs: tuple = ()
+        self.needs_input_grad: tuple = ()
+        self.released = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("name"):
+            cls.name = cls.__name__.lower()
+
+    # -- the PyTorch-style public API ---------------------------------------------------
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any):
+        """Run ``forward`` on Tensors without recording, then link the result to ``args``."""
+        from ..tensor import Tensor
+
+        node = cls()
+        with no_grad():
+            out = cls.forward(node, *args, **kwargs)
+        if isinstance(out, tuple):
+            raise TypeError(f"{cls.__name__}.forward returned a tuple; custom Functions "
+                            f"here return a single Tensor")
+        out = out if isinstance(out, Tensor) else Tensor(out)
+        out = Tensor._wrap(out.data, False)  # a fresh node, whatever forward returned
+        if GradMode.enabled and _any_requires_grad(args):
+            node._link(args, out)
+        return out
+
+    def save_for_backward(self, *tensors: Any) -> None:
+        self._saved_tensors = tuple((t, getattr(t, "_version", 0)) for t in tensors)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        self._check_alive()
+        return tuple(t for t, _ in getattr(self, "_saved_tensors", ()))
+
+    def mark_non_differentiable(self, *tensors: Any) -> None:
+        """Accepted for PyTorch compatibility; single-output Functions need nothing here."""
+
+    # -- graph bookkeeping shared with Primitive ----------------------------------------
+    def _link(self, args: tuple, out: Any) -> None:
+        """Make ``out`` a node of the graph, remembering what backward will need."""
+        from ..tensor import Tensor
+
+        self.inputs = args
+        self.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        if self.saves_inputs:
+            self._input_versions = tuple((a, a._version) for a in args if isinstance(a, Tensor))
+        if self.saves_output:
+            self._output_ref = weakref.ref(out)
+        if AnomalyMode.enabled:
+            self._site = creation_site()
+        out.requires_grad = True
+        out._ctx = self
+        out._prev = tuple(a for a in args if isinstance(a, Tensor))
+        out._op = self.name
+
+    @property
+    def output(self):
+        """The Tensor this node produced (alive for as long as backward can reach it)."""
+        out = self._output_ref()
+        if out is None:
+            raise RuntimeError(f"{self.name}: the output tensor needed for backward is gone")
+        return out
+
+    def _check_alive(self) -> None:
+        if self.released:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time (through '{self.name}'), "
+                "or to use its saved values after they were freed. Pass retain_graph=True to "
+                "the first backward() if you need to backward twice.")
+
+    def check_versions(self) -> None:
+        """Raise if a tensor this node saved was modified in place after the forward."""
+        self._check_alive()
+        saved = getattr(self, "_input_versions", ()) + getattr(self, "_saved_tensors", ())
+        for position, (tensor, version) in enumerate(saved):
+            if getattr(tensor, "_version", version) != version:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: a tensor of shape {tuple(tensor.shape)} saved "
+                    f"by '{self.name}' is at version {tensor._version}; expected version "
+                    f"{version}. Make the change out of place (y = x + 1 rather than x += 1).")
+
+    def release(self) -> None:
+        """Drop everything saved for backward; a later backward through here raises."""
+        self.__dict__.clear()
+        self.released = True
+
+    def backward(self, *grad_outputs: Any):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} has no backward")
+
+
+class Primitive(Function):
+    """A library op: ``forward`` on arrays, ``backward`` on Tensors.
+
+    Subclasses write ``forward(self, *arrays, **options) -> ndarray`` and
+    ``backward(self, grad) -> gradient or tuple of gradients`` (one per input).
+    """
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any):
+        from ..tensor import Tensor
+
+        node = cls.__new__(cls)
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        out = Tensor._wrap(node.forward(*arrays, **kwargs), False)
+        if GradMode.enabled and _any_requires_grad(args):
+            node.released = False
+            node._link(args, out)
+        return out
+
+
+def _any_requires_grad(args: tuple) -> bool:
+    for a in args:
+        if getattr(a, "requires_grad", False):
+            return True
+    return False

@@ -1,0 +1,85 @@
+"""Grad mode: whether operations record the graph that ``backward()`` walks.
+
+Under ``no_grad`` an op builds no graph at all (no parents, no saved values), which is what
+makes evaluation and optimizer updates cheap.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, TypeVar
+
+__all__ = ["GradMode", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+           "inference_mode"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class GradMode:
+    """Process-wide switch read by every op (a class attribute: one lookup, no call)."""
+
+    enabled: bool = True
+
+
+def is_grad_enabled() -> bool:
+    return GradMode.enabled
+
+
+class _GradModeContext:
+    """Base of the grad-mode context managers; also usable as a function decorator."""
+
+    _mode: bool = True
+
+    def __enter__(self) -> None:
+        self._previous = GradMode.enabled
+        GradMode.enabled = self._mode
+
+    def __exit__(self, *exc_info: object) -> None:
+        GradMode.enabled = self._previous
+
+    def __call__(self, func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self.__class__():
+                return func(*args, **kwargs)
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_GradModeContext):
+    """Context manager and decorator: ops inside record no graph."""
+
+    _mode = False
+
+
+class enable_grad(_GradModeContext):
+    """Context manager and decorator: turn graph recording back on inside ``no_grad``."""
+
+    _mode = True
+
+
+inference_mode = no_grad
+
+
+class set_grad_enabled:
+    """Set grad mode: as a call it takes effect at once (``set_grad_enabled(False)``), as a
+    context manager or decorator it restores the previous mode afterwards."""
+
+    def __init__(self, mode: bool) -> None:
+        self._previous = GradMode.enabled
+        self._mode = bool(mode)
+        GradMode.enabled = self._mode
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc_info: object) -> None:
+        GradMode.enabled = self._previous
+
+    def __call__(self, func: F) -> F:
+        GradMode.enabled = self._previous  # undo the switch made when decorating
+        mode = self._mode
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return func(*args, **kwargs)
+        return wrapper  # type: ignore[return-value]

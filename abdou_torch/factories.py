@@ -1,0 +1,162 @@
+"""Tensor factories with PyTorch's names: ``tensor``, ``zeros``, ``randn``, ``arange`` ...
+
+Sizes may be given as separate ints or one tuple (``zeros(2, 3)`` or ``zeros((2, 3))``).
+Floating results default to float32; random draws come from the default generator unless
+a ``generator`` is passed.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import dtypes
+from .random import Generator, resolve
+from .tensor import Tensor
+
+__all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
+           "linspace", "eye", "rand", "randn", "randint", "randperm", "zeros_like",
+           "ones_like", "full_like", "rand_like", "randn_like", "empty_like"]
+
+
+def _size(size: tuple) -> tuple[int, ...]:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for n in size:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"sizes must be non-negative ints, got {size!r}")
+    return tuple(int(n) for n in size)
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    return dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
+
+
+def _make(array: np.ndarray, requires_grad: bool) -> Tensor:
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data``."""
+    if isinstance(data, Tensor):
+        data = data.data
+    array = dtypes.to_array(data, dtype)
+    return _make(np.array(array, copy=True), requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    """``data`` as a tensor, sharing memory with an ndarray (or the tensor itself)."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtypes.as_dtype(dtype)):
+        return data
+    return Tensor(data.data if isinstance(data, Tensor) else data, dtype=dtype)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """Wrap an ndarray without copying; the two share memory."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects an ndarray, got {type(array).__name__}")
+    return Tensor(array)
+
+
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.zeros(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.ones(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.empty(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value`` (its dtype follows the value)."""
+    if dtype is None:
+        dtype = dtypes.to_array(fill_value).dtype
+    return _make(np.full(_size((size,)), fill_value, dtype=dtypes.as_dtype(dtype)),
+                 requires_grad)
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Values from ``start`` (inclusive) to ``end`` (exclusive); int64 for int arguments."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be non-zero")
+    if dtype is None:
+        is_float = any(isinstance(v, float) for v in (start, end, step))
+        dtype = dtypes.get_default_dtype() if is_float else np.int64
+    return _make(np.arange(start, end, step).astype(dtypes.as_dtype(dtype)), requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    return _make(np.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def rand(*size: Any, generator: Generator | None = None, dtype: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1)."""
+    dtype = _float_dtype(dtype)
+    return _make(resolve(generator).random(_size(size), dtype=np.float64).astype(dtype),
+                 requires_grad)
+
+
+def randn(*size: Any, generator: Generator | None = None, dtype: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """Standard normal samples."""
+    dtype = _float_dtype(dtype)
+    return _make(resolve(generator).standard_normal(_size(size)).astype(dtype), requires_grad)
+
+
+def randint(low: int, high: int | None = None, size: Any = (), generator: Generator | None = None,
+            dtype: Any = np.int64) -> Tensor:
+    """Integers uniform on [low, high)."""
+    if high is None:
+        low, high = 0, low
+    return Tensor(resolve(generator).integers(low, high, _size((size,))).astype(dtype))
+
+
+def randperm(n: int, generator: Generator | None = None, dtype: Any = np.int64) -> Tensor:
+    return Tensor(resolve(generator).permutation(n).astype(dtype))
+
+
+def _like(input: Tensor, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:  # noqa: A002
+    return tuple(np.shape(input)), dtypes.as_dtype(dtype or np.asarray(input).dtype)
+
+
+def zeros_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+    shape, dtype = _like(input, dtype)
+    return _make(np.zeros(shape, dtype=dtype), requires_grad)
+
+
+def ones_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+    shape, dtype = _like(input, dtype)
+    return _make(np.ones(shape, dtype=dtype), requires_grad)
+
+
+def empty_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+    shape, dtype = _like(input, dtype)
+    return _make(np.empty(shape, dtype=dtype), requires_grad)
+
+
+def full_like(input: Any, fill_value: Any, dtype: Any = None,  # noqa: A002
+              requires_grad: bool = False) -> Tensor:
+    shape, dtype = _like(input, dtype)
+    return _make(np.full(shape, fill_value, dtype=dtype), requires_grad)
+
+
+def rand_like(input: Any, dtype: Any = None, generator: Generator | None = None) -> Tensor:  # noqa: A002
+    shape, dtype = _like(input, dtype)
+    return rand(shape, generator=generator, dtype=dtype)
+
+
+def randn_like(input: Any, dtype: Any = None, generator: Generator | None = None) -> Tensor:  # noqa: A002
+    shape, dtype = _like(input, dtype)
+    return randn(shape, generator=generator, dtype=dtype)

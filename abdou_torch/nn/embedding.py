@@ -1,0 +1,2 @@
+"""Placeholder: filled in by the convolutional-networks work."""
+__all__: list = []

@@ -1,0 +1,515 @@
+"""Elementwise ops: arithmetic with broadcasting, unary maths, activations, comparisons.
+
+Each primitive states its math as ``y = ...`` and the gradient of each input as
+``dx = ...`` in terms of the output gradient ``dy``. Broadcasting is undone by the engine,
+not here: a formula may return a gradient of the broadcast shape.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Primitive
+from ..dtypes import result_dtype, scalar_to_array, to_array
+from ..errors import ShapeError
+
+__all__ = ["add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "sqrt", "tanh",
+           "sigmoid", "relu", "leaky_relu", "erf", "gelu", "sin", "cos", "clamp", "maximum",
+           "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge", "square", "sign",
+           "logical_not", "isnan", "isfinite"]
+
+
+def _tensor_type():
+    from ..tensor import Tensor
+    return Tensor
+
+
+def _operands(a: Any, b: Any) -> tuple:
+    """Coerce two operands to a common dtype under PyTorch's promotion rules.
+
+    Tensors stay Tensors (so that they can receive gradients); other values become arrays.
+    """
+    Tensor = _tensor_type()
+    a_data = a.data if isinstance(a, Tensor) else None
+    b_data = b.data if isinstance(b, Tensor) else None
+    if a_data is None:
+        a_data = a = scalar_to_array(a, b_data) if _is_scalar(a) else to_array(a)
+    if b_data is None:
+        b_data = b = scalar_to_array(b, a_data) if _is_scalar(b) else to_array(b)
+    dtype = result_dtype(a_data, b_data)
+    if a_data.dtype != dtype:
+        a = a.to(dtype) if isinstance(a, Tensor) else a_data.astype(dtype)
+    if b_data.dtype != dtype:
+        b = b.to(dtype) if isinstance(b, Tensor) else b_data.astype(dtype)
+    return a, b
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, (int, float, bool))
+
+
+def _broadcast_error(name: str, a: Any, b: Any) -> ShapeError:
+    return ShapeError(f"{name}: shapes {tuple(np.shape(a))} and {tuple(np.shape(b))} "
+                      f"cannot be broadcast together")
+
+
+class _Binary(Primitive):
+    """A broadcasting binary op; subclasses give ``compute(a, b)``."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        try:
+            return self.compute(a, b)
+        except ValueError:
+            raise _broadcast_error(self.name, a, b) from None
+
+
+class Add(_Binary):
+    """y = a + b;  da = dy, db = dy"""
+
+    saves_inputs = False
+    compute = staticmethod(np.add)
+
+    def backward(self, dy):
+        return dy, dy
+
+
+class Sub(_Binary):
+    """y = a - b;  da = dy, db = -dy"""
+
+    saves_inputs = False
+    compute = staticmethod(np.subtract)
+
+    def backward(self, dy):
+        return dy, (-dy if self.needs_input_grad[1] else None)
+
+
+class Mul(_Binary):
+    """y = a * b;  da = dy * b, db = dy * a"""
+
+    compute = staticmethod(np.multiply)
+
+    def backward(self, dy):
+        a, b = self.inputs
+        da, db = self.needs_input_grad
+        return (dy * b if da else None), (dy * a if db else None)
+
+
+class Div(_Binary):
+    """y = a / b;  da = dy / b, db = -dy * a / b^2"""
+
+    compute = staticmethod(np.true_divide)
+
+    def backward(self, dy):
+        a, b = self.inputs
+        da, db = self.needs_input_grad
+        return (dy / b if da else None), (-dy * a / (b * b) if db else None)
+
+
+class Pow(_Binary):
+    """y = a ** b;  da = dy * b * a^(b-1), db = dy * y * log(a)  (taken as 0 where a == 0)"""
+
+    compute = staticmethod(np.power)
+
+    def backward(self, dy):
+        a, b = self.inputs
+        da = dy * b * a ** (b - 1) if self.needs_input_grad[0] else None
+        db = None
+        if self.needs_input_grad[1]:
+            a_values = a.data if hasattr(a, "data") else a
+            safe_log = log(where(_tensor_type()(a_values > 0), a, 1.0))
+            db = dy * a ** b * safe_log
+        return da, db
+
+
+class PowScalar(Primitive):
+    """y = x ** p (p a Python number);  dx = dy * p * x^(p-1)"""
+
+    name = "pow"
+
+    def forward(self, x: np.ndarray, exponent: float) -> np.ndarray:
+        self.exponent = exponent
+        if exponent == 2:
+            return np.multiply(x, x)
+        return np.power(x, np.asarray(exponent, dtype=x.dtype))
+
+    def backward(self, dy):
+        (x,) = self.inputs[:1]
+        p = self.exponent
+        if p == 2:
+            return dy * (2 * x)
+        if p == 1:
+            return dy
+        return dy * (p * x ** (p - 1))
+
+
+def _unary(name: str, doc: str, compute, derivative, uses_output: bool):
+    """Build a unary primitive whose gradient is ``dy * derivative(x, y)``.
+
+    ``uses_output``: the formula reads the output ``y`` rather than the input ``x``, so
+    the node keeps a handle on the output instead of guarding the input.
+    """
+
+    def forward(self, x):
+        return compute(x)
+
+    def backward(self, dy):
+        x = self.inputs[0]
+        y = self.output if uses_output else None
+        return dy * derivative(x, y)
+
+    return type(name.capitalize(), (Primitive,), {
+        "__doc__": doc, "name": name, "forward": forward, "backward": backward,
+        "saves_output": uses_output, "saves_inputs": not uses_output, "__module__": __name__,
+    })
+
+
+Exp = _unary("exp", "y = exp(x);  dx = dy * y", np.exp, lambda x, y: y, True)
+Log = _unary("log", "y = log(x);  dx = dy / x", np.log, lambda x, _: 1 / x, False)
+Sqrt = _unary("sqrt", "y = sqrt(x);  dx = dy / (2 y)", np.sqrt, lambda x, y: 0.5 / y, True)
+Tanh = _unary("tanh", "y = tanh(x);  dx = dy * (1 - y^2)", np.tanh, lambda x, y: 1 - y * y, True)
+Sin = _unary("sin", "y = sin(x);  dx = dy * cos(x)", np.sin, lambda x, _: cos(x), False)
+Cos = _unary("cos", "y = cos(x);  dx = -dy * sin(x)", np.cos, lambda x, _: -sin(x), False)
+
+
+def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
+
+
+Sigmoid = _unary("sigmoid", "y = 1 / (1 + exp(-x));  dx = dy * y * (1 - y)", _stable_sigmoid,
+                 lambda x, y: y * (1 - y), True)
+
+
+class Neg(Primitive):
+    """y = -x;  dx = -dy"""
+
+    saves_inputs = False
+
+    def forward(self, x):
+        return np.negative(x)
+
+    def backward(self, dy):
+        return -dy
+
+
+class Abs(Primitive):
+    """y = |x|;  dx = dy * sign(x)"""
+
+    def forward(self, x):
+        return np.abs(x)
+
+    def backward(self, dy):
+        return dy * np.sign(self.inputs[0].data)
+
+
+class Relu(Primitive):
+    """y = max(x, 0);  dx = dy * [x > 0]"""
+
+    def forward(self, x):
+        return np.maximum(x, 0)
+
+    def backward(self, dy):
+        return dy * (self.inputs[0].data > 0)
+
+
+class LeakyRelu(Primitive):
+    """y = x if x > 0 else slope * x;  dx = dy * (1 if x > 0 else slope)"""
+
+    name = "leaky_relu"
+
+    def forward(self, x, negative_slope: float):
+        self.negative_slope = negative_slope
+        return np.where(x > 0, x, x * np.asarray(negative_slope, dtype=x.dtype))
+
+    def backward(self, dy):
+        x = self.inputs[0].data
+        slope = np.where(x > 0, 1, self.negative_slope).astype(x.dtype)
+        return dy * slope
+
+
+def _erf_array(x: np.ndarray) -> np.ndarray:
+    try:
+        from scipy.special import erf as scipy_erf
+    except ImportError:  # NumPy has no erf: fall back to the exact, slower math.erf
+        return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
+    return scipy_erf(x).astype(x.dtype, copy=False)
+
+
+class Erf(Primitive):
+    """y = erf(x);  dx = dy * 2/sqrt(pi) * exp(-x^2)"""
+
+    def forward(self, x):
+        return _erf_array(x)
+
+    def backward(self, dy):
+        x = self.inputs[0]
+        return dy * (2 / math.sqrt(math.pi)) * exp(-(x * x))
+
+
+class Clamp(Primitive):
+    """y = min(max(x, lo), hi);  dx = dy * [lo <= x <= hi]"""
+
+    def forward(self, x, min: float | None, max: float | None):  # noqa: A002 - torch names
+        self.bounds = (min, max)
+        return np.clip(x, min, max)
+
+    def backward(self, dy):
+        x = self.inputs[0].data
+        low, high = self.bounds
+        inside = np.ones(x.shape, dtype=bool)
+        if low is not None:
+            inside &= x >= low
+        if high is not None:
+            inside &= x <= high
+        return dy * inside
+
+
+class Maximum(_Binary):
+    """y = max(a, b);  da = dy * ([a > b] + [a == b] / 2), db likewise (ties split evenly)"""
+
+    compute = staticmethod(np.maximum)
+
+    def backward(self, dy):
+        a, b = (_values(v) for v in self.inputs)
+        tie = 0.5 * (a == b)
+        return dy * ((a > b) + tie).astype(dy.dtype), dy * ((b > a) + tie).astype(dy.dtype)
+
+
+class Minimum(_Binary):
+    """y = min(a, b);  da = dy * ([a < b] + [a == b] / 2), db likewise"""
+
+    compute = staticmethod(np.minimum)
+
+    def backward(self, dy):
+        a, b = (_values(v) for v in self.inputs)
+        tie = 0.5 * (a == b)
+        return dy * ((a < b) + tie).astype(dy.dtype), dy * ((b < a) + tie).astype(dy.dtype)
+
+
+class Where(Primitive):
+    """y = a where cond else b;  da = dy where cond else 0, db = 0 where cond else dy"""
+
+    def forward(self, condition, a, b):
+        try:
+            return np.where(condition, a, b)
+        except ValueError:
+            raise ShapeError(f"where: shapes {np.shape(condition)}, {np.shape(a)} and "
+                             f"{np.shape(b)} cannot be broadcast together") from None
+
+    def backward(self, dy):
+        condition = _values(self.inputs[0])
+        zero = np.zeros((), dtype=dy.dtype)
+        da = where(condition, dy, zero) if self.needs_input_grad[1] else None
+        db = where(condition, zero, dy) if self.needs_input_grad[2] else None
+        return None, da, db
+
+
+class Cast(Primitive):
+    """y = x as dtype;  dx = dy as x's dtype"""
+
+    name = "to"
+    saves_inputs = False
+
+    def forward(self, x, dtype):
+        return x.astype(dtype)
+
+    def backward(self, dy):
+        return dy
+
+
+def _values(value: Any) -> np.ndarray:
+    return value.data if hasattr(value, "data") and not isinstance(value, np.ndarray) \
+        else np.asarray(value)
+
+
+# -- public functions ---------------------------------------------------------------------
+
+def add(input: Any, other: Any, alpha: float = 1):  # noqa: A002 - PyTorch's argument name
+    """input + alpha * other, with broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return Add.apply(*_operands(input, other))
+
+
+def sub(input: Any, other: Any, alpha: float = 1):  # noqa: A002
+    """input - alpha * other, with broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return Sub.apply(*_operands(input, other))
+
+
+def mul(input: Any, other: Any):  # noqa: A002
+    return Mul.apply(*_operands(input, other))
+
+
+def div(input: Any, other: Any):  # noqa: A002
+    """True division; integer inputs give a float result, as in PyTorch."""
+    a, b = _operands(input, other)
+    if _values(a).dtype.kind != "f":
+        a, b = _to_default_float(a), _to_default_float(b)
+    return Div.apply(a, b)
+
+
+def _to_default_float(value: Any):
+    from ..dtypes import get_default_dtype
+    return value.to(get_default_dtype()) if hasattr(value, "to") else \
+        np.asarray(value, dtype=get_default_dtype())
+
+
+def pow(input: Any, exponent: Any):  # noqa: A001 - PyTorch's name
+    """input ** exponent; a Python-number exponent takes the cheaper single-input path."""
+    Tensor = _tensor_type()
+    if isinstance(exponent, (int, float)) and not isinstance(exponent, bool) \
+            and isinstance(input, Tensor):
+        if input.dtype.kind != "f" and (isinstance(exponent, float) or exponent < 0):
+            input = _to_default_float(input)
+        return PowScalar.apply(input, exponent)
+    return Pow.apply(*_operands(input, exponent))
+
+
+def _as_tensor(value: Any):
+    Tensor = _tensor_type()
+    return value if isinstance(value, Tensor) else Tensor(value)
+
+
+def neg(input: Any):  # noqa: A002
+    return Neg.apply(_as_tensor(input))
+
+
+def abs(input: Any):  # noqa: A001,A002
+    return Abs.apply(_as_tensor(input))
+
+
+def _float_input(input: Any):
+    """Unary maths on integers computes in the default float dtype (PyTorch's rule)."""
+    tensor = _as_tensor(input)
+    return tensor if tensor.dtype.kind == "f" else _to_default_float(tensor)
+
+
+def exp(input: Any):  # noqa: A002
+    return Exp.apply(_float_input(input))
+
+
+def log(input: Any):  # noqa: A002
+    return Log.apply(_float_input(input))
+
+
+def sqrt(input: Any):  # noqa: A002
+    return Sqrt.apply(_float_input(input))
+
+
+def tanh(input: Any):  # noqa: A002
+    return Tanh.apply(_float_input(input))
+
+
+def sigmoid(input: Any):  # noqa: A002
+    return Sigmoid.apply(_float_input(input))
+
+
+def sin(input: Any):  # noqa: A002
+    return Sin.apply(_float_input(input))
+
+
+def cos(input: Any):  # noqa: A002
+    return Cos.apply(_float_input(input))
+
+
+def erf(input: Any):  # noqa: A002
+    return Erf.apply(_float_input(input))
+
+
+def relu(input: Any):  # noqa: A002
+    return Relu.apply(_as_tensor(input))
+
+
+def leaky_relu(input: Any, negative_slope: float = 0.01):  # noqa: A002
+    return LeakyRelu.apply(_as_tensor(input), float(negative_slope))
+
+
+def gelu(input: Any, approximate: str = "none"):  # noqa: A002
+    """GELU, a composite: x * Phi(x) = x/2 (1 + erf(x / sqrt 2)); with approximate='tanh',
+    x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    x = _float_input(input)
+    if approximate == "none":
+        return 0.5 * x * (1 + erf(x * (1 / math.sqrt(2))))
+    if approximate == "tanh":
+        inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)
+        return 0.5 * x * (1 + tanh(inner))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def square(input: Any):  # noqa: A002
+    return pow(_as_tensor(input), 2)
+
+
+def clamp(input: Any, min: float | None = None, max: float | None = None):  # noqa: A002
+    """Limit values to [min, max]; gradient flows where min <= x <= max."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    return Clamp.apply(_as_tensor(input), min, max)
+
+
+def maximum(input: Any, other: Any):  # noqa: A002
+    return Maximum.apply(*_operands(input, other))
+
+
+def minimum(input: Any, other: Any):  # noqa: A002
+    return Minimum.apply(*_operands(input, other))
+
+
+def where(condition: Any, input: Any, other: Any):  # noqa: A002
+    """Elementwise choice: input where condition is true, else other."""
+    condition = _values(condition)
+    if condition.dtype != np.bool_:
+        raise TypeError(f"where: condition must be a boolean tensor, got {condition.dtype}")
+    a, b = _operands(input, other)
+    return Where.apply(condition, a, b)
+
+
+def _compare(name: str, compute):
+    def compare(input: Any, other: Any):  # noqa: A002
+        Tensor = _tensor_type()
+        a, b = _operands(input, other)
+        try:
+            return Tensor._wrap(compute(_values(a), _values(b)), False)
+        except ValueError:
+            raise _broadcast_error(name, _values(a), _values(b)) from None
+    compare.__name__ = compare.__qualname__ = name
+    compare.__doc__ = f"Elementwise {name} comparison; returns a boolean tensor with no grad."
+    return compare
+
+
+eq = _compare("eq", np.equal)
+ne = _compare("ne", np.not_equal)
+lt = _compare("lt", np.less)
+le = _compare("le", np.less_equal)
+gt = _compare("gt", np.greater)
+ge = _compare("ge", np.greater_equal)
+
+
+def _no_grad_unary(name: str, compute):
+    def function(input: Any):  # noqa: A002
+        return _tensor_type()._wrap(compute(_values(_as_tensor(input))), False)
+    function.__name__ = function.__qualname__ = name
+    return function
+
+
+sign = _no_grad_unary("sign", np.sign)
+logical_not = _no_grad_unary("logical_not", np.logical_not)
+isnan = _no_grad_unary("isnan", np.isnan)
+isfinite = _no_grad_unary("isfinite", np.isfinite)
+
+
+class Clone(Primitive):
+    """y = a copy of x;  dx = dy"""
+
+    saves_inputs = False
+
+    def forward(self, x):
+        return np.array(x, copy=True)
+
+    def backward(self, dy):
+        return dy

@@ -1,0 +1,130 @@
+"""Matrix products: ``matmul`` with PyTorch's 1-D and batched broadcasting rules, and the
+fused affine map ``linear`` that every Linear layer calls."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Primitive
+from ..errors import ShapeError
+from .elementwise import _as_tensor, _operands
+
+__all__ = ["matmul", "mm", "bmm", "linear", "dot", "outer"]
+
+
+class MatMul(Primitive):
+    """y = a @ b (batched, broadcasting leading dims);  da = dy @ b^T, db = a^T @ dy
+
+    A 1-D ``a`` acts as a row vector and a 1-D ``b`` as a column vector, and the added dim
+    is removed from the result, so the gradients are written for those cases separately.
+    """
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ShapeError(f"matmul: both arguments need at least 1 dim, got shapes "
+                             f"{a.shape} and {b.shape}")
+        inner_a = a.shape[-1]
+        inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+        if inner_a != inner_b:
+            raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} do not align "
+                             f"({inner_a} != {inner_b})")
+        try:
+            return np.matmul(a, b)
+        except ValueError:
+            raise ShapeError(f"matmul: batch dims of {a.shape} and {b.shape} cannot be "
+                             f"broadcast together") from None
+
+    def backward(self, dy):
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:
+            return (dy * b if need_a else None), (dy * a if need_b else None)
+        if a.ndim == 1:
+            da = (b @ dy.unsqueeze(-1)).squeeze(-1) if need_a else None
+            db = a.unsqueeze(-1) * dy.unsqueeze(-2) if need_b else None
+            return da, db
+        if b.ndim == 1:
+            da = dy.unsqueeze(-1) * b if need_a else None
+            db = (a.mT @ dy.unsqueeze(-1)).squeeze(-1) if need_b else None
+            return da, db
+        return (dy @ b.mT if need_a else None), (a.mT @ dy if need_b else None)
+
+
+class Linear(Primitive):
+    """y = x W^T + b  (x: (..., in), W: (out, in), b: (out,))
+
+    dx = dy W,  dW = sum over leading dims of dy^T x,  db = sum over leading dims of dy.
+    One node instead of matmul + transpose + add: fewer temporaries on the hot path.
+    """
+
+    def forward(self, x, weight, bias):
+        if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+            raise ShapeError(f"linear: input of shape {x.shape} does not fit a weight of "
+                             f"shape {weight.shape} (expected (..., {weight.shape[-1]}) "
+                             f"input for weight (out_features, in_features))")
+        out = x @ weight.T
+        if bias is not None:
+            if bias.shape != (weight.shape[0],):
+                raise ShapeError(f"linear: bias of shape {bias.shape} does not match weight "
+                                 f"of shape {weight.shape}")
+            out += bias
+        return out
+
+    def backward(self, dy):
+        x, weight, bias = self.inputs
+        need_x, need_w, need_b = self.needs_input_grad
+        dx = dy @ weight if need_x else None
+        dw = db = None
+        if need_w or need_b:
+            dy2 = dy.reshape(-1, dy.shape[-1])
+            if need_w:
+                dw = dy2.T @ x.reshape(-1, x.shape[-1])
+            if need_b:
+                db = dy2.sum(0)
+        return dx, dw, db
+
+
+def matmul(input: Any, other: Any):  # noqa: A002
+    """Matrix product with PyTorch's rules for 1-D and batched operands."""
+    a, b = _operands(input, other)
+    return MatMul.apply(a, b)
+
+
+def mm(input: Any, mat2: Any):  # noqa: A002
+    """Product of two 2-D matrices."""
+    a, b = _as_tensor(input), _as_tensor(mat2)
+    if a.ndim != 2 or b.ndim != 2:
+        raise ShapeError(f"mm: expected 2-D matrices, got shapes {a.shape} and {b.shape}")
+    return matmul(a, b)
+
+
+def bmm(input: Any, mat2: Any):  # noqa: A002
+    """Batched product of two 3-D tensors with equal batch sizes."""
+    a, b = _as_tensor(input), _as_tensor(mat2)
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
+        raise ShapeError(f"bmm: expected 3-D tensors with one batch size, got shapes "
+                         f"{a.shape} and {b.shape}")
+    return matmul(a, b)
+
+
+def dot(input: Any, other: Any):  # noqa: A002
+    a, b = _as_tensor(input), _as_tensor(other)
+    if a.ndim != 1 or b.ndim != 1:
+        raise ShapeError(f"dot: expected 1-D tensors, got shapes {a.shape} and {b.shape}")
+    return matmul(a, b)
+
+
+def outer(input: Any, vec2: Any):  # noqa: A002
+    a, b = _as_tensor(input), _as_tensor(vec2)
+    return a.unsqueeze(-1) * b.unsqueeze(0)
+
+
+def linear(input: Any, weight: Any, bias: Any = None):  # noqa: A002
+    """y = input @ weight^T + bias, with weight in PyTorch's (out_features, in_features)."""
+    x, w = _as_tensor(input), _as_tensor(weight)
+    if x.dtype != w.dtype:
+        x = x.to(w.dtype)
+    if bias is not None:
+        bias = _as_tensor(bias)
+    return Linear.apply(x, w, bias)

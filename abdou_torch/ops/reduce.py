@@ -1,0 +1,278 @@
+"""Reductions: sum, mean, var/std, max/min, argmax/argmin, logsumexp.
+
+``dim`` may be an int, a tuple of ints or None (all dims); ``keepdim`` keeps reduced dims
+with size 1. NumPy's spellings ``axis``/``keepdims`` are accepted too.
+"""
+from __future__ import annotations
+
+import builtins
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..autograd.function import Primitive
+from ..errors import ShapeError
+from .elementwise import _as_tensor, log, exp, sqrt
+
+__all__ = ["sum", "mean", "var", "std", "amax", "amin", "max", "min", "argmax", "argmin",
+           "logsumexp", "sum_to", "prod"]
+
+
+def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
+    """``dim`` as a sorted tuple of non-negative axes (all axes for None)."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    normalized = []
+    for d in dims:
+        if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
+            raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {dim!r}")
+        if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
+            raise IndexError(f"{op}: dim {d} is out of range for a tensor of {ndim} dims")
+        normalized.append(int(d) % builtins.max(ndim, 1))
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"{op}: dim {dim!r} repeats a dimension")
+    return tuple(sorted(normalized)) if ndim else ()
+
+
+def _resolve(dim: Any, keepdim: bool, axis: Any, keepdims: Any) -> tuple[Any, bool]:
+    """Accept NumPy's axis/keepdims as aliases for dim/keepdim."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    return dim, bool(keepdim)
+
+
+def _kept_shape(shape: Sequence[int], dims: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(1 if i in dims else n for i, n in enumerate(shape))
+
+
+class Sum(Primitive):
+    """y = sum of x over dims;  dx = dy broadcast back over the summed dims"""
+
+    saves_inputs = False
+
+    def forward(self, x, dims: tuple[int, ...], keepdim: bool):
+        self.dims, self.keepdim, self.shape = dims, keepdim, x.shape
+        return np.asarray(np.sum(x, axis=dims, keepdims=keepdim))
+
+    def backward(self, dy):
+        if not self.keepdim:
+            dy = dy.reshape(_kept_shape(self.shape, self.dims))
+        return dy.expand(self.shape)
+
+
+class SumTo(Primitive):
+    """y = x summed down to ``shape`` (undoing broadcasting);  dx = dy expanded to x's shape"""
+
+    name = "sum_to"
+    saves_inputs = False
+
+    def forward(self, x, shape: tuple[int, ...]):
+        self.shape = x.shape
+        lead = x.ndim - len(shape)
+        if lead < 0 or any(s not in (1, n) for s, n in zip(shape, x.shape[lead:])):
+            raise ShapeError(f"sum_to: cannot reduce shape {x.shape} to {tuple(shape)}")
+        axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
+                                          if s == 1 and x.shape[lead + i] != 1)
+        return np.sum(x, axis=axes).reshape(shape) if axes else x.reshape(shape)
+
+    def backward(self, dy):
+        return dy.expand(self.shape)
+
+
+class Amax(Primitive):
+    """y = max of x over dims;  dx = dy * [x == y] / (number of maxima), as torch.amax"""
+
+    def forward(self, x, dims: tuple[int, ...], keepdim: bool, largest: bool):
+        if x.size == 0:
+            raise ShapeError(f"{'amax' if largest else 'amin'}: cannot reduce an empty tensor")
+        self.dims, self.keepdim = dims, keepdim
+        reduce = np.max if largest else np.min
+        return np.asarray(reduce(x, axis=dims, keepdims=keepdim))
+
+    def backward(self, dy):
+        x = self.inputs[0].data
+        y = np.max(x, axis=self.dims, keepdims=True) if self.name == "amax" else \
+            np.min(x, axis=self.dims, keepdims=True)
+        hits = (x == y)
+        share = hits / np.sum(hits, axis=self.dims, keepdims=True)
+        if not self.keepdim:
+            dy = dy.reshape(_kept_shape(x.shape, self.dims))
+        return dy * share.astype(dy.dtype)
+
+
+class Prod(Primitive):
+    """y = product of x over dims;  dx = dy * y / x (computed without dividing by zero)"""
+
+    def forward(self, x, dims: tuple[int, ...], keepdim: bool):
+        self.dims, self.keepdim = dims, keepdim
+        return np.asarray(np.prod(x, axis=dims, keepdims=keepdim))
+
+    def backward(self, dy):
+        x = self.inputs[0]
+        if not self.keepdim:
+            dy = dy.reshape(_kept_shape(x.shape, self.dims))
+        # product of all the other elements, exact even where x has zeros
+        moved = np.moveaxis(x.data, self.dims, range(-len(self.dims), 0))
+        flat = moved.reshape(moved.shape[:moved.ndim - len(self.dims)] + (-1,))
+        left = np.cumprod(np.concatenate([np.ones_like(flat[..., :1]), flat[..., :-1]], -1), -1)
+        right = np.flip(np.cumprod(np.concatenate(
+            [np.ones_like(flat[..., :1]), np.flip(flat, -1)[..., :-1]], -1), -1), -1)
+        others = np.moveaxis((left * right).reshape(moved.shape),
+                             range(-len(self.dims), 0), self.dims)
+        return dy * others
+
+
+def sum(input: Any, dim: Any = None, keepdim: bool = False, dtype: Any = None, *,  # noqa: A001
+        axis: Any = None, keepdims: Any = None):
+    """Sum over ``dim`` (all dims when None)."""
+    x = _as_tensor(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x.dtype.kind in "bui":
+        x = x.to(np.int64)
+    dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
+    return Sum.apply(x, normalize_dims(dim, x.ndim, "sum"), keepdim)
+
+
+def sum_to(input: Any, shape: Sequence[int]):
+    """Sum ``input`` down to ``shape``, the inverse of broadcasting it to its own shape."""
+    return SumTo.apply(_as_tensor(input), tuple(shape))
+
+
+def _count(shape: Sequence[int], dims: tuple[int, ...]) -> int:
+    return int(np.prod([shape[d] for d in dims])) if dims else 1
+
+
+def mean(input: Any, dim: Any = None, keepdim: bool = False, dtype: Any = None, *,
+         axis: Any = None, keepdims: Any = None):
+    """Arithmetic mean over ``dim``: sum / count (a composite)."""
+    x = _as_tensor(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    if x.dtype.kind != "f":
+        raise TypeError(f"mean: expected a floating tensor, got {x.dtype}; pass dtype=")
+    dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
+    dims = normalize_dims(dim, x.ndim, "mean")
+    return Sum.apply(x, dims, keepdim) * (1.0 / _count(x.shape, dims))
+
+
+def var(input: Any, dim: Any = None, *, correction: float = 1, keepdim: bool = False,
+        unbiased: bool | None = None, axis: Any = None, keepdims: Any = None):
+    """Variance: sum((x - mean)^2) / (N - correction); PyTorch's default correction is 1."""
+    x = _as_tensor(input)
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
+    dims = normalize_dims(dim, x.ndim, "var")
+    centered = x - mean(x, dims, keepdim=True)
+    squares = Sum.apply(centered * centered, dims, keepdim)
+    return squares * (1.0 / (_count(x.shape, dims) - correction) if
+                      _count(x.shape, dims) > correction else float("nan"))
+
+
+def std(input: Any, dim: Any = None, *, correction: float = 1, keepdim: bool = False,
+        unbiased: bool | None = None, axis: Any = None, keepdims: Any = None):
+    """Standard deviation: sqrt(var)."""
+    return sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased,
+                    axis=axis, keepdims=keepdims))
+
+
+def amax(input: Any, dim: Any = (), keepdim: bool = False):  # noqa: A002
+    """Maximum over ``dim`` (all dims for () or None); ties share the gradient evenly."""
+    x = _as_tensor(input)
+    dims = normalize_dims(None if dim in ((), None) else dim, x.ndim, "amax")
+    return Amax.apply(x, dims, keepdim, True)
+
+
+def amin(input: Any, dim: Any = (), keepdim: bool = False):  # noqa: A002
+    x = _as_tensor(input)
+    dims = normalize_dims(None if dim in ((), None) else dim, x.ndim, "amin")
+    node = Amax.apply(x, dims, keepdim, False)
+    if node._ctx is not None:
+        node._ctx.name = node._op = "amin"
+    return node
+
+
+def _arg_reduce(name: str, compute, input: Any, dim: Any, keepdim: bool):
+    from ..tensor import Tensor
+    x = _as_tensor(input)
+    if x.data.size == 0:
+        raise ShapeError(f"{name}: cannot reduce an empty tensor")
+    if dim is None:
+        return Tensor._wrap(np.asarray(compute(x.data), dtype=np.int64), False)
+    (axis,) = normalize_dims(dim, x.ndim, name) or (0,)
+    indices = compute(x.data, axis=axis, keepdims=keepdim) if x.ndim else np.asarray(0)
+    return Tensor._wrap(np.asarray(indices, dtype=np.int64), False)
+
+
+def argmax(input: Any, dim: int | None = None, keepdim: bool = False):  # noqa: A002
+    """Index of the largest value (of the flattened tensor when dim is None)."""
+    return _arg_reduce("argmax", np.argmax, input, dim, keepdim)
+
+
+def argmin(input: Any, dim: int | None = None, keepdim: bool = False):  # noqa: A002
+    return _arg_reduce("argmin", np.argmin, input, dim, keepdim)
+
+
+class MinMaxResult(tuple):
+    """``(values, indices)`` with names, like PyTorch's ``torch.return_types.max``."""
+
+    @property
+    def values(self):
+        return self[0]
+
+    @property
+    def indices(self):
+        return self[1]
+
+
+def _extreme(name: str, input: Any, dim: Any, keepdim: bool, largest: bool):
+    from .shape import gather
+    x = _as_tensor(input)
+    if dim is None:
+        return amax(x) if largest else amin(x)
+    indices = (argmax if largest else argmin)(x, dim, keepdim=True)
+    values = gather(x, dim, indices)
+    if not keepdim:
+        values, indices = values.squeeze(dim), indices.squeeze(dim)
+    return MinMaxResult((values, indices))
+
+
+def max(input: Any, dim: Any = None, keepdim: bool = False):  # noqa: A001,A002
+    """Whole-tensor maximum, or ``(values, indices)`` along ``dim``.
+
+    With ``dim`` the gradient goes to the selected index; without it, it is shared evenly
+    among tied maxima (PyTorch's semantics). ``max(a, b)`` of two tensors is ``maximum``.
+    """
+    from .elementwise import maximum
+    if dim is not None and not isinstance(dim, (int, np.integer)):
+        return maximum(input, dim)
+    return _extreme("max", input, dim, keepdim, True)
+
+
+def min(input: Any, dim: Any = None, keepdim: bool = False):  # noqa: A001,A002
+    """Whole-tensor minimum, or ``(values, indices)`` along ``dim``."""
+    from .elementwise import minimum
+    if dim is not None and not isinstance(dim, (int, np.integer)):
+        return minimum(input, dim)
+    return _extreme("min", input, dim, keepdim, False)
+
+
+def logsumexp(input: Any, dim: Any, keepdim: bool = False):  # noqa: A002
+    """log(sum(exp(x))) over ``dim``, computed as m + log(sum(exp(x - m))) with m the
+    (detached) maximum, so it stays finite for large inputs."""
+    x = _as_tensor(input)
+    dims = normalize_dims(dim, x.ndim, "logsumexp")
+    shift = np.max(x.data, axis=dims, keepdims=True) if x.data.size else np.zeros(())
+    shift = np.where(np.isfinite(shift), shift, 0).astype(x.dtype)
+    total = log(Sum.apply(exp(x - shift), dims, True)) + shift
+    return total if keepdim else total.reshape(
+        tuple(n for i, n in enumerate(x.shape) if i not in dims))
+
+
+def prod(input: Any, dim: Any = None, keepdim: bool = False):  # noqa: A002
+    x = _as_tensor(input)
+    return Prod.apply(x, normalize_dims(dim, x.ndim, "prod"), keepdim)

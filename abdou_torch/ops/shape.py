@@ -1,0 +1,396 @@
+"""Shape ops: reshape, permute, expand, indexing, cat, pad, gather.
+
+Every gradient here moves values back to where they came from: reshape back, permute by
+the inverse permutation, sum over expanded dims, scatter-add indexed values.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..autograd.function import Primitive
+from ..errors import ShapeError
+from .elementwise import _as_tensor
+
+__all__ = ["reshape", "view", "flatten", "permute", "transpose", "squeeze", "unsqueeze",
+           "expand", "broadcast_to", "index", "cat", "concat", "stack", "split", "chunk",
+           "pad", "gather", "narrow", "movedim", "unbind"]
+
+
+def _shape_arg(shape: tuple) -> tuple[int, ...]:
+    """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(n) for n in shape)
+
+
+def _dim(dim: int, ndim: int, op: str) -> int:
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor of {ndim} dims")
+    return dim % max(ndim, 1)
+
+
+class Reshape(Primitive):
+    """y = x with a new shape (same elements in row-major order);  dx = dy reshaped back"""
+
+    saves_inputs = False
+
+    def forward(self, x, shape: tuple[int, ...]):
+        self.shape = x.shape
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise ShapeError(f"reshape: shape {tuple(shape)} is invalid for a tensor of "
+                             f"shape {x.shape} ({x.size} elements)") from None
+
+    def backward(self, dy):
+        return dy.reshape(self.shape)
+
+
+class Permute(Primitive):
+    """y = x with dims reordered by ``dims``;  dx = dy permuted by the inverse order"""
+
+    saves_inputs = False
+
+    def forward(self, x, dims: tuple[int, ...]):
+        self.dims = dims
+        return np.transpose(x, dims)
+
+    def backward(self, dy):
+        return dy.permute(tuple(np.argsort(self.dims)))
+
+
+class Expand(Primitive):
+    """y = x broadcast to ``shape`` (a read-only view);  dx = dy summed back to x's shape"""
+
+    saves_inputs = False
+
+    def forward(self, x, shape: tuple[int, ...]):
+        self.shape = x.shape
+        try:
+            return np.broadcast_to(x, shape)
+        except ValueError:
+            raise ShapeError(f"expand: cannot expand shape {x.shape} to {tuple(shape)}") \
+                from None
+
+    def backward(self, dy):
+        from .reduce import sum_to
+        return sum_to(dy, self.shape)
+
+
+def _is_basic_index(index: Any) -> bool:
+    """True for ints, slices, None and Ellipsis only: NumPy returns a view, no repeats."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis
+               for p in parts)
+
+
+class Index(Primitive):
+    """y = x[index];  dx = zeros like x with dy added at index (repeated indices add up)"""
+
+    name = "getitem"
+    saves_inputs = False
+
+    def forward(self, x, index: Any):
+        self.shape, self.index = x.shape, index
+        try:
+            return np.asarray(x[index])
+        except IndexError as error:
+            raise IndexError(f"getitem: {error} (tensor shape {x.shape})") from None
+
+    def backward(self, dy):
+        return IndexAdd.apply(dy, self.shape, self.index)
+
+
+class IndexAdd(Primitive):
+    """y = zeros(shape) with x added at index;  dx = dy[index]"""
+
+    name = "index_add"
+    saves_inputs = False
+
+    def forward(self, x, shape: tuple[int, ...], index: Any):
+        self.index = index
+        out = np.zeros(shape, dtype=x.dtype)
+        if _is_basic_index(index):
+            out[index] = x
+        else:
+            np.add.at(out, index, x)
+        return out
+
+    def backward(self, dy):
+        return Index.apply(dy, self.index)
+
+
+class Cat(Primitive):
+    """y = inputs joined along dim;  d(input_i) = the slice of dy that input_i filled"""
+
+    saves_inputs = False
+
+    def forward(self, *arrays, dim: int):
+        self.dim = dim
+        self.bounds = np.cumsum([0] + [a.shape[dim] for a in arrays])
+        try:
+            return np.concatenate(arrays, axis=dim)
+        except ValueError:
+            shapes = ", ".join(str(a.shape) for a in arrays)
+            raise ShapeError(f"cat: shapes {shapes} differ outside dim {dim}") from None
+
+    def backward(self, dy):
+        lead = (slice(None),) * self.dim
+        return tuple(Index.apply(dy, lead + (slice(int(lo), int(hi)),))
+                     for lo, hi in zip(self.bounds[:-1], self.bounds[1:]))
+
+
+class Pad(Primitive):
+    """y = x surrounded by a constant;  dx = the centre of dy"""
+
+    saves_inputs = False
+
+    def forward(self, x, widths: tuple[tuple[int, int], ...], value: float):
+        self.centre = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
+        return np.pad(x, widths, mode="constant", constant_values=value)
+
+    def backward(self, dy):
+        return Index.apply(dy, self.centre)
+
+
+class Gather(Primitive):
+    """y[..., i, ...] = x[..., index[..., i, ...], ...] along dim;  dx = dy scatter-added"""
+
+    saves_inputs = False
+
+    def forward(self, x, dim: int, index: np.ndarray):
+        self.shape, self.dim, self.index = x.shape, dim, index
+        return np.take_along_axis(x, index, axis=dim)
+
+    def backward(self, dy):
+        return ScatterAdd.apply(dy, self.shape, self.dim, self.index)
+
+
+class ScatterAdd(Primitive):
+    """y = zeros(shape) with x added at index along dim;  dx = dy gathered at index"""
+
+    name = "scatter_add"
+    saves_inputs = False
+
+    def forward(self, x, shape: tuple[int, ...], dim: int, index: np.ndarray):
+        self.dim, self.index = dim, index
+        out = np.zeros(shape, dtype=x.dtype)
+        grid = list(np.indices(index.shape, sparse=True))
+        grid[dim] = index
+        np.add.at(out, tuple(grid), x)
+        return out
+
+    def backward(self, dy):
+        return Gather.apply(dy, self.dim, self.index)
+
+
+# -- public functions ---------------------------------------------------------------------
+
+def reshape(input: Any, *shape: Any):  # noqa: A002
+    """Same elements, new shape; one dim may be -1 (inferred)."""
+    x = _as_tensor(input)
+    shape = _shape_arg(shape)
+    return x if shape == x.shape else Reshape.apply(x, shape)
+
+
+view = reshape
+
+
+def flatten(input: Any, start_dim: int = 0, end_dim: int = -1):  # noqa: A002
+    """Merge dims start_dim..end_dim into one."""
+    x = _as_tensor(input)
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    start, end = _dim(start_dim, x.ndim, "flatten"), _dim(end_dim, x.ndim, "flatten")
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    shape = x.shape[:start] + (int(np.prod(x.shape[start:end + 1])),) + x.shape[end + 1:]
+    return reshape(x, shape)
+
+
+def permute(input: Any, *dims: Any):  # noqa: A002
+    x = _as_tensor(input)
+    dims = tuple(_dim(d, x.ndim, "permute") for d in _shape_arg(dims))
+    if sorted(dims) != list(range(x.ndim)):
+        raise ValueError(f"permute: dims {dims} are not a permutation of {x.ndim} dims")
+    return Permute.apply(x, dims)
+
+
+def transpose(input: Any, dim0: int, dim1: int):  # noqa: A002
+    """Swap two dims."""
+    x = _as_tensor(input)
+    order = list(range(x.ndim))
+    a, b = _dim(dim0, x.ndim, "transpose"), _dim(dim1, x.ndim, "transpose")
+    if x.ndim < 2 or a == b:
+        return x
+    order[a], order[b] = order[b], order[a]
+    return Permute.apply(x, tuple(order))
+
+
+def movedim(input: Any, source: int, destination: int):  # noqa: A002
+    x = _as_tensor(input)
+    order = list(range(x.ndim))
+    order.insert(_dim(destination, x.ndim, "movedim"),
+                 order.pop(_dim(source, x.ndim, "movedim")))
+    return Permute.apply(x, tuple(order))
+
+
+def squeeze(input: Any, dim: Any = None):  # noqa: A002
+    """Remove dims of size 1 (only ``dim`` if given; a dim of other size is left alone)."""
+    x = _as_tensor(input)
+    if dim is None:
+        dims = {i for i, n in enumerate(x.shape) if n == 1}
+    else:
+        dims = {_dim(d, x.ndim, "squeeze") for d in ((dim,) if isinstance(dim, int) else dim)}
+        dims = {d for d in dims if x.ndim and x.shape[d] == 1}
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in dims))
+
+
+def unsqueeze(input: Any, dim: int):  # noqa: A002
+    """Insert a dim of size 1 at ``dim`` (negative counts from the end of the result)."""
+    x = _as_tensor(input)
+    position = _dim(dim, x.ndim + 1, "unsqueeze")
+    return reshape(x, x.shape[:position] + (1,) + x.shape[position:])
+
+
+def expand(input: Any, *sizes: Any):  # noqa: A002
+    """Broadcast to ``sizes`` without copying; -1 keeps a dim's size."""
+    x = _as_tensor(input)
+    sizes = _shape_arg(sizes)
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise ShapeError(f"expand: cannot expand shape {x.shape} to {sizes}")
+    shape = tuple(x.shape[i - lead] if n == -1 and i >= lead else n
+                  for i, n in enumerate(sizes))
+    return x if shape == x.shape else Expand.apply(x, shape)
+
+
+def broadcast_to(input: Any, shape: Sequence[int]):  # noqa: A002
+    return expand(input, tuple(shape))
+
+
+def _normalize_index(index: Any) -> Any:
+    """Tensors inside an index become arrays; lists become integer or boolean arrays."""
+    from ..tensor import Tensor
+    if isinstance(index, tuple):
+        return tuple(_normalize_index(part) for part in index)
+    if isinstance(index, Tensor):
+        index = index.data
+    if isinstance(index, list):
+        index = np.asarray(index)
+    if isinstance(index, np.ndarray) and index.dtype.kind not in "biu":
+        raise IndexError(f"tensors used as indices must be integer or boolean, got "
+                         f"{index.dtype}")
+    return index
+
+
+def index(input: Any, key: Any):  # noqa: A002
+    """``input[key]``: ints, slices, None, Ellipsis, integer arrays (repeats allowed) and
+    boolean masks, as in NumPy and PyTorch."""
+    return Index.apply(_as_tensor(input), _normalize_index(key))
+
+
+def narrow(input: Any, dim: int, start: int, length: int):  # noqa: A002
+    x = _as_tensor(input)
+    d = _dim(dim, x.ndim, "narrow")
+    return Index.apply(x, (slice(None),) * d + (slice(start, start + length),))
+
+
+def cat(tensors: Sequence[Any], dim: int = 0):
+    """Join tensors along an existing dim."""
+    tensors = [_as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    ndim = tensors[0].ndim
+    if any(t.ndim != ndim for t in tensors):
+        raise ShapeError("cat: tensors must have the same number of dims, got shapes "
+                         + ", ".join(str(t.shape) for t in tensors))
+    if ndim == 0:
+        raise ShapeError("cat: zero-dimensional tensors cannot be concatenated; use stack")
+    tensors = _common_dtype(tensors)
+    return Cat.apply(*tensors, dim=_dim(dim, ndim, "cat"))
+
+
+concat = cat
+
+
+def _common_dtype(tensors: list) -> list:
+    dtype = np.result_type(*[t.dtype for t in tensors])
+    return [t if t.dtype == dtype else t.to(dtype) for t in tensors]
+
+
+def stack(tensors: Sequence[Any], dim: int = 0):
+    """Join tensors of one shape along a new dim."""
+    tensors = [_as_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) > 1:
+        raise ShapeError("stack: tensors must all have one shape, got "
+                         + ", ".join(str(t.shape) for t in tensors))
+    position = _dim(dim, tensors[0].ndim + 1, "stack")
+    return cat([unsqueeze(t, position) for t in tensors], dim=position)
+
+
+def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    """Split into chunks of a given size (the last may be smaller) or of given sizes."""
+    x = _as_tensor(tensor)
+    d = _dim(dim, x.ndim, "split")
+    length = x.shape[d]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size <= 0:
+            raise ValueError(f"split: split_size must be positive, got {size}")
+        sizes = [min(size, length - start) for start in range(0, length, size)] or [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != length:
+            raise ValueError(f"split: sizes {sizes} do not add up to dim {d}'s size {length}")
+    starts = np.cumsum([0] + sizes[:-1])
+    return tuple(narrow(x, d, int(s), n) for s, n in zip(starts, sizes))
+
+
+def chunk(input: Any, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
+    """Split into ``chunks`` pieces of size ceil(n / chunks) (fewer if n is small)."""
+    x = _as_tensor(input)
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    length = x.shape[_dim(dim, x.ndim, "chunk")]
+    return split(x, max(-(-length // chunks), 1), dim)
+
+
+def unbind(input: Any, dim: int = 0) -> tuple:  # noqa: A002
+    x = _as_tensor(input)
+    d = _dim(dim, x.ndim, "unbind")
+    return tuple(Index.apply(x, (slice(None),) * d + (i,)) for i in range(x.shape[d]))
+
+
+def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0):  # noqa: A002
+    """Pad with a constant. ``pad`` lists (left, right) widths starting from the LAST dim,
+    as in ``torch.nn.functional.pad``; negative widths are not supported."""
+    x = _as_tensor(input)
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported; use 'constant'")
+    pad = [int(p) for p in pad]
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: expected an even number of widths for at most {x.ndim} dims, "
+                         f"got {pad}")
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pad: negative widths are not supported, got {pad}")
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return Pad.apply(x, tuple(widths), value)
+
+
+def gather(input: Any, dim: int, index: Any):  # noqa: A002
+    """out[i][j] = input[index[i][j]][j] for dim 0 (and likewise for other dims)."""
+    x = _as_tensor(input)
+    index = np.asarray(index.data if hasattr(index, "data") else index)
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"gather: index must be an integer tensor, got {index.dtype}")
+    if index.ndim != x.ndim:
+        raise ShapeError(f"gather: index has {index.ndim} dims but input has {x.ndim}")
+    return Gather.apply(x, _dim(dim, x.ndim, "gather"), index)
