@@ -4,10 +4,12 @@ Covers round trips of every dtype, input validation before any write, atomic and
 writes (monkeypatched failures and a real SIGKILL crash test), clean-up of dead writers'
 temporaries, hostile and corrupt files, interop with PyTorch's safetensors, and fuzzing.
 
-Fuzz budget: 5 hypothesis strategies x 400 examples = 2000 generated files per run
-(byte flips, insertions/deletions, truncations/extensions, header-length rewrites and
-header JSON rewrites), plus every truncation point of a valid file and 80 header-length
-tamperings in deterministic tests.
+Fuzz budget: 6 hypothesis strategies x 800 examples = 4800 generated files per run
+(byte flips, insertions/deletions, truncations/extensions, header-length rewrites, random
+header JSON, and well-formed files with at most one defect). Each must either raise a
+ValueError naming the file or load exactly what safetensors' own parser reads. On top of that,
+deterministic tests try every truncation point of a valid file (~350) and 80 header-length
+tamperings.
 """
 from __future__ import annotations
 
