@@ -102,6 +102,16 @@ def test_write_is_atomic_and_cleans_up_on_failure(tmp_path: Path, monkeypatch) -
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a"]
 
 
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600)])
+def test_written_file_mode_follows_umask(tmp_path: Path, umask: int, mode: int) -> None:
+    previous = os.umask(umask)
+    try:
+        write_idx(tmp_path / "a", np.arange(3, dtype=np.uint8))
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "a").stat().st_mode & 0o777 == mode
+
+
 def test_write_leaves_no_temporary_files(tmp_path: Path) -> None:
     write_idx(tmp_path / "a.gz", np.arange(4, dtype=np.uint8))
     write_idx(tmp_path / "a.gz", np.arange(5, dtype=np.uint8))

@@ -178,6 +178,8 @@ def write_idx(path: PathLike, array: np.ndarray) -> None:
                 raw.write(header)
                 raw.write(data)
             raw.flush()
+            # mkstemp creates 0600 files; give the result the mode open() would have given.
+            os.fchmod(raw.fileno(), 0o666 & ~_current_umask())
             os.fsync(raw.fileno())
         os.replace(temp_name, path)
     except BaseException:
@@ -200,6 +202,13 @@ def _encode_header(array: np.ndarray) -> bytes:
         raise ValueError(f"write_idx: dimension too large for IDX in shape {array.shape}")
     dims = np.asarray(array.shape, dtype=">u4").tobytes()
     return bytes([0, 0, _TYPE_CODES[native], array.ndim]) + dims
+
+
+def _current_umask() -> int:
+    """The process umask (reading it means setting it; the window is a few instructions)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_directory(directory: Path) -> None:
