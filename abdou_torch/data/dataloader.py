@@ -70,7 +70,7 @@ def _transpose(batch: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
     if any(len(sample) != size for sample in batch):
         raise RuntimeError("default_collate: each element in the batch must have the same "
                            "number of fields")
-    return list(zip(*batch))
+    return list(zip(*batch, strict=True))
 
 
 class DataLoader:
@@ -183,6 +183,8 @@ class DataLoader:
         ``generator_state`` is the generator's state now, so that draws made by others
         from the same generator during the epoch are restored too.
         """
+        if self._resume is not None:  # loaded but not started yet: still at that point
+            return dict(self._resume)
         generator_state = self._epoch_generator().get_state() if self.shuffle else None
         return {
             "version": _STATE_VERSION,

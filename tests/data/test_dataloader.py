@@ -359,6 +359,15 @@ def test_state_before_any_epoch() -> None:
     assert run_epochs(resumed, 2) == expected
 
 
+def test_state_dict_of_a_loaded_but_unstarted_loader_is_the_loaded_state() -> None:
+    state, rest, _ = interrupted_run(1, 3)
+    resumed = make_loader(Generator(5))
+    resumed.load_state_dict(state)
+    again = make_loader(Generator(6))
+    again.load_state_dict(json_round_trip(resumed.state_dict()))
+    assert first_column(list(again)) == rest
+
+
 def test_load_state_dict_only_affects_the_next_iteration() -> None:
     state, rest, following = interrupted_run(1, 3)
     resumed = make_loader(Generator(42))

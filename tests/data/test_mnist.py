@@ -40,7 +40,7 @@ def csv_text(labels: np.ndarray, images: np.ndarray) -> bytes:
     """The CSV layout of the real wheel: a header, then label and 784 pixels, CRLF ends."""
     header = "label," + ",".join(f"{r}x{c}" for r in range(1, 29) for c in range(1, 29))
     lines = [header] + [",".join(map(str, [int(label), *image.reshape(-1).tolist()]))
-                        for label, image in zip(labels, images)]
+                        for label, image in zip(labels, images, strict=True)]
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
