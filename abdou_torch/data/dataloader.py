@@ -109,6 +109,7 @@ class DataLoader:
         self._batches_yielded = 0
         self._epoch_in_progress = False
         self._resume: dict | None = None
+        self._active: object | None = None
 
     def __len__(self) -> int:
         """Number of batches in one epoch."""
@@ -119,6 +120,8 @@ class DataLoader:
 
     def __iter__(self) -> Iterator[Any]:
         resume, self._resume = self._resume, None
+        if resume is not None:
+            self._epoch = resume["epoch"]
         if resume is not None and resume["in_progress"]:
             order, skip = self._replay_epoch(resume), resume["batches_yielded"]
         else:
@@ -127,7 +130,10 @@ class DataLoader:
             order, skip = self._new_epoch(), 0
         self._batches_yielded = skip
         self._epoch_in_progress = True
-        return self._batches(order, skip)
+        # Only the newest iterator reports progress; an older one still being drained must
+        # not overwrite the position of the current epoch.
+        self._active = token = object()
+        return self._batches(order, skip, token)
 
     def _epoch_generator(self) -> _random.Generator:
         # Looked up on each use: the default generator is module state that may be replaced.
@@ -146,7 +152,6 @@ class DataLoader:
 
     def _replay_epoch(self, resume: dict) -> np.ndarray | None:
         """Redraw an interrupted epoch's order and put the generator where the run left it."""
-        self._epoch = resume["epoch"]
         self._epoch_generator_state = resume["epoch_generator_state"]
         if not self.shuffle:
             return None
@@ -157,16 +162,18 @@ class DataLoader:
         self._epoch_generator().set_state(resume["generator_state"] or replay.get_state())
         return order
 
-    def _batches(self, order: np.ndarray | None, skip: int) -> Iterator[Any]:
+    def _batches(self, order: np.ndarray | None, skip: int, token: object) -> Iterator[Any]:
         size = len(self.dataset)
         stop = len(self) * self.batch_size if self.drop_last else size
         for start in range(skip * self.batch_size, stop, self.batch_size):
             end = min(start + self.batch_size, size)
             indices = np.arange(start, end) if order is None else order[start:end]
             batch = self._fetch(indices)
-            self._batches_yielded += 1
+            if self._active is token:
+                self._batches_yielded += 1
             yield batch
-        self._epoch_in_progress = False
+        if self._active is token:
+            self._epoch_in_progress = False
 
     def _fetch(self, indices: np.ndarray) -> Any:
         getitems = getattr(self.dataset, "__getitems__", None)

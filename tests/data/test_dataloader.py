@@ -285,6 +285,17 @@ def test_resume_then_more_epochs_match_uninterrupted_run() -> None:
     tail = first_column(list(resumed))
     assert tail == reference[0][2:]
     assert run_epochs(resumed, 3) == reference[1:]
+    assert resumed.state_dict()["epoch"] == 4
+
+
+def test_an_older_iterator_does_not_move_the_current_position() -> None:
+    loader = make_loader(Generator(1))
+    old = iter(loader)
+    current = iter(loader)
+    next(current)
+    list(old)
+    state = loader.state_dict()
+    assert state["epoch"] == 2 and state["batches_yielded"] == 1 and state["in_progress"]
 
 
 def test_resume_restores_generator_state_of_uninterrupted_run() -> None:
