@@ -292,8 +292,9 @@ def test_fashion_mnist_missing_says_how_to_install(tmp_path: Path, monkeypatch) 
     monkeypatch.setattr(mnist_module, "FASHION_MNIST_SYSTEM_DIR", tmp_path / "system")
     monkeypatch.setenv("ABDOU_TORCH_DATA", str(tmp_path / "cache"))
     forbid_pip(monkeypatch)
-    with pytest.raises(FileNotFoundError, match="apt-get install dataset-fashion-mnist"):
-        FashionMNIST()
+    for download in (True, False):
+        with pytest.raises(FileNotFoundError, match="apt-get install dataset-fashion-mnist"):
+            FashionMNIST(download=download)
 
 
 # -- consistency checks on the IDX files ---------------------------------------------------

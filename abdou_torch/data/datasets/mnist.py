@@ -78,6 +78,7 @@ class MNIST(Dataset[tuple[Any, Any]]):
     ``target_transform``.
     """
 
+    _downloadable = True
     classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five",
                "6 - six", "7 - seven", "8 - eight", "9 - nine"]
 
@@ -107,7 +108,7 @@ class MNIST(Dataset[tuple[Any, Any]]):
             found = _find_split(directory, split)
             if found is not None:
                 return found
-        if not download:
+        if not download and self._downloadable:
             raise RuntimeError(f"{type(self).__name__}: dataset not found in "
                                f"{self._search_dirs()}; use download=True to fetch it")
         return self._download(split)
@@ -160,6 +161,7 @@ class FashionMNIST(MNIST):
     download: missing files raise ``FileNotFoundError`` saying which package to install.
     """
 
+    _downloadable = False  # no registry ships it; _download explains what to install
     classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                "Sneaker", "Bag", "Ankle boot"]
 
