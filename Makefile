@@ -1,0 +1,44 @@
+# Two commands on a fresh machine with Python 3:
+#   make run    set up, fetch MNIST once, train the default model, print the test accuracy
+#   make test   set up and run the whole test suite
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FASHION_DIR := /usr/share/datasets/fashion-mnist
+RUN_ARGS ?=
+
+.PHONY: run test bench fashion-mnist clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# the library and what the command line needs (progress bars, plots, make_blobs)
+$(VENV)/.train-installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[train]'
+	touch $@
+
+# plus the test tools and PyTorch, the reference the tests compare against
+$(VENV)/.test-installed: $(VENV)/.train-installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[train,test,bench]'
+	touch $@
+
+run: $(VENV)/.train-installed
+	$(PY) -m abdou_torch train mnist --out runs/mnist $(RUN_ARGS)
+
+# Fashion-MNIST comes from Debian's dataset-fashion-mnist package (root and apt-get needed)
+fashion-mnist:
+	@if [ ! -d $(FASHION_DIR) ]; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get install -y -q dataset-fashion-mnist || \
+	     (apt-get update -q && apt-get install -y -q dataset-fashion-mnist)) >/dev/null; \
+	  else echo "Fashion-MNIST missing: run 'sudo apt-get install dataset-fashion-mnist'"; fi; \
+	fi
+
+test: $(VENV)/.test-installed fashion-mnist
+	$(PY) -m pytest -n 2 -p no:cacheprovider
+
+bench: $(VENV)/.test-installed
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

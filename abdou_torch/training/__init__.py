@@ -1,0 +1,1 @@
+"""Training runs for the command line: recipes, the loop, checkpoints and plots."""

@@ -1,0 +1,231 @@
+"""The training loop behind ``abdou-torch train``: progress bars, evaluation each epoch,
+checkpoints that resume bit for bit, Ctrl-C handling, metrics and plots."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import random as _random
+from .. import serialization
+from ..autograd.grad_mode import no_grad
+from ..data import DataLoader, TensorDataset
+from ..nn import Module
+from ..optim import WAdam
+from ..tensor import Tensor
+from .checkpoint import load_training_checkpoint, save_training_checkpoint
+from .data import load_splits
+from .recipes import CLASS_NAMES, Recipe
+
+__all__ = ["TrainingRun", "Interrupted"]
+
+
+class Interrupted(Exception):
+    """Raised after Ctrl-C once the checkpoint is safely on disk."""
+
+
+def _loss_function(recipe: Recipe) -> Callable[[Tensor, Tensor], Tensor]:
+    from ..nn import functional as F
+    if recipe.loss == "mse_pm1":
+        return lambda output, labels: F.mse_loss(output.reshape(-1),
+                                                 labels.to(output.dtype) * 2 - 1)
+    return lambda output, labels: F.cross_entropy(output, labels,
+                                                  label_smoothing=recipe.label_smoothing)
+
+
+class TrainingRun:
+    """One training run of a recipe, writing everything into ``out_dir``."""
+
+    def __init__(self, recipe: Recipe, out_dir: str | os.PathLike, seed: int = 0,
+                 checkpoint_every: int = 0, subset: int | None = None,
+                 progress: bool = True, log: Callable[[str], None] = print) -> None:
+        self.recipe, self.seed, self.checkpoint_every = recipe, seed, checkpoint_every
+        self.out_dir = Path(out_dir)
+        self.progress, self.log = progress, log
+        self.checkpoint_path = self.out_dir / "checkpoint.safetensors"
+        started = time.perf_counter()
+        self.train_split, self.test_split = load_splits(recipe, seed, subset)
+        self.load_seconds = time.perf_counter() - started
+        _random.manual_seed(seed)
+        self.model: Module = recipe.build_model()
+        self.optimizer = WAdam(self.model.parameters(), lr=recipe.lr,
+                               weight_decay=recipe.weight_decay)
+        self.loader = DataLoader(TensorDataset(self.train_split.inputs, self.train_split.labels),
+                                 batch_size=recipe.batch_size, shuffle=True,
+                                 generator=_random.Generator(seed))
+        self.scheduler = self._scheduler()
+        self.loss_fn = _loss_function(recipe)
+        self.state = {"epoch": 0, "step": 0, "epoch_loss_sum": 0.0, "epoch_batches": 0,
+                      "seconds": 0.0, "train_loss": [], "test_accuracy": []}
+        self._stop_requested = False
+
+    def _scheduler(self):
+        if self.recipe.schedule == "constant":
+            return None
+        from ..optim.lr_scheduler import OneCycleLR
+        return OneCycleLR(self.optimizer, max_lr=self.recipe.lr,
+                          total_steps=self.recipe.epochs * len(self.loader))
+
+    # -- checkpoints ---------------------------------------------------------------------
+    def save_checkpoint(self) -> None:
+        save_training_checkpoint(
+            self.checkpoint_path, model_state=self.model.state_dict(),
+            optimizer_state=self.optimizer.state_dict(),
+            scheduler_state=None if self.scheduler is None else self.scheduler.state_dict(),
+            loader_state=self.loader.state_dict(), rng_state=_random.get_rng_state(),
+            progress=dict(self.state, recipe=self.recipe.__dict__, seed=self.seed))
+
+    def resume(self) -> None:
+        """Continue from ``out_dir/checkpoint.safetensors``."""
+        if not self.checkpoint_path.exists():
+            raise FileNotFoundError(f"--resume: no checkpoint at {self.checkpoint_path}")
+        saved = load_training_checkpoint(self.checkpoint_path)
+        progress = saved["progress"]
+        if progress.get("recipe") != self.recipe.__dict__ or progress.get("seed") != self.seed:
+            raise ValueError(f"{self.checkpoint_path}: the checkpoint was made with another "
+                             f"recipe or seed ({progress.get('recipe')}, seed "
+                             f"{progress.get('seed')}); resume with the same options")
+        self.model.load_state_dict(saved["model_state"])
+        self.optimizer.load_state_dict(saved["optimizer_state"])
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(saved["scheduler_state"])
+        self.loader.load_state_dict(saved["loader_state"])
+        _random.set_rng_state(saved["rng_state"])
+        self.state = {k: progress[k] for k in self.state}
+        self.log(f"resuming from {self.checkpoint_path}: epoch {self.state['epoch'] + 1}, "
+                 f"step {self.state['step']}")
+
+    # -- the loop ------------------------------------------------------------------------
+    def fit(self) -> dict[str, Any]:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        previous_handler = signal.signal(signal.SIGINT, self._request_stop)
+        try:
+            self._train()
+        finally:
+            signal.signal(signal.SIGINT, previous_handler)
+        return self._finish()
+
+    def _request_stop(self, signum: int, frame: Any) -> None:
+        if self._stop_requested:  # a second Ctrl-C stops at once
+            raise KeyboardInterrupt
+        self._stop_requested = True
+
+    def _train(self) -> None:
+        single_step_epochs = len(self.loader) == 1
+        bar = self._bar(self.recipe.epochs, self.state["epoch"], "steps") \
+            if single_step_epochs else None
+        while self.state["epoch"] < self.recipe.epochs:
+            self._train_epoch(bar)
+        if bar is not None:
+            bar.close()
+
+    def _bar(self, total: int, initial: int, unit: str, desc: str | None = None):
+        from tqdm import tqdm
+        return tqdm(total=total, initial=initial, unit=unit, desc=desc, leave=True,
+                    disable=not self.progress, dynamic_ncols=True, file=sys.stderr)
+
+    def _train_epoch(self, run_bar: Any) -> None:
+        state, started = self.state, time.perf_counter()
+        epoch_number = state["epoch"] + 1
+        bar = run_bar or self._bar(len(self.loader), state["epoch_batches"], "batch",
+                                   f"epoch {epoch_number}/{self.recipe.epochs}")
+        self.model.train()
+        for inputs, labels in self.loader:
+            loss = self.loss_fn(self.model(inputs), labels)
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            if self.scheduler is not None:
+                self.scheduler.step()
+            state["step"] += 1
+            state["epoch_loss_sum"] += loss.item()
+            state["epoch_batches"] += 1
+            if run_bar is None:
+                bar.update(1)
+                if state["epoch_batches"] % 25 == 0:
+                    bar.set_postfix(loss=f"{state['epoch_loss_sum'] / state['epoch_batches']:.4f}")
+            if self._stop_requested or (self.checkpoint_every
+                                        and state["step"] % self.checkpoint_every == 0):
+                started = self._checkpoint(started)
+            if self._stop_requested:
+                bar.close()
+                raise Interrupted
+        state["train_loss"].append(state["epoch_loss_sum"] / max(state["epoch_batches"], 1))
+        state["test_accuracy"].append(self.evaluate())
+        state["epoch"] += 1
+        state["epoch_loss_sum"], state["epoch_batches"] = 0.0, 0
+        if run_bar is None:
+            bar.set_postfix(loss=f"{state['train_loss'][-1]:.4f}",
+                            test_acc=f"{100 * state['test_accuracy'][-1]:.2f}%")
+            bar.close()
+            self._checkpoint(started)
+        else:  # one-step epochs (full-batch blobs): checkpoint only every N steps
+            run_bar.update(1)
+            state["seconds"] += time.perf_counter() - started
+
+    def _checkpoint(self, started: float) -> float:
+        """Count the time since ``started`` and save; returns the new start time."""
+        now = time.perf_counter()
+        self.state["seconds"] += now - started
+        self.save_checkpoint()
+        return time.perf_counter()
+
+    # -- evaluation and results --------------------------------------------------------------
+    def predict(self, inputs: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+        """Class predictions (or ±1 scores' signs for blobs) in eval mode."""
+        self.model.eval()
+        outputs = []
+        with no_grad():
+            for start in range(0, len(inputs), batch_size):
+                outputs.append(self.model(Tensor(inputs[start:start + batch_size])).data)
+        self.model.train()
+        scores = np.concatenate(outputs)
+        if self.recipe.loss == "mse_pm1":
+            return (scores.reshape(-1) > 0).astype(np.int64)
+        return scores.argmax(1)
+
+    def evaluate(self) -> float:
+        return float(np.mean(self.predict(self.test_split.inputs) == self.test_split.labels))
+
+    def _finish(self) -> dict[str, Any]:
+        state = self.state
+        serialization.save(self.model.state_dict(), self.out_dir / "model.safetensors")
+        metrics = {"dataset": self.recipe.dataset, "model": self.recipe.model,
+                   "test_accuracy": state["test_accuracy"][-1], "epochs": self.recipe.epochs,
+                   "steps": state["step"], "seconds": round(state["seconds"], 3),
+                   "data_load_seconds": round(self.load_seconds, 3),
+                   "batch_size": self.recipe.batch_size, "lr": self.recipe.lr,
+                   "weight_decay": self.recipe.weight_decay, "seed": self.seed,
+                   "history": {"train_loss": state["train_loss"],
+                               "test_accuracy": state["test_accuracy"]}}
+        with open(self.out_dir / "metrics.json", "w") as handle:
+            json.dump(metrics, handle, indent=2)
+        self._plots()
+        return metrics
+
+    def _plots(self) -> None:
+        from . import plots
+        history, out = self.state, self.out_dir
+        plots.plot_curve(history["train_loss"], out / "loss.png", "training loss", "loss")
+        plots.plot_curve(history["test_accuracy"], out / "accuracy.png", "test accuracy",
+                         "accuracy", percent=True)
+        test = self.test_split
+        if test.images is not None:
+            plots.plot_predictions(test.images, test.labels, self.predict(test.inputs),
+                                   CLASS_NAMES[self.recipe.dataset], out / "predictions.png")
+        else:
+            plots.plot_decision_boundary(self._scores, np.concatenate(
+                [self.train_split.inputs, test.inputs]), np.concatenate(
+                [self.train_split.labels, test.labels]), out / "decision_boundary.png")
+
+    def _scores(self, points: np.ndarray) -> np.ndarray:
+        with no_grad():
+            return self.model(Tensor(points)).data.reshape(-1)
+
+
