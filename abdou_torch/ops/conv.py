@@ -1,2 +1,632 @@
-"""Placeholder: filled in by the convolutional-networks work."""
-__all__: list = []
+"""Convolution and pooling: conv1d/conv2d, conv_transpose2d, max/avg/adaptive pooling.
+
+Layout is PyTorch's: images (N, C, H, W), conv weights (out_channels, in_channels/groups,
+kH, kW). Every window op is vectorised the same way: a loop over the kH*kW kernel
+*offsets* (never over pixels), each offset a strided slice of the padded input that covers
+every output position at once.
+
+Convolution is im2col + matrix product: the offset slices are copied into ``cols`` of
+shape (N, C, kH, kW, Ho, Wo), which viewed as (N, groups, C/groups*kH*kW, Ho*Wo) meets the
+weight viewed as (groups, out/groups, C/groups*kH*kW) in one batched ``np.matmul`` whose
+result is already (N, out, Ho*Wo), with no transpose of the output.
+
+Three primitives close the convolution family under differentiation (each is bilinear and
+the gradient of one is written with the others, so ``create_graph`` works to any order):
+
+- ``Conv2d``          y  = C(x, w)        dx = T(dy, w),  dw = W(x, dy)
+- ``ConvTranspose2d`` x' = T(y, w)        dy = C(g, w),   dw = W(g, y)
+- ``Conv2dWeight``    w' = W(x, y)        dx = T(y, g),   dy = C(x, g)
+
+where T is the adjoint of x -> C(x, w) (the transposed convolution) and W the adjoint of
+w -> C(x, w) (the correlation of the input with the output gradient).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..autograd.function import Primitive
+from ..errors import ShapeError
+from .elementwise import _as_tensor
+
+__all__ = ["conv1d", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d",
+           "adaptive_avg_pool2d", "max_pool1d", "avg_pool1d"]
+
+
+# -- geometry -------------------------------------------------------------------------------
+
+def _pair(value: Any, name: str, op: str, minimum: int = 0) -> tuple[int, int]:
+    """An int or a pair of ints as a pair, checked to be >= ``minimum``."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        pair = (int(value), int(value))
+    else:
+        try:
+            pair = tuple(int(v) for v in value)
+        except TypeError:
+            raise TypeError(f"{op}: {name} must be an int or a pair of ints, got "
+                            f"{value!r}") from None
+        if len(pair) == 1:
+            pair = pair * 2
+        if len(pair) != 2:
+            raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    if min(pair) < minimum:
+        raise ValueError(f"{op}: {name} must be at least {minimum}, got {value!r}")
+    return pair  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class _Window:
+    """Where the kernel's offsets land: stride, dilation and the padding of each side.
+
+    ``padding`` is ((top, bottom), (left, right)); pooling in ceil mode adds the overhang
+    of the last window to bottom and right.
+    """
+
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[tuple[int, int], tuple[int, int]]
+    dilation: tuple[int, int]
+    groups: int = 1
+
+    def padded_size(self, size: Sequence[int]) -> tuple[int, int]:
+        (top, bottom), (left, right) = self.padding
+        return size[0] + top + bottom, size[1] + left + right
+
+    def output_size(self, size: Sequence[int]) -> tuple[int, int]:
+        padded = self.padded_size(size)
+        return tuple((p - d * (k - 1) - 1) // s + 1 for p, k, s, d in  # type: ignore
+                     zip(padded, self.kernel, self.stride, self.dilation))
+
+    def offsets(self, out_size: Sequence[int]) -> list[tuple[int, int, tuple]]:
+        """(i, j, index) for every kernel offset: index picks, from the padded input, the
+        element under offset (i, j) of every output position's window."""
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
+        ho, wo = out_size
+        return [(i, j, (Ellipsis, slice(i * dh, i * dh + sh * (ho - 1) + 1, sh),
+                        slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)))
+                for i in range(kh) for j in range(kw)]
+
+
+def _pad(x: np.ndarray, padding: tuple, value: float = 0.0) -> np.ndarray:
+    (top, bottom), (left, right) = padding
+    if not (top or bottom or left or right):
+        return x
+    h, w = x.shape[-2:]
+    out = np.full(x.shape[:-2] + (h + top + bottom, w + left + right), value, dtype=x.dtype)
+    out[..., top:top + h, left:left + w] = x
+    return out
+
+
+def _crop(xp: np.ndarray, padding: tuple, size: Sequence[int]) -> np.ndarray:
+    (top, _), (left, _) = padding
+    if xp.shape[-2:] == tuple(size):
+        return xp
+    return np.ascontiguousarray(xp[..., top:top + size[0], left:left + size[1]])
+
+
+def _im2col(x: np.ndarray, window: _Window, out_size: Sequence[int]) -> np.ndarray:
+    """(N, C, kH, kW, Ho, Wo): cols[n, c, i, j, ho, wo] = x_pad[n, c, ho*sh + i*dh, wo*sw + j*dw]."""
+    xp = _pad(x, window.padding)
+    cols = np.empty(x.shape[:2] + window.kernel + tuple(out_size), dtype=x.dtype)
+    for i, j, index in window.offsets(out_size):
+        cols[:, :, i, j] = xp[index]
+    return cols
+
+
+def _col2im(cols: np.ndarray, window: _Window, size: Sequence[int]) -> np.ndarray:
+    """The adjoint of _im2col: add every column entry back to the pixel it was read from."""
+    n, c = cols.shape[:2]
+    xp = np.zeros((n, c) + window.padded_size(size), dtype=cols.dtype)
+    for i, j, index in window.offsets(cols.shape[-2:]):
+        xp[index] += cols[:, :, i, j]
+    return _crop(xp, window.padding, size)
+
+
+# -- convolution primitives -------------------------------------------------------------------
+
+def _grouped(weight: np.ndarray, groups: int) -> np.ndarray:
+    """(out, in/g, kH, kW) -> (g, out/g, in/g*kH*kW)."""
+    return weight.reshape(groups, weight.shape[0] // groups, -1)
+
+
+class Conv2d(Primitive):
+    """y[n, o, ho, wo] = b[o] + sum_{c, i, j} w[o, c, i, j] x_pad[n, g(o) C_g + c,
+    ho*sh + i*dh, wo*sw + j*dw]   (C_g = in/groups, g(o) the group of output channel o)
+
+    dx = conv_transpose2d(dy, w) (the adjoint in x),  dw = Conv2dWeight(x, dy) (the
+    correlation of x with dy),  db = sum of dy over (n, ho, wo).
+    """
+
+    name = "conv2d"
+
+    def forward(self, x, weight, bias, window: _Window):
+        self.window = window
+        n, groups = x.shape[0], window.groups
+        out_size = window.output_size(x.shape[2:])
+        # kept for the weight gradient: the same columns, not built a second time
+        self.cols = cols = _im2col(x, window, out_size)
+        y = np.matmul(_grouped(weight, groups),
+                      cols.reshape(n, groups, -1, out_size[0] * out_size[1]))
+        y = y.reshape((n, weight.shape[0]) + tuple(out_size))
+        if bias is not None:
+            y += bias.reshape(-1, 1, 1)
+        return y
+
+    def backward(self, dy):
+        x, weight, bias = self.inputs[:3]
+        need_x, need_w, need_b = self.needs_input_grad[:3]
+        dx = ConvTranspose2d.apply(dy, weight, self.window, x.shape[2:]) if need_x else None
+        dw = Conv2dWeight.apply(x, dy, self.window, cols=self.cols) if need_w else None
+        db = dy.sum((0, 2, 3)) if need_b else None
+        return dx, dw, db
+
+
+class ConvTranspose2d(Primitive):
+    """x = T(y, w): the adjoint of the convolution x -> C(x, w) (conv_transpose2d):
+    x_pad[n, c, ho*sh + i*dh, wo*sw + j*dw] += sum_o w[o, c, i, j] y[n, o, ho, wo],
+    then the padding is cropped to ``size``.
+
+    dy = C(g, w) (convolution of the incoming gradient),  dw = Conv2dWeight(g, y).
+    """
+
+    name = "conv_transpose2d"
+
+    def forward(self, y, weight, window: _Window, size: tuple[int, int]):
+        self.window = window
+        n, _, ho, wo = y.shape
+        groups = window.groups
+        cols = np.matmul(_grouped(weight, groups).transpose(0, 2, 1),
+                         y.reshape(n, groups, -1, ho * wo))
+        cols = cols.reshape((n, groups * weight.shape[1]) + window.kernel + (ho, wo))
+        return _col2im(cols, window, size)
+
+    def backward(self, g):
+        y, weight = self.inputs[:2]
+        need_y, need_w = self.needs_input_grad[:2]
+        dy = Conv2d.apply(g, weight, None, self.window) if need_y else None
+        dw = Conv2dWeight.apply(g, y, self.window) if need_w else None
+        return dy, dw
+
+
+class Conv2dWeight(Primitive):
+    """w' = W(x, y): w'[o, c, i, j] = sum_{n, ho, wo} y[n, o, ho, wo]
+    x_pad[n, g(o) C_g + c, ho*sh + i*dh, wo*sw + j*dw] (the weight gradient of conv2d)
+
+    dx = T(y, g) (conv_transpose2d of y with g as weight),  dy = C(x, g).
+    """
+
+    name = "conv2d_weight"
+
+    def forward(self, x, y, window: _Window, cols: np.ndarray | None = None):
+        self.window = window
+        n, groups = x.shape[0], window.groups
+        if cols is None:
+            cols = _im2col(x, window, y.shape[2:])
+        per_sample = np.matmul(y.reshape(n, groups, y.shape[1] // groups, -1),
+                               cols.reshape(n, groups, -1, y.shape[2] * y.shape[3])
+                               .transpose(0, 1, 3, 2))
+        weight = per_sample.sum(0) if n > 1 else per_sample[0]
+        return weight.reshape((y.shape[1], x.shape[1] // groups) + window.kernel)
+
+    def backward(self, g):
+        x, y = self.inputs[:2]
+        need_x, need_y = self.needs_input_grad[:2]
+        dx = ConvTranspose2d.apply(y, g, self.window, x.shape[2:]) if need_x else None
+        dy = Conv2d.apply(x, g, None, self.window) if need_y else None
+        return dx, dy
+
+
+# -- convolution functions ----------------------------------------------------------------------
+
+def _same_padding(kernel: Sequence[int], dilation: Sequence[int]) -> tuple:
+    """PyTorch's 'same': total d*(k-1) per dim, the odd one out going to the end."""
+    totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    return tuple((t // 2, t - t // 2) for t in totals)
+
+
+def _conv_args(op: str, x, weight, bias, groups: int):
+    x, weight = _as_tensor(x), _as_tensor(weight)
+    if weight.dtype.kind != "f":
+        raise TypeError(f"{op}: weight must be floating point, got {weight.dtype}")
+    if x.dtype != weight.dtype:
+        x = x.to(weight.dtype)
+    if bias is not None:
+        bias = _as_tensor(bias)
+        if bias.dtype != weight.dtype:
+            bias = bias.to(weight.dtype)
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    return x, weight, bias, int(groups)
+
+
+def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: A002
+           padding: Any = 0, dilation: Any = 1, groups: int = 1):
+    """2-D cross-correlation of ``input`` (N, C, H, W) or (C, H, W) with ``weight``
+    (out, C/groups, kH, kW), as ``torch.nn.functional.conv2d``; ``padding`` may be an int,
+    a pair, 'valid' or 'same' (stride 1 only)."""
+    x, weight, bias, groups = _conv_args("conv2d", input, weight, bias, groups)
+    if x.ndim not in (3, 4):
+        raise ShapeError(f"conv2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+                         f"shape {x.shape}")
+    if x.ndim == 3:
+        return conv2d(x.unsqueeze(0), weight, bias, stride, padding, dilation,
+                      groups).squeeze(0)
+    if weight.ndim != 4:
+        raise ShapeError(f"conv2d: expected a 4-D weight (out_channels, in_channels/groups, "
+                         f"kH, kW), got shape {weight.shape}")
+    out_channels, group_channels, kh, kw = weight.shape
+    if x.shape[1] != group_channels * groups:
+        raise ShapeError(f"conv2d: input of shape {x.shape} has {x.shape[1]} channels but "
+                         f"weight of shape {weight.shape} with groups={groups} expects "
+                         f"{group_channels * groups}")
+    if out_channels % groups:
+        raise ShapeError(f"conv2d: weight of shape {weight.shape} has {out_channels} output "
+                         f"channels, not divisible by groups={groups}")
+    if bias is not None and bias.shape != (out_channels,):
+        raise ShapeError(f"conv2d: bias of shape {bias.shape} does not match weight of "
+                         f"shape {weight.shape} (expected ({out_channels},))")
+    stride = _pair(stride, "stride", "conv2d", 1)
+    dilation = _pair(dilation, "dilation", "conv2d", 1)
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = ((0, 0), (0, 0))
+        elif padding == "same":
+            if stride != (1, 1):
+                raise ValueError("conv2d: padding='same' is not supported for strided "
+                                 "convolutions")
+            pads = _same_padding((kh, kw), dilation)
+        else:
+            raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', "
+                             f"got {padding!r}")
+    else:
+        ph, pw = _pair(padding, "padding", "conv2d", 0)
+        pads = ((ph, ph), (pw, pw))
+    window = _Window((kh, kw), stride, pads, dilation, groups)
+    padded = window.padded_size(x.shape[2:])
+    if any(p < d * (k - 1) + 1 for p, k, d in zip(padded, (kh, kw), dilation)):
+        raise ShapeError(f"conv2d: input of shape {x.shape} padded to {padded} is smaller "
+                         f"than the (dilated) kernel of weight shape {weight.shape} "
+                         f"(dilation {dilation})")
+    return Conv2d.apply(x, weight, bias, window)
+
+
+def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: A002
+           padding: Any = 0, dilation: Any = 1, groups: int = 1):
+    """1-D cross-correlation of ``input`` (N, C, L) or (C, L) with ``weight``
+    (out, C/groups, k): conv2d on a height-1 image."""
+    x, weight, bias, groups = _conv_args("conv1d", input, weight, bias, groups)
+    if x.ndim not in (2, 3):
+        raise ShapeError(f"conv1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape "
+                         f"{x.shape}")
+    if weight.ndim != 3:
+        raise ShapeError(f"conv1d: expected a 3-D weight (out_channels, in_channels/groups, "
+                         f"k), got shape {weight.shape}")
+    if x.shape[-2] != weight.shape[1] * groups:
+        raise ShapeError(f"conv1d: input of shape {x.shape} has {x.shape[-2]} channels but "
+                         f"weight of shape {weight.shape} with groups={groups} expects "
+                         f"{weight.shape[1] * groups}")
+
+    def single(value: Any, name: str) -> int:
+        if isinstance(value, (tuple, list)):
+            if len(value) != 1:
+                raise ValueError(f"conv1d: {name} must be an int or a 1-tuple, got {value!r}")
+            value = value[0]
+        return value
+
+    padding = padding if isinstance(padding, str) else (0, single(padding, "padding"))
+    out = conv2d(x.unsqueeze(-2), weight.unsqueeze(-2), bias, (1, single(stride, "stride")),
+                 padding, (1, single(dilation, "dilation")), groups)
+    return out.squeeze(-2)
+
+
+def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: A002
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                     dilation: Any = 1):
+    """Transposed 2-D convolution (the adjoint of conv2d), as
+    ``torch.nn.functional.conv_transpose2d``: ``weight`` is (in, out/groups, kH, kW)."""
+    x, weight, bias, groups = _conv_args("conv_transpose2d", input, weight, bias, groups)
+    if x.ndim == 3:
+        return conv_transpose2d(x.unsqueeze(0), weight, bias, stride, padding,
+                                output_padding, groups, dilation).squeeze(0)
+    if x.ndim != 4 or weight.ndim != 4:
+        raise ShapeError(f"conv_transpose2d: expected a 4-D input and weight, got shapes "
+                         f"{x.shape} and {weight.shape}")
+    if x.shape[1] != weight.shape[0] or weight.shape[0] % groups:
+        raise ShapeError(f"conv_transpose2d: input of shape {x.shape} does not fit weight "
+                         f"of shape {weight.shape} with groups={groups}")
+    stride = _pair(stride, "stride", "conv_transpose2d", 1)
+    dilation = _pair(dilation, "dilation", "conv_transpose2d", 1)
+    ph, pw = _pair(padding, "padding", "conv_transpose2d", 0)
+    output_padding = _pair(output_padding, "output_padding", "conv_transpose2d", 0)
+    if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
+        raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller "
+                         f"than stride {stride} or dilation {dilation}")
+    kernel = weight.shape[2:]
+    size = tuple((n - 1) * s - 2 * p + d * (k - 1) + op + 1 for n, s, p, d, k, op in
+                 zip(x.shape[2:], stride, (ph, pw), dilation, kernel, output_padding))
+    if min(size) < 1:
+        raise ShapeError(f"conv_transpose2d: input of shape {x.shape} gives an empty output "
+                         f"{size}")
+    # the padding of the equivalent convolution, plus output_padding rows it never reads
+    window = _Window(kernel, stride, ((ph, ph + output_padding[0]), (pw, pw + output_padding[1])),
+                     dilation, groups)
+    out = ConvTranspose2d.apply(x, weight, window, size)
+    if bias is not None:
+        out = out + bias.reshape(-1, 1, 1)
+    return out
+
+
+# -- pooling primitives ----------------------------------------------------------------------
+
+class MaxPool2d(Primitive):
+    """y[n, c, ho, wo] = max_{i, j} x_pad[n, c, ho*sh + i*dh, wo*sw + j*dw] (padding -inf);
+    dx = dy routed to the position of each window's (first) maximum.
+
+    The position is kept as the kernel offset k = i*kW + j of the maximum (``argmax``).
+    """
+
+    name = "max_pool2d"
+    saves_inputs = False
+
+    def forward(self, x, window: _Window):
+        self.window, self.size = window, x.shape[2:]
+        best, self.argmax = _max_and_argmax(x, window)
+        return best
+
+    def backward(self, dy):
+        return _MaxPoolScatter.apply(dy, self.argmax, self.window, self.size)
+
+
+def _max_and_argmax(x: np.ndarray, window: _Window) -> tuple[np.ndarray, np.ndarray]:
+    """Each window's maximum and its kernel offset i*kW + j (the first one on ties)."""
+    xp = _pad(x, window.padding, -np.inf)
+    best = argmax = None
+    for i, j, index in window.offsets(window.output_size(x.shape[2:])):
+        candidate = xp[index]
+        if best is None:
+            best = candidate.copy()
+            argmax = np.zeros(best.shape, dtype=np.int16)
+            continue
+        better = candidate > best
+        np.copyto(best, candidate, where=better)
+        np.copyto(argmax, np.int16(i * window.kernel[1] + j), where=better)
+    return best, argmax
+
+
+def _flat_indices(argmax: np.ndarray, window: _Window, size) -> np.ndarray:
+    """PyTorch's return_indices: the flat index h*W + w of each maximum in its plane."""
+    (_, kw), (sh, sw), (dh, dw) = window.kernel, window.stride, window.dilation
+    (top, _), (left, _) = window.padding
+    ho, wo = argmax.shape[-2:]
+    rows = (np.arange(ho) * sh - top)[:, None] + (argmax // kw) * dh
+    cols = (np.arange(wo) * sw - left) + (argmax % kw) * dw
+    return (rows.astype(np.int64) * size[1] + cols).astype(np.int64)
+
+
+class _MaxPoolScatter(Primitive):
+    """x = zeros of the pooled input's shape with y[n, c, ho, wo] added at the position of
+    window (ho, wo)'s maximum;  dy = g gathered at those positions."""
+
+    name = "max_pool2d_backward"
+    saves_inputs = False
+
+    def forward(self, y, argmax, window: _Window, size):
+        self.argmax, self.window = argmax, window
+        xp = np.zeros(y.shape[:2] + window.padded_size(size), dtype=y.dtype)
+        zero = np.zeros((), dtype=y.dtype)
+        for i, j, index in window.offsets(y.shape[2:]):
+            xp[index] += np.where(argmax == i * window.kernel[1] + j, y, zero)
+        return _crop(xp, window.padding, size)
+
+    def backward(self, g):
+        return _MaxPoolGather.apply(g, self.argmax, self.window)
+
+
+class _MaxPoolGather(Primitive):
+    """y[n, c, ho, wo] = x_pad at the position of window (ho, wo)'s maximum;
+    dx = y scattered back (the adjoint, _MaxPoolScatter)."""
+
+    name = "max_pool2d_gather"
+    saves_inputs = False
+
+    def forward(self, x, argmax, window: _Window):
+        self.argmax, self.window, self.size = argmax, window, x.shape[2:]
+        xp = _pad(x, window.padding)
+        out = np.zeros(argmax.shape, dtype=x.dtype)
+        for i, j, index in window.offsets(argmax.shape[2:]):
+            np.copyto(out, xp[index], where=argmax == i * window.kernel[1] + j)
+        return out
+
+    def backward(self, dy):
+        return _MaxPoolScatter.apply(dy, self.argmax, self.window, self.size)
+
+
+class AvgPool2d(Primitive):
+    """y[n, c, ho, wo] = sum_{i, j} x_pad[n, c, ho*sh + i, wo*sw + j] / divisor[ho, wo];
+    dx = the adjoint: dy / divisor added back to every position of each window."""
+
+    name = "avg_pool2d"
+    saves_inputs = False
+
+    def forward(self, x, window: _Window, divisor: np.ndarray):
+        self.window, self.divisor, self.size = window, divisor, x.shape[2:]
+        xp = _pad(x, window.padding)
+        out = None
+        for _, _, index in window.offsets(divisor.shape):
+            out = xp[index].copy() if out is None else np.add(out, xp[index], out=out)
+        out *= (1.0 / divisor).astype(x.dtype)
+        return out
+
+    def backward(self, dy):
+        return _AvgPoolTranspose.apply(dy, self.window, self.divisor, self.size)
+
+
+class _AvgPoolTranspose(Primitive):
+    """x_pad[n, c, ho*sh + i, wo*sw + j] += y[n, c, ho, wo] / divisor[ho, wo], cropped;
+    dy = avg_pool2d of g (the adjoint)."""
+
+    name = "avg_pool2d_backward"
+    saves_inputs = False
+
+    def forward(self, y, window: _Window, divisor: np.ndarray, size):
+        self.window, self.divisor = window, divisor
+        share = y * (1.0 / divisor).astype(y.dtype)
+        xp = np.zeros(y.shape[:2] + window.padded_size(size), dtype=y.dtype)
+        for _, _, index in window.offsets(divisor.shape):
+            xp[index] += share
+        return _crop(xp, window.padding, size)
+
+    def backward(self, g):
+        return AvgPool2d.apply(g, self.window, self.divisor)
+
+
+# -- pooling functions ------------------------------------------------------------------------
+
+def _pool_window(op: str, x, kernel_size, stride, padding, dilation, ceil_mode) -> _Window:
+    """Check the arguments and build the window, with ceil mode's overhang as extra
+    bottom/right padding (PyTorch: the last window must start inside the input or the
+    left padding)."""
+    kernel = _pair(kernel_size, "kernel_size", op, 1)
+    stride = kernel if stride is None or (not isinstance(stride, int) and len(stride) == 0) \
+        else _pair(stride, "stride", op, 1)
+    pad = _pair(padding, "padding", op, 0)
+    dilation = _pair(dilation, "dilation", op, 1)
+    effective = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+    if any(p > k // 2 for p, k in zip(pad, kernel)):
+        raise ValueError(f"{op}: padding {pad} should be at most half of kernel size "
+                         f"{kernel}")
+    extra = []
+    for n, k, s, p in zip(x.shape[-2:], effective, stride, pad):
+        if n + 2 * p < k:
+            raise ShapeError(f"{op}: input of shape {x.shape} padded by {pad} is smaller "
+                             f"than the (dilated) kernel {kernel}")
+        if ceil_mode:
+            out = -(-(n + 2 * p - k) // s) + 1
+            if (out - 1) * s >= n + p:
+                out -= 1
+        else:
+            out = (n + 2 * p - k) // s + 1
+        extra.append((out - 1) * s + k - (n + 2 * p))
+    return _Window(kernel, stride, ((pad[0], pad[0] + max(extra[0], 0)),
+                                    (pad[1], pad[1] + max(extra[1], 0))), dilation)
+
+
+def _pool_input(op: str, input: Any):  # noqa: A002
+    x = _as_tensor(input)
+    if x.ndim not in (3, 4):
+        raise ShapeError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+                         f"shape {x.shape}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point input, got {x.dtype}")
+    return x
+
+
+def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False):
+    """Maximum over each kernel window (padding counts as -inf), as
+    ``torch.nn.functional.max_pool2d``; with ``return_indices`` also the flat index
+    (h * W + w) of each maximum in its input plane."""
+    x = _pool_input("max_pool2d", input)
+    if x.ndim == 3:
+        result = max_pool2d(x.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode,
+                            return_indices)
+        if return_indices:
+            return result[0].squeeze(0), result[1].squeeze(0)
+        return result.squeeze(0)
+    window = _pool_window("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
+    out = MaxPool2d.apply(x, window)
+    if not return_indices:
+        return out
+    from ..tensor import Tensor
+    # without a recorded graph there is no node holding the argmax: find it again
+    argmax = out._ctx.argmax if isinstance(out._ctx, MaxPool2d) else \
+        _max_and_argmax(x.data, window)[1]
+    return out, Tensor._wrap(_flat_indices(argmax, window, x.shape[2:]), False)
+
+
+def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None):
+    """Mean over each kernel window, as ``torch.nn.functional.avg_pool2d``: the divisor is
+    the window's size, without the padding if ``count_include_pad`` is false (and never
+    counting ceil mode's overhang), or ``divisor_override``."""
+    x = _pool_input("avg_pool2d", input)
+    if x.ndim == 3:
+        return avg_pool2d(x.unsqueeze(0), kernel_size, stride, padding, ceil_mode,
+                          count_include_pad, divisor_override).squeeze(0)
+    window = _pool_window("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
+    out_size = window.output_size(x.shape[2:])
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise ValueError("avg_pool2d: divisor_override must be non-zero")
+        divisor = np.full(out_size, float(divisor_override))
+    else:
+        # count, for each window, the positions that are input (or real padding)
+        (top, _), (left, _) = window.padding
+        counted = np.zeros(window.padded_size(x.shape[2:]))
+        h, w = x.shape[2:]
+        if count_include_pad:
+            counted[:h + 2 * top, :w + 2 * left] = 1
+        else:
+            counted[top:top + h, left:left + w] = 1
+        divisor = np.zeros(out_size)
+        for _, _, index in window.offsets(out_size):
+            divisor += counted[index[1:]]
+    return AvgPool2d.apply(x, window, divisor)
+
+
+def _adaptive_matrix(size: int, out: int, dtype: np.dtype) -> np.ndarray:
+    """(out, size) averaging matrix over PyTorch's adaptive bins
+    [floor(i*size/out), ceil((i+1)*size/out))."""
+    matrix = np.zeros((out, size), dtype=dtype)
+    for i in range(out):
+        start, end = (i * size) // out, -(-((i + 1) * size) // out)
+        matrix[i, start:end] = 1.0 / (end - start)
+    return matrix
+
+
+def adaptive_avg_pool2d(input: Any, output_size: Any):  # noqa: A002
+    """Average over PyTorch's adaptive bins so the output is ``output_size`` (an int, a pair,
+    None keeping a dim): avg_pool2d when the bins tile evenly, else the composite
+    P_h @ x @ P_w^T with fixed averaging matrices (differentiable to any order)."""
+    x = _pool_input("adaptive_avg_pool2d", input)
+    if isinstance(output_size, (int, np.integer)):
+        output_size = (output_size, output_size)
+    output_size = tuple(x.shape[-2 + i] if s is None else int(s)
+                        for i, s in enumerate(output_size))
+    if len(output_size) != 2 or min(output_size) < 1:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be a positive int or pair, "
+                         f"got {output_size!r}")
+    (h, w), (ho, wo) = x.shape[-2:], output_size
+    if output_size == (1, 1):
+        return x.mean((-2, -1), keepdim=True)
+    if h % ho == 0 and w % wo == 0:
+        return avg_pool2d(x, (h // ho, w // wo))
+    rows = _as_tensor(_adaptive_matrix(h, ho, x.dtype))
+    cols = _as_tensor(_adaptive_matrix(w, wo, x.dtype).T.copy())
+    return rows @ (x @ cols)
+
+
+def max_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False):
+    """max_pool2d over a height-1 image: input (N, C, L) or (C, L)."""
+    x = _as_tensor(input)
+    one = lambda v: (1, v if isinstance(v, (int, np.integer)) else v[0])  # noqa: E731
+    result = max_pool2d(x.unsqueeze(-2), one(kernel_size),
+                        None if stride is None else one(stride), (0, one(padding)[1]),
+                        one(dilation), ceil_mode, return_indices)
+    if return_indices:
+        return result[0].squeeze(-2), result[1].squeeze(-2)
+    return result.squeeze(-2)
+
+
+def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002
+               ceil_mode: bool = False, count_include_pad: bool = True):
+    """avg_pool2d over a height-1 image: input (N, C, L) or (C, L)."""
+    x = _as_tensor(input)
+    one = lambda v: (1, v if isinstance(v, (int, np.integer)) else v[0])  # noqa: E731
+    return avg_pool2d(x.unsqueeze(-2), one(kernel_size), None if stride is None else one(stride),
+                      (0, one(padding)[1]), ceil_mode, count_include_pad).squeeze(-2)
+
