@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of abdou_torch against PyTorch eager (``make bench``)."""

@@ -1,0 +1,117 @@
+"""Whole-process measurements, each run in a fresh interpreter:
+
+    python -m benchmarks.processes import LIB      wall time of ``import LIB``
+    python -m benchmarks.processes memory LIB      peak RSS over one epoch of the seed step
+    python -m benchmarks.processes epoch LIB       one epoch of the default MNIST run,
+                                                   data loading included
+
+LIB is ``abdou_torch`` or ``pytorch``. Each prints one JSON object.
+"""
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/statm") as handle:
+        pages = int(handle.read().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure_import(library: str) -> dict:
+    started = time.perf_counter()
+    __import__("abdou_torch" if library == "abdou_torch" else "torch")
+    return {"seconds": time.perf_counter() - started}
+
+
+def measure_memory(library: str) -> dict:
+    """Peak RSS while training one epoch (938 steps, batch 64) of the seed MLP."""
+    from .workloads import SEED_SIZES, make_training_steps
+    steps = make_training_steps(SEED_SIZES, batch=64, steps=938, libraries=(library,))[library]
+    before = _rss_mib()
+    steps()
+    return {"rss_before_mib": before, "peak_rss_mib": _peak_rss_mib(),
+            "epoch_growth_mib": _peak_rss_mib() - before}
+
+
+def _mnist_arrays():
+    """The default run's inputs: normalised float32 (N, 784) images and int64 labels."""
+    from abdou_torch.data import MNIST
+    from abdou_torch.training.recipes import recipe_for
+    recipe = recipe_for("mnist", "mlp")
+    train, test = MNIST(train=True), MNIST(train=False)
+    return (recipe, recipe.prepare_images(train.data), train.targets,
+            recipe.prepare_images(test.data), test.targets)
+
+
+def measure_epoch(library: str) -> dict:
+    started = time.perf_counter()
+    recipe, x, y, x_test, y_test = _mnist_arrays()
+    run = _epoch_ours if library == "abdou_torch" else _epoch_torch
+    accuracy = run(recipe, x, y, x_test, y_test)
+    return {"seconds": time.perf_counter() - started, "test_accuracy": accuracy}
+
+
+def _epoch_ours(recipe, x, y, x_test, y_test) -> float:
+    import numpy as np
+    import abdou_torch as at
+    from abdou_torch.data import DataLoader, TensorDataset
+    from abdou_torch.nn import functional as F
+    from abdou_torch.optim.lr_scheduler import OneCycleLR
+    at.manual_seed(0)
+    model = at.MLP(784, [64, 64, 64, 10])
+    loader = DataLoader(TensorDataset(x, y), batch_size=recipe.batch_size, shuffle=True,
+                        generator=at.Generator(0))
+    optimizer = at.WAdam(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
+    scheduler = OneCycleLR(optimizer, max_lr=recipe.lr, total_steps=len(loader))
+    for inputs, labels in loader:
+        loss = F.cross_entropy(model(inputs), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+    with at.no_grad():
+        return float(np.mean(model(at.Tensor(x_test)).numpy().argmax(1) == y_test))
+
+
+def _epoch_torch(recipe, x, y, x_test, y_test) -> float:
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+    torch.manual_seed(0)
+    sizes = [784, 64, 64, 64, 10]
+    layers = []
+    for fan_in, fan_out in zip(sizes, sizes[1:]):
+        layers += [torch.nn.Linear(fan_in, fan_out), torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers[:-1])
+    loader = DataLoader(TensorDataset(torch.from_numpy(x), torch.from_numpy(y)),
+                        batch_size=recipe.batch_size, shuffle=True)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr,
+                                  weight_decay=recipe.weight_decay)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.lr,
+                                                    total_steps=len(loader))
+    for inputs, labels in loader:
+        loss = torch.nn.functional.cross_entropy(model(inputs), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+    with torch.no_grad():
+        return float((model(torch.from_numpy(x_test)).argmax(1).numpy() == y_test).mean())
+
+
+MEASUREMENTS = {"import": measure_import, "memory": measure_memory, "epoch": measure_epoch}
+
+if __name__ == "__main__":
+    kind, library = sys.argv[1], sys.argv[2]
+    if library == "pytorch" and kind != "import":
+        import os
+        import torch
+        torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
+    print(json.dumps(MEASUREMENTS[kind](library)))

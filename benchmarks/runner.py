@@ -1,0 +1,101 @@
+"""Timing: in-process workloads interleaved A B A B, and whole-process measurements."""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from .workloads import BLAS_SIZES, SEED_SIZES, make_tiny_ops, make_training_steps
+
+LIBRARIES = ("abdou_torch", "pytorch")
+
+
+@dataclass
+class Row:
+    """One workload's samples for both libraries; ``unit`` says what a sample measures."""
+
+    name: str
+    unit: str
+    samples: dict[str, list[float]]
+    goal: float | None = None
+
+    def median(self, library: str) -> float:
+        return statistics.median(self.samples[library])
+
+    @property
+    def ratio(self) -> float:
+        return self.median("abdou_torch") / self.median("pytorch")
+
+
+def _interleave(callables: dict[str, Callable[[], None]], repeats: int) -> dict[str, list]:
+    """Time each callable ``repeats`` times, alternating libraries; one warm-up each."""
+    samples: dict[str, list[float]] = {name: [] for name in callables}
+    for function in callables.values():
+        function()
+    for _ in range(repeats):
+        for name, function in callables.items():
+            started = time.perf_counter()
+            function()
+            samples[name].append(time.perf_counter() - started)
+    return samples
+
+
+def run_interleaved(repeats: int, threads: int, quick: bool, only: set | None) -> list[Row]:
+    import torch
+    torch.set_num_threads(threads)
+    seed_steps = 100 if quick else 938
+    workloads = {
+        "a_seed_step": (f"s / epoch (938 steps, batch 64)",
+                        lambda: make_training_steps(SEED_SIZES, 64, seed_steps),
+                        938 / seed_steps, 0.6),
+        "b_blas_step": ("s / 10 steps (784-1024-1024-10, batch 1024)",
+                        lambda: make_training_steps(BLAS_SIZES, 1024, 10), 1.0, 1.1),
+        "c_tiny_ops": ("ms / op-chain fwd+bwd (4x4)", lambda: make_tiny_ops(200),
+                       1000 / 200, 1.0),
+    }
+    rows = []
+    for name, (unit, make, scale, goal) in workloads.items():
+        if only and name not in only:
+            continue
+        samples = _interleave(make(), repeats)
+        rows.append(Row(name, unit, {k: [v * scale for v in s] for k, s in samples.items()},
+                        goal))
+        print(f"  {name}: done", file=sys.stderr)
+    return rows
+
+
+def _in_fresh_process(kind: str, library: str) -> dict:
+    output = subprocess.run([sys.executable, "-m", "benchmarks.processes", kind, library],
+                            capture_output=True, text=True, check=True, env=os.environ.copy(),
+                            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def run_processes(repeats: int, only: set | None) -> list[Row]:
+    rows = []
+    plans = {"d_import": ("import", "seconds", "s (whole `import`)", repeats, 0.25),
+             "e_peak_memory": ("memory", "peak_rss_mib", "MiB peak RSS over one epoch of (a)",
+                               1, 1.0),
+             "e_memory_growth": ("memory", "epoch_growth_mib", "MiB RSS growth during the epoch",
+                                 1, None),
+             "f_mnist_epoch": ("epoch", "seconds", "s (default MNIST epoch, data loading incl.)",
+                               max(repeats // 2, 1), None)}
+    cache: dict = {}
+    for name, (kind, field, unit, count, goal) in plans.items():
+        if only and name not in only:
+            continue
+        samples = {library: [] for library in LIBRARIES}
+        for _ in range(count):
+            for library in LIBRARIES:
+                key = (kind, library, len(samples[library]))
+                if key not in cache:
+                    cache[key] = _in_fresh_process(kind, library)
+                samples[library].append(cache[key][field])
+        rows.append(Row(name, unit, samples, goal))
+        print(f"  {name}: done", file=sys.stderr)
+    return rows
