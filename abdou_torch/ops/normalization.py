@@ -1,2 +1,256 @@
-"""Placeholder: filled in by the convolutional-networks work."""
-__all__: list = []
+"""Normalisation and lookup: batch_norm, layer_norm, embedding, dropout2d.
+
+``layer_norm``, eval-mode ``batch_norm`` and ``dropout2d`` are composites of existing
+primitives (no backward of their own). Training-mode ``batch_norm`` is one fused primitive
+for speed: it runs after every convolution of a CNN, and the composite would make about
+ten passes over the activations forward and twenty backward. Its backward is still written
+with Tensor ops, so ``create_graph`` works through it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Primitive
+from ..autograd.grad_mode import GradMode
+from ..errors import ShapeError
+from ..random import Generator, resolve
+from .elementwise import _as_tensor
+from .shape import IndexAdd
+
+__all__ = ["batch_norm", "layer_norm", "embedding", "dropout2d"]
+
+
+def _tensor(array: np.ndarray):
+    from ..tensor import Tensor
+    return Tensor._wrap(array, False)
+
+
+def _channel_view(ndim: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The dims batch norm reduces over (all but dim 1) and the shape that broadcasts a
+    per-channel vector against the input."""
+    axes = (0,) + tuple(range(2, ndim))
+    return axes, (1, -1) + (1,) * (ndim - 2)
+
+
+class BatchNorm(Primitive):
+    """Training-mode batch norm; statistics over all dims but the channel dim (M values each):
+
+        mean = sum(x) / M,  var = sum((x - mean)^2) / M,  xhat = (x - mean) / sqrt(var + eps)
+        y = w * xhat + b
+
+        dx = w / sqrt(var + eps) * (dy - mean(dy) - xhat * mean(dy * xhat))
+        dw = sum(dy * xhat),  db = sum(dy)
+    """
+
+    name = "batch_norm"
+
+    def forward(self, x, weight, bias, eps: float):
+        self.eps = eps
+        axes, shape = _channel_view(x.ndim)
+        count = x.size // x.shape[1]
+        self.mean = x.mean(axis=axes, keepdims=True)
+        centered = x - self.mean
+        # sum of squares per channel in one pass, without a squared temporary
+        flat = centered.reshape(x.shape[0], x.shape[1], -1)
+        self.var = np.einsum("ncl,ncl->c", flat, flat) / count
+        self.invstd = (1.0 / np.sqrt(self.var.astype(np.float64) + eps)).astype(x.dtype)
+        self.xhat = centered
+        self.xhat *= self.invstd.reshape(shape)
+        if weight is None:
+            return self.xhat.copy() if bias is None else self.xhat + bias.reshape(shape)
+        y = self.xhat * weight.reshape(shape)
+        if bias is not None:
+            y += bias.reshape(shape)
+        return y
+
+    def _normalized(self, x):
+        """xhat and 1/sqrt(var + eps) as Tensors: the saved arrays, or, when the backward is
+        itself recorded (create_graph), rebuilt from x with Tensor ops so that they carry
+        their dependence on x into the second derivative."""
+        if not GradMode.enabled:
+            return _tensor(self.xhat), _tensor(self.invstd)
+        axes, _ = _channel_view(x.ndim)
+        centered = x - x.mean(axes, keepdim=True)
+        invstd = ((centered * centered).mean(axes, keepdim=True) + self.eps) ** -0.5
+        return centered * invstd, invstd.reshape(-1)
+
+    def backward(self, dy):
+        x, weight, bias = self.inputs[:3]
+        need_x, need_w, need_b = self.needs_input_grad[:3]
+        axes, shape = _channel_view(dy.ndim)
+        count = dy.numel() // dy.shape[1]
+        xhat, invstd = self._normalized(x)
+        dy_sum = dy.sum(axes)
+        dy_xhat_sum = (dy * xhat).sum(axes)
+        dx = None
+        if need_x:
+            scale = invstd if weight is None else weight * invstd
+            dx = (dy - (dy_sum * (1.0 / count)).reshape(shape)
+                  - xhat * (dy_xhat_sum * (1.0 / count)).reshape(shape)) * scale.reshape(shape)
+        return dx, (dy_xhat_sum if need_w else None), (dy_sum if need_b else None)
+
+
+def _check_channel_vector(name: str, value: Any, channels: int, shape: tuple):
+    if value is None:
+        return None
+    value = _as_tensor(value)
+    if value.shape != (channels,):
+        raise ShapeError(f"batch_norm: {name} of shape {value.shape} does not match the "
+                         f"{channels} channels of input of shape {shape}")
+    return value
+
+
+def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = None,  # noqa: A002
+               bias: Any = None, training: bool = False, momentum: float = 0.1,
+               eps: float = 1e-5):
+    """Normalise each channel (dim 1) of ``input`` (N, C, ...), as
+    ``torch.nn.functional.batch_norm``.
+
+    Training: batch statistics normalise (biased variance), and the running statistics, when
+    given, are updated in place: r <- (1 - momentum) r + momentum * stat, with the unbiased
+    variance. Otherwise the running statistics normalise.
+    """
+    x = _as_tensor(input)
+    if x.ndim < 2:
+        raise ShapeError(f"batch_norm: expected an input of at least 2 dims (N, C, ...), got "
+                         f"shape {x.shape}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"batch_norm: expected a floating-point input, got {x.dtype}")
+    channels, shape = x.shape[1], x.shape
+    running_mean = _check_channel_vector("running_mean", running_mean, channels, shape)
+    running_var = _check_channel_vector("running_var", running_var, channels, shape)
+    weight = _check_channel_vector("weight", weight, channels, shape)
+    bias = _check_channel_vector("bias", bias, channels, shape)
+    weight = weight if weight is None or weight.dtype == x.dtype else weight.to(x.dtype)
+    bias = bias if bias is None or bias.dtype == x.dtype else bias.to(x.dtype)
+    _, view = _channel_view(x.ndim)
+    if training:
+        count = x.data.size // channels
+        if count <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when "
+                             f"training, got input of shape {x.shape}")
+        out = BatchNorm.apply(x, weight, bias, float(eps))
+        node = out._ctx if isinstance(out._ctx, BatchNorm) else None
+        if running_mean is not None or running_var is not None:
+            if node is None:  # not recorded (no grad needed): the statistics again
+                axes, _ = _channel_view(x.ndim)
+                mean, var = x.data.mean(axis=axes), x.data.var(axis=axes)
+            else:
+                mean, var = node.mean.reshape(-1), node.var
+            _update_running(running_mean, mean, momentum)
+            _update_running(running_var, var * (count / (count - 1)), momentum)
+        return out
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_norm: running_mean and running_var are needed when not "
+                         "training")
+    invstd = 1.0 / np.sqrt(running_var.data.astype(np.float64) + eps)
+    scale = _tensor(invstd.astype(x.dtype))
+    if weight is not None:
+        scale = weight * scale
+    shift = -(_tensor(running_mean.data.astype(x.dtype)) * scale)
+    if bias is not None:
+        shift = shift + bias
+    return x * scale.reshape(view) + shift.reshape(view)
+
+
+def _update_running(running: Any, statistic: np.ndarray, momentum: float) -> None:
+    if running is None:
+        return
+    running.data[...] = (1.0 - momentum) * running.data + momentum * statistic
+    running._version += 1
+
+
+def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None,  # noqa: A002
+               eps: float = 1e-5):
+    """Normalise over the last dims given by ``normalized_shape`` (biased variance), then
+    scale by ``weight`` and shift by ``bias`` (a composite of primitives):
+    y = (x - mean) / sqrt(var + eps) * weight + bias."""
+    x = _as_tensor(input)
+    if isinstance(normalized_shape, (int, np.integer)):
+        normalized_shape = (int(normalized_shape),)
+    normalized_shape = tuple(int(n) for n in normalized_shape)
+    count = len(normalized_shape)
+    if count == 0 or x.shape[x.ndim - count:] != normalized_shape or count > x.ndim:
+        raise ShapeError(f"layer_norm: normalized_shape {normalized_shape} does not match the "
+                         f"last dims of input of shape {x.shape}")
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is not None and tuple(value.shape) != normalized_shape:
+            raise ShapeError(f"layer_norm: {name} of shape {tuple(value.shape)} does not "
+                             f"match normalized_shape {normalized_shape}")
+    dims = tuple(range(x.ndim - count, x.ndim))
+    centered = x - x.mean(dims, keepdim=True)
+    out = centered * ((centered * centered).mean(dims, keepdim=True) + eps) ** -0.5
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+class Embedding(Primitive):
+    """y[..., :] = weight[indices[...], :];  dweight = zeros with the rows of dy added at
+    their indices (a row of ``padding_idx`` receives nothing)."""
+
+    name = "embedding"
+    saves_inputs = False
+
+    def forward(self, weight, indices: np.ndarray, padding_idx: int | None):
+        self.indices, self.padding_idx, self.shape = indices, padding_idx, weight.shape
+        return np.take(weight, indices, axis=0)
+
+    def backward(self, dy):
+        if self.padding_idx is not None:
+            keep = (self.indices != self.padding_idx)[..., None].astype(dy.dtype)
+            dy = dy * _tensor(keep)
+        return IndexAdd.apply(dy, self.shape, (self.indices,))
+
+
+def embedding(input: Any, weight: Any, padding_idx: int | None = None,  # noqa: A002
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False):
+    """Rows of ``weight`` (num_embeddings, dim) picked by the integer tensor ``input``, as
+    ``torch.nn.functional.embedding``; ``padding_idx``'s row gets no gradient."""
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
+                                  "supported")
+    weight = _as_tensor(weight)
+    indices = np.asarray(input.data if hasattr(input, "data") else input)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be an integer tensor, got {indices.dtype}")
+    if weight.ndim != 2:
+        raise ShapeError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got "
+                         f"shape {weight.shape}")
+    rows = weight.shape[0]
+    if indices.size and (indices.min() < -rows or indices.max() >= rows):
+        bad = indices.max() if indices.max() >= rows else indices.min()
+        raise IndexError(f"embedding: index {int(bad)} is out of range for {rows} embeddings")
+    if padding_idx is not None:
+        if not -rows <= padding_idx < rows:
+            raise ValueError(f"embedding: padding_idx {padding_idx} is out of range for "
+                             f"{rows} embeddings")
+        padding_idx = int(padding_idx) % rows
+        indices = indices % rows  # so that -1 and rows - 1 both match padding_idx
+    return Embedding.apply(weight, indices.astype(np.int64, copy=False), padding_idx)
+
+
+def dropout2d(input: Any, p: float = 0.5, training: bool = True,  # noqa: A002
+              inplace: bool = False, generator: Generator | None = None):
+    """Zero whole channels with probability ``p`` and scale the rest by 1/(1 - p), as
+    ``torch.nn.functional.dropout2d``: input (N, C, H, W) or (C, H, W); the mask has
+    shape (N, C, 1, 1). ``inplace`` is accepted, but the result is always a new tensor."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d: probability has to be between 0 and 1, but got {p}")
+    x = _as_tensor(input)
+    if x.ndim not in (3, 4):
+        raise ShapeError(f"dropout2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+                         f"shape {x.shape}")
+    if not training or p == 0.0:
+        return x
+    mask_shape = x.shape[:-2] + (1, 1)
+    if p == 1.0:
+        return x * _tensor(np.zeros(mask_shape, dtype=x.dtype))
+    keep = resolve(generator).random(mask_shape) >= p
+    return x * _tensor((keep * (1.0 / (1.0 - p))).astype(x.dtype))
+
