@@ -131,6 +131,16 @@ def _grouped(weight: np.ndarray, groups: int) -> np.ndarray:
     return weight.reshape(groups, weight.shape[0] // groups, -1)
 
 
+def _conv_matmul(x: np.ndarray, weight: np.ndarray, window: _Window) -> tuple:
+    """The convolution without bias, and the im2col columns it multiplied."""
+    n, groups = x.shape[0], window.groups
+    out_size = window.output_size(x.shape[2:])
+    cols = _im2col(x, window, out_size)
+    y = np.matmul(_grouped(weight, groups),
+                  cols.reshape(n, groups, -1, out_size[0] * out_size[1]))
+    return y.reshape((n, weight.shape[0]) + tuple(out_size)), cols
+
+
 class Conv2d(Primitive):
     """y[n, o, ho, wo] = b[o] + sum_{c, i, j} w[o, c, i, j] x_pad[n, g(o) C_g + c,
     ho*sh + i*dh, wo*sw + j*dw]   (C_g = in/groups, g(o) the group of output channel o)
@@ -143,13 +153,8 @@ class Conv2d(Primitive):
 
     def forward(self, x, weight, bias, window: _Window):
         self.window = window
-        n, groups = x.shape[0], window.groups
-        out_size = window.output_size(x.shape[2:])
-        # kept for the weight gradient: the same columns, not built a second time
-        self.cols = cols = _im2col(x, window, out_size)
-        y = np.matmul(_grouped(weight, groups),
-                      cols.reshape(n, groups, -1, out_size[0] * out_size[1]))
-        y = y.reshape((n, weight.shape[0]) + tuple(out_size))
+        # the columns are kept for the weight gradient, not built a second time
+        y, self.cols = _conv_matmul(x, weight, window)
         if bias is not None:
             y += bias.reshape(-1, 1, 1)
         return y
@@ -175,6 +180,9 @@ class ConvTranspose2d(Primitive):
 
     def forward(self, y, weight, window: _Window, size: tuple[int, int]):
         self.window = window
+        full = _full_correlation(y, weight, window, size)
+        if full is not None:
+            return full
         n, _, ho, wo = y.shape
         groups = window.groups
         cols = np.matmul(_grouped(weight, groups).transpose(0, 2, 1),
@@ -188,6 +196,28 @@ class ConvTranspose2d(Primitive):
         dy = Conv2d.apply(g, weight, None, self.window) if need_y else None
         dw = Conv2dWeight.apply(g, y, self.window) if need_w else None
         return dy, dw
+
+
+def _full_correlation(y: np.ndarray, weight: np.ndarray, window: _Window, size) -> Any:
+    """T(y, w) for stride 1 as a convolution of y (zero-padded by d*(k-1) - padding) with the
+    flipped kernel, channels swapped within each group: about twice as fast as matmul +
+    col2im, which writes and re-reads a (N, C*kH*kW, Ho*Wo) array. None when it does not
+    apply (stride > 1, or padding beyond the dilated kernel)."""
+    if window.stride != (1, 1):
+        return None
+    (kh, kw), (dh, dw), groups = window.kernel, window.dilation, window.groups
+    (top_pad, _), (left_pad, _) = window.padding
+    top, left = dh * (kh - 1) - top_pad, dw * (kw - 1) - left_pad
+    bottom = size[0] - y.shape[2] + dh * (kh - 1) - top
+    right = size[1] - y.shape[3] + dw * (kw - 1) - left
+    if min(top, left, bottom, right) < 0:
+        return None
+    out_channels, group_channels = weight.shape[:2]
+    flipped = weight[:, :, ::-1, ::-1].reshape(
+        groups, out_channels // groups, group_channels, kh, kw).transpose(0, 2, 1, 3, 4)
+    flipped = flipped.reshape(groups * group_channels, out_channels // groups, kh, kw)
+    full = _Window((kh, kw), (1, 1), ((top, bottom), (left, right)), (dh, dw), groups)
+    return _conv_matmul(y, flipped, full)[0]
 
 
 class Conv2dWeight(Primitive):
@@ -380,18 +410,23 @@ class MaxPool2d(Primitive):
 
 
 def _max_and_argmax(x: np.ndarray, window: _Window) -> tuple[np.ndarray, np.ndarray]:
-    """Each window's maximum and its kernel offset i*kW + j (the first one on ties)."""
+    """Each window's maximum (NaN if it holds one, as in PyTorch) and the kernel offset
+    i*kW + j where it sits (the first one on ties)."""
     xp = _pad(x, window.padding, -np.inf)
-    best = argmax = None
-    for i, j, index in window.offsets(window.output_size(x.shape[2:])):
-        candidate = xp[index]
-        if best is None:
-            best = candidate.copy()
-            argmax = np.zeros(best.shape, dtype=np.int16)
-            continue
-        better = candidate > best
-        np.copyto(best, candidate, where=better)
-        np.copyto(argmax, np.int16(i * window.kernel[1] + j), where=better)
+    offsets = window.offsets(window.output_size(x.shape[2:]))
+    best = xp[offsets[0][2]].copy()
+    for _, _, index in offsets[1:]:
+        np.maximum(best, xp[index], out=best)
+    # a second pass finds where: branch-free boolean arithmetic, much faster than
+    # copyto(where=) with a mixed mask
+    kind = np.int8 if len(offsets) < 128 else np.int32
+    argmax = np.zeros(best.shape, dtype=kind)
+    found = xp[offsets[0][2]] == best
+    for k, (_, _, index) in enumerate(offsets[1:], start=1):
+        hit = xp[index] == best
+        hit &= ~found
+        found |= hit
+        argmax += hit.astype(kind) * kind(k)
     return best, argmax
 
 
@@ -415,9 +450,13 @@ class _MaxPoolScatter(Primitive):
     def forward(self, y, argmax, window: _Window, size):
         self.argmax, self.window = argmax, window
         xp = np.zeros(y.shape[:2] + window.padded_size(size), dtype=y.dtype)
-        zero = np.zeros((), dtype=y.dtype)
-        for i, j, index in window.offsets(y.shape[2:]):
-            xp[index] += np.where(argmax == i * window.kernel[1] + j, y, zero)
+        disjoint = all(s >= d * (k - 1) + 1 for k, s, d in
+                       zip(window.kernel, window.stride, window.dilation))
+        for k, (_, _, index) in enumerate(window.offsets(y.shape[2:])):
+            if disjoint:  # each pixel is in one window at most: write, don't add
+                np.multiply(argmax == k, y, out=xp[index])
+            else:
+                xp[index] += (argmax == k) * y
         return _crop(xp, window.padding, size)
 
     def backward(self, g):
@@ -435,8 +474,8 @@ class _MaxPoolGather(Primitive):
         self.argmax, self.window, self.size = argmax, window, x.shape[2:]
         xp = _pad(x, window.padding)
         out = np.zeros(argmax.shape, dtype=x.dtype)
-        for i, j, index in window.offsets(argmax.shape[2:]):
-            np.copyto(out, xp[index], where=argmax == i * window.kernel[1] + j)
+        for k, (_, _, index) in enumerate(window.offsets(argmax.shape[2:])):
+            out += (argmax == k) * xp[index]
         return out
 
     def backward(self, dy):
