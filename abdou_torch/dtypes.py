@@ -25,7 +25,8 @@ bool = np.dtype(np.bool_)  # noqa: A001 - PyTorch exposes torch.bool
 _default_float = np.dtype(np.float32)
 
 __all__ = ["float64", "double", "float32", "float16", "half", "int64", "long", "int32",
-           "int16", "int8", "uint8", "bool", "get_default_dtype", "set_default_dtype"]
+           "int16", "int8", "uint8", "bool", "get_default_dtype", "set_default_dtype",
+           "promote_types"]
 
 
 def get_default_dtype() -> np.dtype:
@@ -107,7 +108,16 @@ def result_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
         dimensioned, zero_dim = (a, b) if b.ndim == 0 else (b, a)
         if _category(zero_dim.dtype) <= _category(dimensioned.dtype):
             return dimensioned.dtype
-    return np.result_type(a.dtype, b.dtype)
+        return zero_dim.dtype  # int vector * 1.5 is float32, as in PyTorch
+    return promote_types(a.dtype, b.dtype)
+
+
+def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
+    """``torch.promote_types``: the higher category wins outright (int64 with float32 is
+    float32, where NumPy says float64); within a category NumPy's rule holds."""
+    if _category(a) != _category(b):
+        return a if _category(a) > _category(b) else b
+    return np.result_type(a, b)
 
 
 import builtins as _builtins  # noqa: E402 - the module shadows bool/int/float with dtypes

@@ -104,8 +104,10 @@ def rand(*size: Any, generator: Generator | None = None, dtype: Any = None,
          requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1)."""
     dtype = _float_dtype(dtype)
-    return _make(resolve(generator).random(_size(size), dtype=np.float64).astype(dtype),
-                 requires_grad)
+    values = resolve(generator).random(_size(size), dtype=np.float64).astype(dtype)
+    # a float64 draw just below 1 rounds up to 1.0 in float32: keep the interval half-open
+    below_one = np.nextafter(np.ones((), dtype), np.zeros((), dtype))
+    return _make(np.minimum(values, below_one), requires_grad)
 
 
 def randn(*size: Any, generator: Generator | None = None, dtype: Any = None,

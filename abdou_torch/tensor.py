@@ -216,6 +216,8 @@ class Tensor:
         dtype = dtypes.as_dtype(dtype)
         if dtype == self.data.dtype:
             return self
+        if dtype.kind != "f":  # integers and bools carry no gradient: leave the graph
+            return Tensor._wrap(self.data.astype(dtype), False)
         from .ops.elementwise import Cast
         return Cast.apply(self, dtype)
 

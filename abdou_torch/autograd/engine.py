@@ -74,12 +74,18 @@ def _accumulate(pending: dict, node, grad) -> None:
 
 
 def _store_leaf_grad(node, grad, create_graph: bool) -> None:
-    """Accumulate into ``node.grad``: a private copy on first write, in place afterwards."""
+    """Accumulate into ``node.grad``: a private copy on first write, in place afterwards.
+
+    Under create_graph a gradient that is part of the graph is stored as is (later sums are
+    out of place); any other is copied, so that the in-place sum never writes into a tensor
+    shared with another gradient or into a read-only broadcast view.
+    """
     from ..tensor import Tensor
 
     if node.grad is None:
-        node.grad = grad if create_graph else Tensor._wrap(np.array(grad.data, copy=True), False)
-    elif create_graph or node.grad.requires_grad:
+        node.grad = grad if create_graph and grad.requires_grad else \
+            Tensor._wrap(np.array(grad.data, copy=True), False)
+    elif create_graph or node.grad.requires_grad or not node.grad.data.flags.writeable:
         node.grad = node.grad + grad
     else:
         np.add(node.grad.data, grad.data, out=node.grad.data)

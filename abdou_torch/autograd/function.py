@@ -127,6 +127,10 @@ class Function:
         """Raise if a tensor this node saved was modified in place after the forward."""
         self._check_alive()
         saved = getattr(self, "_input_versions", ()) + getattr(self, "_saved_tensors", ())
+        if self.saves_output:
+            out = self._output_ref()
+            if out is not None and out._version:  # outputs are created at version 0
+                saved += ((out, 0),)
         for position, (tensor, version) in enumerate(saved):
             if getattr(tensor, "_version", version) != version:
                 raise RuntimeError(

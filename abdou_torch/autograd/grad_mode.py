@@ -29,6 +29,11 @@ class _GradModeContext:
 
     _mode: bool = True
 
+    def __new__(cls, func: Any = None) -> Any:
+        """``no_grad()`` makes a context manager; bare ``@no_grad`` decorates ``func``."""
+        instance = super().__new__(cls)
+        return instance if func is None else instance(func)
+
     def __enter__(self) -> None:
         self._previous = GradMode.enabled
         GradMode.enabled = self._mode

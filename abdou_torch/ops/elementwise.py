@@ -34,10 +34,14 @@ def _operands(a: Any, b: Any) -> tuple:
     Tensor = _tensor_type()
     a_data = a.data if isinstance(a, Tensor) else None
     b_data = b.data if isinstance(b, Tensor) else None
+    if a_data is None and not _is_scalar(a):
+        a_data = a = to_array(a)  # arrays first: a Python scalar takes its dtype from them
+    if b_data is None and not _is_scalar(b):
+        b_data = b = to_array(b)
     if a_data is None:
-        a_data = a = scalar_to_array(a, b_data) if _is_scalar(a) else to_array(a)
+        a_data = a = to_array(a) if b_data is None else scalar_to_array(a, b_data)
     if b_data is None:
-        b_data = b = scalar_to_array(b, a_data) if _is_scalar(b) else to_array(b)
+        b_data = b = scalar_to_array(b, a_data)
     dtype = result_dtype(a_data, b_data)
     if a_data.dtype != dtype:
         a = a.to(dtype) if isinstance(a, Tensor) else a_data.astype(dtype)
@@ -108,18 +112,18 @@ class Div(_Binary):
 
 
 class Pow(_Binary):
-    """y = a ** b;  da = dy * b * a^(b-1), db = dy * y * log(a)  (taken as 0 where a == 0)"""
+    """y = a ** b;  da = dy * b * a^(b-1) (0 where b == 0), db = dy * y * log(a) (0 where
+    a == 0), as in PyTorch"""
 
     compute = staticmethod(np.power)
 
     def backward(self, dy):
         a, b = self.inputs
-        da = dy * b * a ** (b - 1) if self.needs_input_grad[0] else None
-        db = None
+        da = db = None
+        if self.needs_input_grad[0]:
+            da = dy * where(_values(b) != 0, b * a ** (b - 1), 0.0)
         if self.needs_input_grad[1]:
-            a_values = a.data if hasattr(a, "data") else a
-            safe_log = log(where(_tensor_type()(a_values > 0), a, 1.0))
-            db = dy * a ** b * safe_log
+            db = dy * a ** b * log(where(_values(a) == 0, 1.0, a))
         return da, db
 
 
@@ -141,6 +145,8 @@ class PowScalar(Primitive):
             return dy * (2 * x)
         if p == 1:
             return dy
+        if p == 0:  # x^0 is constant, even at x = 0 where p * x^(p-1) would be 0 * inf
+            return dy * 0
         return dy * (p * x ** (p - 1))
 
 
@@ -321,8 +327,9 @@ class Cast(Primitive):
 
 
 def _values(value: Any) -> np.ndarray:
-    return value.data if hasattr(value, "data") and not isinstance(value, np.ndarray) \
-        else np.asarray(value)
+    # NumPy arrays and scalars have a .data too (a memoryview): only a Tensor's is wanted
+    return value.data if hasattr(value, "data") and \
+        not isinstance(value, (np.ndarray, np.generic)) else np.asarray(value)
 
 
 # -- public functions ---------------------------------------------------------------------

@@ -19,8 +19,9 @@ __all__ = ["sum", "mean", "var", "std", "amax", "amin", "max", "min", "argmax", 
 
 
 def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
-    """``dim`` as a sorted tuple of non-negative axes (all axes for None)."""
-    if dim is None:
+    """``dim`` as a sorted tuple of non-negative axes (all axes for None, and for an empty
+    tuple, as PyTorch's sum/mean/var read ``dim=()``)."""
+    if dim is None or isinstance(dim, (tuple, list)) and not dim:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     normalized = []
@@ -88,14 +89,14 @@ class Amax(Primitive):
     def forward(self, x, dims: tuple[int, ...], keepdim: bool, largest: bool):
         if x.size == 0:
             raise ShapeError(f"{'amax' if largest else 'amin'}: cannot reduce an empty tensor")
-        self.dims, self.keepdim = dims, keepdim
+        self.dims, self.keepdim, self.largest = dims, keepdim, largest
         reduce = np.max if largest else np.min
         return np.asarray(reduce(x, axis=dims, keepdims=keepdim))
 
     def backward(self, dy):
         x = self.inputs[0].data
-        y = np.max(x, axis=self.dims, keepdims=True) if self.name == "amax" else \
-            np.min(x, axis=self.dims, keepdims=True)
+        reduce = np.max if self.largest else np.min
+        y = reduce(x, axis=self.dims, keepdims=True)
         hits = (x == y)
         share = hits / np.sum(hits, axis=self.dims, keepdims=True)
         if not self.keepdim:
@@ -156,7 +157,8 @@ def mean(input: Any, dim: Any = None, keepdim: bool = False, dtype: Any = None, 
         raise TypeError(f"mean: expected a floating tensor, got {x.dtype}; pass dtype=")
     dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
     dims = normalize_dims(dim, x.ndim, "mean")
-    return Sum.apply(x, dims, keepdim) * (1.0 / _count(x.shape, dims))
+    count = _count(x.shape, dims)
+    return Sum.apply(x, dims, keepdim) * (1.0 / count if count else float("nan"))
 
 
 def var(input: Any, dim: Any = None, *, correction: float = 1, keepdim: bool = False,
@@ -231,9 +233,14 @@ class MinMaxResult(tuple):
 
 def _extreme(name: str, input: Any, dim: Any, keepdim: bool, largest: bool):
     from .shape import gather
+    from ..tensor import Tensor
     x = _as_tensor(input)
     if dim is None:
         return amax(x) if largest else amin(x)
+    if x.ndim == 0:  # a 0-d tensor is its own extreme, at index 0
+        normalize_dims(dim, 0, name)
+        values = amax(x) if largest else amin(x)
+        return MinMaxResult((values, Tensor._wrap(np.zeros((), dtype=np.int64), False)))
     indices = (argmax if largest else argmin)(x, dim, keepdim=True)
     values = gather(x, dim, indices)
     if not keepdim:

@@ -10,6 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..autograd.function import Primitive
+from ..dtypes import promote_types
 from ..errors import ShapeError
 from .elementwise import _as_tensor
 
@@ -155,6 +156,14 @@ class Pad(Primitive):
         return Index.apply(dy, self.centre)
 
 
+def _along(index: np.ndarray, dim: int) -> tuple:
+    """The NumPy index that picks ``index`` along ``dim`` and position i elsewhere, so that
+    ``index`` may be smaller than the input in the other dims (PyTorch's gather)."""
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[dim] = index
+    return tuple(grid)
+
+
 class Gather(Primitive):
     """y[..., i, ...] = x[..., index[..., i, ...], ...] along dim;  dx = dy scatter-added"""
 
@@ -162,7 +171,11 @@ class Gather(Primitive):
 
     def forward(self, x, dim: int, index: np.ndarray):
         self.shape, self.dim, self.index = x.shape, dim, index
-        return np.take_along_axis(x, index, axis=dim)
+        try:
+            return x[_along(index, dim)]
+        except IndexError as error:
+            raise IndexError(f"gather: {error} (input shape {x.shape}, index shape "
+                             f"{index.shape}, dim {dim})") from None
 
     def backward(self, dy):
         return ScatterAdd.apply(dy, self.shape, self.dim, self.index)
@@ -177,9 +190,7 @@ class ScatterAdd(Primitive):
     def forward(self, x, shape: tuple[int, ...], dim: int, index: np.ndarray):
         self.dim, self.index = dim, index
         out = np.zeros(shape, dtype=x.dtype)
-        grid = list(np.indices(index.shape, sparse=True))
-        grid[dim] = index
-        np.add.at(out, tuple(grid), x)
+        np.add.at(out, _along(index, dim), x)
         return out
 
     def backward(self, dy):
@@ -317,7 +328,9 @@ concat = cat
 
 
 def _common_dtype(tensors: list) -> list:
-    dtype = np.result_type(*[t.dtype for t in tensors])
+    dtype = tensors[0].dtype
+    for t in tensors[1:]:
+        dtype = promote_types(dtype, t.dtype)
     return [t if t.dtype == dtype else t.to(dtype) for t in tensors]
 
 
