@@ -379,9 +379,9 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
     if min(size) < 1:
         raise ShapeError(f"conv_transpose2d: input of shape {x.shape} gives an empty output "
                          f"{size}")
-    # the padding of the equivalent convolution, plus output_padding rows it never reads
-    window = _Window(kernel, stride, ((ph, ph + output_padding[0]), (pw, pw + output_padding[1])),
-                     dilation, groups)
+    # the window of the convolution it is the adjoint of (output_padding's extra rows and
+    # columns are ones that convolution never reads)
+    window = _Window(kernel, stride, ((ph, ph), (pw, pw)), dilation, groups)
     out = ConvTranspose2d.apply(x, weight, window, size)
     if bias is not None:
         out = out + bias.reshape(-1, 1, 1)

@@ -1,0 +1,157 @@
+"""conv1d / conv2d / conv_transpose2d against PyTorch: forward, gradients, gradcheck,
+second derivatives, error messages."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import abdou_torch as at
+from abdou_torch.autograd import gradcheck
+from abdou_torch.errors import ShapeError
+from abdou_torch.ops import conv as F
+
+rng = np.random.default_rng(0)
+
+# (input shape, weight shape, keyword arguments)
+CONV2D_CASES = [
+    ((2, 3, 7, 6), (4, 3, 3, 3), {}),
+    ((1, 1, 5, 5), (1, 1, 3, 3), {}),
+    ((2, 3, 8, 9), (5, 3, 3, 2), dict(stride=2, padding=1)),
+    ((2, 4, 9, 7), (6, 2, 3, 3), dict(stride=(2, 1), padding=(2, 0), dilation=(1, 2),
+                                      groups=2)),
+    ((1, 6, 7, 7), (6, 1, 3, 3), dict(padding=1, groups=6)),  # depthwise
+    ((3, 2, 6, 5), (4, 2, 2, 3), dict(padding="same")),       # even kernel: uneven padding
+    ((2, 2, 9, 9), (3, 2, 3, 3), dict(padding="same", dilation=2)),
+    ((2, 3, 5, 6), (2, 3, 1, 1), {}),
+    ((2, 2, 6, 6), (3, 2, 3, 3), dict(padding="valid", stride=3)),
+    ((2, 2, 5, 5), (3, 2, 2, 2), dict(padding=3)),             # padding beyond the kernel
+    ((1, 2, 11, 4), (2, 2, 4, 1), dict(stride=(3, 1), dilation=(2, 1), padding=(1, 0))),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("input_shape, weight_shape, kwargs", CONV2D_CASES)
+def test_conv2d_matches_torch(input_shape, weight_shape, kwargs, dtype, compare_with_torch):
+    arrays = [rng.standard_normal(input_shape), rng.standard_normal(weight_shape),
+              rng.standard_normal(weight_shape[0])]
+    compare_with_torch(lambda x, w, b: F.conv2d(x, w, b, **kwargs),
+                       lambda x, w, b: TF.conv2d(x, w, b, **kwargs), arrays, dtype)
+
+
+def test_conv2d_without_bias_and_unbatched_input(compare_with_torch):
+    arrays = [rng.standard_normal((3, 6, 6)), rng.standard_normal((2, 3, 3, 3))]
+    compare_with_torch(lambda x, w: F.conv2d(x, w, stride=2),
+                       lambda x, w: TF.conv2d(x, w, stride=2), arrays)
+
+
+CONV1D_CASES = [
+    ((2, 3, 10), (4, 3, 3), {}),
+    ((1, 1, 5), (1, 1, 5), {}),
+    ((2, 4, 11), (6, 2, 3), dict(stride=2, padding=2, dilation=2, groups=2)),
+    ((3, 2, 7), (2, 2, 4), dict(padding="same")),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("input_shape, weight_shape, kwargs", CONV1D_CASES)
+def test_conv1d_matches_torch(input_shape, weight_shape, kwargs, dtype, compare_with_torch):
+    arrays = [rng.standard_normal(input_shape), rng.standard_normal(weight_shape),
+              rng.standard_normal(weight_shape[0])]
+    compare_with_torch(lambda x, w, b: F.conv1d(x, w, b, **kwargs),
+                       lambda x, w, b: TF.conv1d(x, w, b, **kwargs), arrays, dtype)
+
+
+@pytest.mark.parametrize("input_shape, weight_shape, kwargs", [
+    ((2, 4, 5, 5), (4, 3, 3, 3), {}),
+    ((1, 4, 4, 3), (4, 2, 3, 2), dict(stride=2, padding=1, output_padding=1, groups=2)),
+    ((2, 2, 3, 4), (2, 3, 2, 2), dict(stride=(2, 3), dilation=2, output_padding=(1, 0))),
+])
+def test_conv_transpose2d_matches_torch(input_shape, weight_shape, kwargs, compare_with_torch):
+    arrays = [rng.standard_normal(input_shape), rng.standard_normal(weight_shape),
+              rng.standard_normal(weight_shape[1] * kwargs.get("groups", 1))]
+    compare_with_torch(lambda x, w, b: F.conv_transpose2d(x, w, b, **kwargs),
+                       lambda x, w, b: TF.conv_transpose2d(x, w, b, **kwargs), arrays)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(stride=2, padding=1, groups=2),
+                                    dict(padding="same", dilation=(2, 1))])
+def test_conv2d_gradcheck(kwargs):
+    x = at.Tensor(rng.standard_normal((2, 2, 5, 4)), requires_grad=True)
+    w = at.Tensor(rng.standard_normal((4, 2 // kwargs.get("groups", 1), 3, 2)),
+                  requires_grad=True)
+    b = at.Tensor(rng.standard_normal(4), requires_grad=True)
+    assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, **kwargs), (x, w, b))
+
+
+@pytest.mark.parametrize("kwargs", [dict(padding=1), dict(stride=2), dict(padding=(0, 1),
+                                    dilation=(1, 2), groups=2)])
+def test_conv2d_second_derivatives(kwargs, second_derivative_check):
+    # tanh makes the second derivative depend on x; conv alone is bilinear in (x, w)
+    x = at.Tensor(rng.standard_normal((1, 2, 4, 5)), requires_grad=True)
+    w = at.Tensor(rng.standard_normal((2, 2 // kwargs.get("groups", 1), 2, 2)),
+                  requires_grad=True)
+    second_derivative_check(lambda x, w: at.tanh(F.conv2d(x, w, **kwargs)), (x, w))
+
+
+def test_conv2d_second_derivative_matches_torch():
+    """Gradient penalty: d/d(x, w) of sum(dL/dx ** 2), with L = sum(tanh(conv2d) * r)."""
+    x0, w0 = rng.standard_normal((2, 2, 5, 5)), rng.standard_normal((3, 2, 3, 3))
+    r = rng.standard_normal((2, 3, 3, 3))
+
+    x, w = at.Tensor(x0, requires_grad=True), at.Tensor(w0, requires_grad=True)
+    loss = (at.tanh(F.conv2d(x, w, stride=1)) * at.Tensor(r)).sum()
+    gx, gw = at.autograd.grad(loss, (x, w), create_graph=True)
+    ((gx * gx).sum() + (gw * gw).sum()).backward()
+
+    tx, tw = torch.tensor(x0, requires_grad=True), torch.tensor(w0, requires_grad=True)
+    tloss = (torch.tanh(TF.conv2d(tx, tw)) * torch.tensor(r)).sum()
+    tgx, tgw = torch.autograd.grad(tloss, (tx, tw), create_graph=True)
+    ((tgx * tgx).sum() + (tgw * tgw).sum()).backward()
+
+    np.testing.assert_allclose(gx.data, tgx.detach().numpy(), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(w.grad.data, tw.grad.numpy(), rtol=1e-9, atol=1e-10)
+
+
+def test_conv2d_float32_stays_float32():
+    x = at.Tensor(rng.standard_normal((2, 3, 6, 6)).astype(np.float32), requires_grad=True)
+    w = at.Tensor(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), requires_grad=True)
+    b = at.Tensor(rng.standard_normal(4).astype(np.float32), requires_grad=True)
+    y = F.conv2d(x, w, b, padding=1)
+    y.sum().backward()
+    assert y.dtype == x.grad.dtype == w.grad.dtype == b.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: F.conv2d(at.zeros(2, 3, 5, 5), at.zeros(4, 2, 3, 3)),
+     ["conv2d", "(2, 3, 5, 5)", "(4, 2, 3, 3)", "3 channels"]),
+    (lambda: F.conv2d(at.zeros(2, 3, 2, 2), at.zeros(4, 3, 3, 3)),
+     ["conv2d", "(2, 3, 2, 2)", "(4, 3, 3, 3)", "smaller"]),
+    (lambda: F.conv2d(at.zeros(5, 5), at.zeros(4, 3, 3, 3)), ["conv2d", "(5, 5)"]),
+    (lambda: F.conv2d(at.zeros(1, 3, 5, 5), at.zeros(4, 3, 3)), ["conv2d", "(4, 3, 3)"]),
+    (lambda: F.conv2d(at.zeros(1, 4, 5, 5), at.zeros(3, 2, 3, 3), groups=2),
+     ["conv2d", "(3, 2, 3, 3)", "groups=2"]),
+    (lambda: F.conv2d(at.zeros(1, 3, 5, 5), at.zeros(4, 3, 3, 3), at.zeros(3)),
+     ["conv2d", "bias", "(3,)", "(4,)"]),
+    (lambda: F.conv1d(at.zeros(2, 3, 5), at.zeros(4, 2, 3)),
+     ["conv1d", "(2, 3, 5)", "(4, 2, 3)"]),
+])
+def test_conv_shape_errors_name_op_and_shapes(call, words):
+    with pytest.raises(ShapeError) as error:
+        call()
+    for word in words:
+        assert word in str(error.value)
+
+
+def test_conv_argument_errors():
+    x, w = at.zeros(1, 3, 5, 5), at.zeros(4, 3, 3, 3)
+    with pytest.raises(ValueError, match="same"):
+        F.conv2d(x, w, padding="same", stride=2)
+    with pytest.raises(ValueError, match="padding"):
+        F.conv2d(x, w, padding="full")
+    with pytest.raises(ValueError, match="stride"):
+        F.conv2d(x, w, stride=0)
+    with pytest.raises(ValueError, match="groups"):
+        F.conv2d(x, w, groups=0)
