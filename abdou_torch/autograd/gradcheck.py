@@ -17,6 +17,9 @@ __all__ = ["gradcheck", "gradgradcheck", "numerical_gradients"]
 
 
 def _as_tuple(value) -> tuple:
+    """Inputs and outputs as a tuple: a list counts as a sequence, as in PyTorch."""
+    if isinstance(value, list):
+        return tuple(value)
     return value if isinstance(value, tuple) else (value,)
 
 

@@ -105,7 +105,12 @@ class Amax(Primitive):
 
 
 class Prod(Primitive):
-    """y = product of x over dims;  dx = dy * y / x (computed without dividing by zero)"""
+    """y = product of x over dims;  dx = dy * y / x (computed without dividing by zero)
+
+    Without zeros in x the formula is written with Tensor ops, so that it is differentiable
+    in turn (create_graph); with zeros, the product of the other elements is exact but
+    constant for a second derivative.
+    """
 
     def forward(self, x, dims: tuple[int, ...], keepdim: bool):
         self.dims, self.keepdim = dims, keepdim
@@ -115,6 +120,8 @@ class Prod(Primitive):
         x = self.inputs[0]
         if not self.keepdim:
             dy = dy.reshape(_kept_shape(x.shape, self.dims))
+        if np.all(x.data != 0):
+            return dy * (Prod.apply(x, self.dims, True) / x)
         # product of all the other elements, exact even where x has zeros
         moved = np.moveaxis(x.data, self.dims, range(-len(self.dims), 0))
         flat = moved.reshape(moved.shape[:moved.ndim - len(self.dims)] + (-1,))
