@@ -23,8 +23,10 @@ def _size(size: tuple) -> tuple[int, ...]:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for n in size:
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(f"sizes must be non-negative ints, got {size!r}")
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"sizes must be ints (or one tuple of ints), got {size!r}")
+        if n < 0:
+            raise ValueError(f"sizes must be non-negative, got {size!r}")
     return tuple(int(n) for n in size)
 
 

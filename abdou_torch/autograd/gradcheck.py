@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .engine import grad as autograd_grad
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 __all__ = ["gradcheck", "gradgradcheck", "numerical_gradients"]
 
@@ -101,10 +101,11 @@ def gradgradcheck(func: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5,
     weights = [Tensor(rng.standard_normal(o.shape)) for o in outputs]
 
     def first_gradient(*xs):
-        outs = _as_tuple(func(*xs))
-        loss = sum((o * w).sum() for o, w in zip(outs, weights))
-        chosen = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
-        grads = autograd_grad(loss, chosen, create_graph=True, allow_unused=True)
+        with enable_grad():  # the numerical pass calls this under no_grad
+            outs = _as_tuple(func(*xs))
+            loss = sum((o * w).sum() for o, w in zip(outs, weights))
+            chosen = [x for x in xs if isinstance(x, Tensor) and x.requires_grad]
+            grads = autograd_grad(loss, chosen, create_graph=True, allow_unused=True)
         return tuple(g if g is not None else x * 0 for g, x in zip(grads, chosen))
 
     del differentiable

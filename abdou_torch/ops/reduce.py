@@ -23,7 +23,12 @@ def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
     tuple, as PyTorch's sum/mean/var read ``dim=()``)."""
     if dim is None or isinstance(dim, (tuple, list)) and not dim:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    if isinstance(dim, (int, np.integer)):
+        dims = (dim,)
+    elif isinstance(dim, (tuple, list)):
+        dims = tuple(dim)
+    else:
+        raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {dim!r}")
     normalized = []
     for d in dims:
         if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
@@ -212,6 +217,8 @@ def _arg_reduce(name: str, compute, input: Any, dim: Any, keepdim: bool):
         raise ShapeError(f"{name}: cannot reduce an empty tensor")
     if dim is None:
         return Tensor._wrap(np.asarray(compute(x.data), dtype=np.int64), False)
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{name}: dim must be an int, got {dim!r}")
     (axis,) = normalize_dims(dim, x.ndim, name) or (0,)
     indices = compute(x.data, axis=axis, keepdims=keepdim) if x.ndim else np.asarray(0)
     return Tensor._wrap(np.asarray(indices, dtype=np.int64), False)
@@ -244,6 +251,8 @@ def _extreme(name: str, input: Any, dim: Any, keepdim: bool, largest: bool):
     x = _as_tensor(input)
     if dim is None:
         return amax(x) if largest else amin(x)
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{name}: dim must be an int, got {dim!r}")
     if x.ndim == 0:  # a 0-d tensor is its own extreme, at index 0
         normalize_dims(dim, 0, name)
         values = amax(x) if largest else amin(x)
@@ -262,7 +271,7 @@ def max(input: Any, dim: Any = None, keepdim: bool = False):  # noqa: A001,A002
     among tied maxima (PyTorch's semantics). ``max(a, b)`` of two tensors is ``maximum``.
     """
     from .elementwise import maximum
-    if dim is not None and not isinstance(dim, (int, np.integer)):
+    if hasattr(dim, "shape"):  # a Tensor or an array: max(a, b) is maximum
         return maximum(input, dim)
     return _extreme("max", input, dim, keepdim, True)
 
@@ -270,7 +279,7 @@ def max(input: Any, dim: Any = None, keepdim: bool = False):  # noqa: A001,A002
 def min(input: Any, dim: Any = None, keepdim: bool = False):  # noqa: A001,A002
     """Whole-tensor minimum, or ``(values, indices)`` along ``dim``."""
     from .elementwise import minimum
-    if dim is not None and not isinstance(dim, (int, np.integer)):
+    if hasattr(dim, "shape"):  # a Tensor or an array: min(a, b) is minimum
         return minimum(input, dim)
     return _extreme("min", input, dim, keepdim, False)
 

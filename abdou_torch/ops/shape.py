@@ -23,6 +23,10 @@ def _shape_arg(shape: tuple) -> tuple[int, ...]:
     """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"expected ints (or one tuple of ints) for a shape or dims, got "
+                            f"{shape!r}")
     return tuple(int(n) for n in shape)
 
 
