@@ -341,6 +341,11 @@ class Tensor:
         self._version += 1
 
 
+def _none_is(answer: bool, compare):
+    """``t == None`` is False and ``t != None`` True, as in PyTorch (not a TypeError)."""
+    return lambda self, other: answer if other is None else compare(self, other)
+
+
 def _bind_ops() -> None:
     """Attach the operators and methods that delegate to ``abdou_torch.ops``."""
     from .ops import elementwise as ew, linalg, reduce, shape
@@ -354,7 +359,8 @@ def _bind_ops() -> None:
         "__truediv__": ew.div, "__rtruediv__": reflected(ew.div), "__pow__": ew.pow,
         "__rpow__": reflected(ew.pow), "__matmul__": linalg.matmul,
         "__rmatmul__": reflected(linalg.matmul), "__neg__": ew.neg, "__abs__": ew.abs,
-        "__pos__": lambda self: self, "__eq__": ew.eq, "__ne__": ew.ne, "__lt__": ew.lt,
+        "__pos__": lambda self: self, "__eq__": _none_is(False, ew.eq),
+        "__ne__": _none_is(True, ew.ne), "__lt__": ew.lt,
         "__le__": ew.le, "__gt__": ew.gt, "__ge__": ew.ge, "__getitem__": shape.index,
         "__invert__": ew.logical_not,
         "__iadd__": lambda s, o: s._augmented("add_", ew.add, o),

@@ -194,14 +194,18 @@ def std(input: Any, dim: Any = None, *, correction: float = 1, keepdim: bool = F
                     axis=axis, keepdims=keepdims))
 
 
-def amax(input: Any, dim: Any = (), keepdim: bool = False):  # noqa: A002
+def amax(input: Any, dim: Any = (), keepdim: bool = False, *, axis: Any = None,  # noqa: A002
+         keepdims: Any = None):
     """Maximum over ``dim`` (all dims for () or None); ties share the gradient evenly."""
+    dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
     x = _as_tensor(input)
     dims = normalize_dims(None if dim in ((), None) else dim, x.ndim, "amax")
     return Amax.apply(x, dims, keepdim, True)
 
 
-def amin(input: Any, dim: Any = (), keepdim: bool = False):  # noqa: A002
+def amin(input: Any, dim: Any = (), keepdim: bool = False, *, axis: Any = None,  # noqa: A002
+         keepdims: Any = None):
+    dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
     x = _as_tensor(input)
     dims = normalize_dims(None if dim in ((), None) else dim, x.ndim, "amin")
     node = Amax.apply(x, dims, keepdim, False)
@@ -224,12 +228,16 @@ def _arg_reduce(name: str, compute, input: Any, dim: Any, keepdim: bool):
     return Tensor._wrap(np.asarray(indices, dtype=np.int64), False)
 
 
-def argmax(input: Any, dim: int | None = None, keepdim: bool = False):  # noqa: A002
+def argmax(input: Any, dim: int | None = None, keepdim: bool = False, *,  # noqa: A002
+           axis: Any = None, keepdims: Any = None):
     """Index of the largest value (of the flattened tensor when dim is None)."""
+    dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
     return _arg_reduce("argmax", np.argmax, input, dim, keepdim)
 
 
-def argmin(input: Any, dim: int | None = None, keepdim: bool = False):  # noqa: A002
+def argmin(input: Any, dim: int | None = None, keepdim: bool = False, *,  # noqa: A002
+           axis: Any = None, keepdims: Any = None):
+    dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
     return _arg_reduce("argmin", np.argmin, input, dim, keepdim)
 
 
@@ -264,29 +272,35 @@ def _extreme(name: str, input: Any, dim: Any, keepdim: bool, largest: bool):
     return MinMaxResult((values, indices))
 
 
-def max(input: Any, dim: Any = None, keepdim: bool = False):  # noqa: A001,A002
+def max(input: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A001,A002
+        axis: Any = None, keepdims: Any = None):
     """Whole-tensor maximum, or ``(values, indices)`` along ``dim``.
 
     With ``dim`` the gradient goes to the selected index; without it, it is shared evenly
     among tied maxima (PyTorch's semantics). ``max(a, b)`` of two tensors is ``maximum``.
     """
     from .elementwise import maximum
+    dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
     if hasattr(dim, "shape"):  # a Tensor or an array: max(a, b) is maximum
         return maximum(input, dim)
     return _extreme("max", input, dim, keepdim, True)
 
 
-def min(input: Any, dim: Any = None, keepdim: bool = False):  # noqa: A001,A002
+def min(input: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A001,A002
+        axis: Any = None, keepdims: Any = None):
     """Whole-tensor minimum, or ``(values, indices)`` along ``dim``."""
     from .elementwise import minimum
+    dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
     if hasattr(dim, "shape"):  # a Tensor or an array: min(a, b) is minimum
         return minimum(input, dim)
     return _extreme("min", input, dim, keepdim, False)
 
 
-def logsumexp(input: Any, dim: Any, keepdim: bool = False):  # noqa: A002
+def logsumexp(input: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
+              axis: Any = None, keepdims: Any = None):
     """log(sum(exp(x))) over ``dim``, computed as m + log(sum(exp(x - m))) with m the
     (detached) maximum, so it stays finite for large inputs."""
+    dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
     x = _as_tensor(input)
     dims = normalize_dims(dim, x.ndim, "logsumexp")
     shift = np.max(x.data, axis=dims, keepdims=True) if x.data.size else np.zeros(())
@@ -296,6 +310,8 @@ def logsumexp(input: Any, dim: Any, keepdim: bool = False):  # noqa: A002
         tuple(n for i, n in enumerate(x.shape) if i not in dims))
 
 
-def prod(input: Any, dim: Any = None, keepdim: bool = False):  # noqa: A002
+def prod(input: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
+         axis: Any = None, keepdims: Any = None):
+    dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
     x = _as_tensor(input)
     return Prod.apply(x, normalize_dims(dim, x.ndim, "prod"), keepdim)
