@@ -177,6 +177,9 @@ def var(input: Any, dim: Any = None, *, correction: float = 1, keepdim: bool = F
         unbiased: bool | None = None, axis: Any = None, keepdims: Any = None):
     """Variance: sum((x - mean)^2) / (N - correction); PyTorch's default correction is 1."""
     x = _as_tensor(input)
+    if x.dtype.kind != "f":
+        raise TypeError(f"var: expected a floating tensor, got {x.dtype}; convert it with "
+                        f".float() first")
     if unbiased is not None:
         correction = 1 if unbiased else 0
     dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
