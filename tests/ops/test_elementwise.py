@@ -1,0 +1,121 @@
+"""Elementwise ops beyond the table: dtype promotion against PyTorch, integer inputs,
+comparisons, tie and kink conventions, numerical stability."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import abdou_torch as at
+
+torch = pytest.importorskip("torch")
+
+DTYPES = ["bool", "uint8", "int32", "int64", "float16", "float32", "float64"]
+
+
+def _make(lib, dtype: str, zero_dim: bool):
+    values = np.array(1 if zero_dim else [1, 0, 1]).astype(dtype)
+    if lib is torch:
+        return torch.from_numpy(np.array(values))
+    return at.tensor(values)
+
+
+@pytest.mark.parametrize("left, right", list(itertools.product(DTYPES, DTYPES)))
+@pytest.mark.parametrize("dims", ["vv", "v0", "0v"])
+def test_binary_dtype_promotion_matches_torch(left, right, dims):
+    ops = {"add": lambda a, b: a * b + a, "div": lambda a, b: a / (b + 1)}
+    if "bool" in (left, right):
+        ops = {"mul": lambda a, b: a * b}
+    for name, op in ops.items():
+        ours = op(_make(at, left, dims[0] == "0"), _make(at, right, dims[1] == "0"))
+        theirs = op(_make(torch, left, dims[0] == "0"), _make(torch, right, dims[1] == "0"))
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", ""), name
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("scalar", [2, 2.5, True])
+def test_python_scalar_promotion_matches_torch(dtype, scalar):
+    ours = _make(at, dtype, False) * scalar
+    theirs = _make(torch, dtype, False) * scalar
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_float32_parameter_with_float64_scalar_tensor_stays_float32():
+    w = at.ones(3)
+    assert (w * at.tensor(np.float64(0.5))).dtype == np.float32
+    assert (w * np.float64(0.5)).dtype == np.float32
+    assert (w * at.ones(3, dtype=at.float64)).dtype == np.float64
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "tanh", "sigmoid", "sin", "cos"])
+def test_unary_maths_on_integers_gives_default_float(name):
+    ours = getattr(at, name)(at.tensor([1, 2]))
+    theirs = getattr(torch, name)(torch.tensor([1, 2]))
+    assert ours.dtype == np.float32 and theirs.dtype == torch.float32
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_integer_arithmetic_matches_torch():
+    a, b = [7, -7, 3], [2, 2, -2]
+    for op in (lambda x, y: x / y, lambda x, y: x * y - y, lambda x, y: x ** 2,
+               lambda x, y: -x, lambda x, y: abs(x)):
+        ours, theirs = op(at.tensor(a), at.tensor(b)), op(torch.tensor(a), torch.tensor(b))
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_comparisons_return_bool_without_grad():
+    x = at.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for result in (x > 1.5, x >= 2, x < x, x <= 2.0, x == 2, x != 2, 2 < x):
+        assert result.dtype == np.bool_ and not result.requires_grad and result.is_leaf
+    assert (x > 1.5).tolist() == [False, True, True]
+    assert (2 < x).tolist() == [False, False, True]
+    assert (~(x > 1.5)).tolist() == [True, False, False]
+
+
+def test_kink_conventions_match_torch():
+    values = [-1.0, 0.0, 1.0]
+
+    def grads(lib, fn):
+        x = lib.tensor(values, requires_grad=True)
+        fn(lib, x).sum().backward()
+        return x.grad.numpy()
+
+    for fn in (lambda lib, x: lib.relu(x), lambda lib, x: abs(x),
+               lambda lib, x: x.clamp(0.0, 1.0),
+               lambda lib, x: (lib.nn.functional if lib is torch else lib).leaky_relu(x, 0.2),
+               lambda lib, x: lib.maximum(x, lib.zeros(3)),
+               lambda lib, x: lib.minimum(x, lib.zeros(3)),
+               lambda lib, x: x.max(), lambda lib, x: lib.tensor([1.0, 1.0, 1.0]) * x.amax()):
+        np.testing.assert_array_equal(grads(at, fn), grads(torch, fn))
+
+
+def test_sigmoid_and_logsumexp_are_stable_for_large_inputs():
+    x = at.tensor([-1000.0, 0.0, 1000.0], requires_grad=True)
+    assert at.sigmoid(x).tolist() == [0.0, 0.5, 1.0]
+    at.sigmoid(x).sum().backward()
+    assert np.isfinite(x.grad.numpy()).all()
+    big = at.tensor([[1000.0, 1000.0], [-1000.0, -1000.0]])
+    np.testing.assert_allclose(at.logsumexp(big, 1).numpy(), [1000 + np.log(2), -1000 + np.log(2)])
+    assert at.logsumexp(at.tensor([-np.inf, -np.inf]), 0).item() == -np.inf
+
+
+def test_where_gradient_flows_only_to_chosen_branch_and_broadcasts():
+    a = at.tensor([[1.0, -2.0, 3.0]], requires_grad=True)
+    b = at.tensor([10.0], requires_grad=True)
+    y = at.where(a > 0, a, b)
+    assert y.tolist() == [[1.0, 10.0, 3.0]]
+    y.sum().backward()
+    assert a.grad.tolist() == [[1.0, 0.0, 1.0]] and b.grad.tolist() == [1.0]
+
+
+def test_gelu_modes_match_torch():
+    values = np.linspace(-4, 4, 17)
+    for mode in ("none", "tanh"):
+        ours = at.gelu(at.tensor(values), approximate=mode).numpy()
+        theirs = torch.nn.functional.gelu(torch.tensor(values), approximate=mode).numpy()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="approximate"):
+        at.gelu(at.ones(1), approximate="erf")
