@@ -155,3 +155,20 @@ def test_conv_argument_errors():
         F.conv2d(x, w, stride=0)
     with pytest.raises(ValueError, match="groups"):
         F.conv2d(x, w, groups=0)
+
+
+def test_pooled_columns_are_not_reused_while_a_graph_holds_them(monkeypatch):
+    monkeypatch.setattr(F._workspace, "min_bytes", 0)  # pool even these small arrays
+    x1, x2 = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((2, 3, 6, 6))
+    w0, r = rng.standard_normal((4, 3, 3, 3)), rng.standard_normal((2, 4, 4, 4))
+    w = at.Tensor(w0, requires_grad=True)
+    y = F.conv2d(at.Tensor(x1), w)
+    with at.no_grad():  # same shapes: would take the held buffer if it were free
+        F.conv2d(at.Tensor(x2), at.Tensor(w0))
+    F.conv2d(at.Tensor(x2), w).sum().backward()
+    w.grad = None
+    (y * at.Tensor(r)).sum().backward()
+    tw = torch.tensor(w0, requires_grad=True)
+    (TF.conv2d(torch.tensor(x1), tw) * torch.tensor(r)).sum().backward()
+    np.testing.assert_allclose(w.grad.data, tw.grad.numpy(), rtol=1e-10)
+    assert F._workspace.buffers  # the pool was used
