@@ -161,7 +161,8 @@ _workspace = _Workspace()
 
 
 def _im2col(x: np.ndarray, window: _Window, out_size: Sequence[int]) -> np.ndarray:
-    """(N, C, kH, kW, Ho, Wo): cols[n, c, i, j, ho, wo] = x_pad[n, c, ho*sh + i*dh, wo*sw + j*dw]."""
+    """(N, C, kH, kW, Ho, Wo) columns:
+    cols[n, c, i, j, ho, wo] = x_pad[n, c, ho*sh + i*dh, wo*sw + j*dw]."""
     xp = _pad(x, window.padding)
     cols = _workspace.empty(x.shape[:2] + window.kernel + tuple(out_size), x.dtype)
     for i, j, index in window.offsets(out_size):

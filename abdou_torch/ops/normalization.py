@@ -162,8 +162,8 @@ def _update_running(running: Any, statistic: np.ndarray, momentum: float) -> Non
     running._version += 1
 
 
-def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None,  # noqa: A002
-               eps: float = 1e-5):
+def layer_norm(input: Any, normalized_shape: Any,  # noqa: A002
+               weight: Any = None, bias: Any = None, eps: float = 1e-5):
     """Normalise over the last dims given by ``normalized_shape`` (biased variance), then
     scale by ``weight`` and shift by ``bias`` (a composite of primitives):
     y = (x - mean) / sqrt(var + eps) * weight + bias."""
