@@ -99,7 +99,8 @@ def test_sigmoid_and_logsumexp_are_stable_for_large_inputs():
     assert np.isfinite(x.grad.numpy()).all()
     big = at.tensor([[1000.0, 1000.0], [-1000.0, -1000.0]])
     np.testing.assert_allclose(at.logsumexp(big, 1).numpy(), [1000 + np.log(2), -1000 + np.log(2)])
-    assert at.logsumexp(at.tensor([-np.inf, -np.inf]), 0).item() == -np.inf
+    with np.errstate(divide="ignore"):
+        assert at.logsumexp(at.tensor([-np.inf, -np.inf]), 0).item() == -np.inf
 
 
 def test_where_gradient_flows_only_to_chosen_branch_and_broadcasts():
