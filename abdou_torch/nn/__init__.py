@@ -1,13 +1,17 @@
-"""Neural-network building blocks: Module, Parameter, layers, functional, init."""
-from . import init
-from .layers import (ACTIVATIONS, GELU, MLP, Flatten, Identity, LeakyReLU, Linear, ModuleDict,
-                     ModuleList, ReLU, Sequential, Sigmoid, Tanh, Unflatten)
+"""Neural-network building blocks: Module, Parameter, layers, losses, functional, init, utils."""
+from . import functional, init, utils
+from .layers import (ACTIVATIONS, GELU, MLP, Dropout, Flatten, Identity, LeakyReLU, Linear,
+                     LogSoftmax, ModuleDict, ModuleList, ReLU, Sequential, Sigmoid, SiLU,
+                     Softmax, Softplus, Tanh, Unflatten)
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module
 from .parameter import Parameter
 
 __all__ = ["Module", "Parameter", "Linear", "MLP", "Sequential", "ModuleList", "ModuleDict",
            "Identity", "Flatten", "Unflatten", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "GELU",
-           "init"]
+           "SiLU", "Softplus", "Softmax", "LogSoftmax", "Dropout", "MSELoss", "L1Loss",
+           "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "functional", "init",
+           "utils"]
 from .conv import *  # noqa: F401,F403,E402 - convolution layers
 from .embedding import *  # noqa: F401,F403,E402
 from .normalization import *  # noqa: F401,F403,E402

@@ -10,12 +10,14 @@ import numpy as np
 from .. import dtypes
 from ..ops import elementwise, linalg, shape
 from ..tensor import Tensor
+from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter
 
 __all__ = ["Linear", "MLP", "Sequential", "ModuleList", "ModuleDict", "Identity", "Flatten",
-           "Unflatten", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "GELU", "ACTIVATIONS"]
+           "Unflatten", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "GELU", "SiLU", "Softplus",
+           "Softmax", "LogSoftmax", "Dropout", "ACTIVATIONS"]
 
 
 class Linear(Module):
@@ -83,15 +85,23 @@ class Unflatten(Module):
         dim = self.dim % input.ndim
         return input.reshape(input.shape[:dim] + self.unflattened_size + input.shape[dim + 1:])
 
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
 
 class ReLU(Module):
-    """y = max(x, 0)"""
+    """y = max(x, 0). ``inplace`` is accepted (and shown) for PyTorch compatibility; the
+    result is always a new tensor."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return elementwise.relu(input)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
@@ -99,13 +109,14 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return elementwise.leaky_relu(input, self.negative_slope)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace
+                                                          else "")
 
 
 class Tanh(Module):
@@ -132,9 +143,82 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
+class SiLU(Module):
+    """y = x sigmoid(x)"""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.silu(input)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class Softplus(Module):
+    """y = log(1 + exp(beta x)) / beta (x itself where beta x > threshold)."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Softmax(Module):
+    """Softmax along ``dim`` (probabilities that sum to 1)."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.softmax(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """log(softmax(x)) along ``dim``, computed stably."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.log_softmax(input, self.dim)
+
+
+class Dropout(Module):
+    """Zero each element with probability ``p`` in training, scaling the rest by 1/(1 - p);
+    the identity in eval mode (``model.eval()``)."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.dropout(input, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
 #: activation names accepted by MLP
 ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "gelu": GELU,
-               "leaky_relu": LeakyReLU, "identity": Identity}
+               "leaky_relu": LeakyReLU, "silu": SiLU, "identity": Identity}
+
+
+def _index(index: Any, length: int, kind: str) -> int:
+    index = int(index)
+    if not -length <= index < length:
+        raise IndexError(f"{kind}: index {index} is out of range for {length} modules")
+    return index % length
 
 
 class Sequential(Module):
@@ -155,10 +239,24 @@ class Sequential(Module):
         return input
 
     def __getitem__(self, index: int | slice) -> Module:
+        if isinstance(index, slice):  # keeps the names, as PyTorch's does
+            return type(self)(OrderedDict(list(self._modules.items())[index]))
+        return list(self._modules.values())[_index(index, len(self), "Sequential")]
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        name = list(self._modules)[_index(index, len(self), "Sequential")]
+        self.add_module(name, module)
+
+    def __delitem__(self, index: int | slice) -> None:
+        names = list(self._modules)
+        for name in (names[index] if isinstance(index, slice)
+                     else [names[_index(index, len(self), "Sequential")]]):
+            del self._modules[name]
+        # renumber, as PyTorch does, so that indices stay contiguous
         modules = list(self._modules.values())
-        if isinstance(index, slice):
-            return Sequential(*modules[index])
-        return modules[index]
+        self._modules.clear()
+        for position, module in enumerate(modules):
+            self._modules[str(position)] = module
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -168,6 +266,21 @@ class Sequential(Module):
 
     def append(self, module: Module) -> "Sequential":
         self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> "Sequential":
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> "Sequential":
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.insert: expected a Module, got {type(module).__name__}")
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._modules.clear()
+        for position, item in enumerate(modules):
+            self.add_module(str(position), item)
         return self
 
 
@@ -188,13 +301,35 @@ class ModuleList(Module):
             self.append(module)
         return self
 
+    def insert(self, index: int, module: Module) -> None:
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._modules.clear()
+        for position, item in enumerate(modules):
+            self.add_module(str(position), item)
+
     def __getitem__(self, index: int | slice) -> Any:
         modules = list(self._modules.values())
-        return ModuleList(modules[index]) if isinstance(index, slice) else modules[index]
+        if isinstance(index, slice):
+            return type(self)(modules[index])
+        return modules[_index(index, len(modules), "ModuleList")]
 
     def __setitem__(self, index: int, module: Module) -> None:
-        name = list(self._modules)[index]
+        name = list(self._modules)[_index(index, len(self), "ModuleList")]
         self.add_module(name, module)
+
+    def __delitem__(self, index: int | slice) -> None:
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            del modules[index]
+        else:
+            del modules[_index(index, len(modules), "ModuleList")]
+        self._modules.clear()
+        for position, item in enumerate(modules):
+            self._modules[str(position)] = item
+
+    def __iadd__(self, modules: Iterable[Module]) -> "ModuleList":
+        return self.extend(modules)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -202,20 +337,45 @@ class ModuleList(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
+    def __repr__(self) -> str:
+        """PyTorch's compressed form: runs of identical modules print once, as
+        ``(0-2): 3 x Linear(...)``."""
+        reprs = [repr(module) for module in self]
+        if not reprs:
+            return f"{type(self).__name__}()"
+        blocks: list[list[Any]] = []  # [first index, last index, repr]
+        for position, text in enumerate(reprs):
+            if blocks and blocks[-1][2] == text:
+                blocks[-1][1] = position
+            else:
+                blocks.append([position, position, text])
+        lines = []
+        for first, last, text in blocks:
+            line = f"({first}): {text}" if first == last else \
+                f"({first}-{last}): {last - first + 1} x {text}"
+            lines.append(line.replace("\n", "\n  "))
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
 
 class ModuleDict(Module):
-    """A dict of modules, registered under their keys."""
+    """A dict of modules, registered under their keys (in insertion order)."""
 
-    def __init__(self, modules: dict | None = None) -> None:
+    def __init__(self, modules: Any = None) -> None:
         super().__init__()
-        for name, module in (modules or {}).items():
-            self.add_module(name, module)
+        if modules is not None:
+            self.update(modules)
 
     def __getitem__(self, key: str) -> Module:
         return self._modules[key]
 
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        del self._modules[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._modules
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -231,6 +391,17 @@ class ModuleDict(Module):
 
     def values(self):
         return self._modules.values()
+
+    def pop(self, key: str) -> Module:
+        return self._modules.pop(key)
+
+    def clear(self) -> None:
+        self._modules.clear()
+
+    def update(self, modules: Any) -> None:
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for key, module in pairs:
+            self.add_module(key, module)
 
 
 class MLP(Module):

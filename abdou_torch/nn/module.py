@@ -20,6 +20,19 @@ __all__ = ["Module", "IncompatibleKeys"]
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
+def _as_array(value: Any) -> np.ndarray | None:
+    """A state-dict value as an ndarray: abdou_torch tensors, arrays, numbers and anything
+    with ``__array__`` (a torch tensor); None for other values (strings, dicts ...)."""
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, (str, bytes, dict)) or value is None:
+        return None
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
+        value = value.detach().cpu()
+    array = np.asarray(value)
+    return array if array.dtype.kind in "biuf" else None
+
+
 class Module:
     """Base class for layers and models: subclass it, assign layers and parameters in
     ``__init__`` (after ``super().__init__()``), and write ``forward``."""
@@ -145,6 +158,17 @@ class Module:
                 child_prefix = f"{prefix}.{name}" if prefix else name
                 yield from module.named_modules(memo, child_prefix, remove_duplicate)
 
+    def get_submodule(self, target: str) -> "Module":
+        """The sub-module at dotted path ``target`` ('' is this module)."""
+        module = self
+        for name in target.split(".") if target else ():
+            child = module._modules.get(name)
+            if child is None:
+                raise AttributeError(f"{module._get_name()} has no attribute `{name}` "
+                                     f"(looking up '{target}')")
+            module = child
+        return module
+
     def modules(self) -> Iterator["Module"]:
         for _, module in self.named_modules():
             yield module
@@ -197,10 +221,13 @@ class Module:
 
     # -- modes and gradients ---------------------------------------------------------------
     def train(self, mode: bool = True) -> "Module":
+        """Set training mode on this module and, through ``train`` (so overrides run), on
+        every sub-module; ``eval()`` is ``train(False)``. Returns the module."""
         if not isinstance(mode, bool):
             raise ValueError(f"train(mode) expects a bool, got {type(mode).__name__}")
-        for module in self.modules():
-            object.__setattr__(module, "training", mode)
+        object.__setattr__(self, "training", mode)
+        for module in self.children():
+            module.train(mode)
         return self
 
     def eval(self) -> "Module":
@@ -212,13 +239,16 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop every parameter's gradient (``set_to_none``, the default) or zero it."""
         for parameter in self.parameters():
             if parameter.grad is None:
                 continue
             if set_to_none:
                 parameter.grad = None
             else:
-                parameter.grad.data[...] = 0
+                grad = parameter.grad.detach_()
+                grad.data[...] = 0
+                grad._version += 1
 
     def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> "Module":
         """Cast floating parameters and buffers to ``dtype`` (a device 'cpu' is accepted)."""
@@ -239,75 +269,114 @@ class Module:
     def double(self) -> "Module":
         return self.to(np.float64)
 
+    def half(self) -> "Module":
+        return self.to(np.float16)
+
     def cpu(self) -> "Module":
         return self
 
     # -- state -----------------------------------------------------------------------------
-    def state_dict(self, destination: dict | None = None, prefix: str = "",
+    def _state_items(self, prefix: str) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, tensor) for every parameter and persistent buffer. Like PyTorch,
+        a module or tensor reachable under two names appears under both."""
+        for name, value in self._parameters.items():
+            if value is not None:
+                yield prefix + name, value
+        for name, value in self._buffers.items():
+            if value is not None and name not in self._non_persistent_buffers:
+                yield prefix + name, value
+        for name, module in self._modules.items():
+            if module is not None:
+                yield from module._state_items(f"{prefix}{name}.")
+
+    def state_dict(self, *args: Any, destination: dict | None = None, prefix: str = "",
                    keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
         """Parameters and persistent buffers by dotted name (sharing memory with them)."""
+        if args:  # PyTorch's deprecated positional form: (destination, prefix, keep_vars)
+            destination, prefix, keep_vars = (tuple(args) + (destination, prefix,
+                                                             keep_vars)[len(args):])[:3]
         state = OrderedDict() if destination is None else destination
-        for module_prefix, module in self.named_modules(prefix=prefix.rstrip(".")):
-            dot = f"{module_prefix}." if module_prefix else ""
-            for name, value in module._parameters.items():
-                if value is not None:
-                    state[dot + name] = value if keep_vars else value.detach()
-            for name, value in module._buffers.items():
-                if value is not None and name not in module._non_persistent_buffers:
-                    state[dot + name] = value if keep_vars else value.detach()
+        for key, value in self._state_items(prefix):
+            state[key] = value if keep_vars else value.detach()
         return state
 
-    def load_state_dict(self, state_dict: dict, strict: bool = True,
+    def load_state_dict(self, state_dict: Any, strict: bool = True,
                         assign: bool = False) -> IncompatibleKeys:
         """Copy values into this module's parameters and buffers, by name.
 
         Every problem is found before anything is copied: with ``strict`` (the default),
-        missing and unexpected keys are errors; a shape mismatch always is.
+        missing and unexpected keys are errors; a shape mismatch or a value that is not
+        array-like always is. Values may be abdou_torch tensors, NumPy arrays or anything
+        array-like (a torch tensor). ``assign=True`` makes each parameter and buffer take
+        the loaded array (and its dtype) instead of copying into the existing memory.
+        Returns ``(missing_keys, unexpected_keys)``.
         """
-        own = self.state_dict(keep_vars=True)
+        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
+            raise TypeError(f"Expected state_dict to be dict-like, got "
+                            f"{type(state_dict).__name__}.")
+        own = OrderedDict(self._state_items(""))
         missing = [key for key in own if key not in state_dict]
-        unexpected = [key for key in state_dict if key not in own]
-        mismatched = []
+        unexpected = [key for key in state_dict.keys() if key not in own]
+        problems, arrays = [], {}
         for key, target in own.items():
-            if key in state_dict:
-                source_shape = tuple(np.shape(state_dict[key]))
-                if source_shape != tuple(target.shape):
-                    mismatched.append(f"size mismatch for {key}: copying a param with shape "
-                                      f"{source_shape} from checkpoint, the shape in current "
-                                      f"model is {tuple(target.shape)}.")
-        problems = list(mismatched)
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            try:
+                array = _as_array(value)
+            except (TypeError, ValueError, RuntimeError):
+                array = None
+            if array is None:
+                problems.append(f'While copying the parameter named "{key}", expected a '
+                                f"tensor or array from checkpoint but received "
+                                f"{type(value).__name__}")
+            elif array.shape != tuple(target.shape):
+                problems.append(f"size mismatch for {key}: copying a param with shape "
+                                f"{array.shape} from checkpoint, the shape in current model "
+                                f"is {tuple(target.shape)}.")
+            else:
+                arrays[key] = array
         if strict and unexpected:
             problems.insert(0, "Unexpected key(s) in state_dict: "
-                            + ", ".join(f'"{k}"' for k in unexpected) + ".")
+                            + ", ".join(f'"{k}"' for k in unexpected) + ". ")
         if strict and missing:
             problems.insert(0, "Missing key(s) in state_dict: "
-                            + ", ".join(f'"{k}"' for k in missing) + ".")
+                            + ", ".join(f'"{k}"' for k in missing) + ". ")
         if problems:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(problems))
         with no_grad():
-            for key, target in own.items():
-                if key in state_dict:
-                    value = state_dict[key]
-                    array = np.asarray(value.data if isinstance(value, Tensor) else value)
+            for key, array in arrays.items():
+                target = own[key]
+                if assign:
+                    target.data = np.array(array, copy=True)
+                else:
                     target.data[...] = array.astype(target.dtype, copy=False)
-                    target._version += 1
+                target._version += 1
         return IncompatibleKeys(missing, unexpected)
 
     # -- printing --------------------------------------------------------------------------
     def extra_repr(self) -> str:
         return ""
 
+    def _get_name(self) -> str:
+        return type(self).__name__
+
     def __repr__(self) -> str:
-        lines = []
-        for name, module in self._modules.items():
-            child = repr(module).replace("\n", "\n  ")
-            lines.append(f"  ({name}): {child}")
+        """PyTorch's layout: one line for a leaf with a one-line ``extra_repr``, else the
+        extra lines and ``(name): child`` lines indented by two spaces."""
         extra = self.extra_repr()
-        if not lines:
-            return f"{type(self).__name__}({extra})"
-        head = f"{type(self).__name__}(" + (f"\n  {extra}" if extra else "")
-        return head + "\n" + "\n".join(lines) + "\n)"
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + repr(module).replace("\n", "\n  ")
+                       for name, module in self._modules.items()]
+        lines = extra_lines + child_lines
+        text = self._get_name() + "("
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                text += extra_lines[0]
+            else:
+                text += "\n  " + "\n  ".join(lines) + "\n"
+        return text + ")"
 
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers)
