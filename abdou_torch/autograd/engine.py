@@ -40,9 +40,6 @@ def topological_order(roots: Iterable) -> list:
 
 def _as_gradient(value, like):
     """Coerce a gradient to a Tensor with ``like``'s shape and dtype."""
-    from ..tensor import Tensor
-    from ..ops.reduce import sum_to
-
     grad = value if isinstance(value, Tensor) else Tensor(np.asarray(value))
     if grad.shape != like.shape:
         grad = sum_to(grad, like.shape)
@@ -52,8 +49,6 @@ def _as_gradient(value, like):
 
 
 def _initial_gradient(root, gradient):
-    from ..tensor import Tensor
-
     if gradient is None:
         if root.data.size != 1:
             raise RuntimeError(
@@ -80,8 +75,6 @@ def _store_leaf_grad(node, grad, create_graph: bool) -> None:
     out of place); any other is copied, so that the in-place sum never writes into a tensor
     shared with another gradient or into a read-only broadcast view.
     """
-    from ..tensor import Tensor
-
     if node.grad is None:
         node.grad = grad if create_graph and grad.requires_grad else \
             Tensor._wrap(np.array(grad.data, copy=True), False)
@@ -141,8 +134,6 @@ def _propagate(ctx, grad, pending: dict, retain_graph: bool) -> None:
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
              create_graph: bool = False, inputs=None) -> None:
     """Accumulate into leaves' ``.grad`` the gradient of ``tensors`` (``Tensor.backward``)."""
-    from ..tensor import Tensor
-
     roots = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if grad_tensors is None or isinstance(grad_tensors, (Tensor, np.ndarray)):
         grad_tensors = [grad_tensors] * len(roots) if grad_tensors is None else [grad_tensors]
@@ -171,8 +162,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     With ``create_graph=True`` the returned gradients are themselves differentiable, which
     gives second derivatives (Hessian-vector products, gradient penalties).
     """
-    from ..tensor import Tensor
-
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single_input = isinstance(inputs, Tensor)
     inputs = [inputs] if single_input else list(inputs)
@@ -190,3 +179,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
                 f"autograd.grad: input {position} was not used to compute the outputs; "
                 f"pass allow_unused=True to get None for it")
     return tuple(results)
+
+
+# Imported last: the tensor module imports this package while it loads.
+from ..ops.reduce import sum_to  # noqa: E402
+from ..tensor import Tensor  # noqa: E402

@@ -65,8 +65,6 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any):
         """Run ``forward`` on Tensors without recording, then link the result to ``args``."""
-        from ..tensor import Tensor
-
         node = cls()
         with no_grad():
             out = cls.forward(node, *args, **kwargs)
@@ -93,8 +91,6 @@ class Function:
     # -- graph bookkeeping shared with Primitive ----------------------------------------
     def _link(self, args: tuple, out: Any) -> None:
         """Make ``out`` a node of the graph, remembering what backward will need."""
-        from ..tensor import Tensor
-
         self.inputs = args
         self.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         if self.saves_inputs:
@@ -157,14 +153,16 @@ class Primitive(Function):
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any):
-        from ..tensor import Tensor
-
+        # The hot path of every op: keep it to one pass over the arguments.
         node = cls.__new__(cls)
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-        out = Tensor._wrap(node.forward(*arrays, **kwargs), False)
-        if GradMode.enabled and _any_requires_grad(args):
-            node.released = False
-            node._link(args, out)
+        out = _wrap(node.forward(*arrays, **kwargs), False)
+        if GradMode.enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a._requires_grad:
+                    node.released = False
+                    node._link(args, out)
+                    break
         return out
 
 
@@ -173,3 +171,9 @@ def _any_requires_grad(args: tuple) -> bool:
         if getattr(a, "requires_grad", False):
             return True
     return False
+
+
+# Imported last: tensor.py imports the ops, which subclass Primitive defined above.
+from ..tensor import Tensor  # noqa: E402
+
+_wrap = Tensor._wrap

@@ -14,6 +14,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..dtypes import result_dtype, scalar_to_array, to_array
 from ..errors import ShapeError
+from ..tensor import Tensor
 
 __all__ = ["add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "sqrt", "tanh",
            "sigmoid", "relu", "leaky_relu", "erf", "gelu", "sin", "cos", "clamp", "maximum",
@@ -21,17 +22,13 @@ __all__ = ["add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "sqrt"
            "logical_not", "isnan", "isfinite"]
 
 
-def _tensor_type():
-    from ..tensor import Tensor
-    return Tensor
-
-
 def _operands(a: Any, b: Any) -> tuple:
     """Coerce two operands to a common dtype under PyTorch's promotion rules.
 
     Tensors stay Tensors (so that they can receive gradients); other values become arrays.
     """
-    Tensor = _tensor_type()
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.dtype == b.data.dtype:
+        return a, b  # the common case, decided without any promotion logic
     a_data = a.data if isinstance(a, Tensor) else None
     b_data = b.data if isinstance(b, Tensor) else None
     if a_data is None and not _is_scalar(a):
@@ -368,7 +365,6 @@ def _to_default_float(value: Any):
 
 def pow(input: Any, exponent: Any):  # noqa: A001 - PyTorch's name
     """input ** exponent; a Python-number exponent takes the cheaper single-input path."""
-    Tensor = _tensor_type()
     if isinstance(exponent, (int, float)) and not isinstance(exponent, bool) \
             and isinstance(input, Tensor):
         if input.dtype.kind != "f" and (isinstance(exponent, float) or exponent < 0):
@@ -378,7 +374,6 @@ def pow(input: Any, exponent: Any):  # noqa: A001 - PyTorch's name
 
 
 def _as_tensor(value: Any):
-    Tensor = _tensor_type()
     return value if isinstance(value, Tensor) else Tensor(value)
 
 
@@ -478,7 +473,6 @@ def where(condition: Any, input: Any, other: Any):  # noqa: A002
 
 def _compare(name: str, compute):
     def compare(input: Any, other: Any):  # noqa: A002
-        Tensor = _tensor_type()
         a, b = _operands(input, other)
         try:
             return Tensor._wrap(compute(_values(a), _values(b)), False)
@@ -499,7 +493,7 @@ ge = _compare("ge", np.greater_equal)
 
 def _no_grad_unary(name: str, compute):
     def function(input: Any):  # noqa: A002
-        return _tensor_type()._wrap(compute(_values(_as_tensor(input))), False)
+        return Tensor._wrap(compute(_values(_as_tensor(input))), False)
     function.__name__ = function.__qualname__ = name
     return function
 
