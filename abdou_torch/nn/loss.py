@@ -16,7 +16,9 @@ __all__ = ["MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWi
 
 
 def _buffer(value: Any) -> Tensor | None:
-    return None if value is None or isinstance(value, Tensor) else Tensor(value)
+    if value is None or isinstance(value, Tensor):
+        return value
+    return Tensor(value)
 
 
 class _Loss(Module):

@@ -1,0 +1,332 @@
+"""Losses (functional and modules) against PyTorch: values and gradients, every reduction,
+class weights, ignore_index, label smoothing, probability targets, extreme logits."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import abdou_torch as at
+from abdou_torch import nn
+from abdou_torch.nn import functional as F
+
+DTYPES = [np.float32, np.float64]
+REDUCTIONS = ["mean", "sum", "none"]
+rng = np.random.default_rng(0)
+LOOSE = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-9, atol=1e-11)}
+
+
+def _targets(shape, classes, ignore=None):
+    t = rng.integers(0, classes, shape).astype(np.int64)
+    if ignore is not None:
+        t.flat[::3] = ignore
+    return t
+
+
+# -- regression -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss"])
+def test_regression_losses(check, name, reduction, dtype):
+    x, y = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
+    y[0, 0] = x[0, 0]  # l1's kink: gradient 0 there, as torch
+    check(lambda a, b: getattr(F, name)(a, b, reduction=reduction),
+          lambda a, b: getattr(TF, name)(a, b, reduction=reduction), [x, y], dtype)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss"])
+def test_regression_losses_with_weight(check, name, reduction):
+    x, y, w = rng.standard_normal((4, 3)), rng.standard_normal((4, 3)), rng.random((4, 3))
+    check(lambda a, b, c: getattr(F, name)(a, b, reduction=reduction, weight=c),
+          lambda a, b, c: getattr(TF, name)(a, b, reduction=reduction, weight=c),
+          [x, y, w])
+
+
+def test_regression_broadcast_warns_like_torch(check):
+    x, y = rng.standard_normal((4, 1)), rng.standard_normal((4,))
+    with pytest.warns(UserWarning, match="target size"):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module="torch")
+            check(lambda a, b: F.mse_loss(a, b), lambda a, b: TF.mse_loss(a, b), [x, y])
+
+
+def test_legacy_size_average_and_reduce():
+    x, y = at.Tensor([1.0, 2.0, 4.0]), at.Tensor([0.0, 0.0, 0.0])
+    assert F.mse_loss(x, y, size_average=False).item() == 21.0
+    assert F.mse_loss(x, y, reduce=False).shape == (3,)
+    with pytest.raises(ValueError, match="reduction"):
+        F.mse_loss(x, y, reduction="avg")
+
+
+# -- cross entropy with class indices -----------------------------------------------------------
+
+CE_CASES = [
+    dict(),
+    dict(weight=True),
+    dict(ignore_index=-100, ignore=-100),
+    dict(ignore_index=1, ignore=1),
+    dict(weight=True, ignore_index=-1, ignore=-1),
+    dict(label_smoothing=0.1),
+    dict(label_smoothing=0.2, weight=True),
+    dict(label_smoothing=0.3, weight=True, ignore_index=-100, ignore=-100),
+    dict(label_smoothing=1.0),
+]
+
+
+def _ce_kwargs(case, classes, dtype):
+    kwargs = {k: v for k, v in case.items() if k in ("ignore_index", "label_smoothing")}
+    if case.get("weight"):
+        kwargs["weight"] = rng.random(classes).astype(dtype) + 0.5
+    return kwargs
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("case", CE_CASES)
+@pytest.mark.parametrize("shape", [(6, 5), (3, 4, 2, 3)], ids=["NC", "NCd1d2"])
+def test_cross_entropy_class_indices(check, shape, case, reduction, dtype):
+    classes = shape[1]
+    x = rng.standard_normal(shape) * 2
+    t = _targets((shape[0],) + shape[2:], classes, case.get("ignore"))
+    kwargs = _ce_kwargs(case, classes, dtype)
+    torch_kwargs = dict(kwargs)
+    if "weight" in kwargs:
+        torch_kwargs["weight"] = torch.tensor(kwargs["weight"])
+    check(lambda a, b: F.cross_entropy(a, b, reduction=reduction, **kwargs),
+          lambda a, b: TF.cross_entropy(a, b, reduction=reduction, **torch_kwargs),
+          [x, t], dtype, tol=LOOSE[dtype])
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.25])
+def test_cross_entropy_unbatched(check, label_smoothing):
+    x, t = rng.standard_normal(7), np.array(3)
+    check(lambda a, b: F.cross_entropy(a, b, label_smoothing=label_smoothing),
+          lambda a, b: TF.cross_entropy(a, b, label_smoothing=label_smoothing), [x, t])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("case", [dict(), dict(weight=True), dict(label_smoothing=0.15),
+                                  dict(weight=True, label_smoothing=0.4)])
+@pytest.mark.parametrize("shape", [(6, 5), (2, 3, 4), (4,)], ids=["NC", "NCd", "C"])
+def test_cross_entropy_probability_targets(check, shape, case, reduction, dtype):
+    class_dim = 0 if len(shape) == 1 else 1
+    x = rng.standard_normal(shape) * 2
+    p = rng.random(shape)
+    p /= p.sum(class_dim, keepdims=True)
+    kwargs = _ce_kwargs(case, shape[class_dim], dtype)
+    torch_kwargs = dict(kwargs)
+    if "weight" in kwargs:
+        torch_kwargs["weight"] = torch.tensor(kwargs["weight"])
+    check(lambda a, b: F.cross_entropy(a, b, reduction=reduction, **kwargs),
+          lambda a, b: TF.cross_entropy(a, b, reduction=reduction, **torch_kwargs),
+          [x, p], dtype, tol=LOOSE[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+@pytest.mark.parametrize("targets", ["indices", "probabilities"])
+def test_cross_entropy_large_logits_finite(check, targets, label_smoothing, dtype):
+    x = rng.standard_normal((5, 4)) * 1e4
+    x[0] = [1e4, -1e4, 1e4, 0]
+    if targets == "indices":
+        t = _targets((5,), 4)
+    else:
+        t = rng.random((5, 4))
+        t /= t.sum(1, keepdims=True)
+    out, _ = check(lambda a, b: F.cross_entropy(a, b, label_smoothing=label_smoothing),
+                   lambda a, b: TF.cross_entropy(a, b, label_smoothing=label_smoothing),
+                   [x, t], dtype, tol=dict(rtol=1e-6, atol=1e-4))
+    assert np.isfinite(out.data).all() and out.item() > 1e3
+
+
+def test_cross_entropy_all_ignored_is_nan_like_torch():
+    x, t = rng.standard_normal((3, 4)), np.full(3, -100)
+    ours = F.cross_entropy(at.Tensor(x), at.Tensor(t))
+    theirs = TF.cross_entropy(torch.tensor(x), torch.tensor(t))
+    assert np.isnan(ours.item()) and torch.isnan(theirs)
+    assert F.cross_entropy(at.Tensor(x), at.Tensor(t), reduction="sum").item() == 0.0
+
+
+def test_cross_entropy_errors():
+    x = at.Tensor(rng.standard_normal((3, 4)))
+    with pytest.raises(IndexError, match="out of bounds"):
+        F.cross_entropy(x, at.Tensor(np.array([0, 4, 1])))
+    with pytest.raises(IndexError, match="out of bounds"):
+        F.cross_entropy(x, at.Tensor(np.array([0, -2, 1])))
+    with pytest.raises(at.ShapeError, match="target"):
+        F.cross_entropy(x, at.Tensor(np.array([0, 1])))
+    with pytest.raises(at.ShapeError, match="probability"):
+        F.cross_entropy(x, at.Tensor(np.ones((3, 5))))
+    with pytest.raises(at.ShapeError, match="weight"):
+        F.cross_entropy(x, at.Tensor(np.array([0, 1, 2])), weight=at.ones(3))
+    with pytest.raises(ValueError, match="label_smoothing"):
+        F.cross_entropy(x, at.Tensor(np.array([0, 1, 2])), label_smoothing=1.5)
+
+
+# -- nll_loss -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("case", [dict(), dict(weight=True), dict(ignore_index=2, ignore=2),
+                                  dict(weight=True, ignore_index=-100, ignore=-100)])
+@pytest.mark.parametrize("shape", [(6, 5), (3, 4, 5)], ids=["NC", "NCd"])
+def test_nll_loss(check, shape, case, reduction, dtype):
+    x = rng.standard_normal(shape)
+    t = _targets((shape[0],) + shape[2:], shape[1], case.get("ignore"))
+    kwargs = _ce_kwargs(case, shape[1], dtype)
+    torch_kwargs = dict(kwargs)
+    if "weight" in kwargs:
+        torch_kwargs["weight"] = torch.tensor(kwargs["weight"])
+    check(lambda a, b: F.nll_loss(a, b, reduction=reduction, **kwargs),
+          lambda a, b: TF.nll_loss(a, b, reduction=reduction, **torch_kwargs), [x, t], dtype)
+
+
+def test_nll_of_log_softmax_is_cross_entropy():
+    x = at.Tensor(rng.standard_normal((8, 3)))
+    t = at.Tensor(_targets((8,), 3))
+    np.testing.assert_allclose(F.nll_loss(F.log_softmax(x, 1), t).item(),
+                               F.cross_entropy(x, t).item(), rtol=1e-12)
+
+
+def test_nll_loss_rejects_float_targets():
+    with pytest.raises(TypeError, match="integer"):
+        F.nll_loss(at.Tensor(rng.standard_normal((2, 3))), at.Tensor([0.0, 1.0]))
+
+
+# -- binary cross entropy -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_binary_cross_entropy(check, weighted, reduction, dtype):
+    x, y = rng.uniform(0.02, 0.98, (4, 3)), rng.random((4, 3))
+    w = rng.random((4, 3)).astype(dtype) if weighted else None  # torch: weight has no grad
+    ours_w = None if w is None else at.Tensor(w)
+    theirs_w = None if w is None else torch.tensor(w)
+    check(lambda a, b: F.binary_cross_entropy(a, b, ours_w, reduction=reduction),
+          lambda a, b: TF.binary_cross_entropy(a, b, theirs_w, reduction=reduction), [x, y],
+          dtype, tol=LOOSE[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_binary_cross_entropy_saturated_probabilities(dtype):
+    """log clamps at -100 and the input gradient stays finite at exactly 0 and 1."""
+    x = np.array([0.0, 1.0, 0.0, 1.0, 1e-30, 0.5], dtype=dtype)
+    y = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.5], dtype=dtype)
+    ours_x, theirs_x = at.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours = F.binary_cross_entropy(ours_x, at.Tensor(y), reduction="none")
+    theirs = TF.binary_cross_entropy(theirs_x, torch.tensor(y), reduction="none")
+    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-6)
+    assert ours.data[2] == 100.0 and ours.data[3] == 100.0
+    ours.sum().backward()
+    theirs.sum().backward()
+    assert np.isfinite(ours_x.grad.data).all()
+    np.testing.assert_allclose(ours_x.grad.data, theirs_x.grad.numpy(), rtol=1e-6)
+
+
+def test_binary_cross_entropy_target_gradient_and_double_backward(check):
+    from abdou_torch.autograd.gradcheck import gradgradcheck
+    x, y = rng.uniform(0.1, 0.9, (3, 2)), rng.random((3, 2))
+    check(F.binary_cross_entropy, TF.binary_cross_entropy, [x, y])
+    xs = at.Tensor(x, requires_grad=True)
+    ys = at.Tensor(y, requires_grad=True)
+    assert gradgradcheck(lambda a, b: F.binary_cross_entropy(a, b, reduction="none"), (xs, ys))
+
+
+def test_binary_cross_entropy_errors():
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.binary_cross_entropy(at.Tensor([0.5, 1.5]), at.Tensor([0.0, 1.0]))
+    with pytest.raises(ValueError, match="target"):
+        F.binary_cross_entropy(at.Tensor([0.5, 0.5]), at.Tensor([0.0, 2.0]))
+    with pytest.raises(ValueError, match="size"):
+        F.binary_cross_entropy(at.Tensor([0.5, 0.5]), at.Tensor([0.0]))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted, pos_weighted", [(False, False), (True, False),
+                                                    (False, True), (True, True)])
+def test_binary_cross_entropy_with_logits(check, weighted, pos_weighted, reduction, dtype):
+    x, y = rng.standard_normal((5, 3)) * 3, rng.random((5, 3))
+    x[0] = [0.0, 50.0, -50.0]  # the gradient at 0 is sigmoid(0) - y, and saturation
+    extra = {}
+    ours_kwargs, theirs_kwargs = {}, {}
+    if weighted:
+        extra["weight"] = rng.random((5, 3))
+    if pos_weighted:
+        extra["pos_weight"] = rng.random(3) * 3
+    for key, value in extra.items():
+        ours_kwargs[key] = at.Tensor(value.astype(dtype))
+        theirs_kwargs[key] = torch.tensor(value.astype(dtype))
+    check(lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction=reduction,
+                                                          **ours_kwargs),
+          lambda a, b: TF.binary_cross_entropy_with_logits(a, b, reduction=reduction,
+                                                           **theirs_kwargs),
+          [x, y], dtype, tol=LOOSE[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_binary_cross_entropy_with_large_logits(check, dtype):
+    x = np.array([[1e4, -1e4, 3e3], [-2e3, 0.0, 1e4]])
+    y = np.array([[0.0, 1.0, 1.0], [0.0, 0.5, 0.3]])
+    out, _ = check(lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction="none"),
+                   lambda a, b: TF.binary_cross_entropy_with_logits(a, b, reduction="none"),
+                   [x, y], dtype, tol=dict(rtol=1e-6, atol=1e-6))
+    assert np.isfinite(out.data).all()
+
+
+# -- loss modules -------------------------------------------------------------------------------
+
+def _module_pairs():
+    w = rng.random(4) + 0.5
+    pw = rng.random(4) + 0.5
+    return [
+        (nn.MSELoss(), torch.nn.MSELoss(), "regression"),
+        (nn.L1Loss(reduction="sum"), torch.nn.L1Loss(reduction="sum"), "regression"),
+        (nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss(), "indices"),
+        (nn.CrossEntropyLoss(weight=at.Tensor(w), ignore_index=1, label_smoothing=0.2),
+         torch.nn.CrossEntropyLoss(weight=torch.tensor(w), ignore_index=1,
+                                   label_smoothing=0.2), "indices"),
+        (nn.CrossEntropyLoss(reduction="none"), torch.nn.CrossEntropyLoss(reduction="none"),
+         "probabilities"),
+        (nn.NLLLoss(weight=at.Tensor(w)), torch.nn.NLLLoss(weight=torch.tensor(w)), "indices"),
+        (nn.BCELoss(), torch.nn.BCELoss(), "probabilities"),
+        (nn.BCEWithLogitsLoss(pos_weight=at.Tensor(pw), reduction="sum"),
+         torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pw), reduction="sum"),
+         "probabilities"),
+    ]
+
+
+@pytest.mark.parametrize("index", range(len(_module_pairs())))
+def test_loss_modules_match_torch(check, index):
+    ours, theirs, kind = _module_pairs()[index]
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    x = rng.standard_normal((6, 4))
+    if isinstance(ours, nn.BCELoss):
+        x = 1 / (1 + np.exp(-x))
+    if kind == "indices":
+        t = _targets((6,), 4)
+    elif kind == "probabilities":
+        t = rng.random((6, 4))
+        t /= t.sum(1, keepdims=True)
+    else:
+        t = rng.standard_normal((6, 4))
+    check(ours, theirs, [x, t])
+
+
+def test_loss_module_weight_is_a_buffer_that_follows_dtype():
+    loss = nn.CrossEntropyLoss(weight=at.Tensor(np.array([1.0, 2.0], dtype=np.float32)))
+    assert [name for name, _ in loss.named_buffers()] == ["weight"]
+    assert loss.double().weight.dtype == np.float64
+    assert nn.CrossEntropyLoss().weight is None
+    with pytest.raises(ValueError, match="label_smoothing"):
+        nn.CrossEntropyLoss(label_smoothing=-0.1)
+    with pytest.raises(ValueError, match="reduction"):
+        nn.MSELoss(reduction="median")
