@@ -61,10 +61,10 @@ class Module:
                 or name in self.__dict__.get("_modules", ()):
             parameters, buffers, modules = self._registries()
             if isinstance(value, Parameter):
-                self._forget(name)
+                self._forget(name, keep=parameters)
                 parameters[name] = value
             elif isinstance(value, Module):
-                self._forget(name)
+                self._forget(name, keep=modules)
                 modules[name] = value
             elif name in parameters:
                 if value is not None:
@@ -84,10 +84,15 @@ class Module:
             return
         object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep: dict | None = None) -> None:
+        """Remove ``name`` from the registries and the instance dict, except from ``keep``,
+        where the caller replaces the value in place (so the name keeps its position, and
+        state-dict order is unchanged, as in PyTorch)."""
         for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
-        self._non_persistent_buffers.discard(name)
+            if registry is not keep:
+                registry.pop(name, None)
+        if keep is not self._buffers:
+            self._non_persistent_buffers.discard(name)
         self.__dict__.pop(name, None)
 
     def __getattr__(self, name: str) -> Any:
@@ -109,7 +114,7 @@ class Module:
             raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got "
                             f"{type(param).__name__}")
         self._check_name(name)
-        self._forget(name)
+        self._forget(name, keep=self._parameters)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -118,7 +123,7 @@ class Module:
             raise TypeError(f"register_buffer: '{name}' must be a Tensor or None, got "
                             f"{type(tensor).__name__}")
         self._check_name(name)
-        self._forget(name)
+        self._forget(name)  # also forgets a previous persistent=False
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent_buffers.add(name)
@@ -127,7 +132,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: '{name}' must be a Module, got {type(module).__name__}")
         self._check_name(name)
-        self._forget(name)
+        self._forget(name, keep=self._modules)
         self._modules[name] = module
 
     register_module = add_module
