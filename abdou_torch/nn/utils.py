@@ -61,7 +61,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     if not grads:
         return total_norm
     clip_coef = min(float(max_norm) / (float(total_norm.data) + 1e-6), 1.0)
-    with no_grad():
+    with no_grad(), np.errstate(invalid="ignore"):  # an inf gradient times 0 is nan, as in torch
         for grad in grads:
             grad.data *= np.asarray(clip_coef, dtype=grad.dtype)
             grad._version += 1
