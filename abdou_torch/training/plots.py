@@ -70,9 +70,9 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray], points: 
     low, high = points.min(0) - 1, points.max(0) + 1
     xs, ys = np.meshgrid(np.linspace(low[0], high[0], 200), np.linspace(low[1], high[1], 200))
     grid = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float32)
-    scores = predict(grid).reshape(xs.shape)
+    scores = np.clip(predict(grid).reshape(xs.shape), -2, 2)  # outliers would wash out the map
     figure, axes = plt.subplots(figsize=(6, 5))
-    axes.contourf(xs, ys, scores, levels=20, cmap="RdBu", alpha=0.6)
+    axes.contourf(xs, ys, scores, levels=np.linspace(-2, 2, 21), cmap="RdBu", alpha=0.6)
     axes.contour(xs, ys, scores, levels=[0], colors="black", linewidths=1.5)
     axes.scatter(points[:, 0], points[:, 1], c=labels, cmap="RdBu", edgecolors="black", s=18)
     axes.set(title="decision boundary", xlabel="x1", ylabel="x2")
