@@ -330,3 +330,16 @@ def test_loss_module_weight_is_a_buffer_that_follows_dtype():
         nn.CrossEntropyLoss(label_smoothing=-0.1)
     with pytest.raises(ValueError, match="reduction"):
         nn.MSELoss(reduction="median")
+
+
+def test_composite_losses_are_twice_differentiable():
+    from abdou_torch.autograd.gradcheck import gradcheck, gradgradcheck
+    x = at.Tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    t = at.Tensor(_targets((4,), 3))
+    y = at.Tensor(rng.random((4, 3)))
+    ce = lambda a: F.cross_entropy(a, t, label_smoothing=0.1)  # noqa: E731
+    bce = lambda a: F.binary_cross_entropy_with_logits(  # noqa: E731
+        a, y, pos_weight=at.Tensor([1.0, 2.0, 0.5]))
+    for loss in (ce, bce):
+        assert gradcheck(loss, (x,))
+        assert gradgradcheck(loss, (x,))
