@@ -327,20 +327,24 @@ def _read_exact(path: str, handle: BinaryIO, count: int) -> bytes:
 
 
 def _read_header_length(path: str, handle: BinaryIO, size: int) -> int:
-    """Read the u64 header length, recognising common wrong files first."""
+    """Read the u64 header length, recognising common wrong files when it is implausible.
+
+    The sniffing of pickle and zip magic bytes comes only after the length check fails: a
+    valid file whose header length happens to start with byte 0x80 is still safetensors.
+    """
     start = handle.read(8)
     if size == 0 or not start:
         raise _fail(path, "file is empty (0 bytes); not a safetensors file")
-    if start.startswith(b"PK\x03\x04"):
-        raise _fail(path, "looks like a PyTorch .pt/.pth zip checkpoint (pickle); "
-                          "abdou_torch loads only safetensors files")
-    if start[0] == 0x80:
-        raise _fail(path, "looks like a pickle file (e.g. a legacy PyTorch checkpoint); "
-                          "abdou_torch loads only safetensors files and never unpickles")
+    header_len = struct.unpack("<Q", start)[0] if len(start) == 8 else 0
+    if 0 < header_len <= min(MAX_HEADER_BYTES, size - 8):
+        if handle.read(1) == b"{":
+            handle.seek(8)
+            return header_len
+        handle.seek(8)
+    _explain_wrong_file(path, start)
     if len(start) < 8:
         raise _fail(path, f"file is too short ({len(start)} bytes) to be safetensors: it needs "
                           f"at least the 8-byte header length")
-    (header_len,) = struct.unpack("<Q", start)
     if header_len == 0:
         raise _fail(path, "header length is 0; a safetensors header is at least '{}'")
     if header_len > MAX_HEADER_BYTES:
@@ -350,6 +354,16 @@ def _read_header_length(path: str, handle: BinaryIO, size: int) -> int:
         raise _fail(path, f"header length {header_len} is larger than the {size - 8} bytes "
                           f"after it (truncated or not a safetensors file)")
     return header_len
+
+
+def _explain_wrong_file(path: str, start: bytes) -> None:
+    """Name the formats people most often pass by mistake."""
+    if start.startswith(b"PK\x03\x04"):
+        raise _fail(path, "looks like a PyTorch .pt/.pth zip checkpoint (pickle); "
+                          "abdou_torch loads only safetensors files")
+    if start[0] == 0x80:
+        raise _fail(path, "looks like a pickle file (e.g. a legacy PyTorch checkpoint); "
+                          "abdou_torch loads only safetensors files and never unpickles")
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
