@@ -22,7 +22,7 @@ def topological_order(roots: Iterable) -> list:
     """Nodes reachable from ``roots`` that require grad, every parent before its children."""
     order: list = []
     visited: set[int] = set()
-    stack = [(root, False) for root in roots if root.requires_grad]
+    stack = [(root, False) for root in roots if root._requires_grad]
     while stack:
         node, parents_done = stack.pop()
         if parents_done:
@@ -33,7 +33,7 @@ def topological_order(roots: Iterable) -> list:
         visited.add(id(node))
         stack.append((node, True))
         for parent in node._prev:
-            if parent.requires_grad and id(parent) not in visited:
+            if parent._requires_grad and id(parent) not in visited:
                 stack.append((parent, False))
     return order
 
@@ -118,15 +118,19 @@ def _propagate(ctx, grad, pending: dict, retain_graph: bool) -> None:
     """Run one node's backward formula and queue the gradients for its inputs."""
     ctx.check_versions()
     input_grads = type(ctx).backward(ctx, grad)
-    if not isinstance(input_grads, tuple):
+    if type(input_grads) is not tuple:
         input_grads = (input_grads,)
-    if len(input_grads) < len(ctx.inputs):
-        input_grads = input_grads + (None,) * (len(ctx.inputs) - len(input_grads))
     if AnomalyMode.enabled:
         check_gradients(ctx.name, getattr(ctx, "_site", None), input_grads)
+    # zip stops at the shorter sequence: missing trailing gradients count as None
     for parent, needs, input_grad in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
         if needs and input_grad is not None:
-            _accumulate(pending, parent, _as_gradient(input_grad, parent))
+            if type(input_grad) is not Tensor or input_grad.data.shape != parent.data.shape \
+                    or input_grad.data.dtype != parent.data.dtype:
+                input_grad = _as_gradient(input_grad, parent)
+            key = id(parent)
+            previous = pending.get(key)
+            pending[key] = input_grad if previous is None else previous + input_grad
     if not retain_graph:
         ctx.release()
 

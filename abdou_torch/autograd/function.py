@@ -50,6 +50,9 @@ class Function:
     #: Keep a (weak) handle on the output, for formulas written with it (exp, tanh ...).
     saves_output: bool = False
     name: str = ""
+    # defaults for what _link / save_for_backward record (cleared again by release())
+    _input_versions: tuple = ()
+    _saved_tensors: tuple = ()
 
     def __init__(self) -> None:
         self.inputs: tuple = ()
@@ -83,7 +86,7 @@ class Function:
     @property
     def saved_tensors(self) -> tuple:
         self._check_alive()
-        return tuple(t for t, _ in getattr(self, "_saved_tensors", ()))
+        return tuple(t for t, _ in self._saved_tensors)
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
         """Accepted for PyTorch compatibility; single-output Functions need nothing here."""
@@ -91,17 +94,19 @@ class Function:
     # -- graph bookkeeping shared with Primitive ----------------------------------------
     def _link(self, args: tuple, out: Any) -> None:
         """Make ``out`` a node of the graph, remembering what backward will need."""
+        parents = [a for a in args if isinstance(a, Tensor)]
         self.inputs = args
-        self.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        self.needs_input_grad = tuple([isinstance(a, Tensor) and a._requires_grad
+                                       for a in args])
         if self.saves_inputs:
-            self._input_versions = tuple((a, a._version) for a in args if isinstance(a, Tensor))
+            self._input_versions = [(a, a._version) for a in parents]
         if self.saves_output:
             self._output_ref = weakref.ref(out)
         if AnomalyMode.enabled:
             self._site = creation_site()
-        out.requires_grad = True
+        out._requires_grad = True  # inputs that require grad are floating, so is out
         out._ctx = self
-        out._prev = tuple(a for a in args if isinstance(a, Tensor))
+        out._prev = tuple(parents)
         out._op = self.name
 
     @property
@@ -121,19 +126,25 @@ class Function:
 
     def check_versions(self) -> None:
         """Raise if a tensor this node saved was modified in place after the forward."""
-        self._check_alive()
-        saved = getattr(self, "_input_versions", ()) + getattr(self, "_saved_tensors", ())
+        if self.released:
+            self._check_alive()
+        for tensor, version in self._input_versions:
+            if tensor._version != version:
+                self._raise_modified(tensor, version)
+        for tensor, version in self._saved_tensors:
+            if getattr(tensor, "_version", version) != version:
+                self._raise_modified(tensor, version)
         if self.saves_output:
             out = self._output_ref()
             if out is not None and out._version:  # outputs are created at version 0
-                saved += ((out, 0),)
-        for position, (tensor, version) in enumerate(saved):
-            if getattr(tensor, "_version", version) != version:
-                raise RuntimeError(
-                    f"one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: a tensor of shape {tuple(tensor.shape)} saved "
-                    f"by '{self.name}' is at version {tensor._version}; expected version "
-                    f"{version}. Make the change out of place (y = x + 1 rather than x += 1).")
+                self._raise_modified(out, 0)
+
+    def _raise_modified(self, tensor: Any, version: int) -> None:
+        raise RuntimeError(
+            f"one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: a tensor of shape {tuple(tensor.shape)} saved by "
+            f"'{self.name}' is at version {tensor._version}; expected version {version}. "
+            f"Make the change out of place (y = x + 1 rather than x += 1).")
 
     def release(self) -> None:
         """Drop everything saved for backward; a later backward through here raises."""

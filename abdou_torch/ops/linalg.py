@@ -14,13 +14,21 @@ __all__ = ["matmul", "mm", "bmm", "linear", "dot", "outer"]
 
 
 class MatMul(Primitive):
-    """y = a @ b (batched, broadcasting leading dims);  da = dy @ b^T, db = a^T @ dy
+    """y = A @ B with A = a or a^T, B = b or b^T (batched, broadcasting leading dims);
+    dA = dy @ B^T, dB = A^T @ dy.
 
-    A 1-D ``a`` acts as a row vector and a 1-D ``b`` as a column vector, and the added dim
-    is removed from the result, so the gradients are written for those cases separately.
+    The transposed forms (``transpose_a``/``transpose_b``, used by the gradient formulas)
+    read a transposed view instead of recording a transpose op. A 1-D ``a`` acts as a row
+    vector and a 1-D ``b`` as a column vector, and the added dim is removed from the result,
+    so the gradients are written for those cases separately.
     """
 
-    def forward(self, a, b):
+    def forward(self, a, b, transpose_a: bool = False, transpose_b: bool = False):
+        self.transposed = (transpose_a, transpose_b)
+        if transpose_a:
+            a = np.swapaxes(a, -1, -2)
+        if transpose_b:
+            b = np.swapaxes(b, -1, -2)
         if a.ndim == 0 or b.ndim == 0:
             raise ShapeError(f"matmul: both arguments need at least 1 dim, got shapes "
                              f"{a.shape} and {b.shape}")
@@ -36,19 +44,30 @@ class MatMul(Primitive):
                              f"broadcast together") from None
 
     def backward(self, dy):
-        a, b = self.inputs
-        need_a, need_b = self.needs_input_grad
+        a, b = self.inputs[:2]
+        need_a, need_b = self.needs_input_grad[:2]
+        if a.ndim == 1 or b.ndim == 1:
+            return self._vector_backward(dy, a, b, need_a, need_b)
+        ta, tb = self.transposed
+        apply = MatMul.apply
+        da = db = None
+        if need_a:  # dA = dy B^T; for a = A^T, da = B dy^T
+            da = apply(b, dy, tb, True) if ta else apply(dy, b, False, not tb)
+        if need_b:  # dB = A^T dy; for b = B^T, db = dy^T A
+            db = apply(dy, a, True, ta) if tb else apply(a, dy, not ta, False)
+        return da, db
+
+    @staticmethod
+    def _vector_backward(dy, a, b, need_a, need_b):
         if a.ndim == 1 and b.ndim == 1:
             return (dy * b if need_a else None), (dy * a if need_b else None)
         if a.ndim == 1:
             da = (b @ dy.unsqueeze(-1)).squeeze(-1) if need_a else None
             db = a.unsqueeze(-1) * dy.unsqueeze(-2) if need_b else None
             return da, db
-        if b.ndim == 1:
-            da = dy.unsqueeze(-1) * b if need_a else None
-            db = (a.mT @ dy.unsqueeze(-1)).squeeze(-1) if need_b else None
-            return da, db
-        return (dy @ b.mT if need_a else None), (a.mT @ dy if need_b else None)
+        da = dy.unsqueeze(-1) * b if need_a else None
+        db = MatMul.apply(a, dy.unsqueeze(-1), True, False).squeeze(-1) if need_b else None
+        return da, db
 
 
 class Linear(Primitive):
@@ -79,7 +98,7 @@ class Linear(Primitive):
         if need_w or need_b:
             dy2 = dy.reshape(-1, dy.shape[-1])
             if need_w:
-                dw = dy2.T @ x.reshape(-1, x.shape[-1])
+                dw = MatMul.apply(dy2, x.reshape(-1, x.shape[-1]), True, False)
             if need_b:
                 db = dy2.sum(0)
         return dx, dw, db

@@ -64,7 +64,8 @@ class Sum(Primitive):
         return np.asarray(np.sum(x, axis=dims, keepdims=keepdim))
 
     def backward(self, dy):
-        if not self.keepdim:
+        # a full reduction's 0-d gradient broadcasts as is; otherwise put the dims back
+        if not self.keepdim and len(self.dims) != len(self.shape):
             dy = dy.reshape(_kept_shape(self.shape, self.dims))
         return dy.expand(self.shape)
 
