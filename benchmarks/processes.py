@@ -22,7 +22,21 @@ def _rss_mib() -> float:
 
 
 def _peak_rss_mib() -> float:
+    """The process's RSS high-water mark (VmHWM) since start or the last reset."""
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _reset_peak_rss() -> None:
+    """Start a new high-water mark at the current RSS (Linux: clear_refs value 5)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+    except OSError:
+        pass
 
 
 def measure_import(library: str) -> dict:
@@ -36,6 +50,7 @@ def measure_memory(library: str) -> dict:
     from .workloads import SEED_SIZES, make_training_steps
     steps = make_training_steps(SEED_SIZES, batch=64, steps=938, libraries=(library,))[library]
     before = _rss_mib()
+    _reset_peak_rss()  # the setup's transient peaks are not the epoch's
     steps()
     return {"rss_before_mib": before, "peak_rss_mib": _peak_rss_mib(),
             "epoch_growth_mib": _peak_rss_mib() - before}
