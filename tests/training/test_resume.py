@@ -118,3 +118,29 @@ def test_resume_without_checkpoint_fails_clearly(tmp_path):
                             env=_environment())
     assert result.returncode == 2
     assert "no checkpoint at" in result.stderr
+
+
+CNN_ARGS = ["train", "mnist", "--model", "cnn", "--subset", "320", "--epochs", "2",
+            "--batch-size", "32", "--checkpoint-every", "3", "--seed", "2", "--no-progress"]
+
+
+def test_cnn_with_dropout_and_batch_norm_resumes_bit_identically(tmp_path):
+    """Dropout draws from the default generator and batch norm updates buffers: both must
+    come back from the checkpoint for the resumed run to match."""
+    def command(out, *extra):
+        return [sys.executable, "-m", "abdou_torch", *CNN_ARGS, "--out", str(out), *extra]
+
+    reference = tmp_path / "reference"
+    subprocess.run(command(reference), check=True, capture_output=True, env=_environment())
+    expected = serialization.load(reference / "model.safetensors")
+    assert any(name.endswith("running_var") for name in expected)
+    resumed = tmp_path / "resumed"
+    process = subprocess.Popen(command(resumed), env=_environment(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for_checkpoint_step(process, resumed / "checkpoint.safetensors", 4)
+    process.kill()
+    process.wait()
+    finished = subprocess.run(command(resumed, "--resume"), env=_environment(),
+                              capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    _assert_same_weights(resumed / "model.safetensors", expected)
