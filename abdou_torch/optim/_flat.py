@@ -24,6 +24,7 @@ by far less than one rounding error.
 """
 from __future__ import annotations
 
+from operator import attrgetter, is_
 from typing import Any, Iterable
 
 import numpy as np
@@ -88,7 +89,8 @@ class FlatBucket:
         self.state: dict[str, np.ndarray] = {}
         self.steps: np.ndarray | None = None
         self.fresh = np.zeros(len(params), np.bool_)
-        self._bound: list[tuple[Tensor, dict, str, Tensor, np.ndarray]] = []
+        self._bound_columns: tuple = ([],) * 4  # slots, names, tensors, views
+        self._slots: list[dict] = []
         self._bound_key: tuple = ()
         self._bound_state: dict | None = None
         self._uniform = True
@@ -103,10 +105,12 @@ class FlatBucket:
         values already there (after ``load_state_dict`` or a rebuild) and creating zeros
         for what is missing."""
         key = (names, count_steps)
-        if key == self._bound_key and self._bound_state is state and all(
-                state.get(param) is slot and slot.get(name) is tensor and tensor.data is view
-                for param, slot, name, tensor, view in self._bound):
-            return
+        if key == self._bound_key and self._bound_state is state:
+            slots, names_, tensors, views = self._bound_columns
+            if all(map(is_, map(state.get, self.params), self._slots)) and \
+                    all(map(is_, map(dict.get, slots, names_), tensors)) and \
+                    all(map(is_, map(_data, tensors), views)):
+                return
         bound = []
         per_param = [state.setdefault(p, {}) for p in self.params]
         for index, slot in enumerate(per_param):
@@ -119,7 +123,7 @@ class FlatBucket:
                     steps[index] = float(np.asarray(_array_of(slot["step"])).reshape(()))
                 view = steps[index:index + 1].reshape(())
                 slot["step"] = _rebind(slot.get("step"), view)
-                bound.append((self.params[index], slot, "step", slot["step"], view))
+                bound.append((slot, "step", slot["step"], view))
             self.steps = steps
             self._uniform = bool(np.all(steps == steps[0])) if len(steps) else True
         for name in names:
@@ -134,9 +138,11 @@ class FlatBucket:
                     flat[start:stop] = values.reshape(-1)
                 view = flat[start:stop].reshape(param.data.shape)
                 slot[name] = _rebind(slot.get(name), view)
-                bound.append((param, slot, name, slot[name], view))
+                bound.append((slot, name, slot[name], view))
             self.state[name] = flat
-        self._bound, self._bound_key, self._bound_state = bound, key, state
+        self._bound_columns = tuple(map(list, zip(*bound))) if bound else ([],) * 4
+        self._slots = per_param
+        self._bound_key, self._bound_state = key, state
 
     # -- per step --------------------------------------------------------------------------
     def gather_grads(self) -> None:
@@ -188,6 +194,9 @@ class FlatGroup:
 
     def intact(self) -> bool:
         return all(bucket.intact() for bucket in self.buckets)
+
+
+_data = attrgetter("data")
 
 
 def _array_of(value: Any) -> Any:

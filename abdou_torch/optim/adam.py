@@ -42,8 +42,12 @@ class Adam(Optimizer):
         5. v ← β2 v + (1 − β2) g²                 (exp_avg_sq)
         6. m, v ← 0 where |m|, v < tiny           (flush subnormals, see below)
         7. v̂ ← max(v̂, v) if amsgrad, else v̂ = v  (max_exp_avg_sq)
-        8. d ← √v̂ / √(1 − β2^t) + ε
-        9. θ ← θ − (γ / (1 − β1^t)) m / d
+        8. d ← √v̂ + ε √(1 − β2^t)
+        9. θ ← θ − (γ √(1 − β2^t) / (1 − β1^t)) m / d
+
+    Lines 8-9 are PyTorch's d = √v̂ / √(1 − β2^t) + ε and θ ← θ − γ/(1 − β1^t) · m / d with
+    √(1 − β2^t) moved into the step size (as in the Adam paper): one pass fewer, the same
+    values up to rounding.
 
     Speed: every line runs once over all the parameters of a group, in place, on flat
     arrays that the parameters and their state are views of (PyTorch's foreach idea), in
@@ -103,10 +107,10 @@ class Adam(Optimizer):
                 if amsgrad:
                     v_hat = seg.state["max_exp_avg_sq"]                       # 7
                     np.maximum(v_hat, v, out=v_hat)
+                root_bias2 = math.sqrt(1 - beta2 ** t)
                 np.sqrt(v_hat, out=tmp)                                       # 8
-                np.divide(tmp, f(math.sqrt(1 - beta2 ** t)), out=tmp)
-                np.add(tmp, f(eps), out=tmp)
-                np.multiply(m, f(-lr / (1 - beta1 ** t)), out=g)              # 9
+                np.add(tmp, f(eps * root_bias2), out=tmp)
+                np.multiply(m, f(-lr * root_bias2 / (1 - beta1 ** t)), out=g)  # 9
                 np.divide(g, tmp, out=g)
                 np.add(theta, g, out=theta)
         return loss
@@ -126,8 +130,8 @@ class WAdam(Adam):
         5. v ← β2 v + (1 − β2) g²                 (exp_avg_sq)
         6. m, v ← 0 where |m|, v < tiny           (flush subnormals)
         7. v̂ ← max(v̂, v) if amsgrad, else v̂ = v  (max_exp_avg_sq)
-        8. d ← √v̂ / √(1 − β2^t) + ε
-        9. θ ← θ − (γ / (1 − β1^t)) m / d
+        8. d ← √v̂ + ε √(1 − β2^t)
+        9. θ ← θ − (γ √(1 − β2^t) / (1 − β1^t)) m / d
 
     ``step()`` is Adam's, with line 3 decoupled; speed and line 6 as described there.
     """

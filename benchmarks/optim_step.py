@@ -1,0 +1,133 @@
+"""Optimizer step and whole training step, abdou_torch vs PyTorch eager, measured in one run.
+
+    python benchmarks/optim_step.py [--steps 1000] [--threads 2]
+
+1. ``optimizer.step()`` alone on the parameters of MLP(784, [64, 64, 64, 10]) with fixed
+   random gradients: WAdam vs torch.optim.AdamW, Adam, SGD (momentum) vs their twins.
+2. A whole training step at batch 64 (forward, MSE loss, backward, WAdam step).
+3. WAdam's step once exp_avg_sq is full of subnormal values (zero gradients after a few
+   steps), to show the flush keeps the step at its normal cost.
+
+Each timing is the best of a few repeats (less noise from other processes); ratios are
+ours / PyTorch (below 1: faster).
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from abdou_torch import MLP, Tensor
+from abdou_torch import optim
+
+SIZES = (784, [64, 64, 64, 10])
+
+
+def best_per_call(fn, calls: int, repeats: int = 5) -> float:
+    """Seconds per call: the best of ``repeats`` runs of ``calls`` calls."""
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        best = min(best, (time.perf_counter() - start) / calls)
+    return best
+
+
+def models():
+    ours = MLP(*SIZES)
+    sizes = [SIZES[0]] + SIZES[1]
+    layers = []
+    for a, b in zip(sizes, sizes[1:]):
+        layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+    theirs = torch.nn.Sequential(*layers[:-1])
+    return ours, theirs
+
+
+def bench_steps(calls: int) -> list[tuple[str, float, float]]:
+    rows = []
+    cases = [("WAdam/AdamW", optim.WAdam, torch.optim.AdamW, dict(lr=4e-4, weight_decay=1e-4)),
+             ("Adam", optim.Adam, torch.optim.Adam, dict(lr=1e-3)),
+             ("SGD momentum", optim.SGD, torch.optim.SGD, dict(lr=1e-2, momentum=0.9)),
+             ("RMSprop", optim.RMSprop, torch.optim.RMSprop, dict(lr=1e-3))]
+    for name, ours_cls, theirs_cls, kwargs in cases:
+        ours, theirs = models()
+        rng = np.random.default_rng(0)
+        for p, q in zip(ours.parameters(), theirs.parameters()):
+            grad = (rng.standard_normal(p.shape) * 1e-2).astype(np.float32)
+            p.grad = Tensor(grad)
+            q.grad = torch.from_numpy(grad.copy())
+        ours_opt = ours_cls(ours.parameters(), **kwargs)
+        theirs_opt = theirs_cls(theirs.parameters(), **kwargs)
+        t_ours = best_per_call(ours_opt.step, calls)
+        t_theirs = best_per_call(theirs_opt.step, calls)
+        rows.append((f"step: {name}", t_ours, t_theirs))
+    return rows
+
+
+def bench_training(calls: int, batch: int = 64) -> tuple[str, float, float]:
+    ours, theirs = models()
+    rng = np.random.default_rng(0)
+    x = rng.random((batch, 784), dtype=np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch)]
+    ours_opt = optim.WAdam(ours.parameters(), lr=4e-4, weight_decay=1e-4)
+    theirs_opt = torch.optim.AdamW(theirs.parameters(), lr=4e-4, weight_decay=1e-4)
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+
+    def ours_step():
+        loss = ((ours(Tensor(x)) - Tensor(y, requires_grad=False)) ** 2).sum()
+        ours_opt.zero_grad()
+        loss.backward()
+        ours_opt.step()
+
+    def theirs_step():
+        loss = ((theirs(tx) - ty) ** 2).sum()
+        theirs_opt.zero_grad()
+        loss.backward()
+        theirs_opt.step()
+
+    return ("train step (batch 64)", best_per_call(ours_step, calls),
+            best_per_call(theirs_step, calls))
+
+
+def bench_subnormal(calls: int) -> tuple[str, float, float]:
+    """WAdam steps with zero gradients after exp_avg_sq was filled with values that decay
+    through the subnormal range (ours flushes them; PyTorch keeps them)."""
+    ours, theirs = models()
+    tiny = np.finfo(np.float32).tiny
+    ours_opt = optim.WAdam(ours.parameters(), lr=4e-4, weight_decay=1e-4)
+    theirs_opt = torch.optim.AdamW(theirs.parameters(), lr=4e-4, weight_decay=1e-4)
+    rng = np.random.default_rng(0)
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        grad = (rng.standard_normal(p.shape) * 1e-19).astype(np.float32)  # (1-β2)g² < tiny
+        p.grad, q.grad = Tensor(grad), torch.from_numpy(grad.copy())
+    ours_opt.step()
+    theirs_opt.step()
+    subnormal = sum(int(((s["exp_avg_sq"] > 0) & (s["exp_avg_sq"] < tiny)).sum())
+                    for s in theirs_opt.state.values())
+    print(f"  (PyTorch's exp_avg_sq holds {subnormal} subnormal values; ours holds "
+          f"{sum(int(((s['exp_avg_sq'].data > 0) & (s['exp_avg_sq'].data < tiny)).sum()) for s in ours_opt.state.values())})")
+    return ("step with subnormal grads", best_per_call(ours_opt.step, calls),
+            best_per_call(theirs_opt.step, calls))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, numpy {np.__version__}, torch threads {args.threads}, "
+          f"{args.steps} calls per timing (best of 5)")
+    rows = bench_steps(args.steps) + [bench_training(max(args.steps // 5, 50)),
+                                      bench_subnormal(args.steps)]
+    print(f"{'':28s} {'abdou_torch':>12s} {'PyTorch':>12s} {'ratio':>7s}")
+    for name, ours, theirs in rows:
+        print(f"{name:28s} {ours * 1e6:10.1f}us {theirs * 1e6:10.1f}us {ours / theirs:7.2f}")
+
+
+if __name__ == "__main__":
+    main()
