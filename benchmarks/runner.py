@@ -57,6 +57,7 @@ def run_interleaved(repeats: int, threads: int, quick: bool, only: set | None) -
                         lambda: make_training_steps(BLAS_SIZES, 1024, 10), 1.0, 1.1),
         "c_tiny_ops": ("ms / op-chain fwd+bwd (4x4)", lambda: make_tiny_ops(200),
                        1000 / 200, 1.0),
+        "g_cnn_step": ("ms / CNN training step (batch 64)", _cnn_steps, 1000 / 5, 1.5),
     }
     rows = []
     for name, (unit, make, scale, goal) in workloads.items():
@@ -67,6 +68,19 @@ def run_interleaved(repeats: int, threads: int, quick: bool, only: set | None) -
                         goal))
         print(f"  {name}: done", file=sys.stderr)
     return rows
+
+
+def _cnn_steps() -> dict:
+    """Five CNN training steps per repetition (benchmarks/cnn_step.py builds them)."""
+    from .cnn_step import build
+    ours_step, theirs_step = build(64)
+
+    def repeat(step):
+        def run():
+            for _ in range(5):
+                step()
+        return run
+    return {"abdou_torch": repeat(ours_step), "pytorch": repeat(theirs_step)}
 
 
 def _in_fresh_process(kind: str, library: str) -> dict:
