@@ -13,30 +13,6 @@ from .tensor import Tensor
 __all__ = ["CNN"]
 
 
-def _dropout(p: float) -> nn.Module:
-    """``nn.Dropout(p)`` (element dropout, from nn.layers)."""
-    if hasattr(nn, "Dropout"):
-        return nn.Dropout(p)
-    from .ops.normalization import _tensor
-    from .random import resolve
-
-    class Dropout(nn.Module):  # stand-in until nn.layers provides Dropout
-        def __init__(self, p: float) -> None:
-            super().__init__()
-            self.p = p
-
-        def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-            if not self.training or self.p == 0:
-                return input
-            keep = resolve(None).random(input.shape) >= self.p
-            return input * _tensor((keep * (1.0 / (1.0 - self.p))).astype(input.dtype))
-
-        def extra_repr(self) -> str:
-            return f"p={self.p}, inplace=False"
-
-    return Dropout(p)
-
-
 class CNN(nn.Module):
     """A small VGG-style network for 1x28x28 images (MNIST, Fashion-MNIST):
 
@@ -59,7 +35,7 @@ class CNN(nn.Module):
             nn.Conv2d(c2, c3, 3, bias=False), nn.BatchNorm2d(c3), nn.ReLU(), nn.MaxPool2d(2),
         )
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(c3 * 5 * 5, hidden), nn.ReLU(), _dropout(dropout),
+            nn.Flatten(), nn.Linear(c3 * 5 * 5, hidden), nn.ReLU(), nn.Dropout(dropout),
             nn.Linear(hidden, num_classes),
         )
 
