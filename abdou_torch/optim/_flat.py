@@ -16,7 +16,9 @@ parameter.
 
 Subnormal numbers: a state buffer that decays geometrically (``exp_avg_sq`` where a
 gradient is zero, ``exp_avg``, momentum buffers) drifts into the subnormal range, where
-NumPy's arithmetic (square roots and divisions above all) is many times slower.
+arithmetic (square roots and divisions above all) is several times slower: 3x for NumPy's
+sqrt and divide on the AMD EPYC we measured, 5-10x for PyTorch's whole AdamW step there
+(benchmarks/optim_step.py), more on CPUs that trap to microcode.
 ``flush_subnormals`` sets such values to zero once per step, which is what
 ``torch.set_flush_denormal(True)`` does in hardware; the values it changes are below
 1.2e-38 (float32) in absolute value, so the update they feed (``m / (sqrt(v) + eps)``) moves

@@ -54,8 +54,8 @@ class Adam(Optimizer):
     the parameters' dtype (float32 stays float32). Line 6 sets state values below the
     smallest normal float (1.2e-38 in float32) to zero, as ``torch.set_flush_denormal``
     does: such subnormal values appear as the averages decay where gradients are zero, and
-    make NumPy's arithmetic many times slower; the update they feed changes by far less
-    than one rounding error.
+    make arithmetic several times slower (see ``_flat.py``); the update they feed changes
+    by far less than one rounding error.
     """
 
     decoupled = False
