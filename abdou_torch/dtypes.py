@@ -51,10 +51,6 @@ def as_dtype(dtype: Any) -> np.dtype:
         raise TypeError(f"expected a dtype such as abdou_torch.float32, got {dtype!r}") from None
 
 
-def is_floating(dtype: np.dtype) -> bool:
-    return dtype.kind == "f"
-
-
 def _category(dtype: np.dtype) -> int:
     """bool < integer < floating, as PyTorch ranks them for promotion."""
     return {"b": 0, "i": 1, "u": 1, "f": 2}.get(dtype.kind, 3)
