@@ -5,10 +5,25 @@ kH, kW). Every window op is vectorised the same way: a loop over the kH*kW kerne
 *offsets* (never over pixels), each offset a strided slice of the padded input that covers
 every output position at once.
 
-Convolution is im2col + matrix product: the offset slices are copied into ``cols`` of
-shape (N, C, kH, kW, Ho, Wo), which viewed as (N, groups, C/groups*kH*kW, Ho*Wo) meets the
-weight viewed as (groups, out/groups, C/groups*kH*kW) in one batched ``np.matmul`` whose
-result is already (N, out, Ho*Wo), with no transpose of the output.
+Stride-1 convolutions (those of most networks, and every input gradient of one) use the
+*wide* method, which copies nothing per offset: x is padded once into a channel-first
+(C, N*Hp*Wp) array xf, where shifting the column index by s = i*dh*Wp + j*dw moves every
+pixel to the one under kernel offset (i, j). So
+
+    y_wide[:, p] = sum_{i, j} w[:, :, i, j] @ xf[:, p + s_ij]
+
+is kH*kW ordinary matrix products with strided slices of xf (BLAS reads them in place),
+and y is y_wide at the positions p = (n*Hp + ho)*Wp + wo with ho < Ho, wo < Wo; the
+positions whose window runs off a row or an image are computed and dropped. The weight
+gradient is the same kH*kW products the other way round, dy_wide @ xf[:, s_ij:].T, with
+dy zero at the dropped positions.
+
+Otherwise (strides, few input channels, or small images where the dropped positions would
+cost more than the copy) convolution is im2col + matrix product: the offset slices are
+copied into ``cols`` of shape (N, C, kH, kW, Ho, Wo), which viewed as
+(N, groups, C/groups*kH*kW, Ho*Wo) meets the weight viewed as
+(groups, out/groups, C/groups*kH*kW) in one batched ``np.matmul`` whose result is already
+(N, out, Ho*Wo), with no transpose of the output.
 
 Three primitives close the convolution family under differentiation (each is bilinear and
 the gradient of one is written with the others, so ``create_graph`` works to any order):
@@ -108,7 +123,7 @@ def _crop(xp: np.ndarray, padding: tuple, size: Sequence[int]) -> np.ndarray:
 
 
 class _Workspace:
-    """Reuse of the large im2col arrays from one step to the next.
+    """Reuse of the large im2col (and wide input) arrays from one step to the next.
 
     Arrays over glibc's mmap threshold (32 MiB at most) get fresh pages from the kernel on
     every allocation, and faulting those in costs more than filling them: for the columns
@@ -179,6 +194,155 @@ def _col2im(cols: np.ndarray, window: _Window, size: Sequence[int]) -> np.ndarra
     return _crop(xp, window.padding, size)
 
 
+# -- the wide method (stride 1) -----------------------------------------------------------------
+
+# Below this many input channels per group the wide method's products have too short an
+# inner dimension to run at BLAS speed (and NumPy does not call BLAS at all for 1), while
+# im2col's columns are small: the first layer of an image network (1 or 3 channels) stays
+# on im2col.
+_WIDE_MIN_CHANNELS = 8
+
+# The wide method computes Hp*Wp positions per image for Ho*Wo outputs, im2col copies
+# C*kH*kW values per output. Per output, that is (Hp*Wp / (Ho*Wo) - 1) * 2*O*C*kH*kW
+# wasted flops against C*kH*kW copied values, so the wide method is the faster one while
+# (Hp*Wp / (Ho*Wo) - 1) * O_g stays below about the time of a copy over that of a flop.
+# Measured (benchmarks/conv_kernels.py, OpenBLAS, 1 and 2 threads): 32->32 at 28x28
+# (5.1) and the input gradient of 32->64 at 13x13 (10.6) are 1.3-1.7x faster wide,
+# 32->64 at 13x13 (25.6) 1.3x slower.
+_WIDE_MAX_WASTE = 16.0
+
+# The wide method works through the batch a few images at a time, so that each output
+# block (out_channels x images x Hp*Wp) and the input rows under it stay in cache while
+# all kH*kW products are added into it (measured best from 512 KiB to 2 MiB).
+_WIDE_CHUNK_BYTES = 1 << 20
+
+
+def _wide_applies(window: _Window, size: Sequence[int], channels: int,
+                  out_channels: int) -> bool:
+    """Whether a convolution of (channels, *size) images to out_channels goes the wide
+    way (stride 1 only; see _WIDE_MIN_CHANNELS and _WIDE_MAX_WASTE)."""
+    if window.stride != (1, 1) or channels // window.groups < _WIDE_MIN_CHANNELS:
+        return False
+    (hp, wp), (ho, wo) = window.padded_size(size), window.output_size(size)
+    return (hp * wp / (ho * wo) - 1) * out_channels / window.groups <= _WIDE_MAX_WASTE
+
+
+def _wide_input(x: np.ndarray, window: _Window) -> np.ndarray:
+    """x zero-padded and channel first, (C, N, Hp, Wp): wide[c, n, h, w] = x_pad[n, c, h, w].
+
+    One transposing copy that also writes the padding. Flattened to (C, N*Hp*Wp), a shift
+    of the column index by i*dh*Wp + j*dw moves every pixel to the one under kernel offset
+    (i, j), which is what makes each offset's product a plain strided matrix.
+    """
+    n, c, h, w = x.shape
+    (top, bottom), (left, right) = window.padding
+    hp, wp = window.padded_size((h, w))
+    wide = _workspace.empty((c, n, hp, wp), x.dtype)
+    # zero only the border: the pooled buffer may hold an earlier input
+    wide[:, :, :top] = 0
+    wide[:, :, top + h:] = 0
+    wide[:, :, top:top + h, :left] = 0
+    wide[:, :, top:top + h, left + w:] = 0
+    wide[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
+    return wide
+
+
+def _wide_shifts(window: _Window, padded_width: int) -> list[tuple[int, int, int]]:
+    """(i, j, shift) for every kernel offset: shift = i*dh*Wp + j*dw in the flat layout."""
+    (kh, kw), (dh, dw) = window.kernel, window.dilation
+    return [(i, j, i * dh * padded_width + j * dw) for i in range(kh) for j in range(kw)]
+
+
+def _wide_chunks(batch: int, plane: int, rows: int, itemsize: int, length: int):
+    """(first image, last image, start, stop) blocks of the batch, each about
+    _WIDE_CHUNK_BYTES of output, with [start, stop) its flat positions below ``length``."""
+    step = max(1, _WIDE_CHUNK_BYTES // (rows * plane * itemsize))
+    for first in range(0, batch, step):
+        last = min(batch, first + step)
+        yield first, last, first * plane, min(last * plane, length)
+
+
+def _wide_conv(wide: np.ndarray, weight: np.ndarray, window: _Window) -> np.ndarray:
+    """The stride-1 convolution of the wide input (C, N, Hp, Wp) with ``weight``, no bias.
+
+    With xf = wide viewed as (C, N*Hp*Wp) and s_ij the shift of offset (i, j),
+
+        y_wide[o, p] = sum_{i, j} w[o, :, i, j] @ xf[:, p + s_ij]
+
+    is a sum of kH*kW ordinary matrix products, w[:, :, i, j] (O, C) @ xf[:, s_ij:s_ij + L]:
+    a slice with unit column stride, which NumPy hands to BLAS without a copy. At
+    p = (n*Hp + ho)*Wp + wo it is the output y[n, o, ho, wo]; positions whose window
+    runs off the row or the image (wo >= Wo or ho >= Ho) are computed and dropped, a
+    (Hp*Wp) / (Ho*Wo) overhead in exchange for no im2col copy at all. The largest valid
+    position plus the largest shift is the last one of xf, so p < L = N*Hp*Wp - max shift.
+    """
+    channels, n, hp, wp = wide.shape
+    out_channels, group_channels = weight.shape[:2]
+    groups = window.groups
+    group_out = out_channels // groups
+    (kh, kw), (dh, dw) = window.kernel, window.dilation
+    ho, wo = hp - dh * (kh - 1), wp - dw * (kw - 1)
+    flat, plane = wide.reshape(channels, -1), hp * wp
+    shifts = _wide_shifts(window, wp)
+    taps = np.ascontiguousarray(weight.transpose(2, 3, 0, 1))  # (kH, kW, O, C_g)
+    y = np.empty((n, out_channels, ho, wo), dtype=wide.dtype)
+    chunks = list(_wide_chunks(n, plane, out_channels, wide.itemsize,
+                               n * plane - shifts[-1][2]))
+    images = chunks[0][1]
+    total = np.empty((out_channels, images * plane), dtype=wide.dtype)
+    term = np.empty_like(total)
+    for first, last, start, stop in chunks:
+        width = stop - start
+        for g in range(groups):
+            rows, chans = slice(g * group_out, (g + 1) * group_out), \
+                slice(g * group_channels, (g + 1) * group_channels)
+            # the first product is written into the sum, the others added to it
+            for k, (i, j, shift) in enumerate(shifts):
+                into = term[rows, :width] if k else total[rows, :width]
+                np.matmul(taps[i, j, rows], flat[chans, start + shift:stop + shift], out=into)
+                if k:
+                    total[rows, :width] += into
+        block = total[:, :(last - first) * plane].reshape(out_channels, last - first, hp, wp)
+        y[first:last] = block[:, :, :ho, :wo].transpose(1, 0, 2, 3)
+    return y
+
+
+def _wide_weight(wide: np.ndarray, dy: np.ndarray, window: _Window) -> np.ndarray:
+    """The stride-1 weight gradient W(x, dy) from the wide input (C, N, Hp, Wp):
+
+        dw[o, c, i, j] = sum_p dy_wide[o, p] xf[c, p + s_ij]
+
+    with dy_wide dy placed at the valid positions of the wide layout and zero elsewhere,
+    so the dropped positions contribute nothing: kH*kW products dy_wide (O, L) @
+    xf[:, s_ij:s_ij + L].T, with no columns at all, summed over chunks of the batch.
+    """
+    channels, n, hp, wp = wide.shape
+    out_channels, ho, wo = dy.shape[1:]
+    groups = window.groups
+    group_out, group_channels = out_channels // groups, channels // groups
+    flat, plane = wide.reshape(channels, -1), hp * wp
+    shifts = _wide_shifts(window, wp)
+    chunks = list(_wide_chunks(n, plane, out_channels, wide.itemsize,
+                               n * plane - shifts[-1][2]))
+    images = chunks[0][1]
+    # written only at the valid positions, so the rest stays zero from chunk to chunk
+    spread = np.zeros((out_channels, images * plane), dtype=dy.dtype)
+    grad = np.zeros(window.kernel + (out_channels, group_channels), dtype=dy.dtype)
+    term = np.empty((group_out, group_channels), dtype=dy.dtype)
+    for first, last, start, stop in chunks:
+        width = stop - start
+        block = spread[:, :(last - first) * plane].reshape(out_channels, last - first, hp, wp)
+        block[:, :, :ho, :wo] = dy[first:last].transpose(1, 0, 2, 3)
+        for g in range(groups):
+            rows, chans = slice(g * group_out, (g + 1) * group_out), \
+                slice(g * group_channels, (g + 1) * group_channels)
+            for i, j, shift in shifts:
+                np.matmul(spread[rows, :width], flat[chans, start + shift:stop + shift].T,
+                          out=term)
+                grad[i, j, rows] += term
+    return np.ascontiguousarray(grad.transpose(2, 3, 0, 1))
+
+
 # -- convolution primitives -------------------------------------------------------------------
 
 def _grouped(weight: np.ndarray, groups: int) -> np.ndarray:
@@ -187,7 +351,11 @@ def _grouped(weight: np.ndarray, groups: int) -> np.ndarray:
 
 
 def _conv_matmul(x: np.ndarray, weight: np.ndarray, window: _Window) -> tuple:
-    """The convolution without bias, and the im2col columns it multiplied."""
+    """The convolution without bias, and x as the kernel laid it out (the wide input or the
+    im2col columns), which ``Conv2dWeight`` can take instead of building it again."""
+    if _wide_applies(window, x.shape[2:], x.shape[1], weight.shape[0]):
+        wide = _wide_input(x, window)
+        return _wide_conv(wide, weight, window), wide
     n, groups = x.shape[0], window.groups
     out_size = window.output_size(x.shape[2:])
     cols = _im2col(x, window, out_size)
@@ -208,8 +376,8 @@ class Conv2d(Primitive):
 
     def forward(self, x, weight, bias, window: _Window):
         self.window = window
-        # the columns are kept for the weight gradient, not built a second time
-        y, self.cols = _conv_matmul(x, weight, window)
+        # x as laid out for the product is kept for the weight gradient, not built again
+        y, self.prepared = _conv_matmul(x, weight, window)
         if bias is not None:
             y += bias.reshape(-1, 1, 1)
         return y
@@ -218,7 +386,7 @@ class Conv2d(Primitive):
         x, weight, bias = self.inputs[:3]
         need_x, need_w, need_b = self.needs_input_grad[:3]
         dx = ConvTranspose2d.apply(dy, weight, self.window, x.shape[2:]) if need_x else None
-        dw = Conv2dWeight.apply(x, dy, self.window, cols=self.cols) if need_w else None
+        dw = Conv2dWeight.apply(x, dy, self.window, prepared=self.prepared) if need_w else None
         db = dy.sum((0, 2, 3)) if need_b else None
         return dx, dw, db
 
@@ -284,11 +452,14 @@ class Conv2dWeight(Primitive):
 
     name = "conv2d_weight"
 
-    def forward(self, x, y, window: _Window, cols: np.ndarray | None = None):
+    def forward(self, x, y, window: _Window, prepared: np.ndarray | None = None):
+        """``prepared``: x as ``_conv_matmul`` laid it out (wide input or columns)."""
         self.window = window
         n, groups = x.shape[0], window.groups
-        if cols is None:
-            cols = _im2col(x, window, y.shape[2:])
+        if _wide_applies(window, x.shape[2:], x.shape[1], y.shape[1]):
+            return _wide_weight(_wide_input(x, window) if prepared is None else prepared,
+                                y, window)
+        cols = _im2col(x, window, y.shape[2:]) if prepared is None else prepared
         per_sample = np.matmul(y.reshape(n, groups, y.shape[1] // groups, -1),
                                cols.reshape(n, groups, -1, y.shape[2] * y.shape[3])
                                .transpose(0, 1, 3, 2))
