@@ -27,7 +27,7 @@ class Tensor:
     float32 (ints int64); NumPy arrays keep their dtype and are wrapped without a copy.
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_prev", "_op", "_version",
+    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_prev", "_version",
                  "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor defers to the Tensor's reflected op
 
@@ -39,7 +39,6 @@ class Tensor:
         self._requires_grad = False
         self._ctx = None
         self._prev: tuple = ()
-        self._op = ""
         self._version = 0
         self._retains_grad = False
         if requires_grad:
@@ -54,7 +53,6 @@ class Tensor:
         tensor._requires_grad = requires_grad
         tensor._ctx = None
         tensor._prev = ()
-        tensor._op = ""
         tensor._version = 0
         tensor._retains_grad = False
         return tensor
@@ -77,6 +75,11 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         self.requires_grad = requires_grad
         return self
+
+    @property
+    def _op(self) -> str:
+        """The name of the op that produced this tensor ('' for a leaf)."""
+        return "" if self._ctx is None else self._ctx.name
 
     @property
     def is_leaf(self) -> bool:
@@ -102,15 +105,14 @@ class Tensor:
         The graph's saved values are freed afterwards unless ``retain_graph=True``;
         ``create_graph=True`` records the backward pass itself, for higher derivatives.
         """
-        from .autograd.engine import backward
-        backward(self, gradient, retain_graph, create_graph, inputs)
+        _engine.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def detach(self) -> "Tensor":
         """The same values (shared memory), outside the graph."""
         return Tensor._wrap(self.data, False)
 
     def detach_(self) -> "Tensor":
-        self._ctx, self._prev, self._op, self._requires_grad = None, (), "", False
+        self._ctx, self._prev, self._requires_grad = None, (), False
         return self
 
     # -- shape and conversions ---------------------------------------------------------------
@@ -341,6 +343,9 @@ class Tensor:
         self._version += 1
 
 
+_engine: Any = None  # abdou_torch.autograd.engine, bound once the package has loaded
+
+
 def _none_is(answer: bool, compare):
     """``t == None`` is False and ``t != None`` True, as in PyTorch (not a TypeError)."""
     return lambda self, other: answer if other is None else compare(self, other)
@@ -349,6 +354,9 @@ def _none_is(answer: bool, compare):
 def _bind_ops() -> None:
     """Attach the operators and methods that delegate to ``abdou_torch.ops``."""
     from .ops import elementwise as ew, linalg, reduce, shape
+    from .autograd import engine
+    global _engine
+    _engine = engine
 
     def reflected(function):
         return lambda self, other: function(other, self)

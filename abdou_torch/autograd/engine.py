@@ -5,6 +5,14 @@
 node's incoming gradients are summed before its backward formula runs; the engine alone
 undoes broadcasting (sums a gradient back to its input's shape), casts it to the input's
 dtype, and accumulates it.
+
+Two walks share that structure:
+
+- with ``create_graph=True`` the gradients are Tensors and each node's ``backward`` runs
+  with grad mode on, so the backward pass is itself recorded (higher derivatives);
+- otherwise (the training loop's case) the gradients stay plain NumPy arrays and each node
+  runs ``backward_arrays``: the same formula without a Tensor or a graph node per
+  operation. Only the gradients finally stored in ``.grad`` become Tensors.
 """
 from __future__ import annotations
 
@@ -23,18 +31,19 @@ def topological_order(roots: Iterable) -> list:
     order: list = []
     visited: set[int] = set()
     stack = [(root, False) for root in roots if root._requires_grad]
+    push, pop, visit, emit = stack.append, stack.pop, visited.add, order.append
     while stack:
-        node, parents_done = stack.pop()
+        node, parents_done = pop()
         if parents_done:
-            order.append(node)
+            emit(node)
             continue
         if id(node) in visited:
             continue
-        visited.add(id(node))
-        stack.append((node, True))
+        visit(id(node))
+        push((node, True))
         for parent in node._prev:
             if parent._requires_grad and id(parent) not in visited:
-                stack.append((parent, False))
+                push((parent, False))
     return order
 
 
@@ -48,6 +57,16 @@ def _as_gradient(value, like):
     return grad
 
 
+def _as_gradient_array(value, like: np.ndarray) -> np.ndarray:
+    """Coerce a gradient to an array with ``like``'s shape and dtype."""
+    grad = value.data if isinstance(value, Tensor) else np.asarray(value)
+    if grad.shape != like.shape:
+        grad = sum_to_shape(grad, like.shape)
+    if grad.dtype != like.dtype:
+        grad = grad.astype(like.dtype)
+    return grad
+
+
 def _initial_gradient(root, gradient):
     if gradient is None:
         if root.data.size != 1:
@@ -55,7 +74,7 @@ def _initial_gradient(root, gradient):
                 f"grad can be implicitly created only for scalar outputs; this output has "
                 f"shape {tuple(root.shape)}. Reduce it first (out.sum().backward()) or pass "
                 f"backward(gradient=...) with a tensor of that shape.")
-        return Tensor._wrap(np.ones(root.shape, dtype=root.dtype), False)
+        return Tensor._wrap(np.array(1, dtype=root.dtype).reshape(root.shape), False)
     gradient = gradient if isinstance(gradient, Tensor) else Tensor(np.asarray(gradient))
     if gradient.shape != root.shape:
         raise RuntimeError(f"backward: gradient has shape {tuple(gradient.shape)} but the "
@@ -96,9 +115,10 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
     pending: dict[int, object] = {}
     for root, root_grad in zip(roots, root_grads):
         if root.requires_grad:
-            _accumulate(pending, root, root_grad)
+            _accumulate(pending, root, root_grad if create_graph else root_grad.data)
     wanted = {id(t): i for i, t in enumerate(capture)} if capture is not None else None
     captured: list = [None] * len(capture) if capture is not None else []
+    propagate = _propagate if create_graph else _propagate_arrays
     with set_grad_enabled(create_graph):
         for node in reversed(order):
             grad = pending.pop(id(node), None)
@@ -106,16 +126,46 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
                 continue
             if wanted is not None:
                 if id(node) in wanted:
-                    captured[wanted[id(node)]] = grad
+                    captured[wanted[id(node)]] = _tensor(grad)
             elif node._ctx is None or node._retains_grad:
-                _store_leaf_grad(node, grad, create_graph)
+                _store_leaf_grad(node, _tensor(grad), create_graph)
             if node._ctx is not None:
-                _propagate(node._ctx, grad, pending, retain_graph)
+                propagate(node._ctx, grad, pending, retain_graph)
     return captured if capture is not None else None
 
 
+def _tensor(grad):
+    return grad if type(grad) is Tensor else Tensor._wrap(grad, False)
+
+
+def _propagate_arrays(ctx, grad: np.ndarray, pending: dict, retain_graph: bool) -> None:
+    """Run one node's ``backward_arrays`` and queue the gradients (arrays) for its inputs.
+
+    A formula may return the gradient it was given, or one array for several inputs, so
+    arrays are never added to in place here: a sum is a new array.
+    """
+    ctx.check_versions()
+    input_grads = ctx.backward_arrays(grad)
+    if type(input_grads) is not tuple:
+        input_grads = (input_grads,)
+    if AnomalyMode.enabled:
+        check_gradients(ctx.name, getattr(ctx, "_site", None), input_grads)
+    for parent, needs, input_grad in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
+        if needs and input_grad is not None:
+            like = parent.data
+            if type(input_grad) is not np.ndarray or input_grad.shape != like.shape \
+                    or input_grad.dtype != like.dtype:
+                input_grad = _as_gradient_array(input_grad, like)
+            key = id(parent)
+            previous = pending.get(key)
+            pending[key] = input_grad if previous is None else previous + input_grad
+    if not retain_graph:
+        ctx.release()
+
+
 def _propagate(ctx, grad, pending: dict, retain_graph: bool) -> None:
-    """Run one node's backward formula and queue the gradients for its inputs."""
+    """Run one node's backward formula (on Tensors, recorded) and queue the gradients for
+    its inputs."""
     ctx.check_versions()
     input_grads = type(ctx).backward(ctx, grad)
     if type(input_grads) is not tuple:
@@ -186,5 +236,5 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
 
 
 # Imported last: the tensor module imports this package while it loads.
-from ..ops.reduce import sum_to  # noqa: E402
+from ..ops.reduce import sum_to, sum_to_shape  # noqa: E402
 from ..tensor import Tensor  # noqa: E402

@@ -10,7 +10,9 @@ Two flavours share this machinery:
 
 - :class:`Primitive`, the library's own ops: ``forward(self, *arrays)`` works on NumPy
   arrays, ``backward(self, grad)`` on Tensors, so that the gradient formulas are themselves
-  differentiable (``create_graph=True``).
+  differentiable (``create_graph=True``). Ops on the hot path also give
+  ``backward_arrays(self, grad)``, the same formula on arrays, which the engine uses when
+  the backward pass is not recorded.
 - :class:`Function`, PyTorch's public API for user-defined ops: ``forward(ctx, *tensors)``
   and ``backward(ctx, *grads)`` as static methods, ``ctx.save_for_backward`` and
   ``ctx.saved_tensors``.
@@ -50,6 +52,7 @@ class Function:
     #: Keep a (weak) handle on the output, for formulas written with it (exp, tanh ...).
     saves_output: bool = False
     name: str = ""
+    released: bool = False  # set on the instance by release()
     # defaults for what _link / save_for_backward record (cleared again by release())
     _input_versions: tuple = ()
     _saved_tensors: tuple = ()
@@ -94,10 +97,15 @@ class Function:
     # -- graph bookkeeping shared with Primitive ----------------------------------------
     def _link(self, args: tuple, out: Any) -> None:
         """Make ``out`` a node of the graph, remembering what backward will need."""
-        parents = [a for a in args if isinstance(a, Tensor)]
+        parents, needs = [], []
+        for a in args:  # one pass: this runs for every recorded op
+            if isinstance(a, Tensor):
+                parents.append(a)
+                needs.append(a._requires_grad)
+            else:
+                needs.append(False)
         self.inputs = args
-        self.needs_input_grad = tuple([isinstance(a, Tensor) and a._requires_grad
-                                       for a in args])
+        self.needs_input_grad = tuple(needs)
         if self.saves_inputs:
             self._input_versions = [(a, a._version) for a in parents]
         if self.saves_output:
@@ -107,7 +115,6 @@ class Function:
         out._requires_grad = True  # inputs that require grad are floating, so is out
         out._ctx = self
         out._prev = tuple(parents)
-        out._op = self.name
 
     @property
     def output(self):
@@ -154,6 +161,19 @@ class Function:
     def backward(self, *grad_outputs: Any):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} has no backward")
 
+    def backward_arrays(self, grad_output):
+        """The same gradients as ``backward``, from and to plain NumPy arrays.
+
+        The engine calls this when the backward pass is not recorded (no ``create_graph``).
+        This default runs ``backward`` on the wrapped array (grad mode is off then, so it
+        records nothing); ops on the training hot path override it with the formula written
+        on arrays, which saves a Tensor and a graph node per operation.
+        """
+        grads = type(self).backward(self, _wrap(grad_output, False))
+        if type(grads) is not tuple:
+            return grads.data if isinstance(grads, Tensor) else grads
+        return tuple(g.data if isinstance(g, Tensor) else g for g in grads)
+
 
 class Primitive(Function):
     """A library op: ``forward`` on arrays, ``backward`` on Tensors.
@@ -171,7 +191,6 @@ class Primitive(Function):
         if GradMode.enabled:
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:
-                    node.released = False
                     node._link(args, out)
                     break
         return out

@@ -75,6 +75,8 @@ class Add(_Binary):
     def backward(self, dy):
         return dy, dy
 
+    backward_arrays = backward
+
 
 class Sub(_Binary):
     """y = a - b;  da = dy, db = -dy"""
@@ -84,6 +86,8 @@ class Sub(_Binary):
 
     def backward(self, dy):
         return dy, (-dy if self.needs_input_grad[1] else None)
+
+    backward_arrays = backward
 
 
 class Mul(_Binary):
@@ -96,6 +100,11 @@ class Mul(_Binary):
         da, db = self.needs_input_grad
         return (dy * b if da else None), (dy * a if db else None)
 
+    def backward_arrays(self, dy):
+        a, b = _input_arrays(self)
+        da, db = self.needs_input_grad
+        return (dy * b if da else None), (dy * a if db else None)
+
 
 class Div(_Binary):
     """y = a / b;  da = dy / b, db = -dy * a / b^2"""
@@ -104,6 +113,11 @@ class Div(_Binary):
 
     def backward(self, dy):
         a, b = self.inputs
+        da, db = self.needs_input_grad
+        return (dy / b if da else None), (-dy * a / (b * b) if db else None)
+
+    def backward_arrays(self, dy):
+        a, b = _input_arrays(self)
         da, db = self.needs_input_grad
         return (dy / b if da else None), (-dy * a / (b * b) if db else None)
 
@@ -136,7 +150,14 @@ class PowScalar(Primitive):
         return np.power(x, np.asarray(exponent, dtype=x.dtype))
 
     def backward(self, dy):
-        (x,) = self.inputs[:1]
+        return self._formula(dy, self.inputs[0])
+
+    def backward_arrays(self, dy):
+        return self._formula(dy, self.inputs[0].data)
+
+    def _formula(self, dy, x):
+        """dy * p * x^(p-1), written with operators only: x and dy may be Tensors (the
+        recorded backward) or arrays."""
         p = self.exponent
         if p == 2:
             return dy * (2 * x)
@@ -147,11 +168,14 @@ class PowScalar(Primitive):
         return dy * (p * x ** (p - 1))
 
 
-def _unary(name: str, doc: str, compute, derivative, uses_output: bool):
+def _unary(name: str, doc: str, compute, derivative, uses_output: bool,
+           operators_only: bool = True):
     """Build a unary primitive whose gradient is ``dy * derivative(x, y)``.
 
     ``uses_output``: the formula reads the output ``y`` rather than the input ``x``, so
     the node keeps a handle on the output instead of guarding the input.
+    ``operators_only``: ``derivative`` uses arithmetic operators only, so it also works on
+    plain arrays (``backward_arrays``); otherwise the default wrapping path is used.
     """
 
     def forward(self, x):
@@ -162,18 +186,27 @@ def _unary(name: str, doc: str, compute, derivative, uses_output: bool):
         y = self.output if uses_output else None
         return dy * derivative(x, y)
 
-    return type(name.capitalize(), (Primitive,), {
-        "__doc__": doc, "name": name, "forward": forward, "backward": backward,
-        "saves_output": uses_output, "saves_inputs": not uses_output, "__module__": __name__,
-    })
+    def backward_arrays(self, dy):
+        x = self.inputs[0].data
+        y = self.output.data if uses_output else None
+        return dy * derivative(x, y)
+
+    methods = {"__doc__": doc, "name": name, "forward": forward, "backward": backward,
+               "saves_output": uses_output, "saves_inputs": not uses_output,
+               "__module__": __name__}
+    if operators_only:
+        methods["backward_arrays"] = backward_arrays
+    return type(name.capitalize(), (Primitive,), methods)
 
 
 Exp = _unary("exp", "y = exp(x);  dx = dy * y", np.exp, lambda x, y: y, True)
 Log = _unary("log", "y = log(x);  dx = dy / x", np.log, lambda x, _: 1 / x, False)
 Sqrt = _unary("sqrt", "y = sqrt(x);  dx = dy / (2 y)", np.sqrt, lambda x, y: 0.5 / y, True)
 Tanh = _unary("tanh", "y = tanh(x);  dx = dy * (1 - y^2)", np.tanh, lambda x, y: 1 - y * y, True)
-Sin = _unary("sin", "y = sin(x);  dx = dy * cos(x)", np.sin, lambda x, _: cos(x), False)
-Cos = _unary("cos", "y = cos(x);  dx = -dy * sin(x)", np.cos, lambda x, _: -sin(x), False)
+Sin = _unary("sin", "y = sin(x);  dx = dy * cos(x)", np.sin, lambda x, _: cos(x), False,
+             operators_only=False)
+Cos = _unary("cos", "y = cos(x);  dx = -dy * sin(x)", np.cos, lambda x, _: -sin(x), False,
+             operators_only=False)
 
 
 def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -197,6 +230,8 @@ class Neg(Primitive):
     def backward(self, dy):
         return -dy
 
+    backward_arrays = backward
+
 
 class Abs(Primitive):
     """y = |x|;  dx = dy * sign(x)"""
@@ -216,6 +251,8 @@ class Relu(Primitive):
 
     def backward(self, dy):
         return dy * (self.inputs[0].data > 0)
+
+    backward_arrays = backward
 
 
 class LeakyRelu(Primitive):
@@ -303,10 +340,16 @@ class Where(Primitive):
                              f"{np.shape(b)} cannot be broadcast together") from None
 
     def backward(self, dy):
+        return self._routed(dy, where)
+
+    def backward_arrays(self, dy):
+        return self._routed(dy, np.where)
+
+    def _routed(self, dy, select):
         condition = _values(self.inputs[0])
         zero = np.zeros((), dtype=dy.dtype)
-        da = where(condition, dy, zero) if self.needs_input_grad[1] else None
-        db = where(condition, zero, dy) if self.needs_input_grad[2] else None
+        da = select(condition, dy, zero) if self.needs_input_grad[1] else None
+        db = select(condition, zero, dy) if self.needs_input_grad[2] else None
         return None, da, db
 
 
@@ -321,6 +364,13 @@ class Cast(Primitive):
 
     def backward(self, dy):
         return dy
+
+    backward_arrays = backward
+
+
+def _input_arrays(node: Primitive) -> list:
+    """The values of a node's inputs: a Tensor's array, or the constant array itself."""
+    return [a.data if isinstance(a, Tensor) else a for a in node.inputs]
 
 
 def _values(value: Any) -> np.ndarray:
@@ -514,3 +564,5 @@ class Clone(Primitive):
 
     def backward(self, dy):
         return dy
+
+    backward_arrays = backward

@@ -26,22 +26,13 @@ class MatMul(Primitive):
     def forward(self, a, b, transpose_a: bool = False, transpose_b: bool = False):
         self.transposed = (transpose_a, transpose_b)
         if transpose_a:
-            a = np.swapaxes(a, -1, -2)
+            a = a.swapaxes(-1, -2)
         if transpose_b:
-            b = np.swapaxes(b, -1, -2)
-        if a.ndim == 0 or b.ndim == 0:
-            raise ShapeError(f"matmul: both arguments need at least 1 dim, got shapes "
-                             f"{a.shape} and {b.shape}")
-        inner_a = a.shape[-1]
-        inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
-        if inner_a != inner_b:
-            raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} do not align "
-                             f"({inner_a} != {inner_b})")
+            b = b.swapaxes(-1, -2)
         try:
             return np.matmul(a, b)
-        except ValueError:
-            raise ShapeError(f"matmul: batch dims of {a.shape} and {b.shape} cannot be "
-                             f"broadcast together") from None
+        except ValueError:  # diagnosed only on failure: the checks cost as much as the op
+            raise _matmul_error(a, b) from None
 
     def backward(self, dy):
         a, b = self.inputs[:2]
@@ -57,6 +48,18 @@ class MatMul(Primitive):
             db = apply(dy, a, True, ta) if tb else apply(a, dy, not ta, False)
         return da, db
 
+    def backward_arrays(self, dy):
+        a, b = self.inputs[0].data, self.inputs[1].data
+        if a.ndim == 1 or b.ndim == 1:
+            return super().backward_arrays(dy)
+        ta, tb = self.transposed
+        da = db = None
+        if self.needs_input_grad[0]:
+            da = np.matmul(_t(b, tb), _t(dy, True)) if ta else np.matmul(dy, _t(b, not tb))
+        if self.needs_input_grad[1]:
+            db = np.matmul(_t(dy, True), _t(a, ta)) if tb else np.matmul(_t(a, not ta), dy)
+        return da, db
+
     @staticmethod
     def _vector_backward(dy, a, b, need_a, need_b):
         if a.ndim == 1 and b.ndim == 1:
@@ -68,6 +71,20 @@ class MatMul(Primitive):
         da = dy.unsqueeze(-1) * b if need_a else None
         db = MatMul.apply(a, dy.unsqueeze(-1), True, False).squeeze(-1) if need_b else None
         return da, db
+
+
+def _matmul_error(a: np.ndarray, b: np.ndarray) -> ShapeError:
+    """Why ``a @ b`` is not defined, in the user's terms."""
+    if a.ndim == 0 or b.ndim == 0:
+        return ShapeError(f"matmul: both arguments need at least 1 dim, got shapes "
+                          f"{a.shape} and {b.shape}")
+    inner_a = a.shape[-1]
+    inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if inner_a != inner_b:
+        return ShapeError(f"matmul: shapes {a.shape} and {b.shape} do not align "
+                          f"({inner_a} != {inner_b})")
+    return ShapeError(f"matmul: batch dims of {a.shape} and {b.shape} cannot be broadcast "
+                      f"together")
 
 
 class Linear(Primitive):
@@ -102,6 +119,20 @@ class Linear(Primitive):
             if need_b:
                 db = dy2.sum(0)
         return dx, dw, db
+
+    def backward_arrays(self, dy):
+        x, weight = self.inputs[0].data, self.inputs[1].data
+        need_x, need_w, need_b = self.needs_input_grad
+        dx = np.matmul(dy, weight) if need_x else None
+        dy2 = dy.reshape(-1, dy.shape[-1])
+        dw = np.matmul(dy2.T, x.reshape(-1, x.shape[-1])) if need_w else None
+        db = dy2.sum(0) if need_b else None
+        return dx, dw, db
+
+
+def _t(array: np.ndarray, transpose: bool) -> np.ndarray:
+    """``array`` with its last two dims swapped (a view) when ``transpose`` is set."""
+    return array.swapaxes(-1, -2) if transpose else array
 
 
 def matmul(input: Any, other: Any):  # noqa: A002

@@ -91,6 +91,26 @@ class BatchNorm(Primitive):
                   - xhat * (dy_xhat_sum * (1.0 / count)).reshape(shape)) * scale.reshape(shape)
         return dx, (dy_xhat_sum if need_w else None), (dy_sum if need_b else None)
 
+    def backward_arrays(self, dy):
+        """The same formula on arrays, in three passes over the activations once the two
+        per-channel sums are known: dx = s dy - (s m2) xhat - s m1, with s = w / sqrt(var
+        + eps), m1 = mean(dy), m2 = mean(dy * xhat)."""
+        weight = self.inputs[1]
+        need_x, need_w, need_b = self.needs_input_grad[:3]
+        _, shape = _channel_view(dy.ndim)
+        flat_dy = dy.reshape(dy.shape[0], dy.shape[1], -1)
+        flat_xhat = self.xhat.reshape(flat_dy.shape)
+        dy_sum = flat_dy.sum((0, 2))
+        dy_xhat_sum = np.einsum("ncl,ncl->c", flat_dy, flat_xhat)
+        dx = None
+        if need_x:
+            count = dy.size // dy.shape[1]
+            scale = self.invstd if weight is None else weight.data * self.invstd
+            dx = self.xhat * (scale * dy_xhat_sum * (-1.0 / count)).reshape(shape)
+            dx -= (scale * dy_sum * (1.0 / count)).reshape(shape)
+            dx += dy * scale.reshape(shape)
+        return dx, (dy_xhat_sum if need_w else None), (dy_sum if need_b else None)
+
 
 def _check_channel_vector(name: str, value: Any, channels: int, shape: tuple):
     if value is None:

@@ -6,6 +6,7 @@ with size 1. NumPy's spellings ``axis``/``keepdims`` are accepted too.
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any, Sequence
 
 import numpy as np
@@ -61,13 +62,19 @@ class Sum(Primitive):
 
     def forward(self, x, dims: tuple[int, ...], keepdim: bool):
         self.dims, self.keepdim, self.shape = dims, keepdim, x.shape
-        return np.asarray(np.sum(x, axis=dims, keepdims=keepdim))
+        return np.asarray(x.sum(axis=dims, keepdims=keepdim))
 
     def backward(self, dy):
+        return self._with_dims_kept(dy).expand(self.shape)
+
+    def backward_arrays(self, dy):
+        return expand_array(self._with_dims_kept(dy), self.shape)
+
+    def _with_dims_kept(self, dy):
         # a full reduction's 0-d gradient broadcasts as is; otherwise put the dims back
         if not self.keepdim and len(self.dims) != len(self.shape):
-            dy = dy.reshape(_kept_shape(self.shape, self.dims))
-        return dy.expand(self.shape)
+            return dy.reshape(_kept_shape(self.shape, self.dims))
+        return dy
 
 
 class SumTo(Primitive):
@@ -78,15 +85,34 @@ class SumTo(Primitive):
 
     def forward(self, x, shape: tuple[int, ...]):
         self.shape = x.shape
-        lead = x.ndim - len(shape)
-        if lead < 0 or any(s not in (1, n) for s, n in zip(shape, x.shape[lead:])):
-            raise ShapeError(f"sum_to: cannot reduce shape {x.shape} to {tuple(shape)}")
-        axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
-                                          if s == 1 and x.shape[lead + i] != 1)
-        return np.sum(x, axis=axes).reshape(shape) if axes else x.reshape(shape)
+        return sum_to_shape(x, shape)
 
     def backward(self, dy):
         return dy.expand(self.shape)
+
+    def backward_arrays(self, dy):
+        return expand_array(dy, self.shape)
+
+
+def expand_array(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``x`` broadcast to ``shape``. One value filling a small array is written out: that
+    costs less than building a broadcast view (NumPy's argument checks dominate there)."""
+    if x.size == 1 and math.prod(shape) <= 4096:
+        out = np.empty(shape, dtype=x.dtype)
+        out[...] = x
+        return out
+    return np.broadcast_to(x, shape)
+
+
+def sum_to_shape(x: np.ndarray, shape: Sequence[int]) -> np.ndarray:
+    """``x`` summed over the dims that broadcasting ``shape`` to ``x.shape`` added or
+    stretched."""
+    lead = x.ndim - len(shape)
+    if lead < 0 or any(s not in (1, n) for s, n in zip(shape, x.shape[lead:])):
+        raise ShapeError(f"sum_to: cannot reduce shape {x.shape} to {tuple(shape)}")
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
+                                      if s == 1 and x.shape[lead + i] != 1)
+    return np.sum(x, axis=axes).reshape(shape) if axes else x.reshape(shape)
 
 
 class Amax(Primitive):
@@ -108,6 +134,10 @@ class Amax(Primitive):
         if not self.keepdim:
             dy = dy.reshape(_kept_shape(x.shape, self.dims))
         return dy * share.astype(dy.dtype)
+
+
+class Amin(Amax):
+    """y = min of x over dims (Amax with ``largest=False``)"""
 
 
 class Prod(Primitive):
@@ -145,10 +175,12 @@ def sum(input: Any, dim: Any = None, keepdim: bool = False, dtype: Any = None, *
     x = _as_tensor(input)
     if dtype is not None:
         x = x.to(dtype)
-    elif x.dtype.kind in "bui":
+    elif x.data.dtype.kind in "bui":
         x = x.to(np.int64)
-    dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
-    return Sum.apply(x, normalize_dims(dim, x.ndim, "sum"), keepdim)
+    if axis is not None or keepdims is not None:
+        dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
+    dims = tuple(range(x.data.ndim)) if dim is None else normalize_dims(dim, x.ndim, "sum")
+    return Sum.apply(x, dims, bool(keepdim))
 
 
 def sum_to(input: Any, shape: Sequence[int]):
@@ -212,10 +244,7 @@ def amin(input: Any, dim: Any = (), keepdim: bool = False, *, axis: Any = None, 
     dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
     x = _as_tensor(input)
     dims = normalize_dims(None if dim in ((), None) else dim, x.ndim, "amin")
-    node = Amax.apply(x, dims, keepdim, False)
-    if node._ctx is not None:
-        node._ctx.name = node._op = "amin"
-    return node
+    return Amin.apply(x, dims, keepdim, False)
 
 
 def _arg_reduce(name: str, compute, input: Any, dim: Any, keepdim: bool):

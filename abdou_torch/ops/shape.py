@@ -52,6 +52,8 @@ class Reshape(Primitive):
     def backward(self, dy):
         return dy.reshape(self.shape)
 
+    backward_arrays = backward
+
 
 class Permute(Primitive):
     """y = x with dims reordered by ``dims``;  dx = dy permuted by the inverse order"""
@@ -64,6 +66,9 @@ class Permute(Primitive):
 
     def backward(self, dy):
         return dy.permute(tuple(np.argsort(self.dims)))
+
+    def backward_arrays(self, dy):
+        return np.transpose(dy, np.argsort(self.dims))
 
 
 class Expand(Primitive):
@@ -82,6 +87,10 @@ class Expand(Primitive):
     def backward(self, dy):
         from .reduce import sum_to
         return sum_to(dy, self.shape)
+
+    def backward_arrays(self, dy):
+        from .reduce import sum_to_shape
+        return sum_to_shape(dy, self.shape)
 
 
 def _is_basic_index(index: Any) -> bool:
@@ -107,6 +116,9 @@ class Index(Primitive):
     def backward(self, dy):
         return IndexAdd.apply(dy, self.shape, self.index)
 
+    def backward_arrays(self, dy):
+        return _index_add(dy, self.shape, self.index)
+
 
 class IndexAdd(Primitive):
     """y = zeros(shape) with x added at index;  dx = dy[index]"""
@@ -116,15 +128,20 @@ class IndexAdd(Primitive):
 
     def forward(self, x, shape: tuple[int, ...], index: Any):
         self.index = index
-        out = np.zeros(shape, dtype=x.dtype)
-        if _is_basic_index(index):
-            out[index] = x
-        else:
-            np.add.at(out, index, x)
-        return out
+        return _index_add(x, shape, index)
 
     def backward(self, dy):
         return Index.apply(dy, self.index)
+
+
+def _index_add(x: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:
+    """zeros(shape) with ``x`` added at ``index`` (repeated indices add up)."""
+    out = np.zeros(shape, dtype=x.dtype)
+    if _is_basic_index(index):
+        out[index] = x
+    else:
+        np.add.at(out, index, x)
+    return out
 
 
 class Cat(Primitive):
@@ -184,6 +201,17 @@ class Gather(Primitive):
     def backward(self, dy):
         return ScatterAdd.apply(dy, self.shape, self.dim, self.index)
 
+    def backward_arrays(self, dy):
+        return _scatter_add(dy, self.shape, self.dim, self.index)
+
+
+def _scatter_add(x: np.ndarray, shape: tuple[int, ...], dim: int,
+                 index: np.ndarray) -> np.ndarray:
+    """zeros(shape) with ``x`` added at ``index`` along ``dim`` (repeats add up)."""
+    out = np.zeros(shape, dtype=x.dtype)
+    np.add.at(out, _along(index, dim), x)
+    return out
+
 
 class ScatterAdd(Primitive):
     """y = zeros(shape) with x added at index along dim;  dx = dy gathered at index"""
@@ -193,9 +221,7 @@ class ScatterAdd(Primitive):
 
     def forward(self, x, shape: tuple[int, ...], dim: int, index: np.ndarray):
         self.dim, self.index = dim, index
-        out = np.zeros(shape, dtype=x.dtype)
-        np.add.at(out, _along(index, dim), x)
-        return out
+        return _scatter_add(x, shape, dim, self.index)
 
     def backward(self, dy):
         return Gather.apply(dy, self.dim, self.index)
