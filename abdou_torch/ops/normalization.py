@@ -34,6 +34,11 @@ def _channel_view(ndim: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return axes, (1, -1) + (1,) * (ndim - 2)
 
 
+def _per_channel(x: np.ndarray) -> np.ndarray:
+    """(N, C, ...) viewed as (N, C, L)."""
+    return x.reshape(x.shape[0], x.shape[1], -1)
+
+
 class BatchNorm(Primitive):
     """Training-mode batch norm; statistics over all dims but the channel dim (M values each):
 
@@ -48,12 +53,13 @@ class BatchNorm(Primitive):
 
     def forward(self, x, weight, bias, eps: float):
         self.eps = eps
-        axes, shape = _channel_view(x.ndim)
+        _, shape = _channel_view(x.ndim)
         count = x.size // x.shape[1]
-        self.mean = x.mean(axis=axes, keepdims=True)
+        # per-channel sums as einsum contractions over an (N, C, L) view: one pass each,
+        # no squared temporary, and several times faster than sum over axes (0, 2)
+        self.mean = (np.einsum("ncl->c", _per_channel(x)) / count).reshape(shape)
         centered = x - self.mean
-        # sum of squares per channel in one pass, without a squared temporary
-        flat = centered.reshape(x.shape[0], x.shape[1], -1)
+        flat = _per_channel(centered)
         self.var = np.einsum("ncl,ncl->c", flat, flat) / count
         self.invstd = (1.0 / np.sqrt(self.var.astype(np.float64) + eps)).astype(x.dtype)
         self.xhat = centered
@@ -98,10 +104,9 @@ class BatchNorm(Primitive):
         weight = self.inputs[1]
         need_x, need_w, need_b = self.needs_input_grad[:3]
         _, shape = _channel_view(dy.ndim)
-        flat_dy = dy.reshape(dy.shape[0], dy.shape[1], -1)
-        flat_xhat = self.xhat.reshape(flat_dy.shape)
-        dy_sum = flat_dy.sum((0, 2))
-        dy_xhat_sum = np.einsum("ncl,ncl->c", flat_dy, flat_xhat)
+        flat_dy = _per_channel(dy)
+        dy_sum = np.einsum("ncl->c", flat_dy)
+        dy_xhat_sum = np.einsum("ncl,ncl->c", flat_dy, _per_channel(self.xhat))
         dx = None
         if need_x:
             count = dy.size // dy.shape[1]
