@@ -417,8 +417,13 @@ def pow(input: Any, exponent: Any):  # noqa: A001 - PyTorch's name
     """input ** exponent; a Python-number exponent takes the cheaper single-input path."""
     if isinstance(exponent, (int, float)) and not isinstance(exponent, bool) \
             and isinstance(input, Tensor):
-        if input.dtype.kind != "f" and (isinstance(exponent, float) or exponent < 0):
-            input = _to_default_float(input)
+        if input.dtype.kind != "f":
+            if isinstance(exponent, int) and exponent < 0:
+                raise RuntimeError(f"pow: integers to negative integer powers are not "
+                                   f"allowed ({input.dtype} tensor ** {exponent}); convert "
+                                   f"the tensor with .float() first")
+            if isinstance(exponent, float):
+                input = _to_default_float(input)
         return PowScalar.apply(input, exponent)
     return Pow.apply(*_operands(input, exponent))
 

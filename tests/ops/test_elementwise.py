@@ -66,6 +66,18 @@ def test_integer_arithmetic_matches_torch():
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
 
 
+def test_integer_powers_follow_torch():
+    x = at.tensor([2, 3])
+    with pytest.raises(RuntimeError, match="negative integer powers"):
+        x ** -1
+    with pytest.raises(RuntimeError, match="negative integer powers"):
+        torch.tensor([2, 3]) ** -1
+    for exponent in (2, 0, -1.0, 0.5):
+        ours, theirs = x ** exponent, torch.tensor([2, 3]) ** exponent
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
 def test_comparisons_return_bool_without_grad():
     x = at.tensor([1.0, 2.0, 3.0], requires_grad=True)
     for result in (x > 1.5, x >= 2, x < x, x <= 2.0, x == 2, x != 2, 2 < x):
