@@ -1,4 +1,5 @@
-"""Convolution layers: Conv1d, Conv2d (PyTorch's arguments, parameter names and init)."""
+"""Convolution layers: Conv1d, Conv2d, ConvTranspose2d (PyTorch's arguments, parameter
+names and init)."""
 from __future__ import annotations
 
 import math
@@ -13,7 +14,7 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Conv1d", "Conv2d"]
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
 
 
 def _tuple(value: Any, n: int, name: str, cls: str) -> tuple[int, ...]:
@@ -26,10 +27,13 @@ def _tuple(value: Any, n: int, name: str, cls: str) -> tuple[int, ...]:
 
 
 class _ConvNd(Module):
-    """Shared constructor: weight (out, in/groups, *kernel_size), bias (out,), initialised
-    as PyTorch does: kaiming_uniform_(a=sqrt(5)) and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    """Shared constructor: weight (out, in/groups, *kernel_size) ((in, out/groups,
+    *kernel_size) for a transposed convolution), bias (out,), initialised as PyTorch does:
+    kaiming_uniform_(a=sqrt(5)) and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in =
+    weight.shape[1] * prod(kernel_size)."""
 
     dims = 2
+    transposed = False
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
@@ -62,11 +66,11 @@ class _ConvNd(Module):
         else:
             self.padding = _tuple(padding, n, "padding", name)
         self.output_padding = (0,) * n
-        self.transposed = False
         self.padding_mode = padding_mode
         dtype = dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
-        self.weight = Parameter(np.empty((out_channels, in_channels // groups)
-                                         + self.kernel_size, dtype=dtype))
+        channels = (in_channels, out_channels // groups) if self.transposed else \
+            (out_channels, in_channels // groups)
+        self.weight = Parameter(np.empty(channels + self.kernel_size, dtype=dtype))
         self.bias = Parameter(np.empty((out_channels,), dtype=dtype)) if bias else None
         self.reset_parameters()
 
@@ -117,3 +121,47 @@ class Conv2d(_ConvNd):
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return conv_ops.conv2d(input, self.weight, self.bias, self.stride, self.padding,
                                self.dilation, self.groups)
+
+
+class ConvTranspose2d(_ConvNd):
+    """Transposed 2-D convolution (the adjoint of Conv2d in its input) over (N, C_in, H, W):
+    weight (in, out/groups, kH, kW), output size (H - 1)*stride - 2*padding
+    + dilation*(kH - 1) + output_padding + 1 per dim.
+
+    ``forward(input, output_size=None)``: ``output_size`` picks, among the sizes a strided
+    convolution maps to the same input size, the one wanted (it sets output_padding).
+    """
+
+    transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
+                 dilation: Any = 1, padding_mode: str = "zeros", device: Any = None,
+                 dtype: Any = None) -> None:
+        if isinstance(padding, str):
+            raise ValueError(f"ConvTranspose2d: padding must be an int or a pair, got "
+                             f"{padding!r}")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device, dtype)
+        self.output_padding = _tuple(output_padding, 2, "output_padding", "ConvTranspose2d")
+
+    def _output_padding(self, input: Tensor, output_size: Any) -> tuple[int, ...]:  # noqa: A002
+        if output_size is None:
+            return self.output_padding
+        wanted = tuple(int(s) for s in output_size)[-2:]
+        padding = []
+        for n, size, k, s, p, d in zip(input.shape[-2:], wanted, self.kernel_size,
+                                       self.stride, self.padding, self.dilation):
+            smallest = (n - 1) * s - 2 * p + d * (k - 1) + 1
+            if not smallest <= size < smallest + s:
+                raise ValueError(f"ConvTranspose2d: requested output_size {tuple(wanted)} "
+                                 f"is outside the sizes this input of shape "
+                                 f"{tuple(input.shape)} can give ({smallest} to "
+                                 f"{smallest + s - 1} per dim for stride {s})")
+            padding.append(size - smallest)
+        return tuple(padding)
+
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
+        return conv_ops.conv_transpose2d(input, self.weight, self.bias, self.stride,
+                                         self.padding, self._output_padding(input, output_size),
+                                         self.groups, self.dilation)

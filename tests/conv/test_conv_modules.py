@@ -36,6 +36,10 @@ MODULE_PAIRS = [
                                      bias=False), (1, 4, 8, 9)),
     ("Conv2d", (2, 4, 4), dict(padding="same"), (2, 2, 6, 6)),
     ("Conv1d", (3, 5, 3), dict(stride=2, padding=1), (2, 3, 10)),
+    ("ConvTranspose2d", (3, 4, 3), {}, (2, 3, 5, 5)),
+    ("ConvTranspose2d", (4, 6, (3, 2)), dict(stride=2, padding=1, output_padding=1,
+                                              groups=2, dilation=(2, 1), bias=False),
+     (1, 4, 4, 5)),
     ("MaxPool2d", (2,), {}, (2, 3, 6, 6)),
     ("MaxPool2d", ((3, 2),), dict(stride=1, padding=1, ceil_mode=True), (1, 2, 5, 5)),
     ("AvgPool2d", (3, 2, 1), dict(count_include_pad=False), (2, 2, 7, 7)),
@@ -118,6 +122,23 @@ def test_conv_init_follows_pytorch():
     assert conv.weight.dtype == np.float32
     with pytest.raises(ValueError, match="divisible by groups"):
         nn.Conv2d(3, 4, 3, groups=2)
+
+
+def test_conv_transpose2d_output_size_and_init_match_torch():
+    ours, theirs = nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1), \
+        tnn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
+    assert ours.weight.shape == tuple(theirs.weight.shape) == (2, 3, 3, 3)
+    bound = 1 / math.sqrt(3 * 9)  # fan_in of a transposed weight: out/groups * kH * kW
+    assert np.abs(ours.weight.data).max() <= bound and np.abs(ours.bias.data).max() <= bound
+    load_from_torch(ours, theirs)
+    x = rng.standard_normal((1, 2, 4, 4)).astype(np.float32)
+    for size in ((7, 7), (8, 8), (1, 3, 8, 7)):
+        out, expected = ours(at.Tensor(x), output_size=size), \
+            theirs(torch.tensor(x), output_size=size)
+        assert out.shape == tuple(expected.shape)
+        np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"output_size \(9, 9\).*7 to 8"):
+        ours(at.Tensor(x), output_size=(9, 9))
 
 
 def test_embedding_module():
