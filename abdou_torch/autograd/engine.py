@@ -126,7 +126,7 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
                 continue
             if wanted is not None:
                 if id(node) in wanted:
-                    captured[wanted[id(node)]] = _tensor(grad)
+                    captured[wanted[id(node)]] = grad if create_graph else _owned(grad)
             elif node._ctx is None or node._retains_grad:
                 _store_leaf_grad(node, _tensor(grad), create_graph)
             if node._ctx is not None:
@@ -136,6 +136,12 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
 
 def _tensor(grad):
     return grad if type(grad) is Tensor else Tensor._wrap(grad, False)
+
+
+def _owned(grad: np.ndarray):
+    """A returned gradient as a Tensor with its own writable memory: an array from the
+    walk may be a read-only broadcast view, or the same array given to another input."""
+    return Tensor._wrap(np.array(grad, copy=True), False)
 
 
 def _propagate_arrays(ctx, grad: np.ndarray, pending: dict, retain_graph: bool) -> None:

@@ -360,3 +360,13 @@ def test_augmented_assignment_on_non_leaf_stays_in_graph():
     y *= 3
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [9, 9])
+
+
+def test_autograd_grad_returns_writable_gradients_of_their_own():
+    x = at.tensor(np.ones((100, 100), dtype=np.float32), requires_grad=True)
+    y = at.tensor(np.ones((100, 100), dtype=np.float32), requires_grad=True)
+    gx, gy = at.autograd.grad((x + y).sum(), (x, y))
+    assert gx.data.flags.writeable and not np.shares_memory(gx.data, gy.data)
+    gx += 1  # a broadcast view of the scalar gradient would refuse this
+    np.testing.assert_array_equal(gx.numpy(), np.full((100, 100), 2, dtype=np.float32))
+    np.testing.assert_array_equal(gy.numpy(), np.ones((100, 100), dtype=np.float32))
