@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from ._flat import flush_subnormals
+from ._flat import FLUSH_EVERY, flush_subnormals
 from .optimizer import Optimizer
 
 __all__ = ["Adam", "WAdam", "AdamW"]
@@ -40,7 +40,7 @@ class Adam(Optimizer):
         3. g ← g + λ θ                            (if λ ≠ 0)
         4. m ← m + (1 − β1) (g − m)               (exp_avg)
         5. v ← β2 v + (1 − β2) g²                 (exp_avg_sq)
-        6. m, v ← 0 where |m|, v < tiny           (flush subnormals, see below)
+        6. m, v ← 0 where |m|, v < tiny           (every 16th step: flush subnormals)
         7. v̂ ← max(v̂, v) if amsgrad, else v̂ = v  (max_exp_avg_sq)
         8. d ← √v̂ + ε √(1 − β2^t)
         9. θ ← θ − (γ √(1 − β2^t) / (1 − β1^t)) m / d
@@ -55,7 +55,8 @@ class Adam(Optimizer):
     smallest normal float (1.2e-38 in float32) to zero, as ``torch.set_flush_denormal``
     does: such subnormal values appear as the averages decay where gradients are zero, and
     make arithmetic several times slower (see ``_flat.py``); the update they feed changes
-    by far less than one rounding error.
+    by far less than one rounding error. Once every 16 steps is enough to keep them rare
+    and costs a sixteenth of flushing every step.
     """
 
     decoupled = False
@@ -101,8 +102,9 @@ class Adam(Optimizer):
                 np.multiply(tmp, g, out=tmp)
                 np.multiply(v, f(beta2), out=v)
                 np.add(v, tmp, out=v)
-                flush_subnormals(m, tmp, seg.mask)                            # 6
-                flush_subnormals(v, tmp, seg.mask, nonnegative=True)
+                if t % FLUSH_EVERY == 0:                                      # 6
+                    flush_subnormals(m, tmp, seg.mask)
+                    flush_subnormals(v, tmp, seg.mask, nonnegative=True)
                 v_hat = v
                 if amsgrad:
                     v_hat = seg.state["max_exp_avg_sq"]                       # 7
@@ -128,7 +130,7 @@ class WAdam(Adam):
         3. θ ← θ (1 − γ λ)                        (decoupled weight decay)
         4. m ← m + (1 − β1) (g − m)               (exp_avg)
         5. v ← β2 v + (1 − β2) g²                 (exp_avg_sq)
-        6. m, v ← 0 where |m|, v < tiny           (flush subnormals)
+        6. m, v ← 0 where |m|, v < tiny           (every 16th step: flush subnormals)
         7. v̂ ← max(v̂, v) if amsgrad, else v̂ = v  (max_exp_avg_sq)
         8. d ← √v̂ + ε √(1 − β2^t)
         9. θ ← θ − (γ √(1 − β2^t) / (1 − β1^t)) m / d
