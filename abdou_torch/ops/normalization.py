@@ -58,15 +58,15 @@ class BatchNorm(Primitive):
         # per-channel sums as einsum contractions over an (N, C, L) view: one pass each,
         # no squared temporary, and several times faster than sum over axes (0, 2)
         self.mean = (np.einsum("ncl->c", _per_channel(x)) / count).reshape(shape)
-        centered = x - self.mean
-        flat = _per_channel(centered)
+        # x - mean is kept rather than xhat: y = (x - mean) * (w / sqrt(var + eps)) + b
+        # then needs one pass fewer, and backward folds 1/sqrt(var + eps) into its
+        # per-channel factors
+        self.centered = x - self.mean
+        flat = _per_channel(self.centered)
         self.var = np.einsum("ncl,ncl->c", flat, flat) / count
         self.invstd = (1.0 / np.sqrt(self.var.astype(np.float64) + eps)).astype(x.dtype)
-        self.xhat = centered
-        self.xhat *= self.invstd.reshape(shape)
-        if weight is None:
-            return self.xhat.copy() if bias is None else self.xhat + bias.reshape(shape)
-        y = self.xhat * weight.reshape(shape)
+        scale = self.invstd if weight is None else self.invstd * weight
+        y = self.centered * scale.reshape(shape)
         if bias is not None:
             y += bias.reshape(shape)
         return y
@@ -76,7 +76,8 @@ class BatchNorm(Primitive):
         itself recorded (create_graph), rebuilt from x with Tensor ops so that they carry
         their dependence on x into the second derivative."""
         if not GradMode.enabled:
-            return _tensor(self.xhat), _tensor(self.invstd)
+            _, shape = _channel_view(x.ndim)
+            return _tensor(self.centered * self.invstd.reshape(shape)), _tensor(self.invstd)
         axes, _ = _channel_view(x.ndim)
         centered = x - x.mean(axes, keepdim=True)
         invstd = ((centered * centered).mean(axes, keepdim=True) + self.eps) ** -0.5
@@ -99,19 +100,22 @@ class BatchNorm(Primitive):
 
     def backward_arrays(self, dy):
         """The same formula on arrays, in three passes over the activations once the two
-        per-channel sums are known: dx = s dy - (s m2) xhat - s m1, with s = w / sqrt(var
-        + eps), m1 = mean(dy), m2 = mean(dy * xhat)."""
+        per-channel sums are known: with c = x - mean, r = 1 / sqrt(var + eps), s = w r,
+        m1 = mean(dy) and m2 = mean(dy * xhat) = r mean(dy * c),
+        dx = s dy - (s m2 r) c - s m1."""
         weight = self.inputs[1]
         need_x, need_w, need_b = self.needs_input_grad[:3]
         _, shape = _channel_view(dy.ndim)
         flat_dy = _per_channel(dy)
         dy_sum = np.einsum("ncl->c", flat_dy)
-        dy_xhat_sum = np.einsum("ncl,ncl->c", flat_dy, _per_channel(self.xhat))
+        dy_xhat_sum = np.einsum("ncl,ncl->c", flat_dy, _per_channel(self.centered)) \
+            * self.invstd
         dx = None
         if need_x:
             count = dy.size // dy.shape[1]
             scale = self.invstd if weight is None else weight.data * self.invstd
-            dx = self.xhat * (scale * dy_xhat_sum * (-1.0 / count)).reshape(shape)
+            dx = self.centered * (scale * self.invstd * dy_xhat_sum * (-1.0 / count)) \
+                .reshape(shape)
             dx -= (scale * dy_sum * (1.0 / count)).reshape(shape)
             dx += dy * scale.reshape(shape)
         return dx, (dy_xhat_sum if need_w else None), (dy_sum if need_b else None)
