@@ -233,18 +233,40 @@ def _wide_input(x: np.ndarray, window: _Window) -> np.ndarray:
     One transposing copy that also writes the padding. Flattened to (C, N*Hp*Wp), a shift
     of the column index by i*dh*Wp + j*dw moves every pixel to the one under kernel offset
     (i, j), which is what makes each offset's product a plain strided matrix.
+
+    Without groups, the array is (kW, C, N, Hp, Wp): copy j is the flat input shifted left
+    by j*dw (``_stacked_shifts``), so that the kW offsets of a kernel row are one product
+    with an inner dimension kW*C instead of kW products and additions.
     """
     n, c, h, w = x.shape
     (top, bottom), (left, right) = window.padding
     hp, wp = window.padded_size((h, w))
-    wide = _workspace.empty((c, n, hp, wp), x.dtype)
+    copies = window.kernel[1] if _stacks(window) else 1
+    stacked = _workspace.empty((copies, c, n, hp, wp), x.dtype)
+    wide = stacked[0]
     # zero only the border: the pooled buffer may hold an earlier input
     wide[:, :, :top] = 0
     wide[:, :, top + h:] = 0
     wide[:, :, top:top + h, :left] = 0
     wide[:, :, top:top + h, left + w:] = 0
     wide[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
-    return wide
+    if copies == 1:
+        return wide
+    _stacked_shifts(stacked.reshape(copies, c, -1), window.dilation[1])
+    return stacked
+
+
+def _stacks(window: _Window) -> bool:
+    """Whether the wide input carries kW shifted copies (no groups, a kernel wider than 1)."""
+    return window.groups == 1 and window.kernel[1] > 1
+
+
+def _stacked_shifts(stacked: np.ndarray, dilation: int) -> None:
+    """stacked[j, c, q] = stacked[0, c, q + j*dilation], for every q that a product reads
+    (the last j*dilation positions of copy j are read by no valid output)."""
+    length = stacked.shape[2]
+    for j in range(1, stacked.shape[0]):
+        stacked[j, :, :length - j * dilation] = stacked[0, :, j * dilation:]
 
 
 def _wide_shifts(window: _Window, padded_width: int) -> list[tuple[int, int, int]]:
@@ -276,6 +298,8 @@ def _wide_conv(wide: np.ndarray, weight: np.ndarray, window: _Window) -> np.ndar
     (Hp*Wp) / (Ho*Wo) overhead in exchange for no im2col copy at all. The largest valid
     position plus the largest shift is the last one of xf, so p < L = N*Hp*Wp - max shift.
     """
+    if wide.ndim == 5:
+        return _stacked_conv(wide, weight, window)
     channels, n, hp, wp = wide.shape
     out_channels, group_channels = weight.shape[:2]
     groups = window.groups
@@ -307,6 +331,41 @@ def _wide_conv(wide: np.ndarray, weight: np.ndarray, window: _Window) -> np.ndar
     return y
 
 
+def _stacked_conv(stacked: np.ndarray, weight: np.ndarray, window: _Window) -> np.ndarray:
+    """``_wide_conv`` from the stacked input (kW, C, N, Hp, Wp), without groups: with
+    xs = stacked viewed as (kW*C, N*Hp*Wp) and r_i = i*dh*Wp,
+
+        y_wide[o, p] = sum_i w[o, :, i, :] @ xs[:, p + r_i]
+
+    (w[o, :, i, :] laid out as (O, kW*C) in xs's (j, c) order): kH products with an inner
+    dimension kW*C and kH - 1 additions, where the plain wide method makes kH*kW products
+    with an inner dimension C and kH*kW - 1 additions.
+    """
+    copies, channels, n, hp, wp = stacked.shape
+    out_channels = weight.shape[0]
+    (kh, kw), (dh, dw) = window.kernel, window.dilation
+    ho, wo = hp - dh * (kh - 1), wp - dw * (kw - 1)
+    flat, plane = stacked.reshape(copies * channels, -1), hp * wp
+    rows = np.ascontiguousarray(weight.transpose(2, 0, 3, 1)).reshape(kh, out_channels, -1)
+    y = np.empty((n, out_channels, ho, wo), dtype=stacked.dtype)
+    last_shift = (kh - 1) * dh * wp + (kw - 1) * dw
+    chunks = list(_wide_chunks(n, plane, out_channels, stacked.itemsize,
+                               n * plane - last_shift))
+    images = chunks[0][1]
+    total = np.empty((out_channels, images * plane), dtype=stacked.dtype)
+    term = np.empty_like(total)
+    for first, last, start, stop in chunks:
+        width = stop - start
+        np.matmul(rows[0], flat[:, start:stop], out=total[:, :width])
+        for i in range(1, kh):
+            shift = i * dh * wp
+            np.matmul(rows[i], flat[:, start + shift:stop + shift], out=term[:, :width])
+            total[:, :width] += term[:, :width]
+        block = total[:, :(last - first) * plane].reshape(out_channels, last - first, hp, wp)
+        y[first:last] = block[:, :, :ho, :wo].transpose(1, 0, 2, 3)
+    return y
+
+
 def _wide_weight(wide: np.ndarray, dy: np.ndarray, window: _Window) -> np.ndarray:
     """The stride-1 weight gradient W(x, dy) from the wide input (C, N, Hp, Wp):
 
@@ -315,7 +374,10 @@ def _wide_weight(wide: np.ndarray, dy: np.ndarray, window: _Window) -> np.ndarra
     with dy_wide dy placed at the valid positions of the wide layout and zero elsewhere,
     so the dropped positions contribute nothing: kH*kW products dy_wide (O, L) @
     xf[:, s_ij:s_ij + L].T, with no columns at all, summed over chunks of the batch.
+    (Of a stacked input, only the unshifted copy is read.)
     """
+    if wide.ndim == 5:
+        wide = wide[0]
     channels, n, hp, wp = wide.shape
     out_channels, ho, wo = dy.shape[1:]
     groups = window.groups

@@ -143,3 +143,17 @@ def test_default_choice_matches_torch_at_many_channels(kwargs, compare_with_torc
                                                                          3))]
     compare_with_torch(lambda x, w: F.conv2d(x, w, **kwargs),
                        lambda x, w: TF.conv2d(x, w, **kwargs), arrays, np.float32)
+
+
+def test_wide_input_stacks_shifted_copies_only_without_groups():
+    x = rng.standard_normal((2, 3, 5, 6))
+    window = F._Window((3, 3), (1, 1), ((1, 1), (2, 2)), (1, 2), 1)
+    stacked = F._wide_input(x, window)
+    assert stacked.shape == (3, 3, 2, 7, 10)  # kW copies of (C, N, Hp, Wp)
+    flat = stacked.reshape(3, 3, -1)
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (2, 2))).transpose(1, 0, 2, 3).reshape(3, -1)
+    np.testing.assert_array_equal(flat[0], padded)
+    for j in (1, 2):  # shifted left by j * dilation
+        np.testing.assert_array_equal(flat[j, :, :-2 * j], padded[:, 2 * j:])
+    grouped = F._Window((3, 3), (1, 1), ((1, 1), (2, 2)), (1, 2), 3)
+    assert F._wide_input(x, grouped).shape == (3, 2, 7, 10)
