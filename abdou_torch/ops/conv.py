@@ -37,7 +37,6 @@ w -> C(x, w) (the correlation of the input with the output gradient).
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -46,6 +45,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..errors import ShapeError
 from .elementwise import _as_tensor
+from .workspace import workspace as _workspace
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d",
            "adaptive_avg_pool2d", "max_pool1d", "avg_pool1d"]
@@ -122,57 +122,6 @@ def _crop(xp: np.ndarray, padding: tuple, size: Sequence[int]) -> np.ndarray:
     return np.ascontiguousarray(xp[..., top:top + size[0], left:left + size[1]])
 
 
-class _Workspace:
-    """Reuse of the large im2col (and wide input) arrays from one step to the next.
-
-    Arrays over glibc's mmap threshold (32 MiB at most) get fresh pages from the kernel on
-    every allocation, and faulting those in costs more than filling them: for the columns
-    of a 32-channel 26x26 convolution at batch 64 (50 MB), ~25 ms a step. A pooled buffer
-    is handed out again only when nothing references it any more: its reference count is
-    back to the pool's own (every view of it, and so every graph node holding one, keeps
-    a reference to it through ``.base``).
-    """
-
-    min_bytes = 1 << 24
-    max_total_bytes = 1 << 30
-
-    def __init__(self) -> None:
-        self.buffers: list[np.ndarray] = []
-        # the count an unused buffer shows here (the list, the loop variable, this call's
-        # argument ...), measured rather than assumed, since it varies between Pythons
-        self._unused = 0
-        self._unused = max(self._count(buffer) for buffer in [np.empty(1)])
-
-    @staticmethod
-    def _count(buffer: np.ndarray) -> int:
-        return sys.getrefcount(buffer)
-
-    def _free(self, buffer: np.ndarray) -> bool:
-        return self._count(buffer) <= self._unused + 1  # + 1: _free's own argument
-
-    def empty(self, shape: tuple, dtype: np.dtype) -> np.ndarray:
-        size = int(np.prod(shape))
-        nbytes = size * np.dtype(dtype).itemsize
-        if nbytes < self.min_bytes:
-            return np.empty(shape, dtype=dtype)
-        for buffer in self.buffers:
-            if buffer.size == size and buffer.dtype == dtype and self._free(buffer):
-                return buffer.reshape(shape)
-        total = sum(b.nbytes for b in self.buffers)
-        for buffer in list(self.buffers):  # make room by dropping unused buffers
-            if total + nbytes <= self.max_total_bytes:
-                break
-            if self._free(buffer):
-                self.buffers.remove(buffer)
-                total -= buffer.nbytes
-            del buffer
-        buffer = np.empty(size, dtype=dtype)
-        if total + nbytes <= self.max_total_bytes:
-            self.buffers.append(buffer)
-        return buffer.reshape(shape)
-
-
-_workspace = _Workspace()
 
 
 def _im2col(x: np.ndarray, window: _Window, out_size: Sequence[int]) -> np.ndarray:
@@ -309,7 +258,7 @@ def _wide_conv(wide: np.ndarray, weight: np.ndarray, window: _Window) -> np.ndar
     flat, plane = wide.reshape(channels, -1), hp * wp
     shifts = _wide_shifts(window, wp)
     taps = np.ascontiguousarray(weight.transpose(2, 3, 0, 1))  # (kH, kW, O, C_g)
-    y = np.empty((n, out_channels, ho, wo), dtype=wide.dtype)
+    y = _workspace.empty((n, out_channels, ho, wo), wide.dtype)
     chunks = list(_wide_chunks(n, plane, out_channels, wide.itemsize,
                                n * plane - shifts[-1][2]))
     images = chunks[0][1]
@@ -347,7 +296,7 @@ def _stacked_conv(stacked: np.ndarray, weight: np.ndarray, window: _Window) -> n
     ho, wo = hp - dh * (kh - 1), wp - dw * (kw - 1)
     flat, plane = stacked.reshape(copies * channels, -1), hp * wp
     rows = np.ascontiguousarray(weight.transpose(2, 0, 3, 1)).reshape(kh, out_channels, -1)
-    y = np.empty((n, out_channels, ho, wo), dtype=stacked.dtype)
+    y = _workspace.empty((n, out_channels, ho, wo), stacked.dtype)
     last_shift = (kh - 1) * dh * wp + (kw - 1) * dw
     chunks = list(_wide_chunks(n, plane, out_channels, stacked.itemsize,
                                n * plane - last_shift))

@@ -15,6 +15,7 @@ from ..autograd.function import Primitive
 from ..dtypes import result_dtype, scalar_to_array, to_array
 from ..errors import ShapeError
 from ..tensor import Tensor
+from .workspace import workspace
 
 __all__ = ["add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "sqrt", "tanh",
            "sigmoid", "relu", "leaky_relu", "erf", "gelu", "sin", "cos", "clamp", "maximum",
@@ -244,15 +245,25 @@ class Abs(Primitive):
 
 
 class Relu(Primitive):
-    """y = max(x, 0);  dx = dy * [x > 0]"""
+    """y = max(x, 0);  dx = dy * [x > 0]
+
+    Large outputs come from the workspace pool (see ``ops/workspace.py``): ReLU runs on
+    every activation of a network, and a fresh array costs it more than the maximum.
+    """
 
     def forward(self, x):
-        return np.maximum(x, 0)
+        if x.nbytes < workspace.min_bytes:
+            return np.maximum(x, 0)
+        return np.maximum(x, 0, out=workspace.empty(x.shape, x.dtype))
 
     def backward(self, dy):
         return dy * (self.inputs[0].data > 0)
 
-    backward_arrays = backward
+    def backward_arrays(self, dy):
+        positive = self.inputs[0].data > 0
+        if dy.nbytes < workspace.min_bytes or dy.dtype.kind != "f":
+            return dy * positive
+        return np.multiply(dy, positive, out=workspace.empty(dy.shape, dy.dtype))
 
 
 class LeakyRelu(Primitive):

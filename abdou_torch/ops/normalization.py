@@ -18,6 +18,7 @@ from ..errors import ShapeError
 from ..random import Generator, resolve
 from .elementwise import _as_tensor
 from .shape import IndexAdd
+from .workspace import workspace
 
 __all__ = ["batch_norm", "layer_norm", "embedding", "dropout2d"]
 
@@ -61,12 +62,13 @@ class BatchNorm(Primitive):
         # x - mean is kept rather than xhat: y = (x - mean) * (w / sqrt(var + eps)) + b
         # then needs one pass fewer, and backward folds 1/sqrt(var + eps) into its
         # per-channel factors
-        self.centered = x - self.mean
+        self.centered = np.subtract(x, self.mean, out=workspace.empty(x.shape, x.dtype))
         flat = _per_channel(self.centered)
         self.var = np.einsum("ncl,ncl->c", flat, flat) / count
         self.invstd = (1.0 / np.sqrt(self.var.astype(np.float64) + eps)).astype(x.dtype)
         scale = self.invstd if weight is None else self.invstd * weight
-        y = self.centered * scale.reshape(shape)
+        y = np.multiply(self.centered, scale.reshape(shape),
+                        out=workspace.empty(x.shape, x.dtype))
         if bias is not None:
             y += bias.reshape(shape)
         return y
@@ -114,8 +116,9 @@ class BatchNorm(Primitive):
         if need_x:
             count = dy.size // dy.shape[1]
             scale = self.invstd if weight is None else weight.data * self.invstd
-            dx = self.centered * (scale * self.invstd * dy_xhat_sum * (-1.0 / count)) \
-                .reshape(shape)
+            dx = np.multiply(self.centered, (scale * self.invstd * dy_xhat_sum
+                                             * (-1.0 / count)).reshape(shape),
+                             out=workspace.empty(dy.shape, dy.dtype))
             dx -= (scale * dy_sum * (1.0 / count)).reshape(shape)
             dx += dy * scale.reshape(shape)
         return dx, (dy_xhat_sum if need_w else None), (dy_sum if need_b else None)
