@@ -194,6 +194,11 @@ def _propagate(ctx, grad, pending: dict, retain_graph: bool) -> None:
 def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
              create_graph: bool = False, inputs=None) -> None:
     """Accumulate into leaves' ``.grad`` the gradient of ``tensors`` (``Tensor.backward``)."""
+    if grad_tensors is None and inputs is None and isinstance(tensors, Tensor) \
+            and tensors._requires_grad:  # loss.backward(): the training loop's call
+        retain = create_graph if retain_graph is None else retain_graph
+        run_backward((tensors,), (_initial_gradient(tensors, None),), retain, create_graph)
+        return
     roots = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if grad_tensors is None or isinstance(grad_tensors, (Tensor, np.ndarray)):
         grad_tensors = [grad_tensors] * len(roots) if grad_tensors is None else [grad_tensors]
