@@ -337,7 +337,8 @@ def _wide_weight(wide: np.ndarray, dy: np.ndarray, window: _Window) -> np.ndarra
                                n * plane - shifts[-1][2]))
     images = chunks[0][1]
     # written only at the valid positions, so the rest stays zero from chunk to chunk
-    spread = np.zeros((out_channels, images * plane), dtype=dy.dtype)
+    spread = _workspace.empty((out_channels, images * plane), dy.dtype)
+    spread.fill(0)
     grad = np.zeros(window.kernel + (out_channels, group_channels), dtype=dy.dtype)
     term = np.empty((group_out, group_channels), dtype=dy.dtype)
     for first, last, start, stop in chunks:
@@ -370,8 +371,9 @@ def _conv_matmul(x: np.ndarray, weight: np.ndarray, window: _Window) -> tuple:
     n, groups = x.shape[0], window.groups
     out_size = window.output_size(x.shape[2:])
     cols = _im2col(x, window, out_size)
-    y = np.matmul(_grouped(weight, groups),
-                  cols.reshape(n, groups, -1, out_size[0] * out_size[1]))
+    plane = out_size[0] * out_size[1]
+    y = np.matmul(_grouped(weight, groups), cols.reshape(n, groups, -1, plane),
+                  out=_workspace.empty((n, groups, weight.shape[0] // groups, plane), x.dtype))
     return y.reshape((n, weight.shape[0]) + tuple(out_size)), cols
 
 
@@ -473,7 +475,11 @@ class Conv2dWeight(Primitive):
         cols = _im2col(x, window, y.shape[2:]) if prepared is None else prepared
         per_sample = np.matmul(y.reshape(n, groups, y.shape[1] // groups, -1),
                                cols.reshape(n, groups, -1, y.shape[2] * y.shape[3])
-                               .transpose(0, 1, 3, 2))
+                               .transpose(0, 1, 3, 2),
+                               out=_workspace.empty(
+                                   (n, groups, y.shape[1] // groups,
+                                    x.shape[1] // groups * window.kernel[0] * window.kernel[1]),
+                                   y.dtype))
         weight = per_sample.sum(0) if n > 1 else per_sample[0]
         return weight.reshape((y.shape[1], x.shape[1] // groups) + window.kernel)
 
@@ -651,7 +657,9 @@ def _max_and_argmax(x: np.ndarray, window: _Window) -> tuple[np.ndarray, np.ndar
     i*kW + j where it sits (the first one on ties)."""
     xp = _pad(x, window.padding, -np.inf)
     offsets = window.offsets(window.output_size(x.shape[2:]))
-    best = xp[offsets[0][2]].copy()
+    first = xp[offsets[0][2]]
+    best = _workspace.empty(first.shape, first.dtype)
+    np.copyto(best, first)
     for _, _, index in offsets[1:]:
         np.maximum(best, xp[index], out=best)
     # a second pass finds where: branch-free boolean arithmetic, much faster than
@@ -686,9 +694,15 @@ class _MaxPoolScatter(Primitive):
 
     def forward(self, y, argmax, window: _Window, size):
         self.argmax, self.window = argmax, window
-        xp = np.zeros(y.shape[:2] + window.padded_size(size), dtype=y.dtype)
+        padded = window.padded_size(size)
+        xp = _workspace.empty(y.shape[:2] + padded, y.dtype)
         disjoint = all(s >= d * (k - 1) + 1 for k, s, d in
                        zip(window.kernel, window.stride, window.dilation))
+        # windows that tile the image exactly write every pixel once: no zeroing needed
+        tiling = disjoint and window.dilation == (1, 1) and window.kernel == window.stride \
+            and all(n == o * s for n, o, s in zip(padded, y.shape[2:], window.stride))
+        if not tiling:
+            xp.fill(0)
         for k, (_, _, index) in enumerate(window.offsets(y.shape[2:])):
             if disjoint:  # each pixel is in one window at most: write, don't add
                 np.multiply(argmax == k, y, out=xp[index])

@@ -260,9 +260,10 @@ class Relu(Primitive):
         return dy * (self.inputs[0].data > 0)
 
     def backward_arrays(self, dy):
-        positive = self.inputs[0].data > 0
+        x = self.inputs[0].data
         if dy.nbytes < workspace.min_bytes or dy.dtype.kind != "f":
-            return dy * positive
+            return dy * (x > 0)
+        positive = np.greater(x, 0, out=workspace.empty(x.shape, np.bool_))
         return np.multiply(dy, positive, out=workspace.empty(dy.shape, dy.dtype))
 
 

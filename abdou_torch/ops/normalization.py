@@ -120,7 +120,7 @@ class BatchNorm(Primitive):
                                              * (-1.0 / count)).reshape(shape),
                              out=workspace.empty(dy.shape, dy.dtype))
             dx -= (scale * dy_sum * (1.0 / count)).reshape(shape)
-            dx += dy * scale.reshape(shape)
+            dx += np.multiply(dy, scale.reshape(shape), out=workspace.empty(dy.shape, dy.dtype))
         return dx, (dy_xhat_sum if need_w else None), (dy_sum if need_b else None)
 
 
