@@ -47,8 +47,11 @@ def topological_order(roots: Iterable) -> list:
     return order
 
 
-def _as_gradient(value, like):
-    """Coerce a gradient to a Tensor with ``like``'s shape and dtype."""
+def _as_gradient(value, like: np.ndarray):
+    """``value`` as a Tensor with the shape and dtype of the array ``like``."""
+    if type(value) is Tensor and value.data.shape == like.shape \
+            and value.data.dtype == like.dtype:
+        return value
     grad = value if isinstance(value, Tensor) else Tensor(np.asarray(value))
     if grad.shape != like.shape:
         grad = sum_to(grad, like.shape)
@@ -58,7 +61,9 @@ def _as_gradient(value, like):
 
 
 def _as_gradient_array(value, like: np.ndarray) -> np.ndarray:
-    """Coerce a gradient to an array with ``like``'s shape and dtype."""
+    """``value`` as an array with the shape and dtype of ``like``."""
+    if type(value) is np.ndarray and value.shape == like.shape and value.dtype == like.dtype:
+        return value
     grad = value.data if isinstance(value, Tensor) else np.asarray(value)
     if grad.shape != like.shape:
         grad = sum_to_shape(grad, like.shape)
@@ -118,7 +123,6 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
             _accumulate(pending, root, root_grad if create_graph else root_grad.data)
     wanted = {id(t): i for i, t in enumerate(capture)} if capture is not None else None
     captured: list = [None] * len(capture) if capture is not None else []
-    propagate = _propagate if create_graph else _propagate_arrays
     with set_grad_enabled(create_graph):
         for node in reversed(order):
             grad = pending.pop(id(node), None)
@@ -130,7 +134,7 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
             elif node._ctx is None or node._retains_grad:
                 _store_leaf_grad(node, _tensor(grad), create_graph)
             if node._ctx is not None:
-                propagate(node._ctx, grad, pending, retain_graph)
+                _propagate(node._ctx, grad, pending, retain_graph, not create_graph)
     return captured if capture is not None else None
 
 
@@ -144,46 +148,24 @@ def _owned(grad: np.ndarray):
     return Tensor._wrap(np.array(grad, copy=True), False)
 
 
-def _propagate_arrays(ctx, grad: np.ndarray, pending: dict, retain_graph: bool) -> None:
-    """Run one node's ``backward_arrays`` and queue the gradients (arrays) for its inputs.
+def _propagate(ctx, grad, pending: dict, retain_graph: bool, on_arrays: bool) -> None:
+    """Run one node's backward formula and queue the gradients for its inputs: on arrays
+    (``backward_arrays``) or, when the backward pass is recorded, on Tensors.
 
-    A formula may return the gradient it was given, or one array for several inputs, so
-    arrays are never added to in place here: a sum is a new array.
+    A formula may return the gradient it was given, or one value for several inputs, so
+    gradients are never added to in place here: a sum is a new value.
     """
     ctx.check_versions()
-    input_grads = ctx.backward_arrays(grad)
+    input_grads = ctx.backward_arrays(grad) if on_arrays else type(ctx).backward(ctx, grad)
     if type(input_grads) is not tuple:
         input_grads = (input_grads,)
     if AnomalyMode.enabled:
         check_gradients(ctx.name, getattr(ctx, "_site", None), input_grads)
-    for parent, needs, input_grad in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
-        if needs and input_grad is not None:
-            like = parent.data
-            if type(input_grad) is not np.ndarray or input_grad.shape != like.shape \
-                    or input_grad.dtype != like.dtype:
-                input_grad = _as_gradient_array(input_grad, like)
-            key = id(parent)
-            previous = pending.get(key)
-            pending[key] = input_grad if previous is None else previous + input_grad
-    if not retain_graph:
-        ctx.release()
-
-
-def _propagate(ctx, grad, pending: dict, retain_graph: bool) -> None:
-    """Run one node's backward formula (on Tensors, recorded) and queue the gradients for
-    its inputs."""
-    ctx.check_versions()
-    input_grads = type(ctx).backward(ctx, grad)
-    if type(input_grads) is not tuple:
-        input_grads = (input_grads,)
-    if AnomalyMode.enabled:
-        check_gradients(ctx.name, getattr(ctx, "_site", None), input_grads)
+    coerce = _as_gradient_array if on_arrays else _as_gradient
     # zip stops at the shorter sequence: missing trailing gradients count as None
     for parent, needs, input_grad in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
         if needs and input_grad is not None:
-            if type(input_grad) is not Tensor or input_grad.data.shape != parent.data.shape \
-                    or input_grad.data.dtype != parent.data.dtype:
-                input_grad = _as_gradient(input_grad, parent)
+            input_grad = coerce(input_grad, parent.data)
             key = id(parent)
             previous = pending.get(key)
             pending[key] = input_grad if previous is None else previous + input_grad

@@ -176,21 +176,22 @@ def _wide_applies(window: _Window, size: Sequence[int], channels: int,
     return (hp * wp / (ho * wo) - 1) * out_channels / window.groups <= _WIDE_MAX_WASTE
 
 
-def _wide_input(x: np.ndarray, window: _Window) -> np.ndarray:
+def _wide_input(x: np.ndarray, window: _Window, stack: bool = True) -> np.ndarray:
     """x zero-padded and channel first, (C, N, Hp, Wp): wide[c, n, h, w] = x_pad[n, c, h, w].
 
     One transposing copy that also writes the padding. Flattened to (C, N*Hp*Wp), a shift
     of the column index by i*dh*Wp + j*dw moves every pixel to the one under kernel offset
     (i, j), which is what makes each offset's product a plain strided matrix.
 
-    Without groups, the array is (kW, C, N, Hp, Wp): copy j is the flat input shifted left
-    by j*dw (``_stacked_shifts``), so that the kW offsets of a kernel row are one product
-    with an inner dimension kW*C instead of kW products and additions.
+    Without groups, and unless ``stack`` is off (the weight gradient reads one copy only),
+    the array is (kW, C, N, Hp, Wp): copy j is the flat input shifted left by j*dw
+    (``_stacked_shifts``), so that the kW offsets of a kernel row are one product with an
+    inner dimension kW*C instead of kW products and additions.
     """
     n, c, h, w = x.shape
     (top, bottom), (left, right) = window.padding
     hp, wp = window.padded_size((h, w))
-    copies = window.kernel[1] if _stacks(window) else 1
+    copies = window.kernel[1] if stack and _stacks(window) else 1
     stacked = _workspace.empty((copies, c, n, hp, wp), x.dtype)
     wide = stacked[0]
     # zero only the border: the pooled buffer may hold an earlier input
@@ -470,8 +471,9 @@ class Conv2dWeight(Primitive):
         self.window = window
         n, groups = x.shape[0], window.groups
         if _wide_applies(window, x.shape[2:], x.shape[1], y.shape[1]):
-            return _wide_weight(_wide_input(x, window) if prepared is None else prepared,
-                                y, window)
+            if prepared is None:
+                prepared = _wide_input(x, window, stack=False)
+            return _wide_weight(prepared, y, window)
         cols = _im2col(x, window, y.shape[2:]) if prepared is None else prepared
         per_sample = np.matmul(y.reshape(n, groups, y.shape[1] // groups, -1),
                                cols.reshape(n, groups, -1, y.shape[2] * y.shape[3])

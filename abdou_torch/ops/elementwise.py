@@ -97,12 +97,13 @@ class Mul(_Binary):
     compute = staticmethod(np.multiply)
 
     def backward(self, dy):
-        a, b = self.inputs
-        da, db = self.needs_input_grad
-        return (dy * b if da else None), (dy * a if db else None)
+        return self._formula(dy, *self.inputs)
 
     def backward_arrays(self, dy):
-        a, b = _input_arrays(self)
+        return self._formula(dy, *_input_arrays(self))
+
+    def _formula(self, dy, a, b):
+        """Written with operators only: Tensors (the recorded backward) or arrays."""
         da, db = self.needs_input_grad
         return (dy * b if da else None), (dy * a if db else None)
 
@@ -113,12 +114,13 @@ class Div(_Binary):
     compute = staticmethod(np.true_divide)
 
     def backward(self, dy):
-        a, b = self.inputs
-        da, db = self.needs_input_grad
-        return (dy / b if da else None), (-dy * a / (b * b) if db else None)
+        return self._formula(dy, *self.inputs)
 
     def backward_arrays(self, dy):
-        a, b = _input_arrays(self)
+        return self._formula(dy, *_input_arrays(self))
+
+    def _formula(self, dy, a, b):
+        """Written with operators only: Tensors (the recorded backward) or arrays."""
         da, db = self.needs_input_grad
         return (dy / b if da else None), (-dy * a / (b * b) if db else None)
 

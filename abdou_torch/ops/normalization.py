@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Primitive
-from ..autograd.grad_mode import GradMode
 from ..errors import ShapeError
 from ..random import Generator, resolve
 from .elementwise import _as_tensor
@@ -74,12 +73,9 @@ class BatchNorm(Primitive):
         return y
 
     def _normalized(self, x):
-        """xhat and 1/sqrt(var + eps) as Tensors: the saved arrays, or, when the backward is
-        itself recorded (create_graph), rebuilt from x with Tensor ops so that they carry
-        their dependence on x into the second derivative."""
-        if not GradMode.enabled:
-            _, shape = _channel_view(x.ndim)
-            return _tensor(self.centered * self.invstd.reshape(shape)), _tensor(self.invstd)
+        """xhat and 1/sqrt(var + eps) rebuilt from x with Tensor ops, so that in the
+        recorded backward (create_graph; the unrecorded one is ``backward_arrays``) they
+        carry their dependence on x into the second derivative."""
         axes, _ = _channel_view(x.ndim)
         centered = x - x.mean(axes, keepdim=True)
         invstd = ((centered * centered).mean(axes, keepdim=True) + self.eps) ** -0.5
