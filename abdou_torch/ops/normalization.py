@@ -39,6 +39,23 @@ def _per_channel(x: np.ndarray) -> np.ndarray:
     return x.reshape(x.shape[0], x.shape[1], -1)
 
 
+# The largest (C, L) plane that _channel_rows lays out in full.
+_ROWS_MAX_BYTES = 1 << 18
+
+
+def _channel_rows(vector: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """A per-channel vector (C,) as an operand against ``flat`` (N, C, L): repeated along L
+    into a contiguous (1, C, L) plane, so that NumPy runs the op in its fast array-array
+    loop a whole sample (C*L values) at a time. Broadcasting (1, C, 1) instead makes N*C
+    inner loops of L values each, about twice as slow for a CNN's activations (measured:
+    0.31 against 0.16 ms on 64x32x28x28 float32). Planes over _ROWS_MAX_BYTES broadcast."""
+    channels, length = flat.shape[1:]
+    column = np.asarray(vector, dtype=flat.dtype).reshape(1, channels, 1)
+    if length == 1 or channels * length * flat.itemsize > _ROWS_MAX_BYTES:
+        return column
+    return np.repeat(column, length, axis=2)
+
+
 class BatchNorm(Primitive):
     """Training-mode batch norm; statistics over all dims but the channel dim (M values each):
 
@@ -53,24 +70,25 @@ class BatchNorm(Primitive):
 
     def forward(self, x, weight, bias, eps: float):
         self.eps = eps
-        _, shape = _channel_view(x.ndim)
-        count = x.size // x.shape[1]
-        # per-channel sums as einsum contractions over an (N, C, L) view: one pass each,
+        flat = _per_channel(x)
+        count = flat.shape[0] * flat.shape[2]
+        # per-channel sums as einsum contractions over the (N, C, L) view: one pass each,
         # no squared temporary, and several times faster than sum over axes (0, 2)
-        self.mean = (np.einsum("ncl->c", _per_channel(x)) / count).reshape(shape)
+        self.mean = np.einsum("ncl->c", flat) / count
         # x - mean is kept rather than xhat: y = (x - mean) * (w / sqrt(var + eps)) + b
         # then needs one pass fewer, and backward folds 1/sqrt(var + eps) into its
         # per-channel factors
-        self.centered = np.subtract(x, self.mean, out=workspace.empty(x.shape, x.dtype))
-        flat = _per_channel(self.centered)
-        self.var = np.einsum("ncl,ncl->c", flat, flat) / count
+        centered = np.subtract(flat, _channel_rows(self.mean, flat),
+                               out=workspace.empty(flat.shape, x.dtype))
+        self.centered = centered.reshape(x.shape)
+        self.var = np.einsum("ncl,ncl->c", centered, centered) / count
         self.invstd = (1.0 / np.sqrt(self.var.astype(np.float64) + eps)).astype(x.dtype)
         scale = self.invstd if weight is None else self.invstd * weight
-        y = np.multiply(self.centered, scale.reshape(shape),
-                        out=workspace.empty(x.shape, x.dtype))
+        y = np.multiply(centered, _channel_rows(scale, flat),
+                        out=workspace.empty(flat.shape, x.dtype))
         if bias is not None:
-            y += bias.reshape(shape)
-        return y
+            y += _channel_rows(bias, flat)
+        return y.reshape(x.shape)
 
     def _normalized(self, x):
         """xhat and 1/sqrt(var + eps) rebuilt from x with Tensor ops, so that in the
@@ -97,26 +115,26 @@ class BatchNorm(Primitive):
         return dx, (dy_xhat_sum if need_w else None), (dy_sum if need_b else None)
 
     def backward_arrays(self, dy):
-        """The same formula on arrays, in three passes over the activations once the two
+        """The same formula on arrays, in four passes over the activations once the two
         per-channel sums are known: with c = x - mean, r = 1 / sqrt(var + eps), s = w r,
         m1 = mean(dy) and m2 = mean(dy * xhat) = r mean(dy * c),
-        dx = s dy - (s m2 r) c - s m1."""
+        dx = (dy - m1) s - (s m2 r) c."""
         weight = self.inputs[1]
         need_x, need_w, need_b = self.needs_input_grad[:3]
-        _, shape = _channel_view(dy.ndim)
-        flat_dy = _per_channel(dy)
+        flat_dy, centered = _per_channel(dy), _per_channel(self.centered)
         dy_sum = np.einsum("ncl->c", flat_dy)
-        dy_xhat_sum = np.einsum("ncl,ncl->c", flat_dy, _per_channel(self.centered)) \
-            * self.invstd
+        dy_xhat_sum = np.einsum("ncl,ncl->c", flat_dy, centered) * self.invstd
         dx = None
         if need_x:
-            count = dy.size // dy.shape[1]
+            count = flat_dy.shape[0] * flat_dy.shape[2]
             scale = self.invstd if weight is None else weight.data * self.invstd
-            dx = np.multiply(self.centered, (scale * self.invstd * dy_xhat_sum
-                                             * (-1.0 / count)).reshape(shape),
-                             out=workspace.empty(dy.shape, dy.dtype))
-            dx -= (scale * dy_sum * (1.0 / count)).reshape(shape)
-            dx += np.multiply(dy, scale.reshape(shape), out=workspace.empty(dy.shape, dy.dtype))
+            dx = np.subtract(flat_dy, _channel_rows(dy_sum * (1.0 / count), flat_dy),
+                             out=workspace.empty(flat_dy.shape, dy.dtype))
+            dx *= _channel_rows(scale, flat_dy)
+            dx -= np.multiply(centered, _channel_rows(scale * self.invstd * dy_xhat_sum
+                                                      * (1.0 / count), flat_dy),
+                              out=workspace.empty(flat_dy.shape, dy.dtype))
+            dx = dx.reshape(dy.shape)
         return dx, (dy_xhat_sum if need_w else None), (dy_sum if need_b else None)
 
 
