@@ -132,3 +132,25 @@ def test_gelu_modes_match_torch():
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
     with pytest.raises(ValueError, match="approximate"):
         at.gelu(at.ones(1), approximate="erf")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_relu_of_large_arrays_matches_torch(dtype):
+    """Arrays from the workspace pool's size up go through the blocked maximum against
+    zeros (``_maximum_with_zero``), a partial last block included: same values as
+    PyTorch, NaN and infinities included, the same sign bits as NumPy's maximum (relu(-0)
+    is +0 here, -0 in PyTorch), and the same gradient."""
+    size = (1 << 20) // np.dtype(dtype).itemsize * 3 + 12345
+    x0 = np.random.default_rng(5).standard_normal(size).astype(dtype)
+    x0[[0, 7, -1, -2, -3, 99_999]] = [np.nan, -0.0, 0.0, -np.inf, np.inf, -np.nan]
+    x = at.tensor(x0, requires_grad=True)
+    y = at.relu(x)
+    tx = torch.tensor(x0, requires_grad=True)
+    ty = torch.relu(tx)
+    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    assert np.array_equal(np.signbit(y.numpy()), np.signbit(np.maximum(x0, 0)))
+    weights = np.linspace(-1, 1, size).astype(dtype)
+    (y * at.tensor(weights)).sum().backward()
+    (ty * torch.tensor(weights)).sum().backward()
+    finite = np.isfinite(x0)  # PyTorch passes the gradient through NaN, we do not
+    np.testing.assert_array_equal(x.grad.numpy()[finite], tx.grad.numpy()[finite])
