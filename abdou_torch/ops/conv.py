@@ -324,10 +324,10 @@ def _wide_weight(wide: np.ndarray, dy: np.ndarray, window: _Window) -> np.ndarra
     with dy_wide dy placed at the valid positions of the wide layout and zero elsewhere,
     so the dropped positions contribute nothing: kH*kW products dy_wide (O, L) @
     xf[:, s_ij:s_ij + L].T, with no columns at all, summed over chunks of the batch.
-    (Of a stacked input, only the unshifted copy is read.)
+    A stacked input goes to ``_stacked_weight``.
     """
     if wide.ndim == 5:
-        wide = wide[0]
+        return _stacked_weight(wide, dy, window)
     channels, n, hp, wp = wide.shape
     out_channels, ho, wo = dy.shape[1:]
     groups = window.groups
@@ -344,8 +344,7 @@ def _wide_weight(wide: np.ndarray, dy: np.ndarray, window: _Window) -> np.ndarra
     term = np.empty((group_out, group_channels), dtype=dy.dtype)
     for first, last, start, stop in chunks:
         width = stop - start
-        block = spread[:, :(last - first) * plane].reshape(out_channels, last - first, hp, wp)
-        block[:, :, :ho, :wo] = dy[first:last].transpose(1, 0, 2, 3)
+        _spread_chunk(spread, dy, first, last, (hp, wp))
         for g in range(groups):
             rows, chans = slice(g * group_out, (g + 1) * group_out), \
                 slice(g * group_channels, (g + 1) * group_channels)
@@ -354,6 +353,110 @@ def _wide_weight(wide: np.ndarray, dy: np.ndarray, window: _Window) -> np.ndarra
                           out=term)
                 grad[i, j, rows] += term
     return np.ascontiguousarray(grad.transpose(2, 3, 0, 1))
+
+
+def _spread_chunk(spread: np.ndarray, dy: np.ndarray, first: int, last: int,
+                  plane_shape: tuple) -> None:
+    """Write dy[first:last] (N', O, Ho, Wo) at the valid positions of the wide block
+    spread[:, :(last - first) * Hp*Wp], channel first; the other positions keep their value."""
+    out_channels, (hp, wp), (ho, wo) = dy.shape[1], plane_shape, dy.shape[2:]
+    block = spread[:, :(last - first) * hp * wp].reshape(out_channels, last - first, hp, wp)
+    block[:, :, :ho, :wo] = dy[first:last].transpose(1, 0, 2, 3)
+
+
+def _stacked_weight(stacked: np.ndarray, dy: np.ndarray, window: _Window) -> np.ndarray:
+    """``_wide_weight`` from the stacked input (kW, C, N, Hp, Wp) of the forward, without
+    groups: with xs = stacked viewed as (kW*C, N*Hp*Wp) and r_i = i*dh*Wp,
+
+        dw[o, c, i, j] = sum_p dy_wide[o, p] xs[(j, c), p + r_i]
+
+    so each kernel row i is one product dy_wide (O, L) @ xs[:, r_i:r_i + L].T with kW*C
+    columns, where the plain wide method makes kW products with C columns each.
+    """
+    copies, channels, n, hp, wp = stacked.shape
+    out_channels = dy.shape[1]
+    (kh, kw), dh = window.kernel, window.dilation[0]
+    flat, plane = stacked.reshape(copies * channels, -1), hp * wp
+    last_shift = (kh - 1) * dh * wp + (kw - 1) * window.dilation[1]
+    chunks = list(_wide_chunks(n, plane, out_channels, stacked.itemsize,
+                               n * plane - last_shift))
+    # written only at the valid positions, so the rest stays zero from chunk to chunk
+    spread = _workspace.empty((out_channels, chunks[0][1] * plane), dy.dtype)
+    spread.fill(0)
+    grad = np.zeros((kh, out_channels, copies * channels), dtype=dy.dtype)
+    term = np.empty((out_channels, copies * channels), dtype=dy.dtype)
+    for first, last, start, stop in chunks:
+        _spread_chunk(spread, dy, first, last, (hp, wp))
+        for i in range(kh):
+            shift = i * dh * wp
+            np.matmul(spread[:, :stop - start], flat[:, start + shift:stop + shift].T,
+                      out=term)
+            grad[i] += term
+    # (kH, O, kW, C) -> (O, C, kH, kW)
+    return np.ascontiguousarray(grad.reshape(kh, out_channels, kw, channels)
+                                .transpose(1, 3, 0, 2))
+
+
+def _adjoint_applies(window: _Window, size: Sequence[int], channels: int,
+                     out_channels: int) -> bool:
+    """Whether the input gradient of a convolution of (channels, *size) images goes
+    through ``_wide_adjoint``: stride 1, no groups, the wide method's channel threshold,
+    and a padded plane smaller than the one the full correlation would compute over
+    (its dy padded to (H + dH(kH-1)) x (W + dW(kW-1)), larger unless 'same' padding)."""
+    if window.stride != (1, 1) or window.groups != 1 or out_channels < _WIDE_MIN_CHANNELS:
+        return False
+    (hp, wp), (kh, kw), (dh, dw) = window.padded_size(size), window.kernel, window.dilation
+    return hp * wp < (size[0] + dh * (kh - 1)) * (size[1] + dw * (kw - 1))
+
+
+def _wide_adjoint(dy: np.ndarray, weight: np.ndarray, window: _Window,
+                  size: Sequence[int]) -> np.ndarray:
+    """T(dy, w), the input gradient of a stride-1 convolution without groups, computed in
+    the forward's wide layout (``_wide_conv``): with dy_wide dy at the valid positions of
+    the (O, N*Hp*Wp) layout and zero elsewhere (and before position 0),
+
+        x_wide[c, q] = sum_{i, j} w[:, c, i, j] . dy_wide[:, q - s_ij]
+
+    is the padded input's gradient at every position q = (n*Hp + h)*Wp + w; cropping the
+    padding gives dx. As in ``_stacked_conv``, kW copies of dy_wide shifted right by
+    j*dw make each kernel row i one product (C, kW*O) @ (kW*O, L). It computes Hp*Wp
+    positions per image, where the full correlation computes (H + dH(kH-1)) x
+    (W + dW(kW-1)): 13-25% fewer for a 3x3 convolution without padding.
+    """
+    n, out_channels, ho, wo = dy.shape
+    (kh, kw), (dh, dw) = window.kernel, window.dilation
+    hp, wp = window.padded_size(size)
+    plane = hp * wp
+    margin = (kh - 1) * dh * wp + (kw - 1) * dw  # the largest shift: zeros before q = 0
+    length = margin + n * plane
+    stacked = _workspace.empty((kw, out_channels, length), dy.dtype)
+    spread = stacked[0]
+    spread[:, :margin] = 0
+    block = spread[:, margin:].reshape(out_channels, n, hp, wp)
+    block[:, :, ho:] = 0
+    block[:, :, :ho, wo:] = 0
+    block[:, :, :ho, :wo] = dy.transpose(1, 0, 2, 3)
+    for j in range(1, kw):  # copy j at t is dy_wide at t - j*dw (t < j*dw is never read)
+        stacked[j, :, j * dw:] = spread[:, :length - j * dw]
+    flat = stacked.reshape(kw * out_channels, length)
+    channels = weight.shape[1]
+    rows = np.ascontiguousarray(weight.transpose(2, 1, 3, 0)).reshape(kh, channels, -1)
+    (top, _), (left, _) = window.padding
+    dx = _workspace.empty((n, channels) + tuple(size), dy.dtype)
+    chunks = list(_wide_chunks(n, plane, channels, dy.itemsize, n * plane))
+    total = np.empty((channels, chunks[0][1] * plane), dtype=dy.dtype)
+    term = np.empty_like(total)
+    for first, last, start, stop in chunks:
+        width = stop - start
+        for i in range(kh):
+            at = margin + start - i * dh * wp
+            into = term[:, :width] if i else total[:, :width]
+            np.matmul(rows[i], flat[:, at:at + width], out=into)
+            if i:
+                total[:, :width] += into
+        xpad = total[:, :width].reshape(channels, last - first, hp, wp)
+        dx[first:last] = xpad[:, :, top:top + size[0], left:left + size[1]].transpose(1, 0, 2, 3)
+    return dx
 
 
 # -- convolution primitives -------------------------------------------------------------------
@@ -417,6 +520,8 @@ class ConvTranspose2d(Primitive):
 
     def forward(self, y, weight, window: _Window, size: tuple[int, int]):
         self.window = window
+        if _adjoint_applies(window, size, weight.shape[1], weight.shape[0]):
+            return _wide_adjoint(y, weight, window, size)
         full = _full_correlation(y, weight, window, size)
         if full is not None:
             return full

@@ -41,6 +41,10 @@ WIDE_CASES = [
     ((2, 3, 5, 5), (2, 3, 1, 1), dict(padding=1)),
     ((1, 2, 4, 5), (3, 2, 2, 2), dict(padding=3)),                          # beyond the kernel
     ((2, 4, 11, 4), (4, 2, 4, 1), dict(dilation=(2, 1), padding=(1, 0), groups=2)),
+    # less padding than 'same' and no groups: the input gradient goes _wide_adjoint's way
+    ((2, 3, 9, 8), (4, 3, 3, 2), dict(dilation=(2, 1))),
+    ((3, 4, 8, 7), (5, 4, 3, 3), dict(padding=(1, 0))),
+    ((2, 5, 10, 9), (3, 5, 4, 3), dict(padding=((1, 0)), dilation=(1, 2))),
 ]
 
 
@@ -157,3 +161,39 @@ def test_wide_input_stacks_shifted_copies_only_without_groups():
         np.testing.assert_array_equal(flat[j, :, :-2 * j], padded[:, 2 * j:])
     grouped = F._Window((3, 3), (1, 1), ((1, 1), (2, 2)), (1, 2), 3)
     assert F._wide_input(x, grouped).shape == (3, 2, 7, 10)
+
+
+def test_the_input_gradient_of_a_valid_convolution_is_computed_in_its_wide_layout():
+    """Without 'same' padding the padded input's plane is the smaller one to compute over:
+    the CNN's two valid 3x3 convolutions take _wide_adjoint, 'same' padding, groups and
+    strides keep the full correlation."""
+    def window(padding, stride=1, groups=1):
+        return F._Window((3, 3), (stride, stride), ((padding, padding),) * 2, (1, 1), groups)
+
+    assert F._adjoint_applies(window(0), (28, 28), 32, 32)
+    assert F._adjoint_applies(window(0), (13, 13), 32, 64)
+    assert not F._adjoint_applies(window(1), (28, 28), 1, 32)       # 'same': equal planes
+    assert not F._adjoint_applies(window(0, groups=2), (28, 28), 32, 32)
+    assert not F._adjoint_applies(window(0, stride=2), (28, 28), 32, 32)
+
+
+@pytest.mark.parametrize("padding, dilation", [((0, 0), (1, 1)), ((1, 0), (2, 1)),
+                                               ((0, 2), (1, 2))])
+def test_wide_adjoint_reads_nothing_left_over_in_pooled_memory(padding, dilation,
+                                                                monkeypatch):
+    """The pool hands back buffers full of an earlier array's values (NaN here): the
+    adjoint must write every position it reads, including its leading zeros."""
+    size, weight = (7, 9), rng.standard_normal((4, 3, 3, 3))
+    window = F._Window((3, 3), (1, 1), ((padding[0],) * 2, (padding[1],) * 2), dilation, 1)
+    dy = rng.standard_normal((2, 4) + window.output_size(size))
+    expected = F._full_correlation(dy, weight, window, size)  # small: not pooled
+    monkeypatch.setattr(F._workspace, "min_bytes", 0)
+    monkeypatch.setattr(F._workspace, "buffers", [])
+    monkeypatch.setattr(F, "_WIDE_CHUNK_BYTES", 1)
+    hp, wp = window.padded_size(size)
+    margin = 2 * dilation[0] * wp + 2 * dilation[1]
+    for shape in [(3, 4, margin + 2 * hp * wp), (2, 3) + size]:  # stacked dy, dx
+        F._workspace.empty(shape, dy.dtype).fill(np.nan)
+    got = F._wide_adjoint(dy, weight, window, size)
+    assert len(F._workspace.buffers) == 2  # both taken from the pool, not fresh
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
