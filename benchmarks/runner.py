@@ -32,13 +32,17 @@ class Row:
         return self.median("abdou_torch") / self.median("pytorch")
 
 
-def _interleave(callables: dict[str, Callable[[], None]], repeats: int) -> dict[str, list]:
-    """Time each callable ``repeats`` times, alternating libraries; one warm-up each."""
+def _interleave(callables: dict[str, Callable[[], None]], repeats: int,
+                settle: dict[str, Callable[[], None]] | None = None) -> dict[str, list]:
+    """Time each callable ``repeats`` times, alternating libraries; one warm-up each.
+    ``settle[name]``, when given, runs untimed before each of that library's timings."""
     samples: dict[str, list[float]] = {name: [] for name in callables}
     for function in callables.values():
         function()
     for _ in range(repeats):
         for name, function in callables.items():
+            if settle:
+                settle[name]()
             started = time.perf_counter()
             function()
             samples[name].append(time.perf_counter() - started)
@@ -63,7 +67,9 @@ def run_interleaved(repeats: int, threads: int, quick: bool, only: set | None) -
     for name, (unit, make, scale, goal) in workloads.items():
         if only and name not in only:
             continue
-        samples = _interleave(make(), repeats)
+        made = make()
+        samples = _interleave(made["timed"], repeats, made["settle"]) if "timed" in made \
+            else _interleave(made, repeats)
         rows.append(Row(name, unit, {k: [v * scale for v in s] for k, s in samples.items()},
                         goal))
         print(f"  {name}: done", file=sys.stderr)
@@ -71,8 +77,9 @@ def run_interleaved(repeats: int, threads: int, quick: bool, only: set | None) -
 
 
 def _cnn_steps() -> dict:
-    """Five CNN training steps per repetition (benchmarks/cnn_step.py builds them)."""
-    from .cnn_step import build
+    """Five CNN training steps per repetition (benchmarks/cnn_step.py builds them), each
+    block after two untimed steps of the same library (``settle_steps``)."""
+    from .cnn_step import build, settle_steps
     ours_step, theirs_step = build(64)
 
     def repeat(step):
@@ -80,7 +87,9 @@ def _cnn_steps() -> dict:
             for _ in range(5):
                 step()
         return run
-    return {"abdou_torch": repeat(ours_step), "pytorch": repeat(theirs_step)}
+    return {"timed": {"abdou_torch": repeat(ours_step), "pytorch": repeat(theirs_step)},
+            "settle": {"abdou_torch": settle_steps(ours_step),
+                       "pytorch": settle_steps(theirs_step)}}
 
 
 def _in_fresh_process(kind: str, library: str) -> dict:
