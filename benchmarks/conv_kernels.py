@@ -1,8 +1,8 @@
 """The convolution kernels of the CNN benchmark, im2col only against the kernels chosen
 now (the wide method where ``_wide_applies``, im2col elsewhere), in one process: forward
 (``_conv_matmul``), weight gradient (``Conv2dWeight.forward`` given what the forward
-prepared, as in training) and input gradient (``_full_correlation``), for the three layers
-of ``abdou_torch.models.CNN``. Minimum over repeats, milliseconds.
+prepared, as in training) and input gradient (``ConvTranspose2d.forward``), for the three
+layers of ``abdou_torch.models.CNN``. Minimum over repeats, milliseconds.
 
     python benchmarks/conv_kernels.py [--batch 64] [--repeats 15] [--threads 1]
 
@@ -49,7 +49,8 @@ def layer_kernels(batch: int, shape, weight_shape, padding: int):
     calls = {"forward": lambda: conv._conv_matmul(x, weight, window),
              "weight grad": weight_grad}
     if shape[0] > 1:  # the first layer's input needs no gradient
-        calls["input grad"] = lambda: conv._full_correlation(dy, weight, window, shape[1:])
+        calls["input grad"] = lambda: conv.ConvTranspose2d().forward(dy, weight, window,
+                                                                     shape[1:])
     return calls
 
 

@@ -197,3 +197,36 @@ def test_wide_adjoint_reads_nothing_left_over_in_pooled_memory(padding, dilation
     got = F._wide_adjoint(dy, weight, window, size)
     assert len(F._workspace.buffers) == 2  # both taken from the pool, not fresh
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("padding, dilation", [((0, 0), (1, 1)), ((1, 2), (2, 1))])
+def test_stacked_kernels_match_the_plain_ones_on_uneven_blocks(padding, dilation,
+                                                               monkeypatch):
+    """Two images per block over a batch of 5 (blocks of 2, 2, 1): the one-product kernels
+    (stacked input or stacked dy) against the plain wide ones, whose kH*kW products are
+    written independently, and against PyTorch."""
+    x, weight = rng.standard_normal((5, 3, 7, 8)), rng.standard_normal((4, 3, 3, 3))
+    window = F._Window((3, 3), (1, 1), ((padding[0],) * 2, (padding[1],) * 2), dilation, 1)
+    hp, wp = window.padded_size((7, 8))
+    monkeypatch.setattr(F, "_WIDE_CHUNK_BYTES", 2 * 4 * hp * wp * 8)
+    dy = rng.standard_normal((5, 4) + window.output_size((7, 8)))
+    stacked = F._wide_input(x, window)
+    assert [last - first for first, last, _, _ in
+            F._wide_chunks(5, hp * wp, 4, 8, 5 * hp * wp)] == [2, 2, 1]
+    monkeypatch.setattr(F._workspace, "min_bytes", 0)
+    monkeypatch.setattr(F._workspace, "buffers", [])
+    # the pool hands the stacked dy an earlier array's values (NaN): all must be written
+    F._workspace.empty((3, 4, 2 * hp * wp + 2 * dilation[0] * wp), dy.dtype).fill(np.nan)
+    plain_y = F._wide_conv(stacked[0], weight, window)
+    np.testing.assert_allclose(F._stacked_conv(stacked, weight, window), plain_y, rtol=1e-12)
+    np.testing.assert_allclose(F._stacked_weight(stacked, dy, window),
+                               F._wide_weight(stacked[0], dy, window), rtol=1e-12)
+    tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(weight, requires_grad=True)
+    kwargs = dict(padding=padding, dilation=dilation)
+    TF.conv2d(tx, tw, **kwargs).backward(torch.tensor(dy))
+    np.testing.assert_allclose(plain_y, TF.conv2d(tx, tw, **kwargs).detach().numpy(),
+                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(F._stacked_weight(stacked, dy, window), tw.grad.numpy(),
+                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(F._wide_adjoint(dy, weight, window, (7, 8)),
+                               tx.grad.numpy(), rtol=1e-10, atol=1e-12)
