@@ -4,6 +4,7 @@
     python -m benchmarks.processes memory LIB      peak RSS over one epoch of the seed step
     python -m benchmarks.processes epoch LIB       one epoch of the default MNIST run,
                                                    data loading included
+    python -m benchmarks.processes cnn LIB         median ms of a CNN training step
 
 LIB is ``abdou_torch`` or ``pytorch``. Each prints one JSON object.
 """
@@ -121,7 +122,25 @@ def _epoch_torch(recipe, x, y, x_test, y_test) -> float:
         return float((model(torch.from_numpy(x_test)).argmax(1).numpy() == y_test).mean())
 
 
-MEASUREMENTS = {"import": measure_import, "memory": measure_memory, "epoch": measure_epoch}
+def measure_cnn_step(library: str, warmup: int = 5, steps: int = 30) -> dict:
+    """Median milliseconds of one CNN training step (``cnn_step.build``, batch 64), with
+    only this library training in the process, as in a real run."""
+    import statistics
+    from .cnn_step import build
+    ours_step, theirs_step = build(64)
+    step = ours_step if library == "abdou_torch" else theirs_step
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(steps):
+        started = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - started)
+    return {"ms": 1e3 * statistics.median(times)}
+
+
+MEASUREMENTS = {"import": measure_import, "memory": measure_memory, "epoch": measure_epoch,
+                "cnn": measure_cnn_step}
 
 if __name__ == "__main__":
     kind, library = sys.argv[1], sys.argv[2]

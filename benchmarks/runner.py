@@ -32,17 +32,13 @@ class Row:
         return self.median("abdou_torch") / self.median("pytorch")
 
 
-def _interleave(callables: dict[str, Callable[[], None]], repeats: int,
-                settle: dict[str, Callable[[], None]] | None = None) -> dict[str, list]:
-    """Time each callable ``repeats`` times, alternating libraries; one warm-up each.
-    ``settle[name]``, when given, runs untimed before each of that library's timings."""
+def _interleave(callables: dict[str, Callable[[], None]], repeats: int) -> dict[str, list]:
+    """Time each callable ``repeats`` times, alternating libraries; one warm-up each."""
     samples: dict[str, list[float]] = {name: [] for name in callables}
     for function in callables.values():
         function()
     for _ in range(repeats):
         for name, function in callables.items():
-            if settle:
-                settle[name]()
             started = time.perf_counter()
             function()
             samples[name].append(time.perf_counter() - started)
@@ -54,42 +50,23 @@ def run_interleaved(repeats: int, threads: int, quick: bool, only: set | None) -
     torch.set_num_threads(threads)
     seed_steps = 100 if quick else 938
     workloads = {
-        "a_seed_step": (f"s / epoch (938 steps, batch 64)",
+        "a_seed_step": ("s / epoch (938 steps, batch 64)",
                         lambda: make_training_steps(SEED_SIZES, 64, seed_steps),
                         938 / seed_steps, 0.6),
         "b_blas_step": ("s / 10 steps (784-1024-1024-10, batch 1024)",
                         lambda: make_training_steps(BLAS_SIZES, 1024, 10), 1.0, 1.1),
         "c_tiny_ops": ("ms / op-chain fwd+bwd (4x4)", lambda: make_tiny_ops(200),
                        1000 / 200, 1.0),
-        "g_cnn_step": ("ms / CNN training step (batch 64)", _cnn_steps, 1000 / 5, 1.5),
     }
     rows = []
     for name, (unit, make, scale, goal) in workloads.items():
         if only and name not in only:
             continue
-        made = make()
-        samples = _interleave(made["timed"], repeats, made["settle"]) if "timed" in made \
-            else _interleave(made, repeats)
+        samples = _interleave(make(), repeats)
         rows.append(Row(name, unit, {k: [v * scale for v in s] for k, s in samples.items()},
                         goal))
         print(f"  {name}: done", file=sys.stderr)
     return rows
-
-
-def _cnn_steps() -> dict:
-    """Five CNN training steps per repetition (benchmarks/cnn_step.py builds them), each
-    block after two untimed steps of the same library (``settle_steps``)."""
-    from .cnn_step import build, settle_steps
-    ours_step, theirs_step = build(64)
-
-    def repeat(step):
-        def run():
-            for _ in range(5):
-                step()
-        return run
-    return {"timed": {"abdou_torch": repeat(ours_step), "pytorch": repeat(theirs_step)},
-            "settle": {"abdou_torch": settle_steps(ours_step),
-                       "pytorch": settle_steps(theirs_step)}}
 
 
 def _in_fresh_process(kind: str, library: str) -> dict:
@@ -107,7 +84,12 @@ def run_processes(repeats: int, only: set | None) -> list[Row]:
              "e_memory_growth": ("memory", "epoch_growth_mib", "MiB RSS growth during the epoch",
                                  1, None),
              "f_mnist_epoch": ("epoch", "seconds", "s (default MNIST epoch, data loading incl.)",
-                               max(repeats // 2, 1), None)}
+                               max(repeats // 2, 1), None),
+             # each library alone in its process: interleaved in one process, each one's
+             # threads still spin and its data fills the caches when the other starts
+             # (measured: PyTorch's next two steps 57 and 49 ms against a steady 29 ms)
+             "g_cnn_step": ("cnn", "ms", "ms / CNN training step (batch 64, median of 30)",
+                            repeats, 1.5)}
     cache: dict = {}
     for name, (kind, field, unit, count, goal) in plans.items():
         if only and name not in only:
