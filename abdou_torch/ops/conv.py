@@ -155,10 +155,13 @@ _WIDE_MIN_CHANNELS = 8
 # C*kH*kW values per output. Per output, that is (Hp*Wp / (Ho*Wo) - 1) * 2*O*C*kH*kW
 # wasted flops against C*kH*kW copied values, so the wide method is the faster one while
 # (Hp*Wp / (Ho*Wo) - 1) * O_g stays below about the time of a copy over that of a flop.
-# Measured (benchmarks/conv_kernels.py, OpenBLAS, 1 and 2 threads): 32->32 at 28x28
-# (5.1) and the input gradient of 32->64 at 13x13 (10.6) are 1.3-1.7x faster wide,
-# 32->64 at 13x13 (25.6) 1.3x slower.
-_WIDE_MAX_WASTE = 16.0
+# In a training step the copy is the dearer: the columns go to memory that other
+# activations have pushed out of the caches. Measured in the CNN step at batch 64
+# (benchmarks/cnn_primitives.py): 32->64 at 13x13 (25.6) takes 2.4-2.6 ms forward and
+# 2.3-2.4 ms for its weight gradient the wide way, against 4.7-5.1 and 2.8 ms by im2col
+# (on its own, benchmarks/conv_kernels.py, the two are within 10% of each other).
+# 32->32 at 28x28 (5.1) and input gradients are faster wide by far more.
+_WIDE_MAX_WASTE = 32.0
 
 # The wide method works through the batch a few images at a time, so that each output
 # block (out_channels x images x Hp*Wp) and the input rows under it stay in cache while

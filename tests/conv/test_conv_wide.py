@@ -127,15 +127,17 @@ def test_wide_input_is_not_reused_while_a_graph_holds_it(monkeypatch, force_wide
 
 
 def test_the_cnn_layers_take_the_faster_method():
-    """32->32 at 28x28 goes wide (little waste), 1->32 (one channel) and 32->64 at 13x13
-    (40% waste for 64 outputs) stay on im2col; so does every strided convolution."""
+    """32->32 at 28x28 (16% waste) and 32->64 at 13x13 (40% waste for 64 outputs) go
+    wide, 1->32 (one channel) stays on im2col; so does every strided convolution, and
+    one whose dropped positions outweigh the copy (64 outputs at 50% waste, 7x7 -> 5x5)."""
     def window(padding, stride=1):
         return F._Window((3, 3), (stride, stride), ((padding, padding),) * 2, (1, 1))
 
     assert F._wide_applies(window(0), (28, 28), 32, 32)
     assert F._wide_applies(window(2), (26, 26), 32, 32)  # its input gradient
+    assert F._wide_applies(window(0), (13, 13), 32, 64)
     assert not F._wide_applies(window(1), (28, 28), 1, 32)
-    assert not F._wide_applies(window(0), (13, 13), 32, 64)
+    assert not F._wide_applies(window(0), (7, 7), 32, 64)  # (49 / 25 - 1) * 64 = 61
     assert not F._wide_applies(window(1, stride=2), (28, 28), 32, 32)
 
 
