@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from abdou_torch.ops import conv
+from abdou_torch.ops import conv, conv_wide
 
 # (input shape without the batch, weight shape, padding) of the CNN's three convolutions
 LAYERS = [((1, 28, 28), (32, 1, 3, 3), 1),
@@ -62,7 +62,7 @@ def main() -> None:
     args = parser.parse_args()
     from threadpoolctl import threadpool_limits
 
-    wide_threshold = conv._WIDE_MIN_CHANNELS
+    wide_threshold = conv_wide._WIDE_MIN_CHANNELS
     totals = {"im2col": 0.0, "chosen": 0.0}
     print(f"batch {args.batch}, {args.threads} BLAS thread(s), min of {args.repeats} (ms)")
     print(f"{'layer':<28}{'kernel':<13}{'im2col':>8}{'chosen':>8}{'ratio':>8}")
@@ -71,12 +71,12 @@ def main() -> None:
             name = f"{shape[0]}->{weight_shape[0]} {shape[1]}x{shape[2]} pad {padding}"
             times = {}
             for method, threshold in (("im2col", 1 << 30), ("chosen", wide_threshold)):
-                conv._WIDE_MIN_CHANNELS = threshold
+                conv_wide._WIDE_MIN_CHANNELS = threshold
                 for kernel, call in layer_kernels(args.batch, shape, weight_shape,
                                                   padding).items():
                     times[kernel, method] = fastest(call, args.repeats)
                     totals[method] += times[kernel, method]
-            conv._WIDE_MIN_CHANNELS = wide_threshold
+            conv_wide._WIDE_MIN_CHANNELS = wide_threshold
             for kernel in ("forward", "weight grad", "input grad"):
                 if (kernel, "chosen") in times:
                     old, new = times[kernel, "im2col"], times[kernel, "chosen"]

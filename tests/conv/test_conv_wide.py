@@ -11,6 +11,7 @@ import torch.nn.functional as TF
 import abdou_torch as at
 from abdou_torch.autograd import gradcheck
 from abdou_torch.ops import conv as F
+from abdou_torch.ops import conv_wide as W
 
 rng = np.random.default_rng(1)
 
@@ -19,9 +20,9 @@ rng = np.random.default_rng(1)
 def force_wide_fixture(monkeypatch):
     """Every stride-1 convolution goes the wide way, a couple of images per chunk (so the
     batch ends in a partial chunk), and im2col may only run for strided ones."""
-    monkeypatch.setattr(F, "_WIDE_MIN_CHANNELS", 1)
-    monkeypatch.setattr(F, "_WIDE_MAX_WASTE", float("inf"))
-    monkeypatch.setattr(F, "_WIDE_CHUNK_BYTES", 1)  # one image per chunk
+    monkeypatch.setattr(W, "_WIDE_MIN_CHANNELS", 1)
+    monkeypatch.setattr(W, "_WIDE_MAX_WASTE", float("inf"))
+    monkeypatch.setattr(W, "_WIDE_CHUNK_BYTES", 1)  # one image per chunk
     im2col = F._im2col
 
     def strided_only(x, window, out_size):
@@ -52,7 +53,7 @@ WIDE_CASES = [
 @pytest.mark.parametrize("input_shape, weight_shape, kwargs", WIDE_CASES)
 def test_wide_conv2d_matches_torch(input_shape, weight_shape, kwargs, chunk_bytes,
                                    force_wide, compare_with_torch, monkeypatch):
-    monkeypatch.setattr(F, "_WIDE_CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(W, "_WIDE_CHUNK_BYTES", chunk_bytes)
     arrays = [rng.standard_normal(input_shape), rng.standard_normal(weight_shape),
               rng.standard_normal(weight_shape[0])]
     compare_with_torch(lambda x, w, b: F.conv2d(x, w, b, **kwargs),
@@ -133,12 +134,12 @@ def test_the_cnn_layers_take_the_faster_method():
     def window(padding, stride=1):
         return F._Window((3, 3), (stride, stride), ((padding, padding),) * 2, (1, 1))
 
-    assert F._wide_applies(window(0), (28, 28), 32, 32)
-    assert F._wide_applies(window(2), (26, 26), 32, 32)  # its input gradient
-    assert F._wide_applies(window(0), (13, 13), 32, 64)
-    assert not F._wide_applies(window(1), (28, 28), 1, 32)
-    assert not F._wide_applies(window(0), (7, 7), 32, 64)  # (49 / 25 - 1) * 64 = 61
-    assert not F._wide_applies(window(1, stride=2), (28, 28), 32, 32)
+    assert W._wide_applies(window(0), (28, 28), 32, 32)
+    assert W._wide_applies(window(2), (26, 26), 32, 32)  # its input gradient
+    assert W._wide_applies(window(0), (13, 13), 32, 64)
+    assert not W._wide_applies(window(1), (28, 28), 1, 32)
+    assert not W._wide_applies(window(0), (7, 7), 32, 64)  # (49 / 25 - 1) * 64 = 61
+    assert not W._wide_applies(window(1, stride=2), (28, 28), 32, 32)
 
 
 @pytest.mark.parametrize("kwargs", [dict(), dict(padding=1, groups=2)])
@@ -154,7 +155,7 @@ def test_default_choice_matches_torch_at_many_channels(kwargs, compare_with_torc
 def test_wide_input_stacks_shifted_copies_only_without_groups():
     x = rng.standard_normal((2, 3, 5, 6))
     window = F._Window((3, 3), (1, 1), ((1, 1), (2, 2)), (1, 2), 1)
-    stacked = F._wide_input(x, window)
+    stacked = W._wide_input(x, window)
     assert stacked.shape == (3, 3, 2, 7, 10)  # kW copies of (C, N, Hp, Wp)
     flat = stacked.reshape(3, 3, -1)
     padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (2, 2))).transpose(1, 0, 2, 3).reshape(3, -1)
@@ -162,7 +163,7 @@ def test_wide_input_stacks_shifted_copies_only_without_groups():
     for j in (1, 2):  # shifted left by j * dilation
         np.testing.assert_array_equal(flat[j, :, :-2 * j], padded[:, 2 * j:])
     grouped = F._Window((3, 3), (1, 1), ((1, 1), (2, 2)), (1, 2), 3)
-    assert F._wide_input(x, grouped).shape == (3, 2, 7, 10)
+    assert W._wide_input(x, grouped).shape == (3, 2, 7, 10)
 
 
 def test_the_input_gradient_of_a_valid_convolution_is_computed_in_its_wide_layout():
@@ -172,11 +173,11 @@ def test_the_input_gradient_of_a_valid_convolution_is_computed_in_its_wide_layou
     def window(padding, stride=1, groups=1):
         return F._Window((3, 3), (stride, stride), ((padding, padding),) * 2, (1, 1), groups)
 
-    assert F._adjoint_applies(window(0), (28, 28), 32, 32)
-    assert F._adjoint_applies(window(0), (13, 13), 32, 64)
-    assert not F._adjoint_applies(window(1), (28, 28), 1, 32)       # 'same': equal planes
-    assert not F._adjoint_applies(window(0, groups=2), (28, 28), 32, 32)
-    assert not F._adjoint_applies(window(0, stride=2), (28, 28), 32, 32)
+    assert W._adjoint_applies(window(0), (28, 28), 32, 32)
+    assert W._adjoint_applies(window(0), (13, 13), 32, 64)
+    assert not W._adjoint_applies(window(1), (28, 28), 1, 32)       # 'same': equal planes
+    assert not W._adjoint_applies(window(0, groups=2), (28, 28), 32, 32)
+    assert not W._adjoint_applies(window(0, stride=2), (28, 28), 32, 32)
 
 
 @pytest.mark.parametrize("padding, dilation", [((0, 0), (1, 1)), ((1, 0), (2, 1)),
@@ -191,12 +192,12 @@ def test_wide_adjoint_reads_nothing_left_over_in_pooled_memory(padding, dilation
     expected = F._full_correlation(dy, weight, window, size)  # small: not pooled
     monkeypatch.setattr(F._workspace, "min_bytes", 0)
     monkeypatch.setattr(F._workspace, "buffers", [])
-    monkeypatch.setattr(F, "_WIDE_CHUNK_BYTES", 1)
+    monkeypatch.setattr(W, "_WIDE_CHUNK_BYTES", 1)
     hp, wp = window.padded_size(size)
     margin = 2 * dilation[0] * wp + 2 * dilation[1]
     for shape in [(3, 4, margin + 2 * hp * wp), (2, 3) + size]:  # stacked dy, dx
         F._workspace.empty(shape, dy.dtype).fill(np.nan)
-    got = F._wide_adjoint(dy, weight, window, size)
+    got = W._wide_adjoint(dy, weight, window, size)
     assert len(F._workspace.buffers) == 2  # both taken from the pool, not fresh
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
@@ -210,25 +211,25 @@ def test_stacked_kernels_match_the_plain_ones_on_uneven_blocks(padding, dilation
     x, weight = rng.standard_normal((5, 3, 7, 8)), rng.standard_normal((4, 3, 3, 3))
     window = F._Window((3, 3), (1, 1), ((padding[0],) * 2, (padding[1],) * 2), dilation, 1)
     hp, wp = window.padded_size((7, 8))
-    monkeypatch.setattr(F, "_WIDE_CHUNK_BYTES", 2 * 4 * hp * wp * 8)
+    monkeypatch.setattr(W, "_WIDE_CHUNK_BYTES", 2 * 4 * hp * wp * 8)
     dy = rng.standard_normal((5, 4) + window.output_size((7, 8)))
-    stacked = F._wide_input(x, window)
+    stacked = W._wide_input(x, window)
     assert [last - first for first, last, _, _ in
-            F._wide_chunks(5, hp * wp, 4, 8, 5 * hp * wp)] == [2, 2, 1]
+            W._wide_chunks(5, hp * wp, 4, 8, 5 * hp * wp)] == [2, 2, 1]
     monkeypatch.setattr(F._workspace, "min_bytes", 0)
     monkeypatch.setattr(F._workspace, "buffers", [])
     # the pool hands the stacked dy an earlier array's values (NaN): all must be written
     F._workspace.empty((3, 4, 2 * hp * wp + 2 * dilation[0] * wp), dy.dtype).fill(np.nan)
-    plain_y = F._wide_conv(stacked[0], weight, window)
-    np.testing.assert_allclose(F._stacked_conv(stacked, weight, window), plain_y, rtol=1e-12)
-    np.testing.assert_allclose(F._stacked_weight(stacked, dy, window),
-                               F._wide_weight(stacked[0], dy, window), rtol=1e-12)
+    plain_y = W._wide_conv(stacked[0], weight, window)
+    np.testing.assert_allclose(W._stacked_conv(stacked, weight, window), plain_y, rtol=1e-12)
+    np.testing.assert_allclose(W._stacked_weight(stacked, dy, window),
+                               W._wide_weight(stacked[0], dy, window), rtol=1e-12)
     tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(weight, requires_grad=True)
     kwargs = dict(padding=padding, dilation=dilation)
     TF.conv2d(tx, tw, **kwargs).backward(torch.tensor(dy))
     np.testing.assert_allclose(plain_y, TF.conv2d(tx, tw, **kwargs).detach().numpy(),
                                rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(F._stacked_weight(stacked, dy, window), tw.grad.numpy(),
+    np.testing.assert_allclose(W._stacked_weight(stacked, dy, window), tw.grad.numpy(),
                                rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(F._wide_adjoint(dy, weight, window, (7, 8)),
+    np.testing.assert_allclose(W._wide_adjoint(dy, weight, window, (7, 8)),
                                tx.grad.numpy(), rtol=1e-10, atol=1e-12)
