@@ -266,8 +266,15 @@ def _maximum_with_zero(flat: np.ndarray, out: np.ndarray) -> None:
         np.maximum(flat[start:stop], zeros[:stop - start], out=out[start:stop])
 
 
+def _passes_gradient(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Where ReLU passes its gradient: not x <= 0, so where x > 0 and where x is NaN, as
+    PyTorch's threshold_backward (which zeroes the gradient where x <= 0)."""
+    mask = np.less_equal(x, 0, out=out)
+    return np.logical_not(mask, out=mask)
+
+
 class Relu(Primitive):
-    """y = max(x, 0);  dx = dy * [x > 0]
+    """y = max(x, 0);  dx = dy * [not x <= 0] (``_passes_gradient``)
 
     Large outputs come from the workspace pool (see ``ops/workspace.py``): ReLU runs on
     every activation of a network, and a fresh array costs it more than the maximum.
@@ -283,14 +290,14 @@ class Relu(Primitive):
         return out
 
     def backward(self, dy):
-        return dy * (self.inputs[0].data > 0)
+        return dy * _passes_gradient(self.inputs[0].data)
 
     def backward_arrays(self, dy):
         x = self.inputs[0].data
         if dy.nbytes < workspace.min_bytes or dy.dtype.kind != "f":
-            return dy * (x > 0)
-        positive = np.greater(x, 0, out=workspace.empty(x.shape, np.bool_))
-        return np.multiply(dy, positive, out=workspace.empty(dy.shape, dy.dtype))
+            return dy * _passes_gradient(x)
+        passes = _passes_gradient(x, out=workspace.empty(x.shape, np.bool_))
+        return np.multiply(dy, passes, out=workspace.empty(dy.shape, dy.dtype))
 
 
 class LeakyRelu(Primitive):

@@ -152,5 +152,18 @@ def test_relu_of_large_arrays_matches_torch(dtype):
     weights = np.linspace(-1, 1, size).astype(dtype)
     (y * at.tensor(weights)).sum().backward()
     (ty * torch.tensor(weights)).sum().backward()
-    finite = np.isfinite(x0)  # PyTorch passes the gradient through NaN, we do not
-    np.testing.assert_array_equal(x.grad.numpy()[finite], tx.grad.numpy()[finite])
+    # the gradient passes through NaN inputs too, as in PyTorch
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_relu_passes_the_gradient_through_nan_inputs_like_torch(create_graph):
+    """PyTorch zeroes ReLU's gradient where x <= 0 and passes it elsewhere, NaN included;
+    both backward walks (on arrays, and recorded) do the same."""
+    x0 = np.array([np.nan, -1.0, 0.0, -0.0, 2.0, np.inf, -np.inf])
+    g0 = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0])
+    x = at.tensor(x0, requires_grad=True)
+    (grad,) = at.autograd.grad(at.relu(x), x, at.tensor(g0), create_graph=create_graph)
+    tx = torch.tensor(x0, requires_grad=True)
+    (expected,) = torch.autograd.grad(torch.relu(tx), tx, torch.tensor(g0))
+    np.testing.assert_array_equal(grad.numpy(), expected.numpy())
