@@ -269,8 +269,10 @@ def _maximum_with_zero(flat: np.ndarray, out: np.ndarray) -> None:
 def _passes_gradient(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Where ReLU passes its gradient: not x <= 0, so where x > 0 and where x is NaN, as
     PyTorch's threshold_backward (which zeroes the gradient where x <= 0)."""
-    mask = np.less_equal(x, 0, out=out)
-    return np.logical_not(mask, out=mask)
+    if out is None:  # also for 0-d x, where NumPy returns scalars
+        return np.logical_not(np.less_equal(x, 0))
+    np.less_equal(x, 0, out=out)
+    return np.logical_not(out, out=out)
 
 
 class Relu(Primitive):
