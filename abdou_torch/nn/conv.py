@@ -9,12 +9,16 @@ import numpy as np
 
 from .. import dtypes
 from ..ops import conv as conv_ops
+from ..ops.shape import pad
 from ..tensor import Tensor
 from . import init
 from .module import Module
 from .parameter import Parameter
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
+
+# 'zeros' pads inside the convolution; the others pad with ``pad(mode=...)`` first.
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 def _tuple(value: Any, n: int, name: str, cls: str) -> tuple[int, ...]:
@@ -48,9 +52,12 @@ class _ConvNd(Module):
         if out_channels % groups:
             raise ValueError(f"{name}: out_channels ({out_channels}) must be divisible by "
                              f"groups ({groups})")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"{name}: padding_mode {padding_mode!r} is not "
-                                      f"supported; use 'zeros'")
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"{name}: padding_mode must be one of {PADDING_MODES}, got "
+                             f"{padding_mode!r}")
+        if self.transposed and padding_mode != "zeros":
+            raise ValueError(f'{name}: only "zeros" padding mode is supported, got '
+                             f"{padding_mode!r}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = _tuple(kernel_size, n, "kernel_size", name)
         self.stride = _tuple(stride, n, "stride", name)
@@ -73,6 +80,26 @@ class _ConvNd(Module):
         self.weight = Parameter(np.empty(channels + self.kernel_size, dtype=dtype))
         self.bias = Parameter(np.empty((out_channels,), dtype=dtype)) if bias else None
         self.reset_parameters()
+
+    def _padded(self, input: Tensor) -> tuple[Tensor, Any]:  # noqa: A002
+        """(input, padding) for the convolution: unchanged for 'zeros'; otherwise the input
+        padded by ``pad`` in ``padding_mode`` and no padding left (PyTorch's
+        _reversed_padding_repeated_twice: 'same' puts the odd extra one after)."""
+        if self.padding_mode == "zeros":
+            return input, self.padding
+        widths: list[int] = []
+        for before, after in reversed(self._padding()):  # pad's widths start from the last dim
+            widths += [before, after]
+        return pad(input, widths, mode=self.padding_mode), 0
+
+    def _padding(self) -> list[tuple[int, int]]:
+        """(before, after) per dim of the padding this layer asks for."""
+        if self.padding == "valid":
+            return [(0, 0)] * self.dims
+        if self.padding == "same":
+            totals = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
+            return [(total // 2, total - total // 2) for total in totals]
+        return [(p, p) for p in self.padding]
 
     def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
@@ -106,7 +133,8 @@ class Conv1d(_ConvNd):
     dims = 1
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return conv_ops.conv1d(input, self.weight, self.bias, self.stride, self.padding,
+        input, padding = self._padded(input)
+        return conv_ops.conv1d(input, self.weight, self.bias, self.stride, padding,
                                self.dilation, self.groups)
 
 
@@ -119,7 +147,8 @@ class Conv2d(_ConvNd):
     dims = 2
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return conv_ops.conv2d(input, self.weight, self.bias, self.stride, self.padding,
+        input, padding = self._padded(input)
+        return conv_ops.conv2d(input, self.weight, self.bias, self.stride, padding,
                                self.dilation, self.groups)
 
 

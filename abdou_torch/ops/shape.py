@@ -411,11 +411,17 @@ def unbind(input: Any, dim: int = 0) -> tuple:  # noqa: A002
 
 
 def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0):  # noqa: A002
-    """Pad with a constant. ``pad`` lists (left, right) widths starting from the LAST dim,
-    as in ``torch.nn.functional.pad``; negative widths are not supported."""
+    """Pad the last dims, as ``torch.nn.functional.pad``: ``pad`` lists (before, after)
+    widths starting from the LAST dim; negative widths are not supported.
+
+    ``mode``: 'constant' (``value``), or, for the last 1-3 dims of a (C, ...) or
+    (N, C, ...) input, 'reflect' (mirrored, the edge not repeated: widths below the
+    dim's size), 'replicate' (the edge repeated) or 'circular' (wrapped around once at
+    most: widths up to the dim's size).
+    """
     x = _as_tensor(input)
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported; use 'constant'")
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: mode must be one of {_PAD_MODES}, got {mode!r}")
     pad = [int(p) for p in pad]
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad: expected an even number of widths for at most {x.ndim} dims, "
@@ -425,7 +431,52 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
     widths = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-    return Pad.apply(x, tuple(widths), value)
+    if mode == "constant":
+        return Pad.apply(x, tuple(widths), value)
+    _check_copy_padding(mode, x.shape, len(pad), widths)
+    for dim, (before, after) in enumerate(widths):
+        if before or after:
+            source = _pad_sources(mode, x.shape[dim], before, after)
+            x = Index.apply(x, (slice(None),) * dim + (source,))
+    return x
+
+
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _check_copy_padding(mode: str, shape: tuple, count: int, widths: list) -> None:
+    """PyTorch's limits for the modes that copy the input into the padding."""
+    dims = count // 2
+    if dims > 3 or len(shape) not in (dims + 1, dims + 2):
+        raise NotImplementedError(
+            f"pad: mode {mode!r} pads the last 1, 2 or 3 dims of a (C, ...) or (N, C, ...) "
+            f"input; {count} widths do not fit an input of shape {shape}")
+    for dim, (before, after) in enumerate(widths):
+        size, widest = shape[dim], max(before, after)
+        if mode == "reflect" and widest >= size and widest:
+            raise ValueError(f"pad: reflect padding must be smaller than the dim it pads, "
+                             f"got {(before, after)} for dim {dim} of size {size} "
+                             f"(input shape {shape})")
+        if mode == "circular" and widest > size:
+            raise ValueError(f"pad: circular padding may wrap around once at most, got "
+                             f"{(before, after)} for dim {dim} of size {size} (input shape "
+                             f"{shape})")
+        if mode == "replicate" and widest and not size:
+            raise ValueError(f"pad: cannot replicate the edge of dim {dim} of size 0 "
+                             f"(input shape {shape})")
+
+
+def _pad_sources(mode: str, size: int, before: int, after: int) -> np.ndarray:
+    """For each position p = -before .. size + after - 1 of a padded dim, the input position
+    it copies: reflect mirrors about the edge (-p, 2(size - 1) - p), replicate repeats the
+    edge (clip), circular wraps around (p mod size)."""
+    positions = np.arange(-before, size + after)
+    if mode == "replicate":
+        return np.clip(positions, 0, size - 1)
+    if mode == "circular":
+        return positions % size
+    return np.where(positions < 0, -positions,
+                    np.where(positions >= size, 2 * (size - 1) - positions, positions))
 
 
 def gather(input: Any, dim: int, index: Any):  # noqa: A002
