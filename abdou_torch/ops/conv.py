@@ -38,7 +38,7 @@ from .window import _Window, _col2im, _crop, _im2col, _pad, _pair
 from .workspace import workspace as _workspace
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d",
-           "adaptive_avg_pool2d", "max_pool1d", "avg_pool1d"]
+           "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_pool1d", "avg_pool1d"]
 
 
 # -- convolution primitives -------------------------------------------------------------------
@@ -556,14 +556,29 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     return AvgPool2d.apply(x, window, divisor)
 
 
+def _adaptive_bins(size: int, out: int) -> list[tuple[int, int]]:
+    """PyTorch's adaptive bins of a dim: [floor(i*size/out), ceil((i+1)*size/out))."""
+    return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
+
+
 def _adaptive_matrix(size: int, out: int, dtype: np.dtype) -> np.ndarray:
-    """(out, size) averaging matrix over PyTorch's adaptive bins
-    [floor(i*size/out), ceil((i+1)*size/out))."""
+    """(out, size) averaging matrix over the adaptive bins."""
     matrix = np.zeros((out, size), dtype=dtype)
-    for i in range(out):
-        start, end = (i * size) // out, -(-((i + 1) * size) // out)
+    for i, (start, end) in enumerate(_adaptive_bins(size, out)):
         matrix[i, start:end] = 1.0 / (end - start)
     return matrix
+
+
+def _adaptive_output_size(op: str, x, output_size: Any) -> tuple[int, int]:
+    """``output_size`` (an int, a pair, None keeping a dim) as a pair of positive ints."""
+    if isinstance(output_size, (int, np.integer)):
+        output_size = (output_size, output_size)
+    output_size = tuple(x.shape[-2 + i] if s is None else int(s)
+                        for i, s in enumerate(output_size))
+    if len(output_size) != 2 or min(output_size) < 1:
+        raise ValueError(f"{op}: output_size must be a positive int or pair, got "
+                         f"{output_size!r}")
+    return output_size  # type: ignore[return-value]
 
 
 def adaptive_avg_pool2d(input: Any, output_size: Any):  # noqa: A002
@@ -571,13 +586,7 @@ def adaptive_avg_pool2d(input: Any, output_size: Any):  # noqa: A002
     None keeping a dim): avg_pool2d when the bins tile evenly, else the composite
     P_h @ x @ P_w^T with fixed averaging matrices (differentiable to any order)."""
     x = _pool_input("adaptive_avg_pool2d", input)
-    if isinstance(output_size, (int, np.integer)):
-        output_size = (output_size, output_size)
-    output_size = tuple(x.shape[-2 + i] if s is None else int(s)
-                        for i, s in enumerate(output_size))
-    if len(output_size) != 2 or min(output_size) < 1:
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be a positive int or pair, "
-                         f"got {output_size!r}")
+    output_size = _adaptive_output_size("adaptive_avg_pool2d", x, output_size)
     (h, w), (ho, wo) = x.shape[-2:], output_size
     if output_size == (1, 1):
         return x.mean((-2, -1), keepdim=True)
@@ -586,6 +595,46 @@ def adaptive_avg_pool2d(input: Any, output_size: Any):  # noqa: A002
     rows = _as_tensor(_adaptive_matrix(h, ho, x.dtype))
     cols = _as_tensor(_adaptive_matrix(w, wo, x.dtype).T.copy())
     return rows @ (x @ cols)
+
+
+def _adaptive_argmax(x: np.ndarray, output_size: tuple[int, int]) -> np.ndarray:
+    """The flat index h*W + w, in its (H, W) plane, of each adaptive bin's maximum: the
+    first in row-major order on ties (and the first NaN, if any). The maximum over a bin
+    is taken along each row's column bins first, then along the row bins of those row
+    maxima, which keeps row-major order: the first row that holds the bin's maximum,
+    and in it the first column that does. One NumPy reduction per output row and column,
+    none per pixel."""
+    (h, w), (ho, wo), lead = x.shape[-2:], output_size, x.shape[:-2]
+    row_max = np.empty(lead + (h, wo), dtype=x.dtype)
+    row_arg = np.empty(lead + (h, wo), dtype=np.int64)
+    for j, (start, end) in enumerate(_adaptive_bins(w, wo)):
+        block = x[..., start:end]
+        row_arg[..., j] = block.argmax(-1) + start
+        row_max[..., j] = block.max(-1)
+    index = np.empty(lead + (ho, wo), dtype=np.int64)
+    for i, (start, end) in enumerate(_adaptive_bins(h, ho)):
+        rows = row_max[..., start:end, :].argmax(-2) + start  # (..., Wo)
+        cols = np.take_along_axis(row_arg, rows[..., None, :], -2)[..., 0, :]
+        index[..., i, :] = rows * w + cols
+    return index
+
+
+def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = False):  # noqa: A002
+    """Maximum over PyTorch's adaptive bins so the output is ``output_size`` (an int, a
+    pair, None keeping a dim), as ``torch.nn.functional.adaptive_max_pool2d``; with
+    ``return_indices``, also the flat index h*W + w of each maximum in its plane.
+
+    The value is x gathered at those indices (``gather``), so the gradient goes to each
+    bin's maximum, adding up where bins overlap, to any order."""
+    from ..tensor import Tensor
+    from .shape import gather
+    x = _pool_input("adaptive_max_pool2d", input)
+    output_size = _adaptive_output_size("adaptive_max_pool2d", x, output_size)
+    index = _adaptive_argmax(x.data, output_size)
+    lead, (h, w) = x.shape[:-2], x.shape[-2:]
+    out = gather(x.reshape(lead + (h * w,)), -1, index.reshape(lead + (-1,)))
+    out = out.reshape(lead + output_size)
+    return (out, Tensor._wrap(index, False)) if return_indices else out
 
 
 def max_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002

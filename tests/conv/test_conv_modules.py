@@ -45,6 +45,8 @@ MODULE_PAIRS = [
     ("AvgPool2d", (3, 2, 1), dict(count_include_pad=False), (2, 2, 7, 7)),
     ("AdaptiveAvgPool2d", ((2, 3),), {}, (2, 2, 7, 8)),
     ("AdaptiveAvgPool2d", (1,), {}, (2, 2, 5, 5)),
+    ("AdaptiveMaxPool2d", ((3, None),), {}, (2, 2, 7, 8)),
+    ("AdaptiveMaxPool2d", (4,), {}, (3, 7, 5)),
     ("MaxPool1d", (3,), dict(stride=2), (2, 3, 9)),
     ("AvgPool1d", (2,), {}, (2, 3, 9)),
     ("BatchNorm2d", (3,), {}, (4, 3, 5, 5)),

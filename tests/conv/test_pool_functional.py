@@ -1,4 +1,5 @@
-"""max_pool2d / avg_pool2d / adaptive_avg_pool2d (and the 1-D forms) against PyTorch."""
+"""max_pool2d / avg_pool2d / adaptive_avg_pool2d / adaptive_max_pool2d (and the 1-D forms)
+against PyTorch."""
 from __future__ import annotations
 
 import numpy as np
@@ -70,6 +71,24 @@ def test_adaptive_avg_pool2d_matches_torch(output_size, compare_with_torch):
                        lambda x: TF.adaptive_avg_pool2d(x, output_size), [x])
 
 
+@pytest.mark.parametrize("output_size", [1, 3, (4, 3), (None, 2), (7, 5), (5, 4), (2, 5)])
+def test_adaptive_max_pool2d_matches_torch(output_size, compare_with_torch):
+    """Overlapping bins (7 -> 5, 5 -> 4) add up their gradients; ties at 0 (a ReLU's
+    output) pick the first position in row-major order, as PyTorch."""
+    x = np.maximum(rng.standard_normal((2, 3, 7, 5)), 0)
+    compare_with_torch(lambda x: F.adaptive_max_pool2d(x, output_size),
+                       lambda x: TF.adaptive_max_pool2d(x, output_size), [x])
+    out, indices = F.adaptive_max_pool2d(at.Tensor(x), output_size, return_indices=True)
+    expected, expected_indices = TF.adaptive_max_pool2d(torch.tensor(x), output_size,
+                                                        return_indices=True)
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+    np.testing.assert_array_equal(indices.numpy(), expected_indices.numpy())
+    assert indices.dtype == at.int64
+    layer_out, layer_indices = at.nn.AdaptiveMaxPool2d(output_size, return_indices=True)(
+        at.Tensor(x))
+    np.testing.assert_array_equal(layer_indices.numpy(), expected_indices.numpy())
+
+
 def test_pool_unbatched_and_1d_forms(compare_with_torch):
     x3 = rng.standard_normal((3, 6, 6))
     compare_with_torch(lambda x: F.max_pool2d(x, 2), lambda x: TF.max_pool2d(x, 2), [x3])
@@ -90,6 +109,8 @@ def test_pool_gradcheck_and_second_derivatives(second_derivative_check):
     second_derivative_check(lambda x: F.max_pool2d(x * x, 2, 1), (x,))
     second_derivative_check(lambda x: F.avg_pool2d(x * x, 3, 2, 1), (x,))
     second_derivative_check(lambda x: F.adaptive_avg_pool2d(x * x, (3, 2)), (x,))
+    assert gradcheck(lambda x: F.adaptive_max_pool2d(x, (3, 4)), (x,))
+    second_derivative_check(lambda x: F.adaptive_max_pool2d(x * x, (3, 4)), (x,))
 
 
 def test_pool_errors_name_op_and_shapes():
@@ -101,3 +122,7 @@ def test_pool_errors_name_op_and_shapes():
         F.max_pool2d(at.zeros(1, 1, 6, 6), 2, padding=2)
     with pytest.raises(ValueError, match="adaptive_avg_pool2d"):
         F.adaptive_avg_pool2d(at.zeros(1, 1, 6, 6), 0)
+    with pytest.raises(ValueError, match=r"adaptive_max_pool2d.*\(3, 0\)"):
+        F.adaptive_max_pool2d(at.zeros(1, 1, 6, 6), (3, 0))
+    with pytest.raises(ShapeError, match=r"adaptive_max_pool2d.*\(6, 6\)"):
+        F.adaptive_max_pool2d(at.zeros(6, 6), 2)
