@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
+from ..utils.hooks import RemovableHandle
 from .parameter import Parameter
 
 __all__ = ["Module", "IncompatibleKeys"]
@@ -45,6 +46,10 @@ class Module:
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        # hooks by handle id; the *_with_kwargs dicts note the ids of hooks that take kwargs
+        for registry in ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs",
+                         "_forward_hooks", "_forward_hooks_with_kwargs"):
+            object.__setattr__(self, registry, OrderedDict())
 
     # -- registration ----------------------------------------------------------------------
     def _registries(self) -> tuple[dict, dict, dict]:
@@ -147,7 +152,64 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        state = self.__dict__
+        if state.get("_forward_pre_hooks") or state.get("_forward_hooks"):
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
+        """forward between its hooks, as PyTorch: a pre-hook's non-None result replaces the
+        arguments (a non-tuple becomes a 1-tuple; with kwargs, it must be (args, kwargs)),
+        a forward hook's non-None result replaces the output."""
+        for hook_id, hook in list(self._forward_pre_hooks.items()):
+            if hook_id in self._forward_pre_hooks_with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(f"forward pre-hook must return None or a tuple of "
+                                           f"(new_args, new_kwargs), but got {result!r}")
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook_id, hook in list(self._forward_hooks.items()):
+            result = hook(self, args, kwargs, output) \
+                if hook_id in self._forward_hooks_with_kwargs else hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    # -- hooks -----------------------------------------------------------------------------
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args)`` (``hook(module, args, kwargs)`` with ``with_kwargs``)
+        before every forward; see ``_call_with_hooks`` for what its result does. Hooks run
+        in registration order, or first with ``prepend``."""
+        return self._register_hook(self._forward_pre_hooks,
+                                   self._forward_pre_hooks_with_kwargs, hook, prepend,
+                                   with_kwargs)
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
+                              with_kwargs: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` (``hook(module, args, kwargs, output)`` with
+        ``with_kwargs``) after every forward; a non-None result replaces the output."""
+        return self._register_hook(self._forward_hooks, self._forward_hooks_with_kwargs,
+                                   hook, prepend, with_kwargs)
+
+    @staticmethod
+    def _register_hook(hooks: OrderedDict, with_kwargs_ids: OrderedDict, hook: Callable,
+                       prepend: bool, with_kwargs: bool) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        handle = RemovableHandle(hooks, with_kwargs_ids)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        if with_kwargs:
+            with_kwargs_ids[handle.id] = True
+        return handle
 
     # -- traversal -------------------------------------------------------------------------
     def named_modules(self, memo: set | None = None, prefix: str = "",

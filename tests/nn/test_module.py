@@ -368,3 +368,79 @@ def test_replacing_a_member_keeps_its_place_in_the_state_dict():
     ours.register_buffer("running", at.ones(4))
     theirs.register_buffer("running", torch.ones(4))
     assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+# -- forward hooks ----------------------------------------------------------------------
+
+
+class _Scale(nn.Module):
+    def forward(self, x, factor=1.0):
+        return x * factor
+
+
+class _TorchScale(torch.nn.Module):
+    def forward(self, x, factor=1.0):
+        return x * factor
+
+
+def _hook_log(lib_module, log):
+    """The same hooks on either library's module: they log their calls and change the
+    arguments and output as PyTorch documents."""
+    handles = [
+        lib_module.register_forward_pre_hook(lambda m, args: log.append("pre") or args[0] + 1),
+        lib_module.register_forward_pre_hook(
+            lambda m, args, kwargs: log.append(("pre-kw", sorted(kwargs)))
+            or (args, {**kwargs, "factor": 3.0}), with_kwargs=True),
+        lib_module.register_forward_pre_hook(lambda m, args: log.append("first") or None,
+                                             prepend=True),
+        lib_module.register_forward_hook(lambda m, args, out: log.append("post") or out * 2),
+        lib_module.register_forward_hook(
+            lambda m, args, kwargs, out: log.append(("post-kw", kwargs["factor"])) or None,
+            with_kwargs=True),
+    ]
+    return handles
+
+
+def test_forward_hooks_run_and_change_values_as_in_torch():
+    ours_log, theirs_log = [], []
+    ours, theirs = _Scale(), _TorchScale()
+    ours_handles, theirs_handles = _hook_log(ours, ours_log), _hook_log(theirs, theirs_log)
+    out = ours(at.tensor([1.0, 2.0]), factor=0.5)
+    expected = theirs(torch.tensor([1.0, 2.0]), factor=0.5)
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())  # (x + 1) * 3 * 2
+    assert ours_log == theirs_log == ["first", "pre", ("pre-kw", ["factor"]), "post",
+                                      ("post-kw", 3.0)]
+    for handle in ours_handles[1:]:
+        handle.remove()
+    ours_handles[1].remove()  # removing twice does nothing
+    np.testing.assert_array_equal(ours(at.tensor([1.0])).numpy(), [2.0])  # only "pre" left
+    with ours_handles[0]:
+        pass
+    assert not ours._forward_pre_hooks and not ours._forward_hooks
+    assert not ours._forward_pre_hooks_with_kwargs and not ours._forward_hooks_with_kwargs
+
+
+def test_forward_hooks_extract_features_of_a_submodule():
+    """The usual use: read an inner layer's output (and input) during a forward."""
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    seen = {}
+    handle = model[1].register_forward_hook(
+        lambda m, args, out: seen.update(module=m, input=args[0], output=out))
+    x = at.randn(5, 3)
+    model(x)
+    assert seen["module"] is model[1]
+    np.testing.assert_array_equal(seen["output"].numpy(),
+                                  np.maximum(model[0](x).numpy(), 0))
+    handle.remove()
+    seen.clear()
+    model(x)
+    assert not seen
+
+
+def test_forward_hook_errors():
+    layer = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match="callable"):
+        layer.register_forward_hook("not a function")
+    layer.register_forward_pre_hook(lambda m, args, kwargs: "bad", with_kwargs=True)
+    with pytest.raises(RuntimeError, match=r"\(new_args, new_kwargs\).*'bad'"):
+        layer(at.ones(1, 2))
