@@ -91,6 +91,13 @@ class Tensor:
         """The graph node that produced this tensor, or None for a leaf."""
         return self._ctx
 
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` each time backward computes this tensor's gradient, before
+        it is stored in ``.grad`` or passed on; a non-None result (same shape) replaces the
+        gradient. Returns a handle whose ``remove()`` unregisters the hook."""
+        from .autograd.hooks import register_tensor_hook
+        return register_tensor_hook(self, hook)
+
     def retain_grad(self) -> None:
         """Ask backward to fill ``.grad`` on this non-leaf tensor too."""
         if not self._requires_grad:

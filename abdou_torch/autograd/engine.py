@@ -20,6 +20,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from . import hooks as tensor_hooks
 from .anomaly import AnomalyMode, check_gradients
 from .grad_mode import set_grad_enabled
 
@@ -128,6 +129,10 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
             grad = pending.pop(id(node), None)
             if grad is None:
                 continue
+            if tensor_hooks.registered:  # only while some tensor has hooks
+                hooks = tensor_hooks.hooks_of(node)
+                if hooks:
+                    grad = tensor_hooks.apply_hooks(hooks, node, grad, not create_graph)
             if wanted is not None:
                 if id(node) in wanted:
                     captured[wanted[id(node)]] = grad if create_graph else _owned(grad)
