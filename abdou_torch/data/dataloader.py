@@ -4,11 +4,22 @@ Shuffling draws one permutation per epoch from the loader's generator (or the de
 one), so ``abdou_torch.random.manual_seed`` makes runs reproducible. ``state_dict()``
 records where the current epoch stands, which lets a run that was interrupted mid-epoch
 continue with exactly the batches the uninterrupted run would have produced.
+
+``num_workers > 0`` fetches batches ahead on that many threads (not processes, as
+PyTorch's): the batches and their order are those of ``num_workers=0``, while the
+training step runs. NumPy releases the GIL while it copies and stacks arrays, so this
+pays off when fetching is array work; a dataset whose ``__getitem__`` is pure Python
+gains little.
 """
 from __future__ import annotations
 
+import collections
+import itertools
 import math
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FetchTimeout
 from typing import Any
 
 import numpy as np
@@ -82,12 +93,27 @@ class DataLoader:
 
     When the dataset defines ``__getitems__(indices)`` (returning an already collated
     batch) and no ``collate_fn`` is given, each batch is fetched with that single call.
+
+    ``num_workers``, ``prefetch_factor``, ``timeout`` and ``worker_init_fn`` (called with
+    each thread's id) are PyTorch's, for worker threads (see the module's docstring): the
+    dataset is read from several threads at once, so its ``__getitem__`` must allow that.
+    ``pin_memory`` and ``persistent_workers`` are accepted and change nothing here.
     """
 
     def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False,
                  drop_last: bool = False, collate_fn: Callable[[list], Any] | None = None,
-                 generator: _random.Generator | None = None) -> None:
+                 generator: _random.Generator | None = None, *, num_workers: int = 0,
+                 prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 pin_memory: bool = False, timeout: float = 0,
+                 worker_init_fn: Callable[[int], Any] | None = None) -> None:
         _check_batch_size(batch_size)
+        self.num_workers, self.prefetch_factor = _check_workers(
+            num_workers, prefetch_factor, persistent_workers, timeout, worker_init_fn)
+        if pin_memory:
+            warnings.warn("DataLoader: pin_memory=True pins nothing: abdou_torch runs on the "
+                          "CPU", UserWarning, stacklevel=2)
+        self.pin_memory, self.persistent_workers = bool(pin_memory), bool(persistent_workers)
+        self.timeout, self.worker_init_fn = float(timeout), worker_init_fn
         for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
             if not isinstance(flag, (bool, np.bool_)):
                 raise TypeError(f"DataLoader: {name} must be a bool, got {flag!r}")
@@ -163,17 +189,51 @@ class DataLoader:
         return order
 
     def _batches(self, order: np.ndarray | None, skip: int, token: object) -> Iterator[Any]:
-        size = len(self.dataset)
-        stop = len(self) * self.batch_size if self.drop_last else size
-        for start in range(skip * self.batch_size, stop, self.batch_size):
-            end = min(start + self.batch_size, size)
-            indices = np.arange(start, end) if order is None else order[start:end]
-            batch = self._fetch(indices)
+        index_blocks = self._index_blocks(order, skip)
+        fetched = map(self._fetch, index_blocks) if self.num_workers == 0 else \
+            self._fetched_ahead(index_blocks)
+        for batch in fetched:
             if self._active is token:
                 self._batches_yielded += 1
             yield batch
         if self._active is token:
             self._epoch_in_progress = False
+
+    def _index_blocks(self, order: np.ndarray | None, skip: int) -> Iterator[np.ndarray]:
+        size = len(self.dataset)
+        stop = len(self) * self.batch_size if self.drop_last else size
+        for start in range(skip * self.batch_size, stop, self.batch_size):
+            end = min(start + self.batch_size, size)
+            yield np.arange(start, end) if order is None else order[start:end]
+
+    def _fetched_ahead(self, index_blocks: Iterator[np.ndarray]) -> Iterator[Any]:
+        """The batches of ``index_blocks`` in order, fetched by ``num_workers`` threads up
+        to ``num_workers * prefetch_factor`` batches ahead of the one handed out."""
+        worker_ids = itertools.count()
+
+        def start_worker() -> None:
+            if self.worker_init_fn is not None:
+                self.worker_init_fn(next(worker_ids))
+
+        ahead = self.num_workers * self.prefetch_factor
+        pool = ThreadPoolExecutor(self.num_workers, thread_name_prefix="DataLoader",
+                                  initializer=start_worker)
+        pending: collections.deque = collections.deque()
+        try:
+            for indices in itertools.chain(index_blocks, [None] * ahead):
+                if indices is not None:
+                    pending.append(pool.submit(self._fetch, indices))
+                if len(pending) > ahead or (indices is None and pending):
+                    yield self._result(pending.popleft())
+        finally:  # also when the consumer stops early: drop what was fetched ahead
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _result(self, future) -> Any:
+        try:
+            return future.result(timeout=self.timeout or None)
+        except FetchTimeout:
+            raise RuntimeError(f"DataLoader timed out after {self.timeout} seconds "
+                               f"waiting for a batch") from None
 
     def _fetch(self, indices: np.ndarray) -> Any:
         getitems = getattr(self.dataset, "__getitems__", None)
@@ -243,8 +303,33 @@ class DataLoader:
         return dict(state)
 
     def __repr__(self) -> str:
+        workers = f", num_workers={self.num_workers}" if self.num_workers else ""
         return (f"DataLoader(dataset={type(self.dataset).__name__}, batch_size="
-                f"{self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last})")
+                f"{self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last}"
+                f"{workers})")
+
+
+def _check_workers(num_workers: Any, prefetch_factor: Any, persistent_workers: Any,
+                   timeout: Any, worker_init_fn: Any) -> tuple[int, int]:
+    """(num_workers, prefetch_factor) checked as PyTorch checks them."""
+    if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) \
+            or num_workers < 0:
+        raise ValueError(f"DataLoader: num_workers must be a non-negative int (0 fetches in "
+                         f"the training loop's thread), got {num_workers!r}")
+    if num_workers == 0 and prefetch_factor is not None:
+        raise ValueError("DataLoader: prefetch_factor needs num_workers > 0 (or leave it None)")
+    if num_workers == 0 and persistent_workers:
+        raise ValueError("DataLoader: persistent_workers needs num_workers > 0")
+    prefetch_factor = 2 if prefetch_factor is None else prefetch_factor
+    if isinstance(prefetch_factor, bool) or not isinstance(prefetch_factor, (int, np.integer)) \
+            or prefetch_factor < 1:
+        raise ValueError(f"DataLoader: prefetch_factor must be a positive int, got "
+                         f"{prefetch_factor!r}")
+    if not isinstance(timeout, (int, float)) or timeout < 0:
+        raise ValueError(f"DataLoader: timeout must be a non-negative number, got {timeout!r}")
+    if worker_init_fn is not None and not callable(worker_init_fn):
+        raise TypeError(f"DataLoader: worker_init_fn must be callable, got {worker_init_fn!r}")
+    return int(num_workers), int(prefetch_factor)
 
 
 def _check_batch_size(batch_size: Any) -> None:

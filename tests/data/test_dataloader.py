@@ -408,3 +408,105 @@ def test_load_state_dict_rejects_missing_keys_and_non_dicts() -> None:
         make_loader(Generator(0)).load_state_dict(state)
     with pytest.raises(TypeError):
         make_loader(Generator(0)).load_state_dict([1, 2])
+
+
+# -- worker threads ------------------------------------------------------------------------
+
+
+class _Recorded(Dataset):
+    """Samples i -> (i * ones(3), i); notes the threads that fetched them."""
+
+    def __init__(self, size: int, fail_at: int | None = None, delay: float = 0.0) -> None:
+        self.size, self.fail_at, self.delay, self.threads = size, fail_at, delay, set()
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index: int):
+        import threading
+        import time
+        self.threads.add(threading.current_thread().name)
+        if self.delay:
+            time.sleep(self.delay)
+        if index == self.fail_at:
+            raise KeyError(f"sample {index} is broken")
+        return np.full(3, float(index)), index
+
+
+def _epoch(loader):
+    return [(x.numpy().tolist(), y.numpy().tolist()) for x, y in loader]
+
+
+@pytest.mark.parametrize("workers, prefetch", [(1, None), (2, None), (3, 1), (2, 5)])
+def test_worker_threads_give_the_same_batches_in_the_same_order(workers, prefetch):
+    plain = DataLoader(_Recorded(23), batch_size=4, shuffle=True, generator=Generator(3))
+    dataset = _Recorded(23)
+    threaded = DataLoader(dataset, batch_size=4, shuffle=True, generator=Generator(3),
+                          num_workers=workers, prefetch_factor=prefetch)
+    for _ in range(2):  # two epochs: the generator moves on the same way
+        assert _epoch(threaded) == _epoch(plain)
+    assert dataset.threads and all(name.startswith("DataLoader") for name in dataset.threads)
+    assert len(dataset.threads) <= workers
+
+
+def test_worker_threads_keep_the_resumable_position():
+    """batches_yielded counts batches handed out, not those fetched ahead."""
+    loaders = [DataLoader(_Recorded(30), batch_size=3, shuffle=True, generator=Generator(5),
+                          num_workers=workers) for workers in (0, 2)]
+    states = []
+    for loader in loaders:
+        iterator = iter(loader)
+        for _ in range(4):
+            next(iterator)
+        states.append(loader.state_dict())
+    assert states[0] == states[1] and states[1]["batches_yielded"] == 4
+    resumed = DataLoader(_Recorded(30), batch_size=3, shuffle=True, generator=Generator(99),
+                         num_workers=2)
+    resumed.load_state_dict(states[1])
+    assert _epoch(resumed) == list(_epoch_rest(loaders[0]))
+
+
+def _epoch_rest(loader):
+    """The batches the (interrupted) plain loader would still hand out."""
+    rest = DataLoader(_Recorded(30), batch_size=3, shuffle=True, generator=Generator(0))
+    rest.load_state_dict(loader.state_dict())
+    return _epoch(rest)
+
+
+def test_worker_threads_raise_the_datasets_error_and_stop_cleanly():
+    loader = DataLoader(_Recorded(20, fail_at=9), batch_size=4, num_workers=2)
+    with pytest.raises(KeyError, match="sample 9 is broken"):
+        _epoch(loader)
+    loader = DataLoader(_Recorded(20), batch_size=4, num_workers=2)
+    for _ in loader:
+        break  # stopping early leaves nothing running that blocks the next epoch
+    assert len(_epoch(loader)) == 5
+
+
+def test_worker_threads_time_out_and_call_worker_init_fn():
+    with pytest.raises(RuntimeError, match="timed out after 0.01 seconds"):
+        _epoch(DataLoader(_Recorded(4, delay=0.2), batch_size=2, num_workers=1, timeout=0.01))
+    started = []
+    _epoch(DataLoader(_Recorded(40), batch_size=2, num_workers=3,
+                      worker_init_fn=started.append))
+    assert sorted(started) == list(range(len(started))) and 1 <= len(started) <= 3
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(num_workers=-1), ValueError, "non-negative int"),
+    (dict(num_workers=1.5), ValueError, "non-negative int"),
+    (dict(prefetch_factor=2), ValueError, "prefetch_factor needs num_workers > 0"),
+    (dict(persistent_workers=True), ValueError, "persistent_workers needs num_workers"),
+    (dict(num_workers=2, prefetch_factor=0), ValueError, "prefetch_factor must be"),
+    (dict(num_workers=1, timeout=-1), ValueError, "timeout"),
+    (dict(num_workers=1, worker_init_fn=3), TypeError, "worker_init_fn"),
+])
+def test_worker_arguments_are_checked(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        DataLoader(_Recorded(4), **kwargs)
+
+
+def test_pin_memory_is_accepted_with_a_warning():
+    with pytest.warns(UserWarning, match="pin_memory=True pins nothing"):
+        loader = DataLoader(_Recorded(4), batch_size=2, pin_memory=True)
+    assert len(_epoch(loader)) == 2
