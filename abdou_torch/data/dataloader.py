@@ -85,7 +85,7 @@ def _transpose(batch: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
 
 
 class DataLoader:
-    """Iterate over a dataset in batches (``torch.utils.data.DataLoader``, single process).
+    """Iterate over a dataset in batches (``torch.utils.data.DataLoader``; worker threads, not processes).
 
     Each ``iter(loader)`` is one epoch. With ``shuffle=True`` the epoch's order is a
     permutation drawn from ``generator`` (an :class:`abdou_torch.random.Generator`) or, when
