@@ -1,5 +1,5 @@
-"""Pooling layers: MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d (PyTorch's
-arguments and reprs)."""
+"""Pooling layers: max, average, adaptive average and adaptive max pooling in 1-D and 2-D
+(PyTorch's arguments and reprs)."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,7 +9,7 @@ from ..tensor import Tensor
 from .module import Module
 
 __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d",
-           "AdaptiveMaxPool2d"]
+           "AdaptiveMaxPool2d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d"]
 
 
 class MaxPool2d(Module):
@@ -109,3 +109,17 @@ class AdaptiveMaxPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    """Average over adaptive bins of (N, C, L) so the output has ``output_size`` (an int)."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return conv_ops.adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+    """Maximum over adaptive bins of (N, C, L) so the output has ``output_size`` (an int)."""
+
+    def forward(self, input: Tensor):  # noqa: A002
+        return conv_ops.adaptive_max_pool1d(input, self.output_size, self.return_indices)

@@ -38,7 +38,8 @@ from .window import _Window, _col2im, _crop, _im2col, _pad, _pair
 from .workspace import workspace as _workspace
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d",
-           "adaptive_avg_pool2d", "adaptive_max_pool2d", "max_pool1d", "avg_pool1d"]
+           "adaptive_avg_pool2d", "adaptive_max_pool2d", "adaptive_avg_pool1d",
+           "adaptive_max_pool1d", "max_pool1d", "avg_pool1d"]
 
 
 # -- convolution primitives -------------------------------------------------------------------
@@ -635,6 +636,31 @@ def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = Fal
     out = gather(x.reshape(lead + (h * w,)), -1, index.reshape(lead + (-1,)))
     out = out.reshape(lead + output_size)
     return (out, Tensor._wrap(index, False)) if return_indices else out
+
+
+def _length(op: str, output_size: Any) -> int:
+    """A 1-D output_size (an int or a 1-sequence) as an int."""
+    if isinstance(output_size, (int, np.integer)) and not isinstance(output_size, bool):
+        return int(output_size)
+    if isinstance(output_size, (tuple, list)) and len(output_size) == 1:
+        return _length(op, output_size[0])
+    raise ValueError(f"{op}: output_size must be an int, got {output_size!r}")
+
+
+def adaptive_avg_pool1d(input: Any, output_size: Any):  # noqa: A002
+    """adaptive_avg_pool2d over a height-1 image: input (N, C, L) or (C, L)."""
+    size = _length("adaptive_avg_pool1d", output_size)
+    return adaptive_avg_pool2d(_as_tensor(input).unsqueeze(-2), (1, size)).squeeze(-2)
+
+
+def adaptive_max_pool1d(input: Any, output_size: Any, return_indices: bool = False):  # noqa: A002
+    """adaptive_max_pool2d over a height-1 image: input (N, C, L) or (C, L); the indices are
+    positions along L."""
+    size = _length("adaptive_max_pool1d", output_size)
+    result = adaptive_max_pool2d(_as_tensor(input).unsqueeze(-2), (1, size), return_indices)
+    if return_indices:
+        return result[0].squeeze(-2), result[1].squeeze(-2)
+    return result.squeeze(-2)
 
 
 def max_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,  # noqa: A002

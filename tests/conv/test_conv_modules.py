@@ -47,6 +47,8 @@ MODULE_PAIRS = [
     ("AdaptiveAvgPool2d", (1,), {}, (2, 2, 5, 5)),
     ("AdaptiveMaxPool2d", ((3, None),), {}, (2, 2, 7, 8)),
     ("AdaptiveMaxPool2d", (4,), {}, (3, 7, 5)),
+    ("AdaptiveAvgPool1d", (4,), {}, (2, 3, 9)),
+    ("AdaptiveMaxPool1d", (3,), {}, (2, 3, 8)),
     ("MaxPool1d", (3,), dict(stride=2), (2, 3, 9)),
     ("AvgPool1d", (2,), {}, (2, 3, 9)),
     ("BatchNorm2d", (3,), {}, (4, 3, 5, 5)),

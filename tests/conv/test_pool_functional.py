@@ -89,6 +89,19 @@ def test_adaptive_max_pool2d_matches_torch(output_size, compare_with_torch):
     np.testing.assert_array_equal(layer_indices.numpy(), expected_indices.numpy())
 
 
+@pytest.mark.parametrize("output_size", [1, 4, 9, (3,)])
+def test_adaptive_pool1d_matches_torch(output_size, compare_with_torch):
+    for shape in [(2, 3, 9), (3, 9)]:  # batched and not
+        x = rng.standard_normal(shape)
+        compare_with_torch(lambda x: F.adaptive_avg_pool1d(x, output_size),
+                           lambda x: TF.adaptive_avg_pool1d(x, output_size), [x])
+        compare_with_torch(lambda x: F.adaptive_max_pool1d(x, output_size),
+                           lambda x: TF.adaptive_max_pool1d(x, output_size), [x])
+        _, indices = F.adaptive_max_pool1d(at.Tensor(x), output_size, return_indices=True)
+        _, expected = TF.adaptive_max_pool1d(torch.tensor(x), output_size, return_indices=True)
+        np.testing.assert_array_equal(indices.numpy(), expected.numpy())
+
+
 def test_pool_unbatched_and_1d_forms(compare_with_torch):
     x3 = rng.standard_normal((3, 6, 6))
     compare_with_torch(lambda x: F.max_pool2d(x, 2), lambda x: TF.max_pool2d(x, 2), [x3])
@@ -126,3 +139,5 @@ def test_pool_errors_name_op_and_shapes():
         F.adaptive_max_pool2d(at.zeros(1, 1, 6, 6), (3, 0))
     with pytest.raises(ShapeError, match=r"adaptive_max_pool2d.*\(6, 6\)"):
         F.adaptive_max_pool2d(at.zeros(6, 6), 2)
+    with pytest.raises(ValueError, match=r"adaptive_avg_pool1d: output_size must be an int"):
+        F.adaptive_avg_pool1d(at.zeros(1, 2, 6), (2, 3))
