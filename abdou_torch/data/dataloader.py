@@ -85,7 +85,8 @@ def _transpose(batch: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
 
 
 class DataLoader:
-    """Iterate over a dataset in batches (``torch.utils.data.DataLoader``; worker threads, not processes).
+    """Iterate over a dataset in batches (``torch.utils.data.DataLoader``; its workers are
+    threads, not processes).
 
     Each ``iter(loader)`` is one epoch. With ``shuffle=True`` the epoch's order is a
     permutation drawn from ``generator`` (an :class:`abdou_torch.random.Generator`) or, when
@@ -220,11 +221,12 @@ class DataLoader:
                                   initializer=start_worker)
         pending: collections.deque = collections.deque()
         try:
-            for indices in itertools.chain(index_blocks, [None] * ahead):
-                if indices is not None:
-                    pending.append(pool.submit(self._fetch, indices))
-                if len(pending) > ahead or (indices is None and pending):
+            for indices in index_blocks:
+                pending.append(pool.submit(self._fetch, indices))
+                if len(pending) > ahead:
                     yield self._result(pending.popleft())
+            while pending:
+                yield self._result(pending.popleft())
         finally:  # also when the consumer stops early: drop what was fetched ahead
             pool.shutdown(wait=False, cancel_futures=True)
 

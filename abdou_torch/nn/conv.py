@@ -97,8 +97,7 @@ class _ConvNd(Module):
         if self.padding == "valid":
             return [(0, 0)] * self.dims
         if self.padding == "same":
-            totals = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
-            return [(total // 2, total - total // 2) for total in totals]
+            return list(conv_ops._same_padding(self.kernel_size, self.dilation))
         return [(p, p) for p in self.padding]
 
     def reset_parameters(self) -> None:

@@ -7,8 +7,8 @@ Stride-1 convolutions (those of most networks, and every input gradient of one) 
 *wide* method of ``ops/conv_wide.py``, which copies nothing per kernel offset.
 
 Otherwise (strides, few input channels, or small images where the wide method's dropped
-positions would cost more than the copy) convolution is im2col + matrix product: the offset slices are
-copied into ``cols`` of shape (N, C, kH, kW, Ho, Wo), which viewed as
+positions would cost more than the copy) convolution is im2col + matrix product: the offset
+slices are copied into ``cols`` of shape (N, C, kH, kW, Ho, Wo), which viewed as
 (N, groups, C/groups*kH*kW, Ho*Wo) meets the weight viewed as
 (groups, out/groups, C/groups*kH*kW) in one batched ``np.matmul`` whose result is already
 (N, out, Ho*Wo), with no transpose of the output.

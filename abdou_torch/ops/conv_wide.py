@@ -71,9 +71,9 @@ def _wide_input(x: np.ndarray, window: _Window, stack: bool = True) -> np.ndarra
     (i, j), which is what makes each offset's product a plain strided matrix.
 
     Without groups, and unless ``stack`` is off (a weight gradient that must build its own
-    input reads one copy only), the array is (kW, C, N, Hp, Wp): copy j is the flat input shifted left by j*dw
-    (``_stacked_shifts``), so that the kW offsets of a kernel row are one product with an
-    inner dimension kW*C instead of kW products and additions.
+    input reads one copy only), the array is (kW, C, N, Hp, Wp): copy j is the flat input
+    shifted left by j*dw (``_stacked_shifts``), so that the kW offsets of a kernel row are
+    one product with an inner dimension kW*C instead of kW products and additions.
     """
     n, c, h, w = x.shape
     (top, bottom), (left, right) = window.padding
@@ -163,8 +163,7 @@ def _wide_conv(wide: np.ndarray, weight: np.ndarray, window: _Window) -> np.ndar
                 np.matmul(taps[i, j, rows], flat[chans, start + shift:stop + shift], out=into)
                 if k:
                     total[rows, :width] += into
-        block = total[:, :(last - first) * plane].reshape(out_channels, last - first, hp, wp)
-        y[first:last] = block[:, :, :ho, :wo].transpose(1, 0, 2, 3)
+        _from_wide(total, y, first, last, (hp, wp))
     return y
 
 
@@ -198,9 +197,19 @@ def _stacked_conv(stacked: np.ndarray, weight: np.ndarray, window: _Window) -> n
         span = terms[:, :width + shifts[-1]]
         np.matmul(rows, flat[:, start:stop + shifts[-1]], out=span)
         _shifted_sum(span, shifts, out_channels, total[:, :width])
-        block = total[:, :(last - first) * plane].reshape(out_channels, last - first, hp, wp)
-        y[first:last] = block[:, :, :ho, :wo].transpose(1, 0, 2, 3)
+        _from_wide(total, y, first, last, (hp, wp))
     return y
+
+
+def _from_wide(total: np.ndarray, out: np.ndarray, first: int, last: int, plane_shape: tuple,
+               origin: tuple = (0, 0)) -> None:
+    """out[first:last] = the (H, W) = out's plane size window at ``origin`` of each
+    (Hp, Wp) plane of the wide block total (rows, images*Hp*Wp), back in (N, rows, H, W)
+    order: the valid outputs of a convolution, or an input gradient without its padding."""
+    hp, wp = plane_shape
+    (top, left), (h, w) = origin, out.shape[2:]
+    planes = total[:, :(last - first) * hp * wp].reshape(total.shape[0], last - first, hp, wp)
+    out[first:last] = planes[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3)
 
 
 def _shifted_sum(terms: np.ndarray, shifts: Sequence[int], rows: int,
@@ -231,7 +240,7 @@ def _wide_weight(wide: np.ndarray, dy: np.ndarray, window: _Window) -> np.ndarra
     if wide.ndim == 5:
         return _stacked_weight(wide, dy, window)
     channels, n, hp, wp = wide.shape
-    out_channels, ho, wo = dy.shape[1:]
+    out_channels = dy.shape[1]
     groups = window.groups
     group_out, group_channels = out_channels // groups, channels // groups
     flat, plane = wide.reshape(channels, -1), hp * wp
@@ -333,10 +342,10 @@ def _stacked_dy(dy: np.ndarray, plane_shape: tuple, copies: int, dilation: int,
     stacked = _workspace.empty((copies, out_channels, length), dy.dtype)
     spread = stacked[0]
     spread[:, :margin] = 0
-    block = spread[:, margin:].reshape(out_channels, n, hp, wp)
-    block[:, :, ho:] = 0
-    block[:, :, :ho, wo:] = 0
-    block[:, :, :ho, :wo] = dy.transpose(1, 0, 2, 3)
+    planes = spread[:, margin:].reshape(out_channels, n, hp, wp)
+    planes[:, :, ho:] = 0
+    planes[:, :, :ho, wo:] = 0
+    _spread_chunk(spread[:, margin:], dy, 0, n, (hp, wp))
     for j in range(1, copies):
         stacked[j, :, j * dilation:] = spread[:, :length - j * dilation]
     return stacked.reshape(copies * out_channels, length)
@@ -378,6 +387,5 @@ def _wide_adjoint(dy: np.ndarray, weight: np.ndarray, window: _Window,
         span = terms[:, :width + reach]
         np.matmul(rows, flat[:, margin + start - reach:margin + stop], out=span)
         _shifted_sum(span, shifts, channels, total[:, :width])
-        xpad = total[:, :width].reshape(channels, last - first, hp, wp)
-        dx[first:last] = xpad[:, :, top:top + size[0], left:left + size[1]].transpose(1, 0, 2, 3)
+        _from_wide(total, dx, first, last, (hp, wp), (top, left))
     return dx
