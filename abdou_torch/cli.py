@@ -87,6 +87,7 @@ def _limit_blas_threads(threads: int | None, model: str):
 
 
 def _train(args: argparse.Namespace, argv: list[str], program: list[str]) -> int:
+    import numpy as np
     from .training.checkpoint import describe_unfinished
     from .training.nan_guard import NonFiniteError
     from .training.recipes import recipe_for
@@ -109,7 +110,9 @@ def _train(args: argparse.Namespace, argv: list[str], program: list[str]) -> int
         print(f"training {recipe.model} on {recipe.dataset}: {recipe.epochs} epochs, batch "
               f"{recipe.batch_size}, lr {recipe.lr}, seed {args.seed} -> {out}", flush=True)
         try:
-            metrics = run.fit()
+            # a diverging run overflows before the NaN guard stops it: say it once, clearly
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                metrics = run.fit()
         except Interrupted as stop:
             print(f"\ninterrupted by {signal.Signals(stop.signum).name}: checkpoint saved to "
                   f"{run.checkpoint_path}\n"

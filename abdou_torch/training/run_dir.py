@@ -195,8 +195,8 @@ def refuse_to_replace(checkpoint: str | os.PathLike,
             f"to start over, or choose another --out") from None
     if unfinished is not None:
         raise RunDirectoryError(
-            f"{checkpoint.parent} holds an unfinished run ({unfinished}); resume it with: "
-            f"{resume_command}   or pass --overwrite to start over")
+            f"{checkpoint.parent} holds an unfinished run ({unfinished}): pass --overwrite to "
+            f"start over, or resume it with: {resume_command}")
 
 
 def _one_line(error: BaseException) -> str:
