@@ -385,3 +385,23 @@ def test_truncated_checkpoint_is_one_line(tmp_path):
     rerun = _cli(*BLOBS, "--out", str(tmp_path))
     assert rerun.returncode == 2
     assert "cannot be read" in _error_line(rerun) and "--overwrite" in rerun.stderr
+
+
+def test_corrupt_mnist_cache_is_one_line(tmp_path, monkeypatch, capsys):
+    """The fetch that would repair the cache fails here (no network): one line that names
+    the file and says to delete it."""
+    from abdou_torch.cli import main
+    from abdou_torch.data.datasets import mnist as mnist_module
+    raw = tmp_path / "cache" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (raw / name).write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x09short")
+    monkeypatch.setenv("ABDOU_TORCH_DATA", str(tmp_path / "cache"))
+    monkeypatch.setattr(mnist_module.subprocess, "run", lambda command, **kwargs:
+                        subprocess.CompletedProcess(command, 1, "", "offline"))
+    assert main([*MNIST, "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    line = [x for x in err.splitlines() if x.startswith("abdou-torch:")]
+    assert len(line) == 1 and "Traceback" not in err
+    assert f"Delete {raw / 'train-images-idx3-ubyte'}" in line[0] and "offline" in line[0]
