@@ -133,7 +133,7 @@ def test_mnist_transforms(fake_wheel, tmp_path: Path) -> None:
     assert image.dtype == np.float32 and image.max() <= 1.0
     np.testing.assert_allclose(image, fake_wheel.images["train"][1] / 255, rtol=1e-6)
     assert label == 109
-    batch = dataset.__getitems__([1, 0])
+    batch = dataset._get_batch([1, 0])
     np.testing.assert_array_equal(batch[1].numpy(), [109, 100])
     assert batch[0].numpy().dtype == np.float32
 

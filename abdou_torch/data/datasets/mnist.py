@@ -25,7 +25,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from abdou_torch.data.dataloader import default_collate
+from abdou_torch.data.collate import default_collate
 from abdou_torch.data.dataset import Dataset
 from abdou_torch.data.datasets.idx import read_idx, write_idx
 from abdou_torch.tensor import Tensor
@@ -167,11 +167,12 @@ class MNIST(Dataset[tuple[Any, Any]]):
             label = self.target_transform(label)
         return image, label
 
-    def __getitems__(self, indices: Any) -> Any:
-        """A collated batch; one fancy-indexing call when there are no transforms."""
-        indices = np.asarray(indices, dtype=np.intp)
+    def _get_batch(self, indices: Any) -> Any:
+        """``default_collate([self[i] for i in indices])``, with one fancy-indexing call when
+        there are no transforms (the DataLoader's fast path)."""
         if self.transform is None and self.target_transform is None:
-            return Tensor(self.data[indices]), Tensor(self.targets[indices])
+            indices = np.asarray(indices, dtype=np.intp)
+            return [Tensor(self.data[indices]), Tensor(self.targets[indices])]
         return default_collate([self[int(index)] for index in indices])
 
     def __repr__(self) -> str:
