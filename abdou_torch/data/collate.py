@@ -52,14 +52,20 @@ _SUPPORTED = ("float64, float32, float16, complex64, complex128, int64, int32, i
 # -- torch.tensor's dtype inference and value checks ----------------------------------------
 
 def promote(a: np.dtype, b: np.dtype) -> np.dtype:
-    """``torch.promote_types``, which refuses to mix uint16/32/64 with another dtype."""
+    """``torch.promote_types``, which refuses to mix uint16/32/64 with any other dtype but a
+    floating one."""
     if a == b:
         return a
-    if a in _UNPROMOTABLE or b in _UNPROMOTABLE:
+    if (a in _UNPROMOTABLE or b in _UNPROMOTABLE) and "f" not in (a.kind, b.kind):
         raise RuntimeError(f"Promotion for uint16, uint32, uint64 types is not supported, "
                            f"attempted to promote {a} and {b}")
-    if a.kind == "c" or b.kind == "c":
-        return np.result_type(a, b)
+    if a.kind == "c" or b.kind == "c":  # complex wins, as wide as the widest float part
+        if a.kind == b.kind:
+            return np.result_type(a, b)
+        complex_part, other = (a, b) if a.kind == "c" else (b, a)
+        if other.kind == "f" and other.itemsize * 2 > complex_part.itemsize:
+            return np.dtype(np.complex128)
+        return complex_part
     return dtypes.promote_types(a, b)
 
 
@@ -100,36 +106,35 @@ def infer_dtype(value: Any) -> np.dtype:
     raise RuntimeError(f"Could not infer dtype of {type(value).__name__}")
 
 
-def _one_value(value: Any) -> Any:
-    """A Tensor or array standing for one number, as its Python value."""
-    array = value.data if isinstance(value, Tensor) else value
-    if isinstance(value, Tensor) and array.size != 1:
+def _tensor_value(value: Tensor, kind: str) -> Any:
+    """A one-element Tensor's value; PyTorch's errors for more elements."""
+    if value.data.size != 1:
+        if kind in "biu":
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
         raise ValueError("only one element tensors can be converted to Python scalars")
-    if isinstance(value, np.ndarray) and array.ndim != 0:
-        raise TypeError("only 0-dimensional arrays can be converted to Python scalars")
-    return array.reshape(()).item() if isinstance(value, Tensor) else array[()]
+    return value.data.reshape(()).item()
 
 
 def _store(value: Any, dtype: np.dtype) -> Any:
-    """``value`` as a number of ``dtype``'s kind, or the error PyTorch raises."""
-    if isinstance(value, (Tensor, np.ndarray)):
-        value = _one_value(value)
+    """``value`` as a number of ``dtype``'s kind, or the error PyTorch raises: integers
+    and bools go through ``__index__`` (so ``np.bool_`` is no integer and a 0-d bool array
+    no bool), floats through ``__float__``."""
     kind = dtype.kind
-    if kind == "b":
-        if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{type(value).__name__} cannot be stored as a bool")
+    if isinstance(value, Tensor):
+        value = _tensor_value(value, kind)
+    if kind == "b" and isinstance(value, (bool, np.bool_)):
         return bool(value)
-    if kind in "iu":
-        try:
-            number = operator.index(value)
-        except TypeError:
-            raise TypeError(f"'{type(value).__name__}' object cannot be interpreted as an "
-                            f"integer") from None
+    if kind in "biu":
+        number = operator.index(value)
+        if kind == "b":
+            return bool(number)
         info = np.iinfo(dtype)
         if not info.min <= number <= info.max:
             raise ValueError("Overflow when unpacking long long")
         return number
-    if isinstance(value, (str, bytes, list, tuple, dict)) or value is None:
+    if isinstance(value, (str, bytes, list, tuple, dict)) or value is None or \
+            (kind == "f" and isinstance(value, (complex, np.complexfloating))):
         what = "complex number" if kind == "c" else "real number"
         raise TypeError(f"must be {what}, not {type(value).__name__}")
     return complex(value) if kind == "c" else float(value)
@@ -166,6 +171,7 @@ def _collate_tensors(batch: list, *, collate_fn_map: dict | None = None) -> Tens
         if not isinstance(item, Tensor):
             raise TypeError(f"expected Tensor as element {position} in argument 0, but got "
                             f"{type(item).__name__}")
+    for position, item in enumerate(batch):
         if item.shape != batch[0].shape:
             raise RuntimeError(
                 f"stack expects each tensor to be equal size, but got {list(batch[0].shape)} "
@@ -228,14 +234,14 @@ def collate(batch: Any, *, collate_fn_map: dict | None = None) -> Any:
                   for key in elem}
         return _same_container(elem, fields, mapping=True)
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return elem_type(*(collate(list(samples), collate_fn_map=collate_fn_map)
+        return elem_type(*(collate(samples, collate_fn_map=collate_fn_map)
                            for samples in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         size = len(elem)
         if any(len(sample) != size for sample in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        fields = [collate(list(samples), collate_fn_map=collate_fn_map)
-                  for samples in zip(*batch)]
+        # each field's samples are a tuple, as PyTorch passes them (strings stay a tuple)
+        fields = [collate(samples, collate_fn_map=collate_fn_map) for samples in zip(*batch)]
         if isinstance(elem, tuple):
             return fields  # PyTorch's backwards compatibility: tuples become lists
         return _same_container(elem, fields, mapping=False)
