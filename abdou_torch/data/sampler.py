@@ -62,12 +62,14 @@ def _multinomial(weights: np.ndarray, num_samples: int, replacement: bool,
     if not (np.isfinite(total) and total > 0 and (weights >= 0).all()):
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0, "
                            "negative or non-finite)")
-    if not replacement and num_samples > np.count_nonzero(weights):
+    if not replacement and num_samples > len(weights):
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
                            "replacement")
     rng = _random.resolve(generator)
-    return rng.choice(len(weights), num_samples, replace=replacement,
-                      p=weights / total).tolist()
+    drawn = min(num_samples, np.count_nonzero(weights)) if not replacement else num_samples
+    chosen = rng.choice(len(weights), drawn, replace=replacement, p=weights / total).tolist()
+    # without replacement, once the positive weights are used up the zero ones come last
+    return chosen + np.flatnonzero(weights == 0)[:num_samples - drawn].tolist()
 
 
 class Sampler(Generic[T_co]):
