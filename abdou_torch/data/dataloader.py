@@ -390,11 +390,10 @@ def _check_batching(batch_size: Any, shuffle: bool, sampler: Any, batch_sampler:
 
 def _check_callables(dataset: Any, collate_fn: Any, generator: Any) -> None:
     """Clear errors up front for what PyTorch would only trip over while iterating."""
-    if not isinstance(dataset, IterableDataset) and not (
-            hasattr(dataset, "__getitem__") and hasattr(dataset, "__len__")):
-        raise TypeError(f"DataLoader: dataset must define __getitem__ and __len__ (a "
-                        f"map-style dataset) or be an IterableDataset, got "
-                        f"{type(dataset).__name__}")
+    if not isinstance(dataset, IterableDataset) and not hasattr(dataset, "__getitem__"):
+        raise TypeError(f"DataLoader: dataset must define __getitem__ (a map-style dataset, "
+                        f"with __len__ for the default samplers) or be an IterableDataset, "
+                        f"got {type(dataset).__name__}")
     if collate_fn is not None and not callable(collate_fn):
         raise TypeError(f"DataLoader: collate_fn must be callable, got {collate_fn!r}")
     if generator is not None and not isinstance(generator, _random.Generator):

@@ -30,13 +30,13 @@ T_co = TypeVar("T_co", covariant=True)
 
 
 class Dataset(Generic[T_co]):
-    """Base class of map-style datasets: subclasses define ``__getitem__`` and ``__len__``."""
+    """Base class of map-style datasets: subclasses define ``__getitem__`` and, for the
+    default samplers, ``__len__``. The base has no ``__len__``, as in PyTorch, so that
+    ``len()`` of a dataset without one is a TypeError (which ``list()`` and friends
+    expect), not an error of our own."""
 
     def __getitem__(self, index: int) -> T_co:
         raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
-
-    def __len__(self) -> int:
-        raise NotImplementedError(f"{type(self).__name__} must implement __len__")
 
     def __add__(self, other: Dataset[T_co]) -> ConcatDataset[T_co]:
         return ConcatDataset([self, other])

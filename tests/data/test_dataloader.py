@@ -141,7 +141,7 @@ def test_argument_validation_before_iterating(kwargs, error, pattern) -> None:
 
 
 def test_dataset_must_be_map_style_or_iterable() -> None:
-    with pytest.raises(TypeError, match="__getitem__ and __len__"):
+    with pytest.raises(TypeError, match="must define __getitem__"):
         DataLoader(iter(range(3)))
 
 

@@ -31,7 +31,7 @@ class Squares(Dataset):
 def test_base_dataset_methods_must_be_implemented() -> None:
     with pytest.raises(NotImplementedError, match="__getitem__"):
         Dataset()[0]
-    with pytest.raises(NotImplementedError, match="__len__"):
+    with pytest.raises(TypeError, match="has no len"):  # as in PyTorch: no __len__ at all
         len(Dataset())
 
 
