@@ -1,16 +1,16 @@
-"""default_collate and DataLoader: batching, seeded shuffling and mid-epoch resumption."""
+"""DataLoader: batching, seeded shuffling, worker threads and mid-epoch resumption with every
+sampler (collation is in test_collate_vs_torch.py)."""
 from __future__ import annotations
 
 import json
-from collections import namedtuple
 
 import numpy as np
 import pytest
 
 from abdou_torch import random as at_random
-from abdou_torch.data import DataLoader, Dataset, TensorDataset, default_collate
+import abdou_torch.data as at_data
+from abdou_torch.data import DataLoader, Dataset, TensorDataset
 from abdou_torch.random import Generator, manual_seed
-from abdou_torch.tensor import Tensor
 
 
 class Items(Dataset):
@@ -496,3 +496,64 @@ def test_pin_memory_is_accepted_with_a_warning():
     with pytest.warns(UserWarning, match="pin_memory=True pins nothing"):
         loader = DataLoader(_Recorded(4), batch_size=2, pin_memory=True)
     assert len(_epoch(loader)) == 2
+
+
+# -- resuming with every sampler ---------------------------------------------------------------
+
+def _sampler_loader(kind: str, seed: int, workers: int) -> DataLoader:
+    """A loader over 23 samples whose order comes from ``kind``, drawing from generators
+    seeded with ``seed`` (or the default generator)."""
+    dataset = ids_dataset(23)
+    generator = Generator(seed)
+    options = {"num_workers": workers}
+    if kind == "shuffle":
+        return DataLoader(dataset, batch_size=4, shuffle=True, generator=generator, **options)
+    if kind == "shuffle, default generator":
+        return DataLoader(dataset, batch_size=4, shuffle=True, **options)
+    if kind == "random with replacement":
+        sampler = at_data.RandomSampler(dataset, replacement=True, num_samples=70,
+                                        generator=generator)
+    elif kind == "random, more samples than data":
+        sampler = at_data.RandomSampler(dataset, num_samples=50, generator=generator)
+    elif kind == "subset":
+        sampler = at_data.SubsetRandomSampler(list(range(3, 20)), generator=generator)
+    elif kind == "weighted":
+        sampler = at_data.WeightedRandomSampler(np.arange(23.0) + 1, 40, generator=generator)
+    else:  # "batch sampler"
+        batches = at_data.BatchSampler(at_data.RandomSampler(dataset, generator=generator), 3,
+                                       drop_last=True)
+        return DataLoader(dataset, batch_sampler=batches, generator=Generator(seed + 1),
+                          **options)
+    return DataLoader(dataset, batch_size=4, sampler=sampler, generator=Generator(seed + 1),
+                      **options)
+
+
+SAMPLER_KINDS = ["shuffle", "shuffle, default generator", "random with replacement",
+                 "random, more samples than data", "subset", "weighted", "batch sampler"]
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+@pytest.mark.parametrize("kind", SAMPLER_KINDS)
+def test_every_sampler_resumes_mid_epoch_exactly(kind, workers):
+    """Stopped after 3 batches of the second epoch and resumed by a fresh loader whose
+    generators start elsewhere: the rest of that epoch and the next one are the
+    uninterrupted run's, and the generators end where the uninterrupted run's do."""
+    manual_seed(21)
+    loader = _sampler_loader(kind, 7, workers)
+    list(loader)
+    iterator = iter(loader)
+    for _ in range(3):
+        next(iterator)
+    state = json_round_trip(loader.state_dict())
+    default_state = at_random.get_rng_state()
+    rest, following = first_column(list(iterator)), first_column(list(loader))
+    expected_default = at_random.get_rng_state()
+
+    manual_seed(99)  # a new process starts elsewhere; the run restores its own rng state
+    resumed = _sampler_loader(kind, 1234, workers)
+    resumed.load_state_dict(state)
+    at_random.set_rng_state(default_state)
+    assert first_column(list(resumed)) == rest and len(rest) == len(resumed) - 3
+    assert first_column(list(resumed)) == following
+    assert at_random.get_rng_state() == expected_default
+    assert resumed.state_dict()["generator_states"] == loader.state_dict()["generator_states"]
