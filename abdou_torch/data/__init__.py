@@ -1,8 +1,9 @@
 """Data loading: datasets, batching and ready-made data sets (``torch.utils.data`` names)."""
 from abdou_torch.data.dataloader import DataLoader, default_collate
+from abdou_torch.data.distributed import DistributedSampler
 from abdou_torch.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from abdou_torch.data.datasets import MNIST, FashionMNIST, make_blobs, read_idx, write_idx
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "DataLoader",
            "default_collate", "random_split", "MNIST", "FashionMNIST", "make_blobs",
-           "read_idx", "write_idx"]
+           "read_idx", "write_idx", "DistributedSampler"]

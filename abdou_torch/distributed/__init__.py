@@ -20,11 +20,14 @@ MPICH wheel); a cluster's own MPI works too, through mpi4py built against it.
 """
 from .collectives import (DistBackendError, ReduceOp, Work, all_gather, all_reduce, barrier,
                           broadcast, reduce)
-from .group import (GroupMember, ProcessGroup, default_pg_timeout, destroy_process_group,
-                    get_backend, get_rank, get_world_size, init_process_group, is_available,
-                    is_initialized, is_mpi_available)
+from .process_group import (GroupMember, ProcessGroup, default_pg_timeout,
+                            destroy_process_group, get_backend, get_rank, get_world_size,
+                            init_process_group, is_available, is_initialized,
+                            is_mpi_available)
+
+group = GroupMember  # dist.group.WORLD, as in PyTorch
 
 __all__ = ["is_available", "is_mpi_available", "init_process_group", "is_initialized",
            "destroy_process_group", "get_rank", "get_world_size", "get_backend", "barrier",
            "broadcast", "all_reduce", "all_gather", "reduce", "ReduceOp", "Work",
-           "DistBackendError", "ProcessGroup", "GroupMember", "default_pg_timeout"]
+           "DistBackendError", "ProcessGroup", "GroupMember", "group", "default_pg_timeout"]

@@ -8,7 +8,7 @@ from typing import Sequence
 import numpy as np
 
 from .collectives import wait
-from .group import ProcessGroup
+from .process_group import ProcessGroup
 
 __all__ = ["broadcast_arrays", "all_gather_bytes"]
 

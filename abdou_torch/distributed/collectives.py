@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..tensor import Tensor
-from .group import ProcessGroup, _default_group
+from .process_group import ProcessGroup, _default_group
 
 __all__ = ["ReduceOp", "Work", "DistBackendError", "all_reduce", "broadcast", "all_gather",
            "reduce", "barrier"]

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...distributed.coalesced import all_gather_bytes, broadcast_arrays
-from ...distributed.group import _default_group
+from ...distributed.process_group import _default_group
 from ..module import Module
 from .reducer import DEFAULT_BUCKET_CAP_MB, Reducer
 

@@ -29,7 +29,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ...distributed.collectives import wait
-from ...distributed.group import ProcessGroup
+from ...distributed.process_group import ProcessGroup
 from ...tensor import Tensor
 
 __all__ = ["Reducer", "DEFAULT_BUCKET_CAP_MB"]
