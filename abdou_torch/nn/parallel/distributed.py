@@ -35,13 +35,15 @@ def _describe(module: Module) -> list[list[Any]]:
     return entries
 
 
-def _first_difference(mine: list, theirs: list) -> str:
+def _first_difference(mine: list, theirs: list, rank: int) -> str:
+    def entry(e: list) -> str:
+        return f"{e[0]} '{e[1]}' of shape {tuple(e[2])}, {e[3]}" + \
+            (", requires_grad" if e[4] else "")
     for position, (a, b) in enumerate(zip(mine, theirs)):
         if a != b:
-            return (f"entry {position} is {a[0]} '{a[1]}' of shape {tuple(a[2])}, {a[3]}"
-                    f"{', requires_grad' if a[4] else ''} on rank 0 but {b[0]} '{b[1]}' of "
-                    f"shape {tuple(b[2])}, {b[3]}{', requires_grad' if b[4] else ''} there")
-    return f"rank 0 has {len(mine)} parameters and buffers, it has {len(theirs)}"
+            return f"entry {position} is {entry(a)} on rank 0 but {entry(b)} on rank {rank}"
+    return (f"rank 0 has {len(mine)} parameters and buffers, rank {rank} has "
+            f"{len(theirs)}")
 
 
 def _verify_same_model(module: Module, group: Any) -> None:
@@ -55,7 +57,7 @@ def _verify_same_model(module: Module, group: Any) -> None:
                 f"DistributedDataParallel: every rank must wrap the same model (the same "
                 f"parameters and buffers, in the same order, with the same shapes and "
                 f"dtypes), but rank {rank}'s differs from rank 0's: "
-                f"{_first_difference(descriptions[0], theirs)}")
+                f"{_first_difference(descriptions[0], theirs, rank)}")
 
 
 class DistributedDataParallel(Module):
