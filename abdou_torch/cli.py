@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="BLAS threads (default: 1 for the MLP and blobs, whose matrices "
                             "are too small to gain from more, and the BLAS default for the "
                             "CNN)")
+    from .distributed.launch import add_arguments as add_launch_arguments
+    add_launch_arguments(commands.add_parser(
+        "launch", help="run a script as N processes over MPI (torchrun-like)"))
     return parser
 
 
@@ -106,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "train":
             return _train(args)
+        if args.command == "launch":
+            from .distributed.launch import run
+            return run(args)
     except (ValueError, FileNotFoundError, RuntimeError) as error:
         print(f"abdou-torch: error: {error}", file=sys.stderr)
         return 2

@@ -57,3 +57,9 @@ def mpirun():
         return run_job(mpi_command(WORKERS / worker, *args, nproc=nproc), env=env,
                        timeout=timeout)
     return run
+
+
+@pytest.fixture(scope="session")
+def run_command():
+    """``run_command(command, timeout=120, env=None, cwd=None)``: run_job as a fixture."""
+    return run_job
