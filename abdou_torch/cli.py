@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--subset", type=_positive_int, default=None, metavar="N",
                        help="train on the first N training examples only (quick tries)")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    train.add_argument("--nproc", type=_positive_int, default=1, metavar="N",
+                       help="train with N processes over MPI (data parallel; the batch size "
+                            "stays the global one)")
     train.add_argument("--threads", type=_positive_int, default=None, metavar="N",
                        help="BLAS threads (default: 1 for the MLP and blobs, whose matrices "
                             "are too small to gain from more, and the BLAS default for the "
@@ -84,9 +87,16 @@ def _train(args: argparse.Namespace) -> int:
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         weight_decay=args.weight_decay)
     out = args.out or os.path.join("runs", f"{args.dataset}-{args.model}")
+    make_run = TrainingRun
+    if args.nproc > 1:
+        from .training.parallel import join_or_relaunch
+        parallel = join_or_relaunch(args.nproc, args.argv)
+        if isinstance(parallel, int):  # this process started the ranks; they are done
+            return parallel
+        make_run = parallel.training_run
     _limit_blas_threads(args.threads, recipe.model)
-    run = TrainingRun(recipe, out, seed=args.seed, checkpoint_every=args.checkpoint_every,
-                      subset=args.subset, progress=not args.no_progress)
+    run = make_run(recipe, out, seed=args.seed, checkpoint_every=args.checkpoint_every,
+                   subset=args.subset, progress=not args.no_progress)
     if args.resume:
         run.resume()
     print(f"training {recipe.model} on {recipe.dataset}: {recipe.epochs} epochs, batch "
@@ -106,6 +116,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if args.command == "train":
             return _train(args)

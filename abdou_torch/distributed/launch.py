@@ -21,7 +21,8 @@ import subprocess
 import sys
 from typing import Sequence
 
-__all__ = ["main", "build_parser", "find_mpiexec", "mpiexec_command", "launched_by_mpi"]
+__all__ = ["main", "build_parser", "find_mpiexec", "mpiexec_command", "launched_by_mpi",
+           "run_job"]
 
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 # Variables an MPI launcher sets in each process it starts (MPICH/Intel MPI, Open MPI, PMIx)
@@ -119,14 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="abdou-torch launch", description="Start a script as N ranks over MPI."))
 
 
-def run(args: argparse.Namespace) -> int:
-    """Start the job described by parsed ``args`` and return its exit status."""
-    command, environment = mpiexec_command(args.nproc, [args.script] + list(args.args),
-                                           args.hostfile, args.mpiexec, args.threads,
-                                           args.module)
-    process = subprocess.Popen(command, env=environment)
+def run_job(command: Sequence[str], environment: dict[str, str]) -> int:
+    """Run ``command`` (an mpiexec line) and return its exit status. It runs in a session of
+    its own, so a Ctrl-C at the terminal reaches this process alone, which passes SIGINT
+    and SIGTERM on to mpiexec once (mpiexec passes them to every rank; a second Ctrl-C
+    would make it kill the ranks at once, before they can save anything)."""
+    process = subprocess.Popen(list(command), env=environment, start_new_session=True)
 
-    def forward(signum: int, frame: object) -> None:  # mpiexec passes it on to the ranks
+    def forward(signum: int, frame: object) -> None:
         process.send_signal(signum)
     previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -134,6 +135,14 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the job described by parsed ``args`` and return its exit status."""
+    command, environment = mpiexec_command(args.nproc, [args.script] + list(args.args),
+                                           args.hostfile, args.mpiexec, args.threads,
+                                           args.module)
+    return run_job(command, environment)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

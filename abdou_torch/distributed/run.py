@@ -3,9 +3,10 @@
 
 It sets torchrun's variables from MPI's view of the job (``RANK``, ``WORLD_SIZE``,
 ``LOCAL_RANK``, ``LOCAL_WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``), then runs the
-script (or module) as ``__main__``. If the script raises, or exits with a non-zero status,
-the whole job is aborted at once: the other ranks would otherwise wait for this one in
-their next collective.
+script (or module) as ``__main__``. If the script raises, the whole job is aborted at once:
+the other ranks would otherwise wait for this one in their next collective. A non-zero
+exit status aborts it too, unless every rank exits within a few seconds (they stopped
+together, as after a Ctrl-C that all ranks agreed on).
 """
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ import traceback
 from typing import Any
 
 __all__ = ["main"]
+
+#: How long a rank that exits with an error status waits for the others to exit too
+#: before it aborts the job.
+EXIT_GRACE = 3.0
 
 
 def _set_torchrun_variables(comm: Any, MPI: Any) -> None:
@@ -43,6 +48,19 @@ def _abort(comm: Any, code: int, reason: str) -> None:
     print(f"[rank {rank}/{size}] abdou_torch.distributed: {reason}; aborting all {size} "
           f"ranks", file=sys.stderr, flush=True)
     comm.Abort(code)
+
+
+def _all_exiting(comm: Any, grace: float) -> bool:
+    """Whether every rank reaches this point within ``grace`` seconds: then they stopped
+    together (an agreed Ctrl-C, an error every rank found) and may exit normally."""
+    import time
+    request = comm.Ibarrier()
+    deadline = time.monotonic() + grace
+    while not request.Test():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def _exit_status(error: SystemExit) -> int:
@@ -73,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
             runpy.run_path(argv[0], run_name="__main__")
     except SystemExit as error:
         status = _exit_status(error)
-        if status != 0 and comm.Get_size() > 1:
+        if status != 0 and comm.Get_size() > 1 and not _all_exiting(comm, EXIT_GRACE):
             _abort(comm, status, f"rank {comm.Get_rank()} exited with status {status}")
         sys.exit(status)
     except KeyboardInterrupt:

@@ -56,14 +56,18 @@ class TrainingRun:
         self.model: Module = recipe.build_model()
         self.optimizer = WAdam(self.model.parameters(), lr=recipe.lr,
                                weight_decay=recipe.weight_decay)
-        self.loader = DataLoader(TensorDataset(self.train_split.inputs, self.train_split.labels),
-                                 batch_size=recipe.batch_size, shuffle=True,
-                                 generator=_random.Generator(seed))
+        self.train_model: Module = self.model  # what the training step calls (DDP: a wrapper)
+        self.loader = self._make_loader()
         self.scheduler = self._scheduler()
         self.loss_fn = _loss_function(recipe)
         self.state = {"epoch": 0, "step": 0, "epoch_loss_sum": 0.0, "epoch_batches": 0,
                       "seconds": 0.0, "train_loss": [], "test_accuracy": []}
         self._stop_requested = False
+
+    def _make_loader(self) -> Any:
+        return DataLoader(TensorDataset(self.train_split.inputs, self.train_split.labels),
+                          batch_size=self.recipe.batch_size, shuffle=True,
+                          generator=_random.Generator(self.seed))
 
     def _scheduler(self):
         if self.recipe.schedule == "constant":
@@ -78,7 +82,7 @@ class TrainingRun:
             self.checkpoint_path, model_state=self.model.state_dict(),
             optimizer_state=self.optimizer.state_dict(),
             scheduler_state=None if self.scheduler is None else self.scheduler.state_dict(),
-            loader_state=self.loader.state_dict(), rng_state=_random.get_rng_state(),
+            loader_state=self.loader.state_dict(), rng_state=self._rng_state(),
             progress=dict(self.state, recipe=self.recipe.__dict__, seed=self.seed))
 
     def resume(self) -> None:
@@ -96,10 +100,20 @@ class TrainingRun:
         if self.scheduler is not None:
             self.scheduler.load_state_dict(saved["scheduler_state"])
         self.loader.load_state_dict(saved["loader_state"])
-        _random.set_rng_state(saved["rng_state"])
+        self._set_rng_state(saved["rng_state"])
         self.state = {k: progress[k] for k in self.state}
         self.log(f"resuming from {self.checkpoint_path}: epoch {self.state['epoch'] + 1}, "
                  f"step {self.state['step']}")
+
+    def _rng_state(self) -> dict[str, Any]:
+        return _random.get_rng_state()
+
+    def _set_rng_state(self, state: dict[str, Any]) -> None:
+        if isinstance(state, dict) and "ranks" in state:  # see training/parallel.py
+            raise ValueError(f"{self.checkpoint_path}: the checkpoint was made by "
+                             f"{state.get('world_size')} processes; resume it with --nproc "
+                             f"{state.get('world_size')}")
+        _random.set_rng_state(state)
 
     # -- the loop ------------------------------------------------------------------------
     def fit(self) -> dict[str, Any]:
@@ -137,7 +151,7 @@ class TrainingRun:
                                    f"epoch {epoch_number}/{self.recipe.epochs}")
         self.model.train()
         for inputs, labels in self.loader:
-            loss = self.loss_fn(self.model(inputs), labels)
+            loss = self.loss_fn(self.train_model(inputs), labels)
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
@@ -150,13 +164,13 @@ class TrainingRun:
                 bar.update(1)
                 if state["epoch_batches"] % 25 == 0:
                     bar.set_postfix(loss=f"{state['epoch_loss_sum'] / state['epoch_batches']:.4f}")
-            if self._stop_requested or (self.checkpoint_every
-                                        and state["step"] % self.checkpoint_every == 0):
+            stopping = self._stop_now()
+            if stopping or (self.checkpoint_every and state["step"] % self.checkpoint_every == 0):
                 started = self._checkpoint(started)
-            if self._stop_requested:
+            if stopping:
                 bar.close()
                 raise Interrupted
-        state["train_loss"].append(state["epoch_loss_sum"] / max(state["epoch_batches"], 1))
+        state["train_loss"].append(self._epoch_mean_loss())
         state["test_accuracy"].append(self.evaluate())
         state["epoch"] += 1
         state["epoch_loss_sum"], state["epoch_batches"] = 0.0, 0
@@ -168,6 +182,13 @@ class TrainingRun:
         else:  # one-step epochs (full-batch blobs): checkpoint only every N steps
             run_bar.update(1)
             state["seconds"] += time.perf_counter() - started
+
+    def _stop_now(self) -> bool:
+        """Whether to checkpoint and stop after this step (Ctrl-C was pressed)."""
+        return self._stop_requested
+
+    def _epoch_mean_loss(self) -> float:
+        return self.state["epoch_loss_sum"] / max(self.state["epoch_batches"], 1)
 
     def _checkpoint(self, started: float) -> float:
         """Count the time since ``started`` and save; returns the new start time."""

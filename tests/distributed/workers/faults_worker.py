@@ -28,7 +28,10 @@ def fail(mode):
 
 
 def main(mode, after_steps=3):
-    dist.init_process_group("mpi", timeout=timedelta(seconds=3))
+    # exit_status: rank 1 waits 3 s for the others to exit too (run.EXIT_GRACE) before it
+    # aborts; rank 0's collective must not time out first
+    timeout = 10 if mode == "exit_status" else 3
+    dist.init_process_group("mpi", timeout=timedelta(seconds=timeout))
     at.manual_seed(0)
     model = DistributedDataParallel(nn.Sequential(nn.Linear(8, 16), nn.ReLU(),
                                                   nn.Linear(16, 2)))
