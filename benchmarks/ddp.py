@@ -36,14 +36,16 @@ def _models():
             "wide_mlp": (at.MLP(784, [1024, 1024, 10]), (784,))}
 
 
-def _median_us(function, comm, repeats=REPEATS) -> float:
+def _median_us(function, comm, repeats=REPEATS) -> list[float]:
+    """[median, minimum] microseconds of ``function`` over ``repeats`` calls, each after a
+    barrier (the minimum: the cost when no other process took the core meanwhile)."""
     times = []
     for _ in range(repeats + 3):
         comm.Barrier()
         started = time.perf_counter()
         function()
         times.append(time.perf_counter() - started)
-    return 1e6 * statistics.median(times[3:])
+    return [1e6 * statistics.median(times[3:]), 1e6 * min(times[3:])]
 
 
 def _ddp_sync_us(model, comm) -> float:
@@ -127,31 +129,65 @@ def single_main() -> None:
     print(json.dumps({name: _step_ms(name, 128, False) for name in ("mlp", "cnn")}))
 
 
-def measure() -> dict:
+def _median_of(runs: list, *path: str):
+    """The median over runs of the value at ``path`` in each run's results."""
+    values = []
+    for run in runs:
+        for key in path:
+            run = run[key]
+        values.append(run)
+    return statistics.median(values)
+
+
+def measure(rounds: int = 3) -> dict:
+    """``rounds`` runs of the 2-rank job and of the single process, alternating (the
+    machine's load drifts); each figure is the median over the rounds."""
     from abdou_torch.distributed.launch import mpiexec_command
     command, env = mpiexec_command(2, ["benchmarks.ddp", "--rank"], module=True)
-    ranks = json.loads(subprocess.run(command, env=env, capture_output=True, text=True,
-                                      check=True, timeout=900).stdout.splitlines()[-1])
-    single = json.loads(subprocess.run([sys.executable, "-m", "benchmarks.ddp", "--single"],
-                                       capture_output=True, text=True, check=True,
-                                       timeout=900).stdout.splitlines()[-1])
-    return {"ranks": ranks, "single": single}
+    job_runs, single_runs = [], []
+    for _ in range(rounds):
+        job_runs.append(json.loads(subprocess.run(
+            command, env=env, capture_output=True, text=True, check=True,
+            timeout=900).stdout.splitlines()[-1]))
+        single_runs.append(json.loads(subprocess.run(
+            [sys.executable, "-m", "benchmarks.ddp", "--single"], capture_output=True,
+            text=True, check=True, timeout=900).stdout.splitlines()[-1]))
+    first = job_runs[0]
+    return {"ranks": {
+        "allreduce_us": {n: [_median_of(job_runs, "allreduce_us", n, 0),
+                             min(run["allreduce_us"][n][1] for run in job_runs)]
+                         for n in first["allreduce_us"]},
+        "sync": {name: {"numel": row["numel"],
+                        **{key: [_median_of(job_runs, "sync", name, key, 0),
+                                 min(run["sync"][name][key][1] for run in job_runs)]
+                           for key in ("ddp_us", "raw_us")}}
+                 for name, row in first["sync"].items()},
+        "step_ms": {name: _median_of(job_runs, "step_ms", name) for name in first["step_ms"]}},
+        "single": {name: _median_of(single_runs, name) for name in single_runs[0]},
+        "rounds": rounds}
 
 
 def markdown(results: dict) -> str:
     ranks, single = results["ranks"], results["single"]
-    lines = ["| data parallel, 2 ranks | unit | DDP | reference | ratio | goal |",
+    lines = ["| data parallel, 2 ranks | unit | DDP median (min) | reference median (min) "
+             "| ratio of medians (of minimums) | goal |",
              "|---|---|---|---|---|---|"]
     for name, row in ranks["sync"].items():
+        (ddp, ddp_min), (raw, raw_min) = row["ddp_us"], row["raw_us"]
         lines.append(f"| h_sync_{name} ({row['numel']:,} gradients) | us / step, DDP sync "
-                     f"vs bare Allreduce | {row['ddp_us']:.0f} | {row['raw_us']:.0f} | "
-                     f"**{row['ddp_us'] / row['raw_us']:.2f}** | <= 1.1 |")
+                     f"vs bare Allreduce | {ddp:.0f} ({ddp_min:.0f}) | {raw:.0f} "
+                     f"({raw_min:.0f}) | **{ddp / raw:.2f}** ({ddp_min / raw_min:.2f}) "
+                     f"| <= 1.1 |")
     for name in ("mlp", "cnn"):
         two, one = ranks["step_ms"][name], single[name]
         lines.append(f"| i_scaling_{name} | ms / step (batch 128): 2 ranks vs 1 process | "
-                     f"{two:.2f} | {one:.2f} | **{one / (2 * two):.2f}** efficiency | - |")
-    sizes = ", ".join(f"{int(n):,}: {us:.0f}" for n, us in ranks["allreduce_us"].items())
-    lines.append(f"\nAllreduce of float32 buffers, 2 ranks (elements: us): {sizes}")
+                     f"{two:.2f} | {one:.2f} | **{one / (2 * two):.2f}** (efficiency) | - |")
+    sizes = ", ".join(f"{int(n):,}: {us[0]:.0f} ({us[1]:.0f})"
+                      for n, us in ranks["allreduce_us"].items())
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines.append(f"\nMachine load average during the run (1, 5, 15 min): {load}.")
+    lines.append(f"\nBare Allreduce of float32 buffers, 2 ranks, median of {REPEATS} after a "
+                 f"barrier, median over {results['rounds']} jobs (minimum) (elements: us): {sizes}")
     return "\n".join(lines)
 
 
