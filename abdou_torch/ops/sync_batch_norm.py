@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Primitive
-from ..autograd.grad_mode import GradMode
 
 __all__ = ["sync_batch_norm"]
 
@@ -86,15 +85,14 @@ class SyncBatchNorm(Primitive):
             y += bias[None, :, None]
         return y.reshape(x.shape)
 
-    def backward(self, dy):
-        if GradMode.enabled:
+    def backward(self, xp, dy):
+        if not xp.arrays:
             raise RuntimeError("sync_batch_norm: double backward (create_graph=True) is not "
                                "supported")
         from ..distributed.collectives import wait
-        from ..tensor import Tensor
         weight = self.inputs[1]
         need_x, need_w, need_b = self.needs_input_grad[:3]
-        flat_dy = _per_channel(dy.data)
+        flat_dy = _per_channel(dy)
         sums = np.concatenate([np.einsum("ncl->c", flat_dy),
                                np.einsum("ncl,ncl->c", flat_dy, self.centered)])
         channels = flat_dy.shape[1]
@@ -110,9 +108,8 @@ class SyncBatchNorm(Primitive):
             dx = (flat_dy - mean_dy[None, :, None]
                   - self.centered * (self.invstd ** 2 * mean_dy_c)[None, :, None]) \
                 * scale[None, :, None]
-            dx = Tensor._wrap(dx.reshape(dy.shape).astype(dy.dtype, copy=False), False)
-        return dx, (None if dw is None else Tensor._wrap(dw, False)), \
-            (None if db is None else Tensor._wrap(db, False))
+            dx = dx.reshape(dy.shape).astype(dy.dtype, copy=False)
+        return dx, dw, db
 
 
 def sync_batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any,  # noqa: A002
