@@ -28,7 +28,7 @@ import numpy as np
 from .. import random as _random
 from ..data import DataLoader, TensorDataset
 from ..tensor import Tensor
-from .trainer import TrainingRun
+from .trainer import Interrupted, TrainingRun
 
 __all__ = ["join_or_relaunch", "Parallel", "ParallelTrainingRun", "ShardedBatches"]
 
@@ -140,6 +140,14 @@ class ParallelTrainingRun(TrainingRun):
             _random.manual_seed(seed + 1_000_003 * parallel.rank)
         base_loss = self.loss_fn
         self.loss_fn = lambda output, labels: base_loss(output, labels) * self.loader.weight
+
+    def fit(self) -> dict[str, Any]:
+        try:
+            return super().fit()
+        except Interrupted:
+            if self.parallel.rank == 0:  # rank 0 says where the checkpoint is
+                raise
+            raise SystemExit(130) from None
 
     def _make_loader(self) -> ShardedBatches:
         return ShardedBatches(self.parallel, self.train_split.inputs, self.train_split.labels,
