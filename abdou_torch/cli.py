@@ -24,6 +24,7 @@ import shlex
 import shutil
 import signal
 import sys
+from contextlib import nullcontext
 from typing import Sequence
 
 __all__ = ["main", "build_parser"]
@@ -67,10 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--subset", type=_positive_int, default=None, metavar="N",
                        help="train on the first N training examples only (quick tries)")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    train.add_argument("--nproc", type=_positive_int, default=1, metavar="N",
+                       help="train with N processes over MPI (data parallel; the batch size "
+                            "stays the global one)")
     train.add_argument("--threads", type=_positive_int, default=None, metavar="N",
                        help="BLAS threads (default: 1 for the MLP and blobs, whose matrices "
                             "are too small to gain from more, and the BLAS default for the "
                             "CNN)")
+    from .distributed.launch import add_arguments as add_launch_arguments
+    add_launch_arguments(commands.add_parser(
+        "launch", help="run a script as N processes over MPI (torchrun-like)"))
     return parser
 
 
@@ -99,12 +106,27 @@ def _train(args: argparse.Namespace, argv: list[str], program: list[str]) -> int
         weight_decay=args.weight_decay)
     out = args.out or os.path.join("runs", f"{args.dataset}-{args.model}")
     resume = _resume_command(program, argv)
-    with RunDirectory(out):
-        refuse_to_replace(os.path.join(out, "checkpoint.safetensors"), describe_unfinished,
-                          resume=args.resume, overwrite=args.overwrite, resume_command=resume)
+    from .distributed.launch import launched_by_mpi
+    if args.nproc > 1 and not launched_by_mpi():
+        # this process starts the ranks and holds the run directory for them
+        from .training.parallel import join_or_relaunch
+        with RunDirectory(out):
+            refuse_to_replace(os.path.join(out, "checkpoint.safetensors"), describe_unfinished,
+                              resume=args.resume, overwrite=args.overwrite,
+                              resume_command=resume)
+            return join_or_relaunch(args.nproc, argv)
+    make_run, directory = TrainingRun, RunDirectory(out)
+    if args.nproc > 1:  # a rank: the process that started the job holds the directory
+        from .training.parallel import join_or_relaunch
+        make_run, directory = join_or_relaunch(args.nproc, argv).training_run, nullcontext()
+    with directory:
+        if args.nproc == 1:
+            refuse_to_replace(os.path.join(out, "checkpoint.safetensors"), describe_unfinished,
+                              resume=args.resume, overwrite=args.overwrite,
+                              resume_command=resume)
         _limit_blas_threads(args.threads, recipe.model)
-        run = TrainingRun(recipe, out, seed=args.seed, checkpoint_every=args.checkpoint_every,
-                          subset=args.subset, progress=not args.no_progress)
+        run = make_run(recipe, out, seed=args.seed, checkpoint_every=args.checkpoint_every,
+                       subset=args.subset, progress=not args.no_progress)
         if args.resume:
             run.resume()
         print(f"training {recipe.model} on {recipe.dataset}: {recipe.epochs} epochs, batch "
@@ -190,6 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(arguments)
     if args.command == "train":
         return _train_command(args, arguments, argv is not None)
+    if args.command == "launch":
+        from .distributed.launch import run
+        return run(args)
     return 1
 
 

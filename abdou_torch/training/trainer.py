@@ -10,6 +10,7 @@ is a :class:`~.run_dir.RunDirectoryError` saying what to do.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -67,14 +68,18 @@ class TrainingRun:
         self.model: Module = recipe.build_model()
         self.optimizer = WAdam(self.model.parameters(), lr=recipe.lr,
                                weight_decay=recipe.weight_decay)
-        self.loader = DataLoader(TensorDataset(self.train_split.inputs, self.train_split.labels),
-                                 batch_size=recipe.batch_size, shuffle=True,
-                                 generator=_random.Generator(seed))
+        self.train_model: Module = self.model  # what the training step calls (DDP: a wrapper)
+        self.loader = self._make_loader()
         self.scheduler = self._scheduler()
         self.loss_fn = _loss_function(recipe)
         self.state = {"epoch": 0, "step": 0, "epoch_loss_sum": 0.0, "epoch_batches": 0,
                       "seconds": 0.0, "train_loss": [], "test_accuracy": []}
         self.stop = DeferredStop()
+
+    def _make_loader(self) -> Any:
+        return DataLoader(TensorDataset(self.train_split.inputs, self.train_split.labels),
+                          batch_size=self.recipe.batch_size, shuffle=True,
+                          generator=_random.Generator(self.seed))
 
     def _scheduler(self):
         if self.recipe.schedule == "constant":
@@ -94,7 +99,7 @@ class TrainingRun:
                 self.checkpoint_path, model_state=model_state,
                 optimizer_state=self.optimizer.state_dict(),
                 scheduler_state=None if self.scheduler is None else self.scheduler.state_dict(),
-                loader_state=self.loader.state_dict(), rng_state=_random.get_rng_state(),
+                loader_state=self.loader.state_dict(), rng_state=self._rng_state(),
                 progress=dict(self.state, recipe=self.recipe.__dict__, seed=self.seed))
         except OSError as error:
             raise run_dir.write_error(self.checkpoint_path, error) from error
@@ -116,6 +121,8 @@ class TrainingRun:
                                   f"{progress.get('seed')}); resume with the same options")
         try:
             self._restore(saved)
+        except CheckpointError:
+            raise
         except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as error:
             raise CheckpointError(
                 f"{self.checkpoint_path}: cannot resume from this checkpoint ("
@@ -137,12 +144,22 @@ class TrainingRun:
             if self.scheduler is not None:
                 self.scheduler.load_state_dict(saved["scheduler_state"])
             self.loader.load_state_dict(saved["loader_state"])
-            _random.set_rng_state(saved["rng_state"])
+            self._set_rng_state(saved["rng_state"])
         except BaseException:
             self.model.load_state_dict(model_backup)
             self.optimizer.load_state_dict(optimizer_backup)
             _random.set_rng_state(rng_backup)
             raise
+
+    def _rng_state(self) -> dict[str, Any]:
+        return _random.get_rng_state()
+
+    def _set_rng_state(self, state: dict[str, Any]) -> None:
+        if isinstance(state, dict) and "ranks" in state:  # see training/parallel.py
+            raise CheckpointError(f"{self.checkpoint_path}: the checkpoint was made by "
+                                  f"{state.get('world_size')} processes; resume it with "
+                                  f"--nproc {state.get('world_size')}")
+        _random.set_rng_state(state)
 
     # -- the loop ------------------------------------------------------------------------
     def fit(self) -> dict[str, Any]:
@@ -185,7 +202,7 @@ class TrainingRun:
                                    f"epoch {epoch_number}/{self.recipe.epochs}")
         self.model.train()
         for inputs, labels in self.loader:
-            loss = self.loss_fn(self.model(inputs), labels)
+            loss = self.loss_fn(self.train_model(inputs), labels)
             loss_value = loss.item()
             nan_guard.check_loss(loss_value, step=state["step"] + 1, epoch=epoch_number)
             self.optimizer.zero_grad()
@@ -200,13 +217,13 @@ class TrainingRun:
                 bar.update(1)
                 if state["epoch_batches"] % 25 == 0:
                     bar.set_postfix(loss=f"{state['epoch_loss_sum'] / state['epoch_batches']:.4f}")
-            if self.stop.requested or (self.checkpoint_every
-                                       and state["step"] % self.checkpoint_every == 0):
+            stopping = self._stop_now()
+            if stopping or (self.checkpoint_every and state["step"] % self.checkpoint_every == 0):
                 started = self._checkpoint(started)
-            if self.stop.requested:
+            if stopping:
                 bar.close()
-                raise Interrupted(self.stop.signum)
-        state["train_loss"].append(state["epoch_loss_sum"] / max(state["epoch_batches"], 1))
+                raise Interrupted(self.stop.signum or signal.SIGINT)
+        state["train_loss"].append(self._epoch_mean_loss())
         state["test_accuracy"].append(self.evaluate())
         state["epoch"] += 1
         state["epoch_loss_sum"], state["epoch_batches"] = 0.0, 0
@@ -218,6 +235,13 @@ class TrainingRun:
         else:  # one-step epochs (full-batch blobs): checkpoint only every N steps
             run_bar.update(1)
             state["seconds"] += time.perf_counter() - started
+
+    def _stop_now(self) -> bool:
+        """Whether to checkpoint and stop after this step (Ctrl-C was pressed)."""
+        return self.stop.requested
+
+    def _epoch_mean_loss(self) -> float:
+        return self.state["epoch_loss_sum"] / max(self.state["epoch_batches"], 1)
 
     def _checkpoint(self, started: float) -> float:
         """Count the time since ``started`` and save; returns the new start time."""
