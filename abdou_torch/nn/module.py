@@ -399,7 +399,7 @@ class Module:
                                 f"{type(value).__name__}")
             elif array.shape != tuple(target.shape):
                 problems.append(f"size mismatch for {key}: copying a param with shape "
-                                f"{array.shape} from checkpoint, the shape in current model "
+                                f"{tuple(array.shape)} from checkpoint, the shape in current model "
                                 f"is {tuple(target.shape)}.")
             else:
                 arrays[key] = array

@@ -569,8 +569,10 @@ class Clone(Primitive):
 
     saves_inputs = False
 
-    def forward(self, x):
-        return np.array(x, copy=True)
+    def forward(self, x, order: str = "K"):
+        """``order`` 'K' keeps the input's layout (PyTorch's preserve_format), 'C' lays the
+        copy out in row-major order (``contiguous()``)."""
+        return np.array(x, copy=True, order=order)
 
     def backward(self, xp, dy):
         return dy

@@ -145,7 +145,7 @@ def _check_channel_vector(name: str, value: Any, channels: int, shape: tuple):
         return None
     value = _as_tensor(value)
     if value.shape != (channels,):
-        raise ShapeError(f"batch_norm: {name} of shape {value.shape} does not match the "
+        raise ShapeError(f"batch_norm: {name} of shape {tuple(value.shape)} does not match the "
                          f"{channels} channels of input of shape {shape}")
     return value
 
@@ -163,10 +163,10 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
     x = _as_tensor(input)
     if x.ndim < 2:
         raise ShapeError(f"batch_norm: expected an input of at least 2 dims (N, C, ...), got "
-                         f"shape {x.shape}")
+                         f"shape {tuple(x.shape)}")
     if x.dtype.kind != "f":
         raise TypeError(f"batch_norm: expected a floating-point input, got {x.dtype}")
-    channels, shape = x.shape[1], x.shape
+    channels, shape = x.shape[1], tuple(x.shape)
     running_mean = _check_channel_vector("running_mean", running_mean, channels, shape)
     running_var = _check_channel_vector("running_var", running_var, channels, shape)
     weight = _check_channel_vector("weight", weight, channels, shape)
@@ -178,7 +178,7 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
         count = x.data.size // channels
         if count <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
-                             f"training, got input of shape {x.shape}")
+                             f"training, got input of shape {tuple(x.shape)}")
         out = BatchNorm.apply(x, weight, bias, float(eps))
         node = out._ctx if isinstance(out._ctx, BatchNorm) else None
         if running_mean is not None or running_var is not None:
@@ -222,7 +222,7 @@ def layer_norm(input: Any, normalized_shape: Any,  # noqa: A002
     count = len(normalized_shape)
     if count == 0 or x.shape[x.ndim - count:] != normalized_shape or count > x.ndim:
         raise ShapeError(f"layer_norm: normalized_shape {normalized_shape} does not match the "
-                         f"last dims of input of shape {x.shape}")
+                         f"last dims of input of shape {tuple(x.shape)}")
     for name, value in (("weight", weight), ("bias", bias)):
         if value is not None and tuple(value.shape) != normalized_shape:
             raise ShapeError(f"layer_norm: {name} of shape {tuple(value.shape)} does not "
@@ -268,7 +268,7 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None,  # noqa: 
         raise TypeError(f"embedding: indices must be an integer tensor, got {indices.dtype}")
     if weight.ndim != 2:
         raise ShapeError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got "
-                         f"shape {weight.shape}")
+                         f"shape {tuple(weight.shape)}")
     rows = weight.shape[0]
     if indices.size and (indices.min() < -rows or indices.max() >= rows):
         bad = indices.max() if indices.max() >= rows else indices.min()
@@ -292,7 +292,7 @@ def dropout2d(input: Any, p: float = 0.5, training: bool = True,  # noqa: A002
     x = _as_tensor(input)
     if x.ndim not in (3, 4):
         raise ShapeError(f"dropout2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
-                         f"shape {x.shape}")
+                         f"shape {tuple(x.shape)}")
     if not training or p == 0.0:
         return x
     mask_shape = x.shape[:-2] + (1, 1)

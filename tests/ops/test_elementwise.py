@@ -30,7 +30,7 @@ def test_binary_dtype_promotion_matches_torch(left, right, dims):
     for name, op in ops.items():
         ours = op(_make(at, left, dims[0] == "0"), _make(at, right, dims[1] == "0"))
         theirs = op(_make(torch, left, dims[0] == "0"), _make(torch, right, dims[1] == "0"))
-        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", ""), name
+        assert str(ours.dtype) == str(theirs.dtype), name
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -38,7 +38,7 @@ def test_binary_dtype_promotion_matches_torch(left, right, dims):
 def test_python_scalar_promotion_matches_torch(dtype, scalar):
     ours = _make(at, dtype, False) * scalar
     theirs = _make(torch, dtype, False) * scalar
-    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    assert str(ours.dtype) == str(theirs.dtype)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
@@ -62,7 +62,7 @@ def test_integer_arithmetic_matches_torch():
     for op in (lambda x, y: x / y, lambda x, y: x * y - y, lambda x, y: x ** 2,
                lambda x, y: -x, lambda x, y: abs(x)):
         ours, theirs = op(at.tensor(a), at.tensor(b)), op(torch.tensor(a), torch.tensor(b))
-        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        assert str(ours.dtype) == str(theirs.dtype)
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
 
 
@@ -74,7 +74,7 @@ def test_integer_powers_follow_torch():
         torch.tensor([2, 3]) ** -1
     for exponent in (2, 0, -1.0, 0.5):
         ours, theirs = x ** exponent, torch.tensor([2, 3]) ** exponent
-        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        assert str(ours.dtype) == str(theirs.dtype)
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
 
 
