@@ -214,7 +214,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _train_command(args, arguments, argv is not None)
     if args.command == "launch":
         from .distributed.launch import run
-        return run(args)
+        try:
+            return run(args)
+        except (FileNotFoundError, ValueError) as error:
+            print(f"abdou-torch launch: error: {error}", file=sys.stderr)
+            return 2
     return 1
 
 
