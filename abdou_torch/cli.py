@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="BLAS threads (default: 1 for the MLP and blobs, whose matrices "
                             "are too small to gain from more, and the BLAS default for the "
                             "CNN)")
+    commands.add_parser("run", add_help=False,
+                        help="run a PyTorch program with `import torch` giving abdou_torch: "
+                             "run SCRIPT [ARGS] | run -m MODULE [ARGS]")
     return parser
 
 
@@ -102,6 +105,10 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["run"]:  # its arguments belong to the program it runs: no parsing here
+        from .compat.runner import main as run
+        return run(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         if args.command == "train":
