@@ -151,12 +151,17 @@ class AliasModule(types.ModuleType):
         target = object.__getattribute__(self, "_alias_target")
         try:
             value = getattr(target, name)
-        except AttributeError:
+        except AttributeError as error:
             if name == "__all__":
                 return [n for n in dir(target) if not n.startswith("_")]
             if _is_dunder(name):
                 raise
-            return self._submodule(name)
+            try:
+                return self._submodule(name)
+            except NotAvailableError:
+                if isinstance(error, NotAvailableError):  # the target's own, better message
+                    raise error from None
+                raise
         if isinstance(value, types.ModuleType) and value.__name__.startswith("abdou_torch"):
             return self._submodule(name, value)
         return value
@@ -236,11 +241,6 @@ def _import_target(torch_name: str) -> types.ModuleType | None:
     return None
 
 
-def _parent_is_missing(torch_name: str) -> bool:
-    parent = sys.modules.get(torch_name.rpartition(".")[0])
-    return isinstance(parent, MissingModule)
-
-
 class _AliasLoader(importlib.abc.Loader):
 
     def __init__(self, target: types.ModuleType | None) -> None:
@@ -263,8 +263,7 @@ class TorchAliasFinder(importlib.abc.MetaPathFinder):
         if fullname != ROOT and not fullname.startswith(ROOT + "."):
             return None
         module = _import_target(fullname)
-        if module is None and fullname not in PYTORCH_SUBMODULES \
-                and not _parent_is_missing(fullname):
+        if module is None and fullname not in PYTORCH_SUBMODULES:
             # no such PyTorch module: let the import fail as it would under PyTorch (the
             # alias parents' empty __path__ keeps the real torch package out of the search)
             return None

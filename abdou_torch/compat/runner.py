@@ -200,6 +200,7 @@ def _without_runner_frames(tb: types.TracebackType | None) -> types.TracebackTyp
 def _report(error: BaseException) -> None:
     """Print the traceback through ``sys.excepthook`` (the program may have set its own)."""
     _note_missing_torch_name(error)
+    _note_missing_method(error)
     tb = _program_traceback(error.__traceback__)
     error.__traceback__ = tb
     try:
@@ -221,6 +222,45 @@ def _note_missing_torch_name(error: BaseException) -> None:
     if message.startswith(prefix) and hasattr(error, "add_note"):
         name = message[len(prefix):].split("'", 1)[0]
         error.add_note(f"{module}.{name} is not available in abdou_torch")
+
+
+# PyTorch's public nn.Module methods (2.13): a missing one is a gap here, not a typo
+_MODULE_METHODS = frozenset((
+    "add_module", "apply", "bfloat16", "buffers", "children", "compile", "cpu", "cuda",
+    "double", "eval", "extra_repr", "float", "forward", "get_buffer", "get_extra_state",
+    "get_parameter", "get_submodule", "half", "ipu", "load_state_dict", "modules", "mtia",
+    "named_buffers", "named_children", "named_modules", "named_parameters", "parameters",
+    "register_backward_hook", "register_buffer", "register_forward_hook",
+    "register_forward_pre_hook", "register_full_backward_hook",
+    "register_full_backward_pre_hook", "register_load_state_dict_post_hook",
+    "register_load_state_dict_pre_hook", "register_module", "register_parameter",
+    "register_state_dict_post_hook", "register_state_dict_pre_hook", "requires_grad_",
+    "set_extra_state", "set_submodule", "share_memory", "state_dict", "to", "to_empty",
+    "train", "type", "xpu", "zero_grad"))
+
+
+def _note_missing_method(error: BaseException) -> None:
+    """``x.stft(...)`` on a Tensor, ``model.to_empty()`` on a Module: name the PyTorch
+    method in a note (a note costs nothing until a program fails; a ``Tensor.__getattr__``
+    would slow every attribute read of every tensor)."""
+    if not isinstance(error, AttributeError) or not hasattr(error, "add_note"):
+        return
+    owner, name = getattr(error, "obj", None), getattr(error, "name", None)
+    if owner is None:  # raised by hand in a __getattr__ (Module's): read its frame
+        tb = error.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        if tb is not None and tb.tb_frame.f_code.co_name == "__getattr__":
+            owner = tb.tb_frame.f_locals.get("self")
+            name = tb.tb_frame.f_locals.get("name")
+    if not isinstance(name, str) or name.startswith("_"):
+        return
+    from ..nn.module import Module
+    from ..tensor import Tensor
+    if isinstance(owner, Tensor):
+        error.add_note(f"torch.Tensor.{name} is not available in abdou_torch")
+    elif isinstance(owner, Module) and name in _MODULE_METHODS:
+        error.add_note(f"torch.nn.Module.{name} is not available in abdou_torch")
 
 
 def _exit_like_sigint() -> None:
