@@ -197,11 +197,29 @@ def _without_runner_frames(tb: types.TracebackType | None) -> types.TracebackTyp
     return tb
 
 
+def _without_alias_frames(tb: types.TracebackType | None, error: BaseException
+                          ) -> types.TracebackType | None:
+    """A missing PyTorch name is raised inside the alias module: end the traceback at the
+    program's line that used the name."""
+    if not isinstance(error, alias.NotAvailableError):
+        return tb
+    alias_file = os.path.abspath(alias.__file__)
+    last_outside = None
+    entry = tb
+    while entry is not None:
+        if os.path.abspath(entry.tb_frame.f_code.co_filename) == alias_file:
+            break
+        last_outside, entry = entry, entry.tb_next
+    if last_outside is not None and entry is not None:
+        last_outside.tb_next = None
+    return tb
+
+
 def _report(error: BaseException) -> None:
     """Print the traceback through ``sys.excepthook`` (the program may have set its own)."""
     _note_missing_torch_name(error)
     _note_missing_method(error)
-    tb = _program_traceback(error.__traceback__)
+    tb = _without_alias_frames(_program_traceback(error.__traceback__), error)
     error.__traceback__ = tb
     try:
         sys.excepthook(type(error), error, tb)
