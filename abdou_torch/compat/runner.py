@@ -263,14 +263,20 @@ def _note_missing_method(error: BaseException) -> None:
     would slow every attribute read of every tensor)."""
     if not isinstance(error, AttributeError) or not hasattr(error, "add_note"):
         return
+    frames = []
+    tb = error.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
     owner, name = getattr(error, "obj", None), getattr(error, "name", None)
-    if owner is None:  # raised by hand in a __getattr__ (Module's): read its frame
-        tb = error.__traceback__
-        while tb is not None and tb.tb_next is not None:
-            tb = tb.tb_next
-        if tb is not None and tb.tb_frame.f_code.co_name == "__getattr__":
-            owner = tb.tb_frame.f_locals.get("self")
-            name = tb.tb_frame.f_locals.get("name")
+    if frames and frames[-1].f_code.co_name == "__getattr__" \
+            and _in_library(frames[-1].f_code.co_filename):
+        # raised in a library __getattr__ (Module's): the access is in the frame before
+        if owner is None:
+            owner, name = frames[-1].f_locals.get("self"), frames[-1].f_locals.get("name")
+        frames.pop()
+    if not frames or _in_library(frames[-1].f_code.co_filename):
+        return  # the library's own code tripped: not a PyTorch API the program asked for
     if not isinstance(name, str) or name.startswith("_"):
         return
     from ..nn.module import Module
@@ -279,6 +285,13 @@ def _note_missing_method(error: BaseException) -> None:
         error.add_note(f"torch.Tensor.{name} is not available in abdou_torch")
     elif isinstance(owner, Module) and name in _MODULE_METHODS:
         error.add_note(f"torch.nn.Module.{name} is not available in abdou_torch")
+
+
+_LIBRARY_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _in_library(filename: str) -> bool:
+    return os.path.abspath(filename).startswith(_LIBRARY_DIR + os.sep)
 
 
 def _exit_like_sigint() -> None:

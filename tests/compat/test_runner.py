@@ -180,3 +180,14 @@ def test_missing_pytorch_api_is_named_in_the_error(program, tmp_path):
         assert message in got.stderr, (source, got.stderr)
         assert f'File "{script}", line' in got.stderr  # the program's own frame is shown
         assert "compat/runner.py" not in got.stderr  # and the runner's are not
+
+
+def test_module_method_missing_is_named_but_a_typo_is_not(program, tmp_path):
+    script = program("module_method.py", "import torch\nm = torch.nn.Linear(2, 2)\n"
+                                         "m.to_empty(device='cpu')\n")
+    got = abdou_run([str(script)], tmp_path)
+    assert "torch.nn.Module.to_empty is not available in abdou_torch" in got.stderr
+    typo = program("typo.py", "import torch\nm = torch.nn.Linear(2, 2)\nm.wieght\n")
+    got = abdou_run([str(typo)], tmp_path)
+    assert "'Linear' object has no attribute 'wieght'" in got.stderr
+    assert "not available" not in got.stderr

@@ -24,6 +24,8 @@ for step in range(20):
     optimizer.step()
     writer.add_scalar("Loss/train", loss.item(), step)
     writer.add_scalar("weight/0", model.weight[0, 0].item(), global_step=step)
+    if step % 5 == 0:
+        print(f"step {step} loss {loss.item():.6f}")
 writer.add_text("notes", "linear regression on synthetic data", 0)
 writer.flush()
 writer.close()
