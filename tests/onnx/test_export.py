@@ -67,6 +67,9 @@ MODELS = {
         nn.Conv2d(2, 3, (3, 2), padding=(1, 0), dilation=(1, 2)),
         nn.MaxPool2d(3, stride=2, padding=1), nn.AvgPool2d(2, padding=1),
         nn.AdaptiveAvgPool2d((2, 3)), nn.Flatten(), nn.Linear(18, 2)), (2, 2, 11, 9)),
+    "conv1d": lambda: (nn.Sequential(
+        nn.Conv1d(2, 3, 3, padding=1), nn.ReLU(), nn.MaxPool1d(2), nn.AdaptiveAvgPool1d(2),
+        nn.Flatten(), nn.Linear(6, 2)), (4, 2, 10)),
 }
 
 
