@@ -111,8 +111,13 @@ def _compile(*args: Any, **kwargs: Any) -> Any:
 
 # Names that exist only on the alias (PyTorch programs use them; abdou_torch's own API does not
 # need them). They are looked up before the target module.
+def _bfloat16() -> Any:
+    from .dtypes import bfloat16
+    return bfloat16
+
+
 EXTRAS: dict[str, dict[str, Callable[[], Any]]] = {
-    "torch": {"compile": lambda: _compile},
+    "torch": {"compile": lambda: _compile, "bfloat16": _bfloat16},
     "torch.autograd": {"Variable": lambda: _variable},
     "torch.autograd.variable": {"Variable": lambda: _variable},
 }

@@ -181,3 +181,22 @@ def test_uninstall_removes_the_alias(tmp_path):
         print(type(torch).__name__)
     ''')
     assert out.splitlines() == ["False []", "AliasModule"]
+
+
+def test_bfloat16_autocast_is_accepted_and_bfloat16_tensors_are_refused(tmp_path):
+    out = run_checks(tmp_path, '''
+        import warnings
+        import torch
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+                y = torch.ones(2, 3) @ torch.ones(3, 2)
+        print(y.dtype, y.tolist(), [str(w.message)[:30] for w in caught])
+        try:
+            torch.zeros(2, dtype=torch.bfloat16)
+        except TypeError as error:
+            print("TypeError", "bfloat16" in str(error))
+    ''')
+    assert out.splitlines() == [
+        "float32 [[3.0, 3.0], [3.0, 3.0]] ['autocast to bfloat16 on the CP']",
+        "TypeError True"]
