@@ -136,6 +136,13 @@ def _is_dunder(name: str) -> bool:
     return name.startswith("__") and name.endswith("__")
 
 
+_MISSING = object()
+# what a read on an alias finds on the alias object itself rather than on its target
+_ALIAS_ATTRIBUTES = frozenset({"_alias_target", "_forward", "_submodule", "__class__",
+                               "__dict__", "__setattr__", "__delattr__", "__dir__",
+                               "__repr__", "__init__", "__reduce__", "__reduce_ex__"})
+
+
 class AliasModule(types.ModuleType):
     """``torch.X``: forwards attribute reads and writes to the abdou_torch module ``target``.
 
@@ -146,10 +153,25 @@ class AliasModule(types.ModuleType):
     def __init__(self, name: str, target: types.ModuleType) -> None:
         super().__init__(name, getattr(target, "__doc__", None))
         object.__setattr__(self, "_alias_target", target)
-        if getattr(target, "__file__", None):
-            object.__setattr__(self, "__file__", target.__file__)
+        # the alias's own bookkeeping, set before the import system looks for it (it only
+        # fills in what reads as None, and a read would otherwise reach the target's):
+        # an empty __path__ keeps the real torch package, and files, out of the search
+        for key, value in (("__path__", []), ("__package__", name), ("__loader__", None),
+                           ("__file__", getattr(target, "__file__", None))):
+            object.__setattr__(self, key, value)
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattribute__(self, name: str) -> Any:
+        # Not __getattr__: a module's own failed lookup builds an AttributeError with its
+        # message first, which made every `torch.xxx` read cost microseconds.
+        found = object.__getattribute__(self, "__dict__").get(name, _MISSING)
+        if found is not _MISSING:
+            return found
+        if name.startswith("_") and name in _ALIAS_ATTRIBUTES:
+            return object.__getattribute__(self, name)
+        return object.__getattribute__(self, "_forward")(name)
+
+    def _forward(self, name: str) -> Any:
+        """A read of ``torch.X.name``: an extra, the target's attribute, or a submodule."""
         extra = EXTRAS.get(self.__name__, {}).get(name)
         if extra is not None:
             return extra()

@@ -200,3 +200,17 @@ def test_bfloat16_autocast_is_accepted_and_bfloat16_tensors_are_refused(tmp_path
     assert out.splitlines() == [
         "float32 [[3.0, 3.0], [3.0, 3.0]] ['autocast to bfloat16 on the CP']",
         "TypeError True"]
+
+
+def test_aliases_search_no_files_and_never_load_a_module_twice(tmp_path):
+    out = run_checks(tmp_path, '''
+        import sys
+        import abdou_torch.nn.layers
+        import torch.nn
+        import torch.nn.layers  # an abdou_torch file reached by its torch name
+        print(torch.nn.__path__, torch.__package__, torch.nn.__spec__.name)
+        print(torch.nn.layers.Linear is abdou_torch.nn.layers.Linear,
+              sum(1 for m in sys.modules.values()
+                  if getattr(m, "__file__", None) == abdou_torch.nn.layers.__file__))
+    ''')
+    assert out.splitlines() == ["[] torch torch.nn", "True 2"]  # the module and its alias
