@@ -155,13 +155,7 @@ def _index(g: Any, call: Call) -> str:
 
 
 def _softmax_like(op_type: str) -> Callable:
-    def emit(g: Any, call: Call) -> str:
-        x = call.args[0]
-        dim = call.args[1] if len(call.args) > 1 else call.kwargs.get("dim")
-        if dim is None or call.kwargs.get("dtype") is not None:
-            g.unsupported(call, "needs an explicit dim and no dtype")
-        return g.node(op_type, [g.value(x)], axis=int(dim))
-    return emit
+    return lambda g, call: g.node(op_type, [g.value(call.args[0])], axis=int(call.args[1]))
 
 
 def _softplus(g: Any, call: Call) -> str:
@@ -217,8 +211,8 @@ SYMBOLIC: dict[str, Callable[[Any, Call], str]] = {
     "Amin": _amax,  # Amin.apply passes largest=False
     # shapes
     "Reshape": _reshape, "Permute": _permute, "Expand": _expand, "Cat": _cat, "Pad": _pad,
-    "Index": _index,
+    "Index": _index, "Softmax": _softmax_like("Softmax"),
+    "LogSoftmax": _softmax_like("LogSoftmax"),
     # nn.functional ops recorded whole (see tracing.FUNCTIONAL_OPS)
-    "softmax": _softmax_like("Softmax"), "log_softmax": _softmax_like("LogSoftmax"),
     "softplus": _softplus, "logsigmoid": _logsigmoid, "batch_norm": _batch_norm,
 }

@@ -2,8 +2,8 @@
 
 While :func:`recording` is active, each ``Primitive.apply`` (the library's ops) and each
 custom ``Function.apply`` is logged as a :class:`Call` with its arguments and its output,
-whatever the grad mode. A few ``nn.functional`` ops (softmax, log_softmax, softplus,
-logsigmoid, batch_norm) are logged as one call each, with the primitives inside them left
+whatever the grad mode. A few ``nn.functional`` ops (softplus, logsigmoid, batch_norm)
+are logged as one call each, with the primitives inside them left
 out: they compute masks, shifts or scales with NumPy, which no primitive records, and ONNX
 has one operator for each of them.
 
@@ -27,8 +27,7 @@ __all__ = ["Call", "recording", "check_same_program", "FUNCTIONAL_OPS"]
 
 #: functions recorded as one call each, by module: their emitters are in symbolic.py
 FUNCTIONAL_OPS = {
-    "abdou_torch.nn.functional": ("softmax", "log_softmax", "softplus", "logsigmoid",
-                                  "batch_norm"),
+    "abdou_torch.nn.functional": ("softplus", "logsigmoid", "batch_norm"),
     "abdou_torch.ops.normalization": ("batch_norm",),  # what nn.BatchNorm* calls
 }
 
@@ -36,7 +35,7 @@ FUNCTIONAL_OPS = {
 @dataclass
 class Call:
     """One op of the forward pass: ``kind`` is the Primitive's class name (``"Linear"``),
-    ``"function:<Name>"`` for a custom Function, or an nn.functional name (``"softmax"``)."""
+    ``"function:<Name>"`` for a custom Function, or an nn.functional name (``"softplus"``)."""
 
     kind: str
     args: tuple
