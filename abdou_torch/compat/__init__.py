@@ -3,8 +3,8 @@
 - :mod:`.alias`: ``import torch`` resolving to abdou_torch (``install()``/``uninstall()``, also
   usable in a notebook: ``import abdou_torch.compat; abdou_torch.compat.install()``).
 - :mod:`.runner`: the ``abdou-torch run SCRIPT | -m MODULE | -c CODE`` command.
-- :mod:`.compile`: ``torch.compile``; :mod:`.distributed`: ``torch.distributed`` until
-  abdou_torch has its own.
+- :mod:`.compile`: ``torch.compile``; :mod:`.dtypes`: ``torch.bfloat16`` (autocast only);
+  :mod:`.convert`: PyTorch checkpoints to abdou_torch's format (run with PyTorch).
 
 Real features under PyTorch's names live in the library itself (``abdou_torch.cuda``,
 ``abdou_torch.backends``, ``abdou_torch.amp``, ``abdou_torch.onnx``,

@@ -59,8 +59,6 @@ MODULES: dict[str, tuple[str, ...]] = {
     "torch.optim.adamw": ("abdou_torch.optim.adam",),
     "torch.autograd.variable": ("abdou_torch.autograd",),
     "torch.cuda.amp": ("abdou_torch.cuda.amp",),
-    # a stand-in says is_available() False until abdou_torch.distributed exists
-    "torch.distributed": ("abdou_torch.distributed", "abdou_torch.compat.distributed"),
 }
 
 # PyTorch's own submodules: these import as placeholders (failing at first use) where

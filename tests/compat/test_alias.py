@@ -87,7 +87,7 @@ def test_missing_names_fail_with_the_pytorch_name(tmp_path):
         import torch.distributions
         for expression in ("torch.fft.rfft", "torch.nn.NoLayer", "torch.linalg.svd_lowrank",
                            "torch.distributions.Normal", "torch.no_such_function",
-                           "torch.distributed.init_process_group"):
+                           "torch.distributed.rpc"):
             try:
                 eval(expression)
             except AttributeError as error:
@@ -105,8 +105,7 @@ def test_missing_names_fail_with_the_pytorch_name(tmp_path):
         "NotAvailableError torch.linalg.svd_lowrank is not available in abdou_torch",
         "NotAvailableError torch.distributions.Normal is not available in abdou_torch",
         "NotAvailableError torch.no_such_function is not available in abdou_torch",
-        "NotAvailableError torch.distributed.init_process_group is not available in "
-        "abdou_torch (distributed training is not supported yet)",
+        "NotAvailableError torch.distributed.rpc is not available in abdou_torch",
         "False True dflt",
         "ModuleNotFoundError No module named 'torch.fooo'",
         "ModuleNotFoundError No module named 'torch.nn.fooo'",
@@ -114,12 +113,17 @@ def test_missing_names_fail_with_the_pytorch_name(tmp_path):
     ]
 
 
-def test_distributed_says_unavailable(tmp_path):
+def test_distributed_is_the_library_package(tmp_path):
     out = run_checks(tmp_path, '''
+        import abdou_torch.distributed
         import torch.distributed as dist
-        print(dist.is_available(), dist.is_initialized())
+        from torch.utils.data.distributed import DistributedSampler
+        print(dist.init_process_group is abdou_torch.distributed.init_process_group,
+              dist.is_available() == abdou_torch.distributed.is_available(),
+              dist.is_initialized(), DistributedSampler is abdou_torch.data.DistributedSampler)
     ''')
-    assert out.split() == ["False", "False"]
+    assert out.split() == ["True", "True", "False", "True"]
+
 
 
 def test_compile_passes_the_model_through_and_checks_arguments_as_pytorch(tmp_path):
