@@ -44,13 +44,12 @@ PROGRAMS = {
     "bigram_lecture": Program(
         losses=r"step \d+ loss ([\d.]+)",
         needs=("torch.multinomial", "Tensor.nelement",
-               "`W.data += -lr * W.grad` updating W in place",
-               "ops on 0-d tensors keeping 0-d arrays (`s += torch.log(P[i, j])`)"),
+               "elementwise ops on 0-d tensors keeping 0-d arrays: torch.log(P[i, j]) holds "
+               "a NumPy scalar, so `s += torch.log(P[i, j])` fails as read-only"),
         output_needs=(RANDOM_STREAMS,)),
     "mlp_char_lecture": Program(
         losses=r"^\s*\d+/\s*\d+: ([\d.]+)",
-        needs=("Tensor.nelement", "Tensor.log10", "torch.multinomial",
-               "`p.data += -lr * p.grad` updating p in place"),
+        needs=("Tensor.nelement", "Tensor.log10", "torch.multinomial"),
         output_needs=("torch.Size printing as torch.Size([287, 3])", RANDOM_STREAMS)),
     "mnist_style": Program(
         args=("--epochs", "2", "--save-model"), losses=r"Loss: ([\d.]+)",
