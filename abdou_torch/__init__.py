@@ -47,6 +47,9 @@ def __getattr__(name: str):
     import importlib
     if name in ("save", "load", "load_with_metadata"):
         return getattr(importlib.import_module(".serialization", __name__), name)
-    if name in ("data", "serialization", "utils", "distributed"):
+    if name in ("data", "serialization", "utils", "distributed", "cuda", "backends", "amp",
+                "onnx"):
         return importlib.import_module(f".{name}", __name__)
+    if name == "autocast":
+        return importlib.import_module(".amp", __name__).autocast
     raise AttributeError(f"module 'abdou_torch' has no attribute '{name}'")
