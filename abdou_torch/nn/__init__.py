@@ -16,3 +16,4 @@ from .conv import *  # noqa: F401,F403,E402 - convolution layers
 from .embedding import *  # noqa: F401,F403,E402
 from .normalization import *  # noqa: F401,F403,E402
 from .pooling import *  # noqa: F401,F403,E402
+from .rnn import *  # noqa: F401,F403,E402
