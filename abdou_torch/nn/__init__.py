@@ -17,3 +17,5 @@ from .embedding import *  # noqa: F401,F403,E402
 from .normalization import *  # noqa: F401,F403,E402
 from .pooling import *  # noqa: F401,F403,E402
 from .rnn import *  # noqa: F401,F403,E402
+from .attention import *  # noqa: F401,F403,E402
+from .transformer import *  # noqa: F401,F403,E402

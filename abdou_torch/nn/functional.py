@@ -437,3 +437,5 @@ def dropout(input: Any, p: float = 0.5, training: bool = True,  # noqa: A002
 # Convolution, pooling and normalisation functions, written in their own ops families.
 from ..ops.conv import *  # noqa: F401,F403,E402
 from ..ops.normalization import *  # noqa: F401,F403,E402
+# Attention, written in the ops family of its own.
+from ..ops.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401,E402,E501
