@@ -163,7 +163,7 @@ class ScaledDotProductAttention(Primitive):
         return self._formula(do, q, k, v, self.weights, dropped, keep)
 
     def backward(self, do):
-        q, k, v, bias = self.inputs
+        q, k, v, bias = self.inputs[:4]
         keep = None if self.keep is None else Tensor._wrap(self.keep, False)
         weights, dropped = self._weights(_TensorMath, q, k, bias, keep)
         return self._formula(do, q, k, v, weights, dropped, keep)
