@@ -26,6 +26,7 @@ step, in either direction, and the frozen rows' inputs get a zero gradient.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Sequence
 
 import numpy as np
@@ -35,6 +36,7 @@ from ..errors import ShapeError
 from ..tensor import Tensor
 from . import elementwise, shape
 from .linalg import linear
+from .workspace import workspace
 
 __all__ = ["rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell", "rnn_sequence",
            "lstm_sequence", "gru_sequence", "RNNSequence", "LSTMSequence", "GRUSequence"]
@@ -43,13 +45,26 @@ __all__ = ["rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell", "rnn_seque
 # -- the two namespaces the formulas are written against ---------------------------------------
 
 def _array_sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-x)) in three passes over a fresh array; exp overflows to inf for very
-    negative x, which gives the correct limit 0."""
-    y = np.negative(x)
-    with np.errstate(over="ignore"):
-        np.exp(y, out=y)
-    y += 1
-    return np.reciprocal(y, out=y)
+    """sigmoid(x) = (1 + tanh(x / 2)) / 2: four passes over one fresh array and no overflow
+    (1 / (1 + exp(-x)) overflows exp for x < -88 in float32). The absolute error stays
+    within an ulp of 1/2; values below ~1e-17 (float64) round to 0."""
+    y = np.multiply(x, 0.5)
+    np.tanh(y, out=y)
+    y *= 0.5
+    y += 0.5
+    return y
+
+
+@functools.lru_cache(maxsize=32)
+def _gate_rows(hidden: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column scale and shift of the LSTM gates [i, f, g, o]: sigmoid(a) =
+    tanh(a / 2) / 2 + 1/2 for i, f, o; tanh(a) itself for g."""
+    scale = np.full(4 * hidden, 0.5, dtype=dtype)
+    scale[2 * hidden:3 * hidden] = 1
+    shift = np.full(4 * hidden, 0.5, dtype=dtype)
+    shift[2 * hidden:3 * hidden] = 0
+    scale.flags.writeable = shift.flags.writeable = False  # shared between calls
+    return scale, shift
 
 
 class _ArrayMath:
@@ -68,20 +83,51 @@ class _ArrayMath:
         return (x > 0).astype(x.dtype)
 
     @staticmethod
-    def cat(parts: Sequence, dim: int = -1):
-        return np.concatenate(parts, axis=dim)
+    def lstm_activations(a, hidden: int):
+        """[sigmoid(a_i), sigmoid(a_f), tanh(a_g), sigmoid(a_o)] with one tanh pass."""
+        scale, shift = _gate_rows(hidden, a.dtype)
+        y = np.multiply(a, scale)
+        np.tanh(y, out=y)
+        y *= scale
+        y += shift
+        return y
 
     @staticmethod
-    def stack(parts: Sequence):
-        return np.stack(parts)
+    def lstm_slopes(act, hidden: int):
+        """The activations' derivatives from their values: s (1 - s) for the sigmoids,
+        1 - g^2 for tanh."""
+        slope = np.subtract(1, act)
+        slope *= act
+        g = act[:, 2 * hidden:3 * hidden]
+        np.multiply(g, g, out=slope[:, 2 * hidden:3 * hidden])
+        np.subtract(1, slope[:, 2 * hidden:3 * hidden], out=slope[:, 2 * hidden:3 * hidden])
+        return slope
+
+    @staticmethod
+    def cat(parts: Sequence, dim: int = -1):
+        return np.concatenate(parts, axis=dim)
 
     @staticmethod
     def zeros(shape_: tuple, like):
         return np.zeros(shape_, dtype=like.dtype)
 
     @staticmethod
-    def value(x):
-        return x
+    def steps(length: int, row_shape: tuple, like):
+        """Room for one value per time step: a (length, *row_shape) array from the
+        workspace (reused memory: a fresh array of this size costs page faults)."""
+        return workspace.empty((length,) + tuple(row_shape), like.dtype)
+
+    @staticmethod
+    def store(steps, t: int, rows, batch: int) -> None:
+        """steps[t] = rows, padded with zero rows up to ``batch``."""
+        n = rows.shape[0]
+        steps[t, :n] = rows
+        if n < batch:
+            steps[t, n:] = 0
+
+    @staticmethod
+    def stacked(steps):
+        return steps
 
 
 class _TensorMath:
@@ -96,20 +142,37 @@ class _TensorMath:
         return Tensor._wrap((x.data > 0).astype(x.dtype), False)
 
     @staticmethod
-    def cat(parts: Sequence, dim: int = -1):
-        return shape.cat(list(parts), dim)
+    def lstm_activations(a, hidden: int):
+        return shape.cat([elementwise.sigmoid(a[:, :2 * hidden]),
+                          elementwise.tanh(a[:, 2 * hidden:3 * hidden]),
+                          elementwise.sigmoid(a[:, 3 * hidden:])], -1)
 
     @staticmethod
-    def stack(parts: Sequence):
-        return shape.stack(list(parts))
+    def lstm_slopes(act, hidden: int):
+        g = act[:, 2 * hidden:3 * hidden]
+        sigmoid_slope = act * (1 - act)
+        return shape.cat([sigmoid_slope[:, :2 * hidden], 1 - g * g,
+                          sigmoid_slope[:, 3 * hidden:]], -1)
+
+    @staticmethod
+    def cat(parts: Sequence, dim: int = -1):
+        return shape.cat(list(parts), dim)
 
     @staticmethod
     def zeros(shape_: tuple, like):
         return Tensor._wrap(np.zeros(shape_, dtype=like.dtype), False)
 
     @staticmethod
-    def value(x):
-        return x.data
+    def steps(length: int, row_shape: tuple, like):
+        return [None] * length
+
+    @staticmethod
+    def store(steps, t: int, rows, batch: int) -> None:
+        steps[t] = _pad_rows(TENSORS, rows, batch)
+
+    @staticmethod
+    def stacked(steps):
+        return shape.stack(steps)
 
 
 ARRAYS, TENSORS = _ArrayMath(), _TensorMath()
@@ -182,9 +245,20 @@ def _pad_rows(xp, x, batch: int):
     return x if n == batch else xp.cat([x, xp.zeros((batch - n,) + x.shape[1:], x)], 0)
 
 
-def _weight_grad(xp, d_pre, inputs):
+def _weight_grad(d_pre, inputs):
     """sum over steps and rows of d_pre^T inputs: one product for the whole sequence."""
     return d_pre.reshape(-1, d_pre.shape[-1]).T @ inputs.reshape(-1, inputs.shape[-1])
+
+
+def _recurrent_weight_grad(d_pre, states, h0, reverse: bool):
+    """sum_t d_pre_t^T h_{t-1}, the state before each step being the previous step's
+    output (``states`` shifted by one) or h0 for the first step processed."""
+    if reverse:  # step t follows step t + 1
+        shifted, first = (d_pre[:-1], states[1:]), d_pre[-1]
+    else:
+        shifted, first = (d_pre[1:], states[:-1]), d_pre[0]
+    grad = first.T @ h0
+    return grad if d_pre.shape[0] == 1 else grad + _weight_grad(*shifted)
 
 
 def _check_sequence(name: str, gx: Any, h0: Any, w_hh: Any, gates: int,
@@ -246,36 +320,33 @@ class RNNSequence(_SequenceKernel):
     @staticmethod
     def _forward(xp, gx, h0, w_hh, *, batch_sizes, reverse, nonlinearity):
         activation = xp.tanh if nonlinearity == "tanh" else xp.relu
-        batch = gx.shape[1]
-        hs, previous = [None] * gx.shape[0], [None] * gx.shape[0]
+        length, batch = gx.shape[:2]
+        hs = xp.steps(length, h0.shape, gx)
         h = h0
-        for t in _steps(gx.shape[0], reverse):
+        for t in _steps(length, reverse):
             n = _active(batch_sizes, t, batch)
-            previous[t] = h
-            h_active = activation(gx[t, :n] + h[:n] @ w_hh.T)
-            h = hs[t] = _merge(xp, h_active, h, n, batch)
-        return hs, previous
+            hs[t] = _merge(xp, activation(gx[t, :n] + h[:n] @ w_hh.T), h, n, batch)
+            h = hs[t]
+        return xp.stacked(hs)
 
     @staticmethod
     def _output(xp, saved):
-        return xp.stack(saved[0])
+        return saved
 
     @staticmethod
-    def _backward(xp, saved, dy, gx, h0, w_hh, *, batch_sizes, reverse, nonlinearity):
-        hs, previous = saved
-        batch = gx.shape[1]
-        d_pre = [None] * gx.shape[0]
+    def _backward(xp, hs, dy, gx, h0, w_hh, *, batch_sizes, reverse, nonlinearity):
+        length, batch = gx.shape[:2]
+        d_pre = xp.steps(length, gx.shape[1:], gx)
         dh = None
-        for t in _steps(gx.shape[0], not reverse):
+        for t in _steps(length, not reverse):
             n = _active(batch_sizes, t, batch)
             dh = dy[t] if dh is None else dh + dy[t]
-            h = hs[t][:n]
-            slope = 1 - h * h if nonlinearity == "tanh" else xp.positive(h)
-            da = dh[:n] * slope
-            d_pre[t] = _pad_rows(xp, da, batch)
+            h = hs[t, :n]
+            da = dh[:n] * (1 - h * h if nonlinearity == "tanh" else xp.positive(h))
+            xp.store(d_pre, t, da, batch)
             dh = _merge(xp, da @ w_hh, dh, n, batch)
-        d_pre = xp.stack(d_pre)
-        return d_pre, dh, _weight_grad(xp, d_pre, xp.stack(previous))
+        d_pre = xp.stacked(d_pre)
+        return d_pre, dh, _recurrent_weight_grad(d_pre, hs, h0, reverse)
 
 
 # -- LSTM ------------------------------------------------------------------------------------------
@@ -300,60 +371,61 @@ class LSTMSequence(_SequenceKernel):
 
     @staticmethod
     def _forward(xp, gx, h0, c0, w_hh, w_hr, *, batch_sizes, reverse):
-        batch, hidden = gx.shape[1], c0.shape[1]
-        length = gx.shape[0]
-        hs, cs, previous, gates, ms = ([None] * length for _ in range(5))
+        length, batch = gx.shape[:2]
+        hidden = c0.shape[1]
+        hs = xp.steps(length, h0.shape, gx)
+        c_before, gates, ms = [None] * length, [None] * length, [None] * length
         h, c = h0, c0
         for t in _steps(length, reverse):
             n = _active(batch_sizes, t, batch)
-            previous[t] = (h, c)
-            a = gx[t, :n] + h[:n] @ w_hh.T
-            i = xp.sigmoid(a[:, :hidden])
-            f = xp.sigmoid(a[:, hidden:2 * hidden])
-            g = xp.tanh(a[:, 2 * hidden:3 * hidden])
-            o = xp.sigmoid(a[:, 3 * hidden:])
+            c_before[t] = c
+            act = xp.lstm_activations(gx[t, :n] + h[:n] @ w_hh.T, hidden)
+            i, f, g, o = (act[:, k * hidden:(k + 1) * hidden] for k in range(4))
             c_active = f * c[:n] + i * g
             tanh_c = xp.tanh(c_active)
             m = o * tanh_c
-            h_active = m if w_hr is None else m @ w_hr.T
-            gates[t], ms[t] = (i, f, g, o, tanh_c), m
-            h, c = _merge(xp, h_active, h, n, batch), _merge(xp, c_active, c, n, batch)
-            hs[t], cs[t] = h, c
-        return hs, cs, previous, gates, ms, c
+            gates[t], ms[t] = (act, tanh_c), m
+            hs[t] = _merge(xp, m if w_hr is None else m @ w_hr.T, h, n, batch)
+            h, c = hs[t], _merge(xp, c_active, c, n, batch)
+        return xp.stacked(hs), c_before, gates, ms, c
 
     @staticmethod
     def _output(xp, saved):
-        hs, c_last = xp.stack(saved[0]), saved[5]
+        hs, c_last = saved[0], saved[4]
         return xp.cat([hs.reshape(-1), c_last.reshape(-1)], 0)
 
     @staticmethod
     def _backward(xp, saved, dy, gx, h0, c0, w_hh, w_hr, *, batch_sizes, reverse):
-        hs, cs, previous, gates, ms, _ = saved
+        hs, c_before, gates, ms, _ = saved
         length, batch = gx.shape[:2]
+        hidden = c0.shape[1]
         size = length * batch * h0.shape[1]
         dhs = dy[:size].reshape(length, batch, h0.shape[1])
         dc = dy[size:].reshape(c0.shape)
-        d_pre, dh_all, m_all = [None] * length, [None] * length, [None] * length
+        d_pre = xp.steps(length, gx.shape[1:], gx)
+        if w_hr is not None:
+            dh_all, m_all = xp.steps(length, h0.shape, gx), xp.steps(length, c0.shape, gx)
         dh = None
         for t in _steps(length, not reverse):
             n = _active(batch_sizes, t, batch)
             dh = dhs[t] if dh is None else dh + dhs[t]
-            i, f, g, o, tanh_c = gates[t]
-            c_previous = previous[t][1][:n]
-            dm = dh[:n] if w_hr is None else dh[:n] @ w_hr
+            act, tanh_c = gates[t]
+            i, f, g, o = (act[:, k * hidden:(k + 1) * hidden] for k in range(4))
+            dm = dh[:n]
             if w_hr is not None:
-                dh_all[t], m_all[t] = _pad_rows(xp, dh[:n], batch), _pad_rows(xp, ms[t], batch)
-            do = dm * tanh_c
+                xp.store(dh_all, t, dm, batch)
+                xp.store(m_all, t, ms[t], batch)
+                dm = dm @ w_hr
             dc_active = dc[:n] + dm * o * (1 - tanh_c * tanh_c)
-            da = xp.cat([dc_active * g * i * (1 - i), dc_active * c_previous * f * (1 - f),
-                         dc_active * i * (1 - g * g), do * o * (1 - o)])
-            d_pre[t] = _pad_rows(xp, da, batch)
+            # d(loss)/d(activation) for i, f, g, o, times each activation's slope
+            da = xp.cat([dc_active * g, dc_active * c_before[t][:n], dc_active * i,
+                         dm * tanh_c]) * xp.lstm_slopes(act, hidden)
+            xp.store(d_pre, t, da, batch)
             dh = _merge(xp, da @ w_hh, dh, n, batch)
             dc = _merge(xp, dc_active * f, dc, n, batch)
-        d_pre = xp.stack(d_pre)
-        dw_hh = _weight_grad(xp, d_pre, xp.stack([p[0] for p in previous]))
-        dw_hr = None if w_hr is None else _weight_grad(xp, xp.stack(dh_all),
-                                                       xp.stack(m_all))
+        d_pre = xp.stacked(d_pre)
+        dw_hh = _recurrent_weight_grad(d_pre, hs, h0, reverse)
+        dw_hr = None if w_hr is None else _weight_grad(xp.stacked(dh_all), xp.stacked(m_all))
         return d_pre, dh, dc, dw_hh, dw_hr
 
 
@@ -377,13 +449,12 @@ class GRUSequence(_SequenceKernel):
 
     @staticmethod
     def _forward(xp, gx, h0, w_hh, b_hh, *, batch_sizes, reverse):
-        batch, hidden = gx.shape[1], h0.shape[1]
-        length = gx.shape[0]
-        hs, previous, gates = [None] * length, [None] * length, [None] * length
+        length, batch = gx.shape[:2]
+        hidden = h0.shape[1]
+        hs, gates = xp.steps(length, h0.shape, gx), [None] * length
         h = h0
         for t in _steps(length, reverse):
             n = _active(batch_sizes, t, batch)
-            previous[t] = h
             gh = h[:n] @ w_hh.T
             if b_hh is not None:
                 gh = gh + b_hh
@@ -393,35 +464,39 @@ class GRUSequence(_SequenceKernel):
             gh_n = gh[:, 2 * hidden:]
             new = xp.tanh(x_t[:, 2 * hidden:] + r * gh_n)
             gates[t] = (r, z, new, gh_n)
-            h = hs[t] = _merge(xp, new + z * (h[:n] - new), h, n, batch)
-        return hs, previous, gates
+            hs[t] = _merge(xp, new + z * (h[:n] - new), h, n, batch)
+            h = hs[t]
+        return xp.stacked(hs), gates
 
     @staticmethod
     def _output(xp, saved):
-        return xp.stack(saved[0])
+        return saved[0]
 
     @staticmethod
     def _backward(xp, saved, dy, gx, h0, w_hh, b_hh, *, batch_sizes, reverse):
-        hs, previous, gates = saved
+        hs, gates = saved
         length, batch = gx.shape[:2]
-        d_input, d_hidden = [None] * length, [None] * length
+        d_input, d_hidden = xp.steps(length, gx.shape[1:], gx), xp.steps(length, gx.shape[1:],
+                                                                          gx)
         dh = None
         for t in _steps(length, not reverse):
             n = _active(batch_sizes, t, batch)
             dh = dy[t] if dh is None else dh + dy[t]
             r, z, new, gh_n = gates[t]
+            h_before = (h0 if t == (length - 1 if reverse else 0) else
+                        hs[t + 1 if reverse else t - 1])[:n]
             dh_active = dh[:n]
             dn_pre = dh_active * (1 - z) * (1 - new * new)
             dr_pre = dn_pre * gh_n * r * (1 - r)
-            dz_pre = dh_active * (previous[t][:n] - new) * z * (1 - z)
-            d_input[t] = _pad_rows(xp, xp.cat([dr_pre, dz_pre, dn_pre]), batch)
+            dz_pre = dh_active * (h_before - new) * z * (1 - z)
+            xp.store(d_input, t, xp.cat([dr_pre, dz_pre, dn_pre]), batch)
             dgh = xp.cat([dr_pre, dz_pre, dn_pre * r])
-            d_hidden[t] = _pad_rows(xp, dgh, batch)
+            xp.store(d_hidden, t, dgh, batch)
             dh = _merge(xp, dh_active * z + dgh @ w_hh, dh, n, batch)
-        d_hidden = xp.stack(d_hidden)
-        dw_hh = _weight_grad(xp, d_hidden, xp.stack(previous))
+        d_hidden = xp.stacked(d_hidden)
+        dw_hh = _recurrent_weight_grad(d_hidden, hs, h0, reverse)
         db_hh = None if b_hh is None else d_hidden.sum((0, 1))
-        return xp.stack(d_input), dh, dw_hh, db_hh
+        return xp.stacked(d_input), dh, dw_hh, db_hh
 
 
 # -- functional entry points -------------------------------------------------------------------------

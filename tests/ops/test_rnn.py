@@ -167,13 +167,25 @@ def test_packed_rows_keep_their_state_after_their_last_step():
         np.testing.assert_allclose(first.data[row], alone_first.data[0], **TIGHT)
 
 
-def test_array_sigmoid_is_exact_at_the_extremes_without_warnings():
-    x = np.array([-1e4, -100.0, -20.0, 0.0, 20.0, 100.0, 1e4])
+def test_array_gates_are_accurate_at_the_extremes_without_warnings():
+    """The tanh forms of the gate activations: within an ulp of 1/2 of the exact sigmoid,
+    no overflow warnings for large |x|, and exact limits."""
+    x = np.array([-1e4, -100.0, -20.0, -1.0, 0.0, 0.3, 20.0, 100.0, 1e4])
+    exact = np.exp(-np.logaddexp(0, -x))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         y = rnn.ARRAYS.sigmoid(x)
-    np.testing.assert_allclose(y[1:], 1 / (1 + np.exp(-x[1:])), rtol=1e-15)
+        gates = rnn.ARRAYS.lstm_activations(np.tile(x, (4, 1)).T.copy(), 1)
+    np.testing.assert_allclose(y, exact, rtol=0, atol=2 ** -53)
     assert y[0] == 0.0 and y[-1] == 1.0
+    np.testing.assert_allclose(gates[:, [0, 1, 3]], np.stack([exact] * 3, 1), rtol=0,
+                               atol=2 ** -53)
+    np.testing.assert_allclose(gates[:, 2], np.tanh(x), rtol=1e-16)
+    x32 = x.astype(np.float32)
+    np.testing.assert_allclose(rnn.ARRAYS.sigmoid(x32), exact, rtol=0, atol=2 ** -24)
+    slopes = rnn.ARRAYS.lstm_slopes(gates, 1)
+    np.testing.assert_allclose(slopes[:, 0], exact * (1 - exact), rtol=0, atol=2 ** -52)
+    np.testing.assert_allclose(slopes[:, 2], 1 - np.tanh(x) ** 2, rtol=0, atol=2 ** -52)
 
 
 def test_kernel_checks_its_inputs():
