@@ -276,7 +276,7 @@ def _check_sequence(name: str, gx: Any, h0: Any, w_hh: Any, gates: int,
     if batch_sizes is not None:
         sizes = list(batch_sizes)
         if len(sizes) != gx.shape[0] or sizes[0] != gx.shape[1] or any(
-                b < a for a, b in zip(sizes[1:], sizes)) or sizes[-1] < 1:
+                later > earlier for earlier, later in zip(sizes, sizes[1:])) or sizes[-1] < 1:
             raise ValueError(f"{name}: batch_sizes {sizes} must be non-increasing, at least 1, "
                              f"one per step, starting at the batch size {gx.shape[1]}")
 

@@ -271,6 +271,7 @@ def mha_call_arguments(call, rng, batch, length, source, heads, dtype):
     return ours, theirs
 
 
+@pytest.mark.filterwarnings("ignore:Support for mismatched key_padding_mask")
 @pytest.mark.parametrize("module_kwargs", MHA_MODULES)
 @pytest.mark.parametrize("call", MHA_CALLS)
 def test_multihead_attention_matches_pytorch(module_kwargs, call):
@@ -298,6 +299,17 @@ def test_multihead_attention_matches_pytorch(module_kwargs, call):
     for name, parameter in ours.named_parameters():
         np.testing.assert_allclose(parameter.grad.data, reference[name].grad.numpy(),
                                    err_msg=name, **TOL[np.float64])
+
+
+def test_mismatched_mask_types_warn_as_pytorch():
+    layer = nn.MultiheadAttention(4, 2)
+    x = at.zeros(3, 1, 4)
+    with pytest.warns(UserWarning, match="mismatched key_padding_mask and attn_mask"):
+        layer(x, x, x, key_padding_mask=at.zeros(1, 3).bool(), attn_mask=at.zeros(3, 3))
+    with pytest.warns(UserWarning, match="mismatched key_padding_mask and attn_mask"):
+        torch.nn.MultiheadAttention(4, 2)(*[torch.zeros(3, 1, 4)] * 3,
+                                          key_padding_mask=torch.zeros(1, 3).bool(),
+                                          attn_mask=torch.zeros(3, 3))
 
 
 def test_self_attention_in_float32_and_unbatched():

@@ -15,6 +15,9 @@ from abdou_torch import nn
 from abdou_torch.autograd.gradcheck import gradcheck, gradgradcheck
 from abdou_torch.nn.utils import rnn as rnn_utils
 
+# PyTorch's note that projections skip its oneDNN kernel, not about the results
+pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not supported")
+
 TORCH_DTYPE = {np.float32: torch.float32, np.float64: torch.float64}
 TOL = {np.float32: dict(rtol=1e-4, atol=1e-5), np.float64: dict(rtol=1e-10, atol=1e-12)}
 LAYERS = {"RNN": (nn.RNN, torch.nn.RNN), "LSTM": (nn.LSTM, torch.nn.LSTM),

@@ -11,6 +11,9 @@ import abdou_torch as at
 from abdou_torch import nn
 from abdou_torch.nn import functional as F
 
+# PyTorch's notes on its inference fast path (nested tensors), not about the results
+pytestmark = pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")
+
 TOL = {np.float32: dict(rtol=2e-4, atol=2e-5), np.float64: dict(rtol=1e-9, atol=1e-11)}
 TORCH_DTYPE = {np.float32: torch.float32, np.float64: torch.float64}
 
