@@ -230,8 +230,8 @@ def _attention_bias(attn_mask: Any, is_causal: bool, q: Tensor, k: Tensor):
         mask = _as_tensor(attn_mask)
         if mask.dtype == np.bool_:
             bias = Tensor._wrap(np.where(mask.data, 0, -np.inf).astype(q.dtype), False)
-        elif mask.dtype == q.dtype:
-            bias = mask
+        elif mask.dtype in (q.dtype, np.float32):  # PyTorch's rule: bool, float, or q's
+            bias = mask if mask.dtype == q.dtype else mask.to(q.dtype)
         else:
             raise TypeError(f"scaled_dot_product_attention: Expected attn_mask dtype to be "
                             f"bool or float or to match query dtype, but got attn_mask.dtype: "

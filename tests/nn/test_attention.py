@@ -115,6 +115,16 @@ def test_attention_to_a_float_mask_that_requires_grad():
     check_forward_backward(out, expected, inputs)
 
 
+def test_a_float32_mask_is_accepted_for_float64_queries_as_in_pytorch():
+    rng = np.random.default_rng(14)
+    inputs = pairs(rng, (2, 4, 8), (2, 5, 8), (2, 5, 8))
+    mask = rng.standard_normal((4, 5)).astype(np.float32)
+    out = F.scaled_dot_product_attention(*[p[0] for p in inputs], attn_mask=at.tensor(mask))
+    expected = torch.nn.functional.scaled_dot_product_attention(
+        *[p[1] for p in inputs], attn_mask=torch.tensor(mask))
+    check_forward_backward(out, expected, inputs)
+
+
 def test_fully_masked_query_rows_give_zero_output_and_gradient_as_pytorch():
     rng = np.random.default_rng(4)
     inputs = pairs(rng, (1, 3, 4), (1, 5, 4), (1, 5, 4))
