@@ -183,3 +183,16 @@ def test_transformer_errors_as_pytorch():
         nn.TransformerEncoderLayer(8, 2, activation="tanh")
     with pytest.raises(RuntimeError):
         torch.nn.TransformerEncoderLayer(8, 2, activation="tanh")
+
+
+def test_unbatched_encoder_and_decoder_layers_match_pytorch():
+    rng = np.random.default_rng(7)
+    theirs = torch.nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, dtype=torch.float64)
+    ours = nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, dtype=np.float64)
+    load_from(ours, theirs)
+    tgt, memory = tensor_pair(rng.standard_normal((4, 8))), tensor_pair(rng.standard_normal((6,
+                                                                                          8)))
+    padding = np.array([False] * 4 + [True] * 2)
+    out = ours(tgt[0], memory[0], memory_key_padding_mask=at.tensor(padding))
+    expected = theirs(tgt[1], memory[1], memory_key_padding_mask=torch.tensor(padding))
+    compare(out, expected, [tgt, memory], ours, theirs, np.float64)
