@@ -1,10 +1,8 @@
-"""Attention: a fused softmax, scaled dot-product attention, and multi-head attention.
+"""Attention: scaled dot-product attention as one primitive, and multi-head attention.
 
-- :class:`Softmax` is softmax along one dim as one node: y = exp(x - max) / sum(exp(x - max)),
-  dx = y (dy - sum(dy y)). The composite ``nn.functional.softmax`` costs five nodes and as
-  many temporaries of the input's size; attention applies softmax to its largest arrays.
 - :class:`ScaledDotProductAttention` is softmax(q k^T scale + bias) v (with dropout on the
-  weights) as one node, its math in its docstring.
+  weights) as one node, its math in its docstring: the scores, the weights and their
+  gradients, the largest arrays of a Transformer, are made once each.
 - ``scaled_dot_product_attention`` and ``multi_head_attention_forward`` follow PyTorch's
   functions of the same names: argument checks, mask rules, shapes and results.
 
@@ -24,149 +22,95 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Primitive
+from ..autograd.namespace import ARRAYS
 from ..errors import ShapeError
 from ..random import resolve
 from ..tensor import Tensor
 from .elementwise import _as_tensor
 from .linalg import linear
 from .shape import cat
+from .softmax import Softmax
 
-__all__ = ["softmax", "Softmax", "ScaledDotProductAttention", "scaled_dot_product_attention",
+__all__ = ["ScaledDotProductAttention", "scaled_dot_product_attention",
            "multi_head_attention_forward"]
 
 
-# -- softmax -------------------------------------------------------------------------------------
-
-def _softmax_array(x: np.ndarray, dim: int, empty_rows_zero: bool) -> np.ndarray:
-    """Numerically stable softmax of ``x`` along ``dim`` in a fresh array: the row maximum
-    is subtracted first, so exp never overflows. A row of -inf (nothing to attend to) has
-    no finite maximum: it gives 0 everywhere when ``empty_rows_zero``, else nan."""
-    shift = np.max(x, axis=dim, keepdims=True)
+def _attention_weights_array(scores: np.ndarray) -> np.ndarray:
+    """Softmax along the last dim, in place of ``scores`` (stable: the row maximum is
+    subtracted first); a row of -inf, a query that may attend to nothing, gives zeros."""
+    shift = np.max(scores, axis=-1, keepdims=True)
     if not np.isfinite(shift).all():
-        shift = np.where(np.isfinite(shift), shift, 0).astype(x.dtype, copy=False)
-    y = np.subtract(x, shift)
-    np.exp(y, out=y)
-    total = np.sum(y, axis=dim, keepdims=True)
-    if empty_rows_zero:
-        total[total == 0] = 1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.divide(y, total, out=y)
+        shift = np.where(np.isfinite(shift), shift, 0).astype(scores.dtype, copy=False)
+    scores -= shift
+    np.exp(scores, out=scores)
+    total = np.sum(scores, axis=-1, keepdims=True)
+    total[total == 0] = 1
+    scores /= total
+    return scores
 
 
-class Softmax(Primitive):
-    """y = exp(x - m) / sum(exp(x - m)) along ``dim`` (m the row maximum);
-    dx = y (dy - sum(dy y))   (sums along ``dim``).
-
-    The backward reads the output y, so it is written with operators and sums that serve
-    arrays and Tensors alike (recorded under create_graph: y is in the graph).
-    """
-
-    name = "softmax"
-    saves_inputs = False
-    saves_output = True
-
-    def forward(self, x, dim: int, empty_rows_zero: bool = False):
-        self.dim = dim
-        return _softmax_array(x, dim, empty_rows_zero)
-
-    def backward(self, dy):
-        return self._formula(dy, self.output)
-
-    def backward_arrays(self, dy):
-        return self._formula(dy, self.output.data)
-
-    def _formula(self, dy, y):
-        product = dy * y
-        return product - y * product.sum(axis=self.dim, keepdims=True)
-
-
-def softmax(input: Any, dim: int, empty_rows_zero: bool = False) -> Tensor:  # noqa: A002
-    """Softmax along ``dim`` as one node (see :class:`Softmax`)."""
-    x = _as_tensor(input)
-    if x.dtype.kind != "f":
-        raise TypeError(f"softmax: expected a floating-point input, got {x.dtype}")
-    if not -max(x.ndim, 1) <= dim < max(x.ndim, 1):
-        raise IndexError(f"softmax: dim {dim} is out of range for a tensor of {x.ndim} dims")
-    return Softmax.apply(x, dim % max(x.ndim, 1), empty_rows_zero)
-
-
-# -- scaled dot-product attention ---------------------------------------------------------------
-
-class _ArrayMath:
-    @staticmethod
-    def softmax(x):
-        return _softmax_array(x, -1, True)
-
-
-class _TensorMath:
-    @staticmethod
-    def softmax(x):
-        return Softmax.apply(x, x.ndim - 1, True)
-
-
-def _t(x):
-    """x with its last two dims swapped: a view of an array, a recorded op on a Tensor."""
-    return x.mT if isinstance(x, Tensor) else x.swapaxes(-1, -2)
+def _attention_weights(xp, scores):
+    """The same on this walk's values. On Tensors: the softmax primitive, with rows of -inf
+    replaced by zeros before and zeroed after (their weights and gradients are 0)."""
+    if xp.arrays:
+        return _attention_weights_array(scores)
+    empty = np.all(np.isneginf(scores.data), axis=-1, keepdims=True)
+    if not empty.any():
+        return Softmax.apply(scores, scores.ndim - 1)
+    weights = Softmax.apply(xp.where(empty, 0.0, scores), scores.ndim - 1)
+    return weights * (~empty).astype(scores.dtype)
 
 
 class ScaledDotProductAttention(Primitive):
-    """o = P' v,  P' = P * keep / (1 - p),  P = softmax(s),  s = q k^T scale + bias
+    """o = P' v,  P' = P * keep,  P = softmax(s),  s = q k^T scale + bias
 
-    (batched over the leading dims, which broadcast; ``keep`` the dropout mask, all ones
-    without dropout; a row of s that is all -inf gives P = 0). With dP' = do v^T:
+    (batched over the leading dims, which broadcast; ``keep`` the dropout factors, 0 or
+    1 / (1 - p), None without dropout; a row of s that is all -inf gives P = 0).
+    With dP' = do v^T:
 
-    dv = P'^T do,   dP = dP' * keep / (1 - p),   ds = P (dP - sum_j(dP P)),
+    dv = P'^T do,   dP = dP' * keep,   ds = P (dP - sum_j(dP P)),
     dq = ds k scale,   dk = ds^T q scale,   dbias = ds.
 
-    The forward and the backward are each written once against a namespace ``xp``: NumPy
-    arrays on the training walk; under create_graph the backward recomputes P from the
-    inputs with Tensor ops and runs the same formula on Tensors (differentiable again).
+    On the training walk the backward reads the P the forward kept; under create_graph it
+    recomputes P from the inputs with Tensor ops and runs the same formula on Tensors.
     """
 
     name = "scaled_dot_product_attention"
 
     def forward(self, q, k, v, bias, scale: float, keep: np.ndarray | None):
         self.scale, self.keep = scale, keep
-        self.weights, dropped = self._weights(_ArrayMath, q, k, bias, keep)
+        self.weights = self._weights(ARRAYS, q, k, bias)
+        dropped = self.weights if keep is None else self.weights * keep
         try:
             return dropped @ v
         except ValueError:
             raise ShapeError(f"scaled_dot_product_attention: attention weights of shape "
                              f"{dropped.shape} do not fit value of shape {v.shape}") from None
 
-    def _weights(self, xp, q, k, bias, keep):
-        """P, and P' (the weights after dropout)."""
-        scores = (q @ _t(k)) * self.scale
+    def _weights(self, xp, q, k, bias):
+        scores = (q @ xp.swapaxes(k, -1, -2)) * self.scale
         if bias is not None:
             scores = scores + bias
-        weights = xp.softmax(scores)
-        return weights, (weights if keep is None else weights * keep)
+        return _attention_weights(xp, scores)
 
-    def _formula(self, do, q, k, v, weights, dropped, keep):
+    def backward(self, xp, do):
+        q, k, v, bias = (xp.value(a) for a in self.inputs[:4])
         need_q, need_k, need_v, need_bias = self.needs_input_grad[:4]
-        dv = _t(dropped) @ do if need_v else None
+        weights = self.weights if xp.arrays else self._weights(xp, q, k, bias)
+        keep = self.keep
+        dropped = weights if keep is None else weights * keep
+        dv = xp.swapaxes(dropped, -1, -2) @ do if need_v else None
         dq = dk = dbias = None
         if need_q or need_k or need_bias:
-            d_dropped = do @ _t(v)
-            dp = d_dropped if keep is None else d_dropped * keep
+            dp = do @ xp.swapaxes(v, -1, -2)
+            if keep is not None:
+                dp = dp * keep
             product = dp * weights
-            ds = product - weights * product.sum(axis=-1, keepdims=True)
+            ds = product - weights * xp.sum(product, (-1,), True)
             dq = (ds @ k) * self.scale if need_q else None
-            dk = (_t(ds) @ q) * self.scale if need_k else None
+            dk = (xp.swapaxes(ds, -1, -2) @ q) * self.scale if need_k else None
             dbias = ds if need_bias else None
         return dq, dk, dv, dbias
-
-    def backward_arrays(self, do):
-        q, k, v = (a.data for a in self.inputs[:3])
-        keep = self.keep
-        dropped = self.weights if keep is None else self.weights * keep
-        return self._formula(do, q, k, v, self.weights, dropped, keep)
-
-    def backward(self, do):
-        q, k, v, bias = self.inputs[:4]
-        keep = None if self.keep is None else Tensor._wrap(self.keep, False)
-        weights, dropped = self._weights(_TensorMath, q, k, bias, keep)
-        return self._formula(do, q, k, v, weights, dropped, keep)
 
 
 def _dropout_keep(shape_: tuple, p: float, dtype: np.dtype) -> np.ndarray:
@@ -501,7 +445,7 @@ def _attention_with_weights(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None
     scores = (q * (1.0 / math.sqrt(q.shape[-1]))) @ k.mT
     if mask is not None:
         scores = scores + mask
-    weights = softmax(scores, -1)
+    weights = Softmax.apply(scores, scores.ndim - 1)
     if dropout_p > 0.0:
         weights = weights * _dropout_keep(tuple(weights.shape), dropout_p, weights.dtype)
     return weights @ v, weights

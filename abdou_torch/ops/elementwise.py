@@ -548,20 +548,12 @@ class Gelu(Primitive):
         self.cdf = _normal_cdf_array(x)
         return x * self.cdf
 
-    def backward(self, dy):
-        x = self.inputs[0]
-        cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
-        return dy * (cdf + x * exp(-0.5 * (x * x)) * (1 / math.sqrt(2 * math.pi)))
-
-    def backward_arrays(self, dy):
-        x = self.inputs[0].data
-        density = np.multiply(x, x, out=np.empty_like(x))
-        density *= -0.5
-        np.exp(density, out=density)
-        density *= x
-        density *= np.asarray(1 / math.sqrt(2 * math.pi), dtype=x.dtype)
-        density += self.cdf
-        return np.multiply(dy, density, out=density)
+    def backward(self, xp, dy):
+        x = xp.value(self.inputs[0])
+        # Phi(x): kept by the forward on arrays; under create_graph rebuilt with erf, so
+        # that it carries its dependence on x into the second derivative
+        cdf = self.cdf if xp.arrays else 0.5 * (1 + xp.apply(Erf, x * (1 / math.sqrt(2))))
+        return dy * (cdf + x * xp.exp(-0.5 * (x * x)) * (1 / math.sqrt(2 * math.pi)))
 
 
 def square(input: Any):  # noqa: A002

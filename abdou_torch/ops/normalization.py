@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Primitive
+from ..autograd.namespace import ARRAYS
 from ..errors import ShapeError
 from ..random import Generator, resolve
 from .elementwise import _as_tensor
@@ -233,11 +234,11 @@ def layer_norm(input: Any, normalized_shape: Any,  # noqa: A002
     return LayerNorm.apply(x, weight, bias, dims, float(eps))
 
 
-def _normalized(x, dims: tuple[int, ...], eps: float):
-    """x_hat = (x - mean) r and r = 1 / sqrt(var + eps) over ``dims`` (biased variance),
-    with operators and reductions that serve arrays and Tensors alike."""
-    centered = x - x.mean(axis=dims, keepdims=True)
-    r = ((centered * centered).mean(axis=dims, keepdims=True) + eps) ** -0.5
+def _normalized(x, dims: tuple[int, ...], eps: float, xp):
+    """x_hat = (x - mean) r and r = 1 / sqrt(var + eps) over ``dims`` (biased variance)."""
+    count = math.prod(x.shape[d] for d in dims)
+    centered = x - xp.sum(x, dims, True) * (1.0 / count)
+    r = (xp.sum(centered * centered, dims, True) * (1.0 / count) + eps) ** -0.5
     return centered * r, r
 
 
@@ -253,26 +254,22 @@ class LayerNorm(Primitive):
 
     def forward(self, x, weight, bias, dims: tuple[int, ...], eps: float):
         self.dims, self.eps = dims, eps
-        self.x_hat, self.r = _normalized(x, dims, eps)
+        self.x_hat, self.r = _normalized(x, dims, eps, ARRAYS)
         out = self.x_hat if weight is None else self.x_hat * weight
         return out + bias if bias is not None else out
 
-    def backward_arrays(self, dy):
-        weight = self.inputs[1]
-        return self._formula(dy, self.x_hat, self.r, None if weight is None else weight.data)
-
-    def backward(self, dy):
-        x, weight = self.inputs[0], self.inputs[1]
-        x_hat, r = _normalized(x, self.dims, self.eps)
-        return self._formula(dy, x_hat, r, weight)
-
-    def _formula(self, dy, x_hat, r, weight):
+    def backward(self, xp, dy):
+        x, weight = xp.value(self.inputs[0]), xp.value(self.inputs[1])
         need_x, need_weight, need_bias = self.needs_input_grad[:3]
+        # x_hat and r: kept by the forward on arrays; rebuilt from x under create_graph
+        x_hat, r = (self.x_hat, self.r) if xp.arrays else _normalized(x, self.dims,
+                                                                        self.eps, xp)
         dx = None
         if need_x:
             g = dy if weight is None else dy * weight
-            dx = (g - g.mean(axis=self.dims, keepdims=True)
-                  - x_hat * (g * x_hat).mean(axis=self.dims, keepdims=True)) * r
+            count = math.prod(dy.shape[d] for d in self.dims)
+            dx = (g - xp.sum(g, self.dims, True) * (1.0 / count)
+                  - x_hat * (xp.sum(g * x_hat, self.dims, True) * (1.0 / count))) * r
         return dx, (dy * x_hat if need_weight else None), (dy if need_bias else None)
 
 

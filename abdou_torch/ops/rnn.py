@@ -42,7 +42,10 @@ __all__ = ["rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell", "rnn_seque
            "lstm_sequence", "gru_sequence", "RNNSequence", "LSTMSequence", "GRUSequence"]
 
 
-# -- the two namespaces the formulas are written against ---------------------------------------
+# -- the two namespaces the recurrences are written against ------------------------------------
+# The engine's namespace (autograd/namespace.py) serves single-step formulas; a recurrence
+# needs a few more functions (gate activations, step buffers), so the kernels pick one of
+# these two by ``xp.arrays``.
 
 def _array_sigmoid(x: np.ndarray) -> np.ndarray:
     """sigmoid(x) = (1 + tanh(x / 2)) / 2: four passes over one fresh array and no overflow
@@ -282,8 +285,9 @@ def _check_sequence(name: str, gx: Any, h0: Any, w_hh: Any, gates: int,
 
 
 class _SequenceKernel(Primitive):
-    """Shared plumbing: forward saves what ``_forward`` returns; the backward runs
-    ``_backward`` on arrays (training walk) or on a recomputed Tensor forward (recorded)."""
+    """Shared plumbing: the forward keeps what ``_forward`` returns; the backward runs
+    ``_backward`` on those arrays (training walk), or, under create_graph, on a forward
+    recomputed from the inputs with Tensor ops (so the gradient is differentiable)."""
 
     def forward(self, *arrays, batch_sizes=None, reverse=False, **options):
         self.batch_sizes, self.reverse, self.options = batch_sizes, reverse, options
@@ -293,16 +297,12 @@ class _SequenceKernel(Primitive):
     def _settings(self) -> dict:
         return dict(batch_sizes=self.batch_sizes, reverse=self.reverse, **self.options)
 
-    def backward_arrays(self, dy):
-        return self._backward(ARRAYS, self.saved, dy, *self._array_inputs(),
-                              **self._settings())
-
-    def backward(self, dy):
-        saved = self._forward(TENSORS, *self.inputs, **self._settings())
-        return self._backward(TENSORS, saved, dy, *self.inputs, **self._settings())
-
-    def _array_inputs(self) -> list:
-        return [a.data if isinstance(a, Tensor) else a for a in self.inputs]
+    def backward(self, xp, dy):
+        inputs = [xp.value(a) for a in self.inputs]
+        if xp.arrays:
+            return self._backward(ARRAYS, self.saved, dy, *inputs, **self._settings())
+        saved = self._forward(TENSORS, *inputs, **self._settings())
+        return self._backward(TENSORS, saved, dy, *inputs, **self._settings())
 
 
 # -- Elman RNN -------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Attention against PyTorch: the fused softmax, scaled_dot_product_attention (masks,
+"""Attention against PyTorch: scaled_dot_product_attention (masks,
 causal, scale, grouped-query heads, broadcasting, dropout) and nn.MultiheadAttention
 (every option, its state dict, weights, masks, unbatched and batch-first inputs), forward
 and backward, second derivatives, and the errors for shapes that do not fit."""
@@ -40,30 +40,6 @@ def check_forward_backward(ours_out, theirs_out, inputs, dtype=np.float64, seed=
             assert mine.grad is None or not np.any(mine.grad.data)
         else:
             np.testing.assert_allclose(mine.grad.data, reference.grad.numpy(), **tol)
-
-
-# -- softmax --------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("dim", [0, 1, -1])
-def test_fused_softmax_matches_pytorch_and_the_composite(dim):
-    rng = np.random.default_rng(0)
-    (x, tx), = pairs(rng, (3, 4, 5))
-    out = attention.softmax(x * 30, dim)
-    check_forward_backward(out, torch.softmax(tx * 30, dim), [(x, tx)])
-    composite = F.softmax(at.Tensor(x.data * 30), dim)
-    np.testing.assert_allclose(out.data, composite.data, rtol=1e-14, atol=1e-300)
-
-
-def test_fused_softmax_second_derivatives():
-    x = at.Tensor(np.random.default_rng(1).standard_normal((2, 5)), requires_grad=True)
-    assert gradgradcheck(lambda x: attention.softmax(x, 1), (x,))
-
-
-def test_fused_softmax_rows_of_minus_infinity():
-    x = at.Tensor(np.array([[0.0, -np.inf], [-np.inf, -np.inf]]))
-    assert np.isnan(attention.softmax(x, 1).data[1]).all()  # as torch.softmax
-    np.testing.assert_array_equal(attention.softmax(x, 1, empty_rows_zero=True).data,
-                                  [[1.0, 0.0], [0.0, 0.0]])
 
 
 # -- scaled dot-product attention -------------------------------------------------------------
@@ -182,7 +158,7 @@ def test_dropout_gradient_uses_the_same_mask_as_the_forward():
     at.manual_seed(3)
     keep = attention._dropout_keep((2, 3, 3), 0.4, np.float64)  # the same draw again
     assert 0 < np.count_nonzero(keep) < keep.size
-    weights = attention._softmax_array(q.data @ k.data.swapaxes(-1, -2) / 2, -1, True)
+    weights = attention._attention_weights_array(q.data @ k.data.swapaxes(-1, -2) / 2)
     np.testing.assert_allclose(out.data, (weights * keep) @ v.data, rtol=1e-12)
     np.testing.assert_allclose(v.grad.data, np.swapaxes(weights * keep, -1, -2) @
                                np.ones((2, 3, 4)), rtol=1e-12)
@@ -198,6 +174,20 @@ def test_attention_second_derivatives():
 
     assert gradcheck(attend, (q, k, v))
     assert gradgradcheck(attend, (q, k, v))
+
+
+def test_second_derivatives_with_a_query_that_attends_to_nothing():
+    rng = np.random.default_rng(15)
+    q, k, v = (at.Tensor(rng.standard_normal((3, 4)), requires_grad=True) for _ in range(3))
+    mask = np.ones((3, 3), bool)
+    mask[1] = False
+
+    def attend(q, k, v):
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=at.tensor(mask))
+
+    assert gradgradcheck(attend, (q, k, v))
+    grads = at.autograd.grad(attend(q, k, v).sum(), (q,), create_graph=True)
+    assert np.all(np.isfinite(grads[0].data)) and not np.any(grads[0].data[1])
 
 
 def test_fused_attention_matches_the_composite():
