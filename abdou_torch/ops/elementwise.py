@@ -549,11 +549,25 @@ class Gelu(Primitive):
         return x * self.cdf
 
     def backward(self, xp, dy):
+        if xp.arrays:
+            return self._backward_fast(dy)
         x = xp.value(self.inputs[0])
-        # Phi(x): kept by the forward on arrays; under create_graph rebuilt with erf, so
-        # that it carries its dependence on x into the second derivative
-        cdf = self.cdf if xp.arrays else 0.5 * (1 + xp.apply(Erf, x * (1 / math.sqrt(2))))
+        # Phi(x) rebuilt with erf, so that it carries its dependence on x into the second
+        # derivative
+        cdf = 0.5 * (1 + xp.apply(Erf, x * (1 / math.sqrt(2))))
         return dy * (cdf + x * xp.exp(-0.5 * (x * x)) * (1 / math.sqrt(2 * math.pi)))
+
+    def _backward_fast(self, dy):
+        """The formula above on arrays, with the Phi(x) the forward kept, in five passes
+        over one buffer."""
+        x = self.inputs[0].data
+        slope = np.multiply(x, x, out=np.empty_like(x))
+        slope *= -0.5
+        np.exp(slope, out=slope)
+        slope *= x
+        slope *= np.asarray(1 / math.sqrt(2 * math.pi), dtype=x.dtype)
+        slope += self.cdf
+        return np.multiply(dy, slope, out=slope)
 
 
 def square(input: Any):  # noqa: A002
