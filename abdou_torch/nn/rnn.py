@@ -372,7 +372,7 @@ class GRU(RNNBase):
                          dropout, bidirectional, 0, device, dtype)
 
 
-# -- cells ------------------------------------------------------------------------------------------
+# -- cells ----------------------------------------------------------------------------------------
 
 class RNNCellBase(Module):
     """``weight_ih`` (chunks * hidden, input), ``weight_hh`` (chunks * hidden, hidden),

@@ -204,8 +204,9 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
     query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev); the leading
     dims broadcast. ``scale`` defaults to 1/sqrt(E). ``attn_mask`` broadcasts to
     (..., L, S): boolean (True = take part) or float (added to the scores). ``is_causal``
-    lets query i attend to keys j <= i (the top-left triangle); it excludes ``attn_mask``. ``enable_gqa`` lets key and
-    value have fewer heads (dim -3) than query, each shared by a group of query heads.
+    lets query i attend to keys j <= i (the top-left triangle); it excludes ``attn_mask``.
+    ``enable_gqa`` lets key and value have fewer heads (dim -3) than query, each shared by
+    a group of query heads.
     """
     q, k, v = _as_tensor(query), _as_tensor(key), _as_tensor(value)
     _check_attention_inputs(q, k, v)

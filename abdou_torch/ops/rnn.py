@@ -499,7 +499,7 @@ class GRUSequence(_SequenceKernel):
         return xp.stacked(d_input), dh, dw_hh, db_hh
 
 
-# -- functional entry points -------------------------------------------------------------------------
+# -- functional entry points ----------------------------------------------------------------------
 
 def _batch_sizes(batch_sizes: Any) -> tuple[int, ...] | None:
     if batch_sizes is None:

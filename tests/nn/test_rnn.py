@@ -304,7 +304,7 @@ def test_packed_sequence_input_matches_pytorch(mode, kwargs, enforce_sorted):
     assert not np.any(x_ours.grad.data[shortest, 1:])
 
 
-# -- cells ------------------------------------------------------------------------------------------
+# -- cells ----------------------------------------------------------------------------------------
 
 CELLS = {"RNNCell": (nn.RNNCell, torch.nn.RNNCell), "LSTMCell": (nn.LSTMCell, torch.nn.LSTMCell),
          "GRUCell": (nn.GRUCell, torch.nn.GRUCell)}
@@ -397,7 +397,7 @@ def test_gradient_penalty_through_a_gru_matches_pytorch():
     assert_parameter_grads(ours, theirs, dict(rtol=1e-9, atol=1e-11))
 
 
-# -- errors -----------------------------------------------------------------------------------------
+# -- errors ---------------------------------------------------------------------------------------
 
 def raises_like_pytorch(ours_call, theirs_call, ours_error, match):
     with pytest.raises(Exception):
