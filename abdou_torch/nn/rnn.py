@@ -219,6 +219,10 @@ class RNNBase(Module):
             if tuple(state.shape) != shape_:
                 which = f"hidden[{position}] size" if self.mode == "LSTM" else "hidden size"
                 raise RuntimeError(f"Expected {which} {shape_}, got {list(state.shape)}")
+            if state.dtype != self.weight_ih_l0.dtype:
+                raise RuntimeError(f"{self._name}: hidden state {position} is {state.dtype}; "
+                                   f"input, hidden state and weights must all be "
+                                   f"{self.weight_ih_l0.dtype}")
 
     def _check_input(self, x: Tensor) -> None:
         weight = self.weight_ih_l0
