@@ -1,10 +1,12 @@
 """Normalisation and lookup: batch_norm, layer_norm, embedding, dropout2d.
 
-``layer_norm``, eval-mode ``batch_norm`` and ``dropout2d`` are composites of existing
-primitives (no backward of their own). Training-mode ``batch_norm`` is one fused primitive
-for speed: it runs after every convolution of a CNN, and the composite would make about
-ten passes over the activations forward and twenty backward. Its backward is still written
-with Tensor ops, so ``create_graph`` works through it.
+Eval-mode ``batch_norm`` and ``dropout2d`` are composites of existing primitives (no
+backward of their own). Training-mode ``batch_norm`` is one fused primitive for speed: it
+runs after every convolution of a CNN, and the composite would make about ten passes over
+the activations forward and twenty backward. Its backward is still written with Tensor ops,
+so ``create_graph`` works through it. ``layer_norm`` is one primitive for the same reason
+(twice per Transformer block); its recorded backward recomputes the normalised input from
+the input with Tensor ops and runs the same formula on them.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Primitive
+from ..autograd.namespace import ARRAYS
 from ..errors import ShapeError
 from ..random import Generator, resolve
 from .elementwise import _as_tensor
@@ -213,7 +216,7 @@ def _update_running(running: Any, statistic: np.ndarray, momentum: float) -> Non
 def layer_norm(input: Any, normalized_shape: Any,  # noqa: A002
                weight: Any = None, bias: Any = None, eps: float = 1e-5):
     """Normalise over the last dims given by ``normalized_shape`` (biased variance), then
-    scale by ``weight`` and shift by ``bias`` (a composite of primitives):
+    scale by ``weight`` and shift by ``bias`` (one primitive, :class:`LayerNorm`):
     y = (x - mean) / sqrt(var + eps) * weight + bias."""
     x = _as_tensor(input)
     if isinstance(normalized_shape, (int, np.integer)):
@@ -228,13 +231,46 @@ def layer_norm(input: Any, normalized_shape: Any,  # noqa: A002
             raise ShapeError(f"layer_norm: {name} of shape {tuple(value.shape)} does not "
                              f"match normalized_shape {normalized_shape}")
     dims = tuple(range(x.ndim - count, x.ndim))
-    centered = x - x.mean(dims, keepdim=True)
-    out = centered * ((centered * centered).mean(dims, keepdim=True) + eps) ** -0.5
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    return LayerNorm.apply(x, weight, bias, dims, float(eps))
+
+
+def _normalized(x, dims: tuple[int, ...], eps: float, xp):
+    """x_hat = (x - mean) r and r = 1 / sqrt(var + eps) over ``dims`` (biased variance)."""
+    count = math.prod(x.shape[d] for d in dims)
+    centered = x - xp.sum(x, dims, True) * (1.0 / count)
+    r = (xp.sum(centered * centered, dims, True) * (1.0 / count) + eps) ** -0.5
+    return centered * r, r
+
+
+class LayerNorm(Primitive):
+    """y = x_hat w + b,  x_hat = (x - mean) / sqrt(var + eps) over the last dims ``dims``.
+
+    With g = dy w and means over ``dims``:
+    dx = (g - mean(g) - x_hat mean(g x_hat)) / sqrt(var + eps),  dw = dy x_hat,  db = dy
+    (dw and db are summed over the leading dims by the engine, which undoes broadcasting).
+    """
+
+    name = "layer_norm"
+
+    def forward(self, x, weight, bias, dims: tuple[int, ...], eps: float):
+        self.dims, self.eps = dims, eps
+        self.x_hat, self.r = _normalized(x, dims, eps, ARRAYS)
+        out = self.x_hat if weight is None else self.x_hat * weight
+        return out + bias if bias is not None else out
+
+    def backward(self, xp, dy):
+        x, weight = xp.value(self.inputs[0]), xp.value(self.inputs[1])
+        need_x, need_weight, need_bias = self.needs_input_grad[:3]
+        # x_hat and r: kept by the forward on arrays; rebuilt from x under create_graph
+        x_hat, r = (self.x_hat, self.r) if xp.arrays else _normalized(x, self.dims,
+                                                                        self.eps, xp)
+        dx = None
+        if need_x:
+            g = dy if weight is None else dy * weight
+            count = math.prod(dy.shape[d] for d in self.dims)
+            dx = (g - xp.sum(g, self.dims, True) * (1.0 / count)
+                  - x_hat * (xp.sum(g * x_hat, self.dims, True) * (1.0 / count))) * r
+        return dx, (dy * x_hat if need_weight else None), (dy if need_bias else None)
 
 
 class Embedding(Primitive):
