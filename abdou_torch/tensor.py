@@ -55,9 +55,10 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, array: np.ndarray, requires_grad: bool) -> "Tensor":
-        """Fast internal constructor: ``array`` is already an ndarray of the right dtype."""
+        """Fast internal constructor: ``array`` is already an ndarray of the right dtype (a
+        NumPy scalar, which NumPy returns for 0-d results, becomes a 0-d array)."""
         tensor = object.__new__(Tensor)
-        tensor._data = array
+        tensor._data = array if isinstance(array, np.ndarray) else np.asarray(array)
         tensor._grad = None
         tensor._requires_grad = requires_grad
         tensor._ctx = None

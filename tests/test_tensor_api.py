@@ -118,3 +118,32 @@ def test_contiguous_copy_stays_in_the_graph():
     assert y.is_contiguous() and y.requires_grad
     (y * 2).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.full((3, 4), 2.0))
+
+
+def test_zero_dim_results_hold_zero_dim_arrays():
+    """NumPy returns scalars for 0-d results; a tensor always holds an array (issue 16:
+    np.mean over a list of losses, and in-place ops on them, need it)."""
+    import abdou_torch.nn.functional as F
+    a = at.tensor([1.0, 2.0], requires_grad=True)
+    results = [a.mean(), a.var(), F.mse_loss(a, a * 2), a @ a, at.log(a[0]), a[0] == a[1],
+               F.cross_entropy(at.tensor([[1.0, 2.0]]), at.tensor([0]))]
+    for result in results:
+        assert type(result.data) is np.ndarray and result.data.shape == ()
+    losses = [a.mean(), a.sum()]
+    assert np.mean(losses) == pytest.approx(2.25)
+    total = at.log(a[1])
+    total += 1  # in place on a 0-d result
+    assert total.item() == pytest.approx(np.log(2.0) + 1)
+
+
+@pytest.mark.parametrize("args", [("cpu",), (at.float64,), ("cpu", at.float64),
+                                  (at.int64,), ("cuda",)])
+def test_module_to_matches_torch(args):
+    def program(lib):
+        converted = [lib.int64 if a is at.int64 else lib.float64 if a is at.float64 else a
+                     for a in args]
+        module = lib.nn.Linear(2, 3)
+        same = module.to(*converted) is module
+        return same, str(module.weight.dtype), str(module.bias.dtype)
+    ours, theirs = _both(program)
+    assert ours == theirs
