@@ -8,6 +8,8 @@ Examples::
     abdou-torch train blobs --out runs/blobs
     abdou-torch train mnist --checkpoint-every 200 --out runs/a   # then, after a crash:
     abdou-torch train mnist --checkpoint-every 200 --out runs/a --resume
+    abdou-torch train shakespeare                # a small GPT on characters (--model lstm)
+    abdou-torch sample runs/shakespeare-gpt --prompt "ROMEO:" --top-k 40
 """
 from __future__ import annotations
 
@@ -34,13 +36,16 @@ def _non_negative_float(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .training.language_model import LM_DATASETS, LM_MODELS, add_language_model_arguments
     from .training.recipes import DATASETS, MODELS
+    from .training.sampling import add_sample_command
     parser = argparse.ArgumentParser(prog="abdou-torch",
                                      description="Train models with abdou_torch.")
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="train a model and report its test accuracy")
-    train.add_argument("dataset", choices=DATASETS)
-    train.add_argument("--model", choices=MODELS, default="mlp")
+    train.add_argument("dataset", choices=DATASETS + LM_DATASETS)
+    train.add_argument("--model", choices=MODELS + LM_MODELS, default=None,
+                       help="default: mlp for images and blobs, gpt for shakespeare")
     train.add_argument("--epochs", type=_positive_int, help="default: the recipe's")
     train.add_argument("--batch-size", type=_positive_int, help="default: the recipe's")
     train.add_argument("--lr", type=_non_negative_float,
@@ -59,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="BLAS threads (default: 1 for the MLP and blobs, whose matrices "
                             "are too small to gain from more, and the BLAS default for the "
                             "CNN)")
+    add_language_model_arguments(train)
+    add_sample_command(commands)
     return parser
 
 
@@ -75,8 +82,12 @@ def _limit_blas_threads(threads: int | None, model: str):
 
 
 def _train(args: argparse.Namespace) -> int:
+    from .training.language_model import LM_DATASETS, train_from_args
+    if args.dataset in LM_DATASETS:
+        return train_from_args(args)
     from .training.recipes import recipe_for
     from .training.trainer import Interrupted, TrainingRun
+    args.model = args.model or "mlp"
     recipe = recipe_for(args.dataset, args.model).with_overrides(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         weight_decay=args.weight_decay)
@@ -106,6 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "train":
             return _train(args)
+        if args.command == "sample":
+            from .training.sampling import run_sample
+            return run_sample(args)
     except (ValueError, FileNotFoundError, RuntimeError) as error:
         print(f"abdou-torch: error: {error}", file=sys.stderr)
         return 2

@@ -8,7 +8,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["plot_curve", "plot_predictions", "plot_decision_boundary"]
+__all__ = ["plot_curve", "plot_predictions", "plot_decision_boundary", "plot_losses"]
 
 
 def _pyplot():
@@ -76,4 +76,18 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray], points: 
     axes.contour(xs, ys, scores, levels=[0], colors="black", linewidths=1.5)
     axes.scatter(points[:, 0], points[:, 1], c=labels, cmap="RdBu", edgecolors="black", s=18)
     axes.set(title="decision boundary", xlabel="x1", ylabel="x2")
+    _save(figure, path)
+
+
+def plot_losses(steps: Sequence[int], train_loss: Sequence[float], val_loss: Sequence[float],
+                path: str | os.PathLike) -> None:
+    """Training and validation loss against the step at which each was measured."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(6, 4))
+    marker = "o" if len(steps) <= 50 else None
+    axes.plot(steps, train_loss, marker=marker, label="train (mean since the last point)")
+    axes.plot(steps, val_loss, marker=marker, label="validation")
+    axes.set(title="loss", xlabel="step", ylabel="cross-entropy (nats per character)")
+    axes.grid(alpha=0.3)
+    axes.legend()
     _save(figure, path)

