@@ -150,6 +150,8 @@ def train(seed: int, recipe, train_data, val_data) -> dict:
             eval_started = time.perf_counter()
             history.append((step + 1, evaluate()))
             eval_seconds += time.perf_counter() - eval_started
+            print(f"  seed {seed} step {step + 1}: validation loss {history[-1][1]:.4f} "
+                  f"({time.perf_counter() - started:.0f} s)", flush=True)
     seconds = time.perf_counter() - started
     return {"seed": seed, "val_loss": history[-1][1], "history": history,
             "seconds": round(seconds, 1),

@@ -109,9 +109,10 @@ def add_sample_command(commands: Any) -> None:
     sample.add_argument("--seed", type=int, default=0)
 
 
-def run_sample(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    """``abdou-torch sample``: stream the prompt and its continuation to ``out``."""
+def run_sample(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """``abdou-torch sample``: stream the prompt and its continuation to ``out`` (stdout)."""
     from .lm_files import load_language_model
+    out = sys.stdout if out is None else out
     check_sampling_options(args.tokens, args.temperature, args.top_k)
     model, tokenizer, _ = load_language_model(args.run_dir)
     try:

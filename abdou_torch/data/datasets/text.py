@@ -69,7 +69,7 @@ class CharTokenizer:
 
     def _raise_unknown(self, text: str, known: np.ndarray) -> None:
         first = int(np.flatnonzero(~known)[0])
-        unknown = sorted(set(text[i] for i in np.flatnonzero(~known)))
+        unknown = list(dict.fromkeys(text[i] for i in np.flatnonzero(~known)))  # in text order
         shown = ", ".join(repr(c) for c in unknown[:10]) + (" ..." if len(unknown) > 10 else "")
         raise ValueError(f"{len(unknown)} character(s) not in the vocabulary of "
                          f"{self.vocab_size}: {shown} (first at position {first})")
