@@ -151,10 +151,12 @@ class LanguageModelRun:
         self.optimizer = AdamW(parameter_groups(self.model, recipe.weight_decay), lr=recipe.lr,
                                betas=(recipe.beta1, recipe.beta2))
         self.batches = _random.Generator(seed)
+        # the training loss is logged as its mean over every log_every steps
+        self.log_every = max(1, recipe.eval_every // 10)
         self.state: dict[str, Any] = {"step": 0, "seconds": 0.0, "cpu_seconds": 0.0,
-                                      "interval_loss_sum": 0.0,
-                                      "interval_steps": 0, "train_loss": [],
-                                      "val_loss": [], "eval_steps": []}
+                                      "window_loss_sum": 0.0, "window_steps": 0,
+                                      "train_steps": [], "train_loss": [],
+                                      "eval_steps": [], "val_loss": []}
         self._stop_requested = False
 
     # -- checkpoints ---------------------------------------------------------------------
@@ -208,13 +210,16 @@ class LanguageModelRun:
         started = _clock()
         self.model.train()
         while state["step"] < recipe.steps:
-            loss = self.train_step()
+            self.train_step()
             bar.update(1)
-            if state["step"] % 10 == 0:
-                bar.set_postfix(self._postfix(loss))
-            if state["step"] % recipe.eval_every == 0 or state["step"] == recipe.steps:
-                self._record_evaluation()
-                bar.set_postfix(self._postfix(loss))
+            last = state["step"] == recipe.steps
+            if state["step"] % self.log_every == 0 or last:
+                self._record_train_loss()
+                bar.set_postfix(self._postfix())
+            if state["step"] % recipe.eval_every == 0 or last:
+                state["val_loss"].append(self.evaluate())
+                state["eval_steps"].append(state["step"])
+                bar.set_postfix(self._postfix())
             if self._stop_requested or (self.checkpoint_every
                                         and state["step"] % self.checkpoint_every == 0):
                 started = self._checkpoint(started)
@@ -240,22 +245,21 @@ class LanguageModelRun:
             raise RuntimeError(f"the training loss is {value} at step {state['step'] + 1}; "
                                f"try a lower --lr")
         state["step"] += 1
-        state["interval_loss_sum"] += value
-        state["interval_steps"] += 1
+        state["window_loss_sum"] += value
+        state["window_steps"] += 1
         return value
 
-    def _postfix(self, loss: float) -> dict[str, str]:
-        postfix = {"loss": f"{loss:.3f}"}
+    def _record_train_loss(self) -> None:
+        state = self.state
+        state["train_loss"].append(state["window_loss_sum"] / state["window_steps"])
+        state["train_steps"].append(state["step"])
+        state["window_loss_sum"], state["window_steps"] = 0.0, 0
+
+    def _postfix(self) -> dict[str, str]:
+        postfix = {"loss": f"{self.state['train_loss'][-1]:.3f}"}
         if self.state["val_loss"]:
             postfix["val"] = f"{self.state['val_loss'][-1]:.3f}"
         return postfix
-
-    def _record_evaluation(self) -> None:
-        state = self.state
-        state["train_loss"].append(state["interval_loss_sum"] / max(state["interval_steps"], 1))
-        state["val_loss"].append(self.evaluate())
-        state["eval_steps"].append(state["step"])
-        state["interval_loss_sum"], state["interval_steps"] = 0.0, 0
 
     def _count_time(self, started: tuple[float, float]) -> None:
         """Add the wall-clock and CPU time since ``started`` (from :func:`_clock`)."""
@@ -305,12 +309,13 @@ class LanguageModelRun:
                    "data_load_seconds": round(self.load_seconds, 3), "seed": self.seed,
                    "parameters": sum(p.numel() for p in self.model.parameters()),
                    "recipe": asdict(recipe),
-                   "history": {"step": state["eval_steps"], "train_loss": state["train_loss"],
-                               "val_loss": state["val_loss"]}}
+                   "history": {"train_step": state["train_steps"],
+                               "train_loss": state["train_loss"],
+                               "val_step": state["eval_steps"], "val_loss": state["val_loss"]}}
         _atomic_write(str(self.out_dir / "metrics.json"),
                       (json.dumps(metrics, indent=2) + "\n").encode("utf-8"))
-        plots.plot_losses(state["eval_steps"], state["train_loss"], state["val_loss"],
-                          self.out_dir / "loss.png")
+        plots.plot_losses(state["train_steps"], state["train_loss"], state["eval_steps"],
+                          state["val_loss"], self.out_dir / "loss.png")
         return metrics
 
 
@@ -318,7 +323,9 @@ class LanguageModelRun:
 
 def add_language_model_arguments(train: argparse.ArgumentParser) -> None:
     """The ``train`` options that only language models have."""
-    group = train.add_argument_group("language models (shakespeare)")
+    group = train.add_argument_group(
+        "language models (shakespeare)", "--epochs and --subset do not apply; --threads "
+        "defaults to 1")
     group.add_argument("--steps", type=int, help="optimisation steps (default: the recipe's)")
     group.add_argument("--block-size", type=int, help="characters of context")
     group.add_argument("--layers", type=int, help="Transformer blocks or LSTM layers")

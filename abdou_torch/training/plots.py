@@ -79,14 +79,15 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray], points: 
     _save(figure, path)
 
 
-def plot_losses(steps: Sequence[int], train_loss: Sequence[float], val_loss: Sequence[float],
+def plot_losses(train_steps: Sequence[int], train_loss: Sequence[float],
+                val_steps: Sequence[int], val_loss: Sequence[float],
                 path: str | os.PathLike) -> None:
-    """Training and validation loss against the step at which each was measured."""
+    """Training loss (each point the mean since the previous one) and validation loss
+    against the step at which each was measured."""
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(6, 4))
-    marker = "o" if len(steps) <= 50 else None
-    axes.plot(steps, train_loss, marker=marker, label="train (mean since the last point)")
-    axes.plot(steps, val_loss, marker=marker, label="validation")
+    axes.plot(train_steps, train_loss, label="train", alpha=0.8)
+    axes.plot(val_steps, val_loss, marker="o", label="validation")
     axes.set(title="loss", xlabel="step", ylabel="cross-entropy (nats per character)")
     axes.grid(alpha=0.3)
     axes.legend()

@@ -54,12 +54,13 @@ def test_the_run_writes_metrics_plot_samples_and_model(tiny_run):
     assert "step" in result.stderr and "loss=" in result.stderr and "val=" in result.stderr
     assert metrics["model"] == "gpt" and metrics["steps"] == 40 and metrics["seed"] == 3
     history = metrics["history"]
-    assert history["step"] == [10, 20, 30, 40]
-    assert len(history["train_loss"]) == len(history["val_loss"]) == 4
+    assert history["val_step"] == [10, 20, 30, 40] and len(history["val_loss"]) == 4
+    assert history["train_step"] == list(range(1, 41))  # eval every 10: log every step
+    assert len(history["train_loss"]) == 40
     assert history["val_loss"][-1] == metrics["val_loss"]
     # from about ln(83) = 4.42 at the start, the loss must fall
     assert history["val_loss"][-1] < history["val_loss"][0] < math.log(83) + 0.05
-    assert history["train_loss"][-1] < history["train_loss"][0]
+    assert np.mean(history["train_loss"][-10:]) < np.mean(history["train_loss"][:10])
     assert metrics["recipe"]["n_embd"] == 16 and metrics["parameters"] > 0
     png = (out / "loss.png").read_bytes()
     assert png[:8] == PNG_SIGNATURE and len(png) > 2000
@@ -128,6 +129,7 @@ def test_stop_and_resume_in_process_is_bit_identical(tmp_path):
         stopped.fit()
     saved = load_training_checkpoint(tmp_path / "b" / "checkpoint.safetensors")
     assert saved["progress"]["step"] == 17 and saved["progress"]["eval_steps"] == [10]
+    assert saved["progress"]["train_steps"] == list(range(1, 18))
     resumed = lm.LanguageModelRun(TINY_RECIPE, tmp_path / "b", seed=1, progress=False,
                                   log=lambda _: None)
     resumed.resume()
