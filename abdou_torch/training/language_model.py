@@ -52,7 +52,8 @@ SAMPLE_PROMPTS = ("ROMEO:", "JULIET:", "\n")
 @dataclass(frozen=True)
 class LanguageModelRecipe:
     """How to train one character model. ``n_layer``/``n_embd`` are the GPT's blocks and
-    width, or the LSTM's layers and hidden size (its embedding has the same size)."""
+    width, or the LSTM's layers and hidden size (the LSTM embeds characters in
+    min(64, n_embd) dimensions, as char-rnn does)."""
 
     model: str
     steps: int
@@ -81,8 +82,9 @@ class LanguageModelRecipe:
             return dict(vocab_size=vocab_size, block_size=self.block_size,
                         n_layer=self.n_layer, n_head=self.n_head, n_embd=self.n_embd,
                         dropout=self.dropout)
-        return dict(vocab_size=vocab_size, block_size=self.block_size, n_embd=self.n_embd,
-                    hidden_size=self.n_embd, num_layers=self.n_layer, dropout=self.dropout)
+        return dict(vocab_size=vocab_size, block_size=self.block_size,
+                    n_embd=min(64, self.n_embd), hidden_size=self.n_embd,
+                    num_layers=self.n_layer, dropout=self.dropout)
 
 
 RECIPES = {
