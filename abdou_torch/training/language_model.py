@@ -18,7 +18,6 @@ that ``--resume`` continues bit for bit.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import signal
@@ -35,8 +34,10 @@ from ..nn import functional as F
 from ..nn.utils import clip_grad_norm_
 from ..optim import AdamW
 from ..tensor import Tensor
+from . import nan_guard, run_dir
 from .checkpoint import load_training_checkpoint, save_training_checkpoint
 from .lm_files import build_language_model, save_language_model
+from .signals import DeferredStop, exit_code
 from .trainer import Interrupted
 
 __all__ = ["LanguageModelRecipe", "RECIPES", "LM_DATASETS", "LM_MODELS", "LanguageModelRun",
@@ -47,6 +48,11 @@ LM_MODELS = ("gpt", "lstm")
 #: the seed of the fixed validation windows every run is measured on
 EVAL_SEED = 1234
 SAMPLE_PROMPTS = ("ROMEO:", "JULIET:", "\n")
+#: what a language model's checkpoint progress holds (checked on loading)
+PROGRESS_FIELDS: dict[str, tuple[type, ...]] = {
+    "step": (int,), "seconds": (int, float), "cpu_seconds": (int, float),
+    "window_loss_sum": (int, float), "window_steps": (int,), "train_steps": (list,),
+    "train_loss": (list,), "eval_steps": (list,), "val_loss": (list,)}
 
 
 @dataclass(frozen=True)
@@ -153,21 +159,23 @@ class LanguageModelRun:
         self.optimizer = AdamW(parameter_groups(self.model, recipe.weight_decay), lr=recipe.lr,
                                betas=(recipe.beta1, recipe.beta2))
         self.batches = _random.Generator(seed)
+        self.stop = DeferredStop()
         # the training loss is logged as its mean over every log_every steps
         self.log_every = max(1, recipe.eval_every // 10)
         self.state: dict[str, Any] = {"step": 0, "seconds": 0.0, "cpu_seconds": 0.0,
                                       "window_loss_sum": 0.0, "window_steps": 0,
                                       "train_steps": [], "train_loss": [],
                                       "eval_steps": [], "val_loss": []}
-        self._stop_requested = False
 
     # -- checkpoints ---------------------------------------------------------------------
     def _fingerprint(self) -> dict[str, Any]:
         return {"recipe": asdict(self.recipe), "seed": self.seed}
 
     def save_checkpoint(self) -> None:
+        model_state = self.model.state_dict()
+        nan_guard.check_state(model_state, "parameter", step=self.state["step"])
         save_training_checkpoint(
-            self.checkpoint_path, model_state=self.model.state_dict(),
+            self.checkpoint_path, model_state=model_state,
             optimizer_state=self.optimizer.state_dict(), scheduler_state=None,
             loader_state=self.batches.get_state(), rng_state=_random.get_rng_state(),
             progress=dict(self.state, **self._fingerprint()))
@@ -176,7 +184,7 @@ class LanguageModelRun:
         """Continue from ``out_dir/checkpoint.safetensors``."""
         if not self.checkpoint_path.exists():
             raise FileNotFoundError(f"--resume: no checkpoint at {self.checkpoint_path}")
-        saved = load_training_checkpoint(self.checkpoint_path)
+        saved = load_training_checkpoint(self.checkpoint_path, PROGRESS_FIELDS)
         progress = saved["progress"]
         made_with = {key: progress.get(key) for key in ("recipe", "seed")}
         if made_with != self._fingerprint():
@@ -191,18 +199,17 @@ class LanguageModelRun:
 
     # -- the loop ------------------------------------------------------------------------
     def fit(self) -> dict[str, Any]:
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        previous_handler = signal.signal(signal.SIGINT, self._request_stop)
-        try:
-            self._train()
-        finally:
-            signal.signal(signal.SIGINT, previous_handler)
-        return self._finish()
+        """Train to the last step, then write the model, samples, metrics and plot.
 
-    def _request_stop(self, signum: int, frame: Any) -> None:
-        if self._stop_requested:  # a second Ctrl-C stops at once
-            raise KeyboardInterrupt
-        self._stop_requested = True
+        SIGINT or SIGTERM: checkpoint, then :class:`Interrupted` (a second signal stops at
+        once). A non-finite loss: :class:`~.nan_guard.NonFiniteError`, nothing saved."""
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise run_dir.write_error(self.out_dir, error, "create the directory") from None
+        with self.stop:
+            self._train()
+        return self._finish()
 
     def _train(self) -> None:
         from tqdm import tqdm
@@ -222,12 +229,12 @@ class LanguageModelRun:
                 state["val_loss"].append(self.evaluate())
                 state["eval_steps"].append(state["step"])
                 bar.set_postfix(self._postfix())
-            if self._stop_requested or (self.checkpoint_every
-                                        and state["step"] % self.checkpoint_every == 0):
+            stopping = self.stop.requested
+            if stopping or (self.checkpoint_every and state["step"] % self.checkpoint_every == 0):
                 started = self._checkpoint(started)
-            if self._stop_requested:
+            if stopping:
                 bar.close()
-                raise Interrupted
+                raise Interrupted(self.stop.signum or signal.SIGINT)
         self._count_time(started)
         bar.close()
 
@@ -238,14 +245,14 @@ class LanguageModelRun:
             group["lr"] = lr_at(state["step"], recipe)
         x, y = self.train_data.get_batch(recipe.batch_size, self.batches)
         loss = next_token_loss(self.model, x, y)
+        value = loss.item()
+        if not math.isfinite(value):  # before backward: the weights stay the last good ones
+            raise nan_guard.NonFiniteError(f"the loss became {value} at step "
+                                           f"{state['step'] + 1}: training diverged")
         self.optimizer.zero_grad()
         loss.backward()
         clip_grad_norm_(self.model.parameters(), recipe.grad_clip)
         self.optimizer.step()
-        value = loss.item()
-        if not math.isfinite(value):
-            raise RuntimeError(f"the training loss is {value} at step {state['step'] + 1}; "
-                               f"try a lower --lr")
         state["step"] += 1
         state["window_loss_sum"] += value
         state["window_steps"] += 1
@@ -298,12 +305,15 @@ class LanguageModelRun:
         return header + "\n\n----------\n\n".join(texts) + "\n"
 
     def _finish(self) -> dict[str, Any]:
-        from ..serialization import _atomic_write
         from . import plots
         state, recipe = self.state, self.recipe
-        save_language_model(self.out_dir / "model.safetensors", self.model, recipe.model,
-                            self.tokenizer)
-        _atomic_write(str(self.out_dir / "samples.txt"), self.samples().encode("utf-8"))
+        nan_guard.check_state(self.model.state_dict(), "parameter", step=state["step"])
+        try:
+            save_language_model(self.out_dir / "model.safetensors", self.model, recipe.model,
+                                self.tokenizer)
+        except OSError as error:
+            raise run_dir.write_error(self.out_dir / "model.safetensors", error) from None
+        run_dir.write_text(self.out_dir / "samples.txt", self.samples())
         metrics = {"dataset": "shakespeare", "model": recipe.model,
                    "val_loss": state["val_loss"][-1], "steps": state["step"],
                    "seconds": round(state["seconds"], 3),
@@ -314,8 +324,7 @@ class LanguageModelRun:
                    "history": {"train_step": state["train_steps"],
                                "train_loss": state["train_loss"],
                                "val_step": state["eval_steps"], "val_loss": state["val_loss"]}}
-        _atomic_write(str(self.out_dir / "metrics.json"),
-                      (json.dumps(metrics, indent=2) + "\n").encode("utf-8"))
+        run_dir.write_json(self.out_dir / "metrics.json", metrics)
         plots.plot_losses(state["train_steps"], state["train_loss"], state["eval_steps"],
                           state["val_loss"], self.out_dir / "loss.png")
         return metrics
@@ -369,31 +378,67 @@ def recipe_from_args(args: argparse.Namespace) -> LanguageModelRecipe:
     return recipe
 
 
-def train_from_args(args: argparse.Namespace) -> int:
-    """``abdou-torch train shakespeare``: train, report the validation loss; 130 on Ctrl-C."""
+def describe_unfinished(path: str | os.PathLike) -> str | None:
+    """``"step 1700 of 3000"`` when the checkpoint at ``path`` belongs to a language-model
+    run with steps left, None when it finished (a CheckpointError when unreadable)."""
+    progress = load_training_checkpoint(path, PROGRESS_FIELDS)["progress"]
+    steps = progress.get("recipe", {}).get("steps") if isinstance(
+        progress.get("recipe"), dict) else None
+    if isinstance(steps, int) and progress["step"] >= steps:
+        return None
+    return f"step {progress['step']}" + (f" of {steps}" if isinstance(steps, int) else "")
+
+
+def train_from_args(args: argparse.Namespace, resume_command: str,
+                    last_checkpoint: Callable[[Path], str]) -> int:
+    """``abdou-torch train shakespeare``, with the safety of the other recipes: a locked
+    run directory that an unfinished run is not replaced in, Ctrl-C or SIGTERM saving a
+    checkpoint (exit 128 + N), a diverging run stopped before it saves anything (exit 1).
+    ``last_checkpoint(path)`` says in words where the run can be picked up again."""
+    import numpy as np
+    from .run_dir import RunDirectory, RunDirectoryError, refuse_to_replace
     recipe = recipe_from_args(args)
+    if getattr(args, "nproc", 1) > 1:
+        raise ValueError(f"--nproc does not apply to {args.dataset}: it trains in one process")
     out = args.out or os.path.join("runs", f"{args.dataset}-{recipe.model}")
-    _limit_blas_threads(args.threads)
-    run = LanguageModelRun(recipe, out, seed=args.seed, checkpoint_every=args.checkpoint_every,
-                           progress=not args.no_progress)
-    if args.resume:
-        run.resume()
-    print(f"training {recipe.model} on {args.dataset}: {recipe.steps} steps, batch "
-          f"{recipe.batch_size} x {recipe.block_size} characters, lr {recipe.lr}, seed "
-          f"{args.seed} -> {out}", flush=True)
-    try:
-        metrics = run.fit()
-    except Interrupted:
-        resume = " ".join([os.path.basename(sys.argv[0]) or "abdou-torch"] + [
-            a for a in sys.argv[1:] if a != "--resume"] + ["--resume"])
-        print(f"\ninterrupted: checkpoint saved to {run.checkpoint_path}\n"
-              f"resume with: {resume}", file=sys.stderr)
-        return 130
+    with RunDirectory(out):
+        refuse_to_replace(os.path.join(out, "checkpoint.safetensors"), describe_unfinished,
+                          resume=args.resume, overwrite=args.overwrite,
+                          resume_command=resume_command)
+        _limit_blas_threads(args.threads)
+        run = LanguageModelRun(recipe, out, seed=args.seed,
+                               checkpoint_every=args.checkpoint_every,
+                               progress=not args.no_progress)
+        if args.resume:
+            run.resume()
+        print(f"training {recipe.model} on {args.dataset}: {recipe.steps} steps, batch "
+              f"{recipe.batch_size} x {recipe.block_size} characters, lr {recipe.lr}, seed "
+              f"{args.seed} -> {out}", flush=True)
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                metrics = run.fit()
+        except Interrupted as stop:
+            print(f"\ninterrupted by {signal.Signals(stop.signum).name}: checkpoint saved to "
+                  f"{run.checkpoint_path}\nresume with: {resume_command}", file=sys.stderr)
+            return exit_code(stop.signum)
+        except nan_guard.NonFiniteError as error:
+            _error(f"{error}. {last_checkpoint(run.checkpoint_path)}; start over with a "
+                   f"lower --lr (and --overwrite)")
+            return 1
+        except RunDirectoryError as error:
+            saved = last_checkpoint(run.checkpoint_path)
+            _error(f"{error}. {saved}" + ("; then resume with: " + resume_command
+                                          if run.checkpoint_path.exists() else ""))
+            return 1
     print(f"validation loss: {metrics['val_loss']:.4f} nats per character")
     print(f"trained in {metrics['seconds']:.1f} s ({metrics['cpu_seconds']:.1f} s of CPU); "
-          f"metrics, loss.png, samples.txt and "
-          f"model.safetensors in {out}; try: abdou-torch sample {out} --prompt \"ROMEO:\"")
+          f"metrics, loss.png, samples.txt and model.safetensors in {out}; try: "
+          f"abdou-torch sample {out} --prompt \"ROMEO:\"")
     return 0
+
+
+def _error(message: str) -> None:
+    print(f"abdou-torch: error: {' '.join(message.split())}", file=sys.stderr)
 
 
 def _limit_blas_threads(threads: int | None) -> Any:
