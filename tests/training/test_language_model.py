@@ -121,13 +121,14 @@ def test_stop_and_resume_in_process_is_bit_identical(tmp_path):
     def stop_after_17():
         loss = step()
         if stopped.state["step"] == 17:
-            stopped._stop_requested = True
+            stopped.stop.request()  # as Ctrl-C would
         return loss
 
     stopped.train_step = stop_after_17
     with pytest.raises(lm.Interrupted):
         stopped.fit()
-    saved = load_training_checkpoint(tmp_path / "b" / "checkpoint.safetensors")
+    saved = load_training_checkpoint(tmp_path / "b" / "checkpoint.safetensors",
+                                     lm.PROGRESS_FIELDS)
     assert saved["progress"]["step"] == 17 and saved["progress"]["eval_steps"] == [10]
     assert saved["progress"]["train_steps"] == list(range(1, 18))
     resumed = lm.LanguageModelRun(TINY_RECIPE, tmp_path / "b", seed=1, progress=False,
@@ -147,7 +148,8 @@ def _wait_for_checkpoint(process, checkpoint, at_least):
             pytest.fail("the training run ended before it could be stopped")
         if checkpoint.exists():
             try:
-                if load_training_checkpoint(checkpoint)["progress"]["step"] >= at_least:
+                if load_training_checkpoint(checkpoint, lm.PROGRESS_FIELDS)["progress"]["step"] \
+                        >= at_least:
                     return
             except ValueError:  # being replaced right now
                 pass
@@ -167,7 +169,7 @@ def uninterrupted(tmp_path_factory):
     return reference
 
 
-@pytest.mark.parametrize("stop", ["SIGINT", "SIGKILL"])
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM", "SIGKILL"])
 def test_command_line_stop_then_resume_is_bit_identical(tmp_path, uninterrupted, stop):
     options, reference = STOP_OPTIONS, uninterrupted
     out = tmp_path / "stopped"
@@ -176,9 +178,9 @@ def test_command_line_stop_then_resume_is_bit_identical(tmp_path, uninterrupted,
     _wait_for_checkpoint(process, out / "checkpoint.safetensors", 20)
     process.send_signal(getattr(signal, stop))
     _, stderr = process.communicate(timeout=120)
-    if stop == "SIGINT":
-        assert process.returncode == 130, stderr
-        assert "checkpoint saved to" in stderr and "--resume" in stderr
+    if stop != "SIGKILL":
+        assert process.returncode == 128 + getattr(signal, stop), stderr
+        assert f"interrupted by {stop}: checkpoint saved to" in stderr and "--resume" in stderr
     assert not (out / "model.safetensors").exists()
     finished = subprocess.run(_train_command(out, *options, "--resume"), capture_output=True,
                               text=True, env=_environment())
@@ -187,6 +189,25 @@ def test_command_line_stop_then_resume_is_bit_identical(tmp_path, uninterrupted,
     _assert_same_weights(_finished_weights(out), _finished_weights(reference))
     history = json.loads((out / "metrics.json").read_text())["history"]
     assert history == json.loads((reference / "metrics.json").read_text())["history"]
+
+
+def test_an_unfinished_run_is_not_replaced(tmp_path, capsys):
+    run = lm.LanguageModelRun(TINY_RECIPE, tmp_path, seed=1, progress=False)
+    run.save_checkpoint()  # a run stopped at step 0 of 30
+    code = main(["train", "shakespeare", "--out", str(tmp_path), *TINY, "--steps", "30"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "holds an unfinished run (step 0 of 30): pass --overwrite" in err
+    assert err.count("\n") == 1 and not (tmp_path / "model.safetensors").exists()
+
+
+def test_a_diverging_run_stops_before_saving(tmp_path, capsys):
+    code = main(["train", "shakespeare", "--out", str(tmp_path), *TINY, "--steps", "30",
+                 "--lr", "1e9", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "training diverged" in err and "lower --lr" in err
+    assert not (tmp_path / "model.safetensors").exists()
 
 
 def test_resume_with_another_seed_is_refused(tmp_path):
