@@ -21,7 +21,6 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
 
 from .. import nn
 from ..factories import arange
@@ -63,7 +62,8 @@ class CausalSelfAttention(nn.Module):
     """Multi-head self-attention where position t sees positions 0..t.
 
     q, k, v = split(x W_attn^T + b_attn) into n_head heads of size d = C / n_head;
-    y_h = softmax(q_h k_h^T / sqrt(d) + M) v_h with M = -inf above the diagonal;
+    y_h = softmax(q_h k_h^T / sqrt(d) + M) v_h with M = -inf above the diagonal
+    (``F.scaled_dot_product_attention(q, k, v, is_causal=True)``, one fused node);
     output = concat_h(y_h) W_proj^T + b_proj.
     """
 
@@ -72,10 +72,8 @@ class CausalSelfAttention(nn.Module):
         self.n_head, self.n_embd = config.n_head, config.n_embd
         self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd, bias=config.bias)
         self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
-        self.attn_dropout = nn.Dropout(config.dropout)
+        self.dropout = config.dropout
         self.resid_dropout = nn.Dropout(config.dropout)
-        # True where attention is forbidden: the future. A constant, not part of the weights.
-        self.future = np.triu(np.ones((config.block_size, config.block_size), dtype=bool), 1)
 
     def forward(self, x: Tensor) -> Tensor:
         batch, time, channels = x.shape
@@ -84,10 +82,9 @@ class CausalSelfAttention(nn.Module):
         # (B, T, C) -> (B, n_head, T, head_size)
         q, k, v = (t.reshape(batch, time, self.n_head, head_size).transpose(1, 2)
                    for t in (q, k, v))
-        scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(head_size))
-        scores = scores.masked_fill(self.future[:time, :time], float("-inf"))
-        weights = self.attn_dropout(F.softmax(scores, dim=-1))
-        y = (weights @ v).transpose(1, 2).reshape(batch, time, channels)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True,
+                                           dropout_p=self.dropout if self.training else 0.0)
+        y = y.transpose(1, 2).reshape(batch, time, channels)
         return self.resid_dropout(self.c_proj(y))
 
 

@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 
-from abdou_torch import nn, serialization
+from abdou_torch import serialization
 from abdou_torch.cli import main
 from abdou_torch.training import language_model as lm
 from abdou_torch.training.checkpoint import load_training_checkpoint
@@ -240,8 +240,6 @@ def test_mnist_recipes_refuse_language_models(capsys):
     assert "no recipe for --model gpt on blobs" in capsys.readouterr().err
 
 
-@pytest.mark.xfail(not hasattr(nn, "LSTM"), strict=True,
-                   reason="nn.LSTM is being built in another branch")
 def test_lstm_recipe_trains_and_samples(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "abdou_torch", "train", "shakespeare", "--model", "lstm",
