@@ -95,7 +95,7 @@ class LanguageModelRecipe:
 
 RECIPES = {
     "gpt": LanguageModelRecipe("gpt", steps=3000),
-    "lstm": LanguageModelRecipe("lstm", steps=3000, batch_size=32, n_layer=2, n_embd=256,
+    "lstm": LanguageModelRecipe("lstm", steps=2000, batch_size=32, n_layer=2, n_embd=256,
                                 lr=2e-3, min_lr=2e-4, weight_decay=0.0),
 }
 
