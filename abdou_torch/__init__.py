@@ -25,6 +25,7 @@ from .ops.shape import (broadcast_to, cat, chunk, concat, expand, flatten, gathe
                         unsqueeze)
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
                      seed, set_rng_state)
+from .random_sampling import bernoulli, multinomial, normal, poisson, randint_like
 from .tensor import Tensor
 from . import nn, optim  # noqa: E402 - they build on the names above
 from .nn import MLP, Linear, Module, Parameter
