@@ -33,29 +33,30 @@ _HALF, _ONE = _f32(0.5), _f32(1.0)
 
 
 def log_ps(x: np.ndarray) -> np.ndarray:
-    """log256_ps: the natural logarithm of positive float32 values.
+    """log256_ps: the natural logarithm of normal positive float32 values.
 
     x = m * 2^e with m in [sqrt(1/2), sqrt(2)); log x = log1p(m - 1) + e log 2, with
     log1p(t) = t - t^2/2 + t^3 P(t) (P of degree 8) and log 2 split in q2 + q1.
     """
-    bits = np.maximum(x, np.float32(np.finfo(np.float32).tiny)).view(np.int32)
+    bits = x.view(np.int32)  # (avx_mathfun first raises denormals to FLT_MIN: no 1 - u is one)
     exponent = ((bits >> 23) - 0x7F).astype(np.float32) + _ONE
     mantissa = ((bits & ~0x7F800000) | _HALF.view(np.int32)).view(np.float32)  # in [0.5, 1)
     small = mantissa < _SQRTHF
     t = (mantissa - _ONE) + np.where(small, mantissa, _f32(0))
     exponent = exponent - np.where(small, _ONE, _f32(0))
     t2 = t * t
-    poly = np.full_like(t, _LOG_P[0])
-    for coefficient in _LOG_P[1:]:
+    poly = fma32(t, _LOG_P[0], _LOG_P[1])
+    for coefficient in _LOG_P[2:]:
         poly = fma32(poly, t, coefficient)
     poly = poly * t
     poly = fma32(poly, t2, exponent * _LOG_Q1)
     poly = poly - t2 * _HALF
-    return fma32(exponent, _LOG_Q2, t + poly)
+    # fma(e, q2, t + poly): e * q2 is exact in float32 (|e| <= 126 has 7 bits, q2 9 bits)
+    return (t + poly) + exponent * _LOG_Q2
 
 
 def sincos_ps(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """sincos256_ps: (sin x, cos x) of float32 values (accurate for |x| < 8192).
+    """sincos256_ps: (sin x, cos x) of float32 values in [0, 2 pi], the sampler's angles.
 
     j = the even integer nearest to x * 4/pi; r = x - j pi/4 (pi/4 split in three parts);
     the sine and cosine polynomials of r, swapped and signed by j's octant.
@@ -68,17 +69,16 @@ def sincos_ps(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     sin_negative = sin_negative ^ ((octant & 4) != 0)
     cos_negative = (~(octant - 2) & 4) != 0
     use_sin_poly_for_sin = (octant & 2) == 0
-    for part in _MINUS_DP:
-        x = fma32(y, part, x)
+    # fma(j, DP, x): for j <= 8, j * DP1 and j * DP2 are exact in float32 (DP1 has 8
+    # significant bits, DP2 11), so only the third part needs the fused rounding.
+    x = x + y * _MINUS_DP[0]
+    x = x + y * _MINUS_DP[1]
+    x = fma32(y, _MINUS_DP[2], x)
     z = x * x
-    cos_poly = np.full_like(x, _COS_P[0])
-    for coefficient in _COS_P[1:]:
-        cos_poly = fma32(cos_poly, z, coefficient)
+    cos_poly = fma32(fma32(z, _COS_P[0], _COS_P[1]), z, _COS_P[2])
     cos_poly = cos_poly * z
     cos_poly = fma32(cos_poly, z, -(z * _HALF)) + _ONE
-    sin_poly = np.full_like(x, _SIN_P[0])
-    for coefficient in _SIN_P[1:]:
-        sin_poly = fma32(sin_poly, z, coefficient)
+    sin_poly = fma32(fma32(z, _SIN_P[0], _SIN_P[1]), z, _SIN_P[2])
     sin_poly = fma32(sin_poly * z, x, x)
     sine = np.where(use_sin_poly_for_sin, sin_poly, cos_poly)
     cosine = np.where(use_sin_poly_for_sin, cos_poly, sin_poly)

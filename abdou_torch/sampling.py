@@ -64,7 +64,7 @@ def _libm(function: np.ufunc, values: np.ndarray) -> np.ndarray:
 def unit_float32(generator: Generator, count: int) -> np.ndarray:
     """``count`` float32 uniforms on [0, 1) with 24 random bits, one word each."""
     words = generator.random_uint32(count)
-    return (words & _MASK_24).astype(np.float32) * np.float32(2.0 ** -24)
+    return (words & _MASK_24).view(np.int32).astype(np.float32) * np.float32(2.0 ** -24)
 
 
 def unit_float64(generator: Generator, count: int) -> np.ndarray:
@@ -77,11 +77,14 @@ def uniform(generator: Generator, count: int, dtype: np.dtype, low: float = 0.0,
     """U(low, high) as ``tensor.uniform_(low, high)``: ``fma(x, high - low, low)``, with
     low and high first rounded to ``dtype``."""
     dtype = np.dtype(dtype)
+    unit_interval = low == 0 and high == 1  # fma(x, 1, 0) is x itself
     if dtype == np.float64:
-        return fma64(unit_float64(generator, count), high - low, low)
+        unit = unit_float64(generator, count)
+        return unit if unit_interval else fma64(unit, high - low, low)
     if dtype == np.float32:
         low32, high32 = np.float32(low), np.float32(high)
-        return fma32(unit_float32(generator, count), high32 - low32, low32)
+        unit = unit_float32(generator, count)
+        return unit if unit_interval else fma32(unit, high32 - low32, low32)
     if dtype == np.float16:  # 11 random bits, arithmetic in float32
         low16, high16 = np.float16(low), np.float16(high)
         unit = (generator.random_uint32(count) & np.uint32(0x7FF)).astype(np.float32) \
@@ -130,9 +133,17 @@ def _box_muller_avx2(block: np.ndarray, mean: float, std: float) -> np.ndarray:
         rows = block[start:start + _CHUNK_ROWS]
         radius = np.sqrt(np.float32(-2.0) * log_ps(np.float32(1.0) - rows[:, :8]))
         sine, cosine = sincos_ps(np.float32(_TWO_PI) * rows[:, 8:])
-        out[start:start + _CHUNK_ROWS, :8] = fma32(radius * cosine, std32, mean32)
-        out[start:start + _CHUNK_ROWS, 8:] = fma32(radius * sine, std32, mean32)
+        out[start:start + _CHUNK_ROWS, :8] = _scaled(radius * cosine, std32, mean32)
+        out[start:start + _CHUNK_ROWS, 8:] = _scaled(radius * sine, std32, mean32)
     return out
+
+
+def _scaled(values: np.ndarray, std: np.float32, mean: np.float32) -> np.ndarray:
+    """fma(values, std, mean); with mean 0 the one rounding is the product's (the + 0 turns
+    -0 into +0, as the fused add does)."""
+    if mean == 0:
+        return (values * std if std != 1 else values) + np.float32(0)
+    return fma32(values, std, mean)
 
 
 def _normal_fill_float64(generator: Generator, count: int, mean: float,
