@@ -5,11 +5,12 @@
 - ``._prev``: the tensors it was computed from; ``._op``: the op's name ('' for a leaf);
   ``._ctx``: the graph node that knows the backward formula.
 
-Operators and methods are thin: they delegate to the functions in ``abdou_torch.ops``.
+Operators and methods are thin: each delegates to a function of ``abdou_torch.ops``, where
+the op and its gradient live.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Iterator, Union
 
 import numpy as np
 
@@ -17,7 +18,10 @@ from . import dtypes
 from .autograd.grad_mode import GradMode, no_grad
 from .errors import ShapeError
 
-__all__ = ["Tensor"]
+__all__ = ["Tensor", "TensorLike"]
+
+#: what the operators accept besides a Tensor: Python numbers and NumPy arrays
+TensorLike = Union["Tensor", float, int, bool, np.ndarray]
 
 
 class Tensor:
@@ -379,88 +383,319 @@ class Tensor:
             raise ShapeError(f"setitem: {error}") from None
         self._version += 1
 
+    # -- arithmetic operators (broadcasting, PyTorch's type promotion) -----------------------
+    def __add__(self, other: TensorLike) -> "Tensor":
+        return _ew.add(self, other)
 
-_engine: Any = None  # abdou_torch.autograd.engine, bound once the package has loaded
+    def __radd__(self, other: TensorLike) -> "Tensor":
+        return _ew.add(other, self)
 
+    def __sub__(self, other: TensorLike) -> "Tensor":
+        return _ew.sub(self, other)
 
-def _none_is(answer: bool, compare):
-    """``t == None`` is False and ``t != None`` True, as in PyTorch (not a TypeError)."""
-    return lambda self, other: answer if other is None else compare(self, other)
+    def __rsub__(self, other: TensorLike) -> "Tensor":
+        return _ew.sub(other, self)
 
+    def __mul__(self, other: TensorLike) -> "Tensor":
+        return _ew.mul(self, other)
 
-def _bind_ops() -> None:
-    """Attach the operators and methods that delegate to ``abdou_torch.ops``."""
-    from .ops import elementwise as ew, linalg, reduce, shape
-    from .autograd import engine
-    global _engine
-    _engine = engine
+    def __rmul__(self, other: TensorLike) -> "Tensor":
+        return _ew.mul(other, self)
 
-    def reflected(function):
-        return lambda self, other: function(other, self)
+    def __truediv__(self, other: TensorLike) -> "Tensor":
+        return _ew.div(self, other)
 
-    operators = {
-        "__add__": ew.add, "__radd__": reflected(ew.add), "__sub__": ew.sub,
-        "__rsub__": reflected(ew.sub), "__mul__": ew.mul, "__rmul__": reflected(ew.mul),
-        "__truediv__": ew.div, "__rtruediv__": reflected(ew.div), "__pow__": ew.pow,
-        "__rpow__": reflected(ew.pow), "__matmul__": linalg.matmul,
-        "__rmatmul__": reflected(linalg.matmul), "__neg__": ew.neg, "__abs__": ew.abs,
-        "__pos__": lambda self: self, "__eq__": _none_is(False, ew.eq),
-        "__ne__": _none_is(True, ew.ne), "__lt__": ew.lt,
-        "__le__": ew.le, "__gt__": ew.gt, "__ge__": ew.ge, "__getitem__": shape.index,
-        "__invert__": ew.logical_not,
-        "__iadd__": lambda s, o: s._augmented("add_", ew.add, o),
-        "__isub__": lambda s, o: s._augmented("sub_", ew.sub, o),
-        "__imul__": lambda s, o: s._augmented("mul_", ew.mul, o),
-        "__itruediv__": lambda s, o: s._augmented("div_", ew.div, o),
-    }
-    methods = {name: getattr(ew, name) for name in (
-        "add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "sqrt", "tanh",
-        "sigmoid", "relu", "sin", "cos", "erf", "clamp", "maximum", "minimum", "eq", "ne",
-        "lt", "le", "gt", "ge", "square", "sign", "logical_not", "isnan", "isfinite")}
-    methods.update({name: getattr(reduce, name) for name in (
-        "sum", "mean", "var", "std", "amax", "amin", "max", "min", "argmax", "argmin",
-        "logsumexp", "prod")})
-    methods.update({name: getattr(shape, name) for name in (
-        "reshape", "view", "flatten", "permute", "transpose", "squeeze", "unsqueeze",
-        "expand", "split", "chunk", "gather", "narrow", "movedim", "unbind")})
-    methods.update({"matmul": linalg.matmul, "clip": ew.clamp, "multiply": ew.mul,
-                    "divide": ew.div, "subtract": ew.sub, "true_divide": ew.div})
-    for name, function in {**operators, **methods}.items():
-        setattr(Tensor, name, function)
+    def __rtruediv__(self, other: TensorLike) -> "Tensor":
+        return _ew.div(other, self)
 
+    def __pow__(self, exponent: TensorLike) -> "Tensor":
+        return _ew.pow(self, exponent)
 
-def _tensor_properties() -> None:
-    """Shape shortcuts and composites that read better as methods."""
-    from .ops import shape
+    def __rpow__(self, base: TensorLike) -> "Tensor":
+        return _ew.pow(base, self)
 
-    Tensor.T = property(lambda self: shape.permute(self, tuple(reversed(range(self.ndim)))))
-    Tensor.mT = property(lambda self: shape.transpose(self, -2, -1))
-    Tensor.t = lambda self: shape.transpose(self, 0, 1) if self.ndim == 2 else self
-    Tensor.view_as = lambda self, other: shape.reshape(self, other.shape)
-    Tensor.reshape_as = Tensor.view_as
-    Tensor.expand_as = lambda self, other: shape.expand(self, other.shape)
-    Tensor.all = lambda self, dim=None: Tensor._wrap(np.asarray(np.all(self.data, axis=dim)),
-                                                     False)
-    Tensor.any = lambda self, dim=None: Tensor._wrap(np.asarray(np.any(self.data, axis=dim)),
-                                                     False)
+    def __matmul__(self, other: TensorLike) -> "Tensor":
+        return _linalg.matmul(self, other)
 
+    def __rmatmul__(self, other: TensorLike) -> "Tensor":
+        return _linalg.matmul(other, self)
 
-def _masked_fill(self: Tensor, mask: Any, value: float) -> Tensor:
-    """Replace the values where ``mask`` is true by ``value`` (differentiable elsewhere)."""
-    from .ops.elementwise import where
-    return where(mask, np.asarray(value, dtype=self.dtype), self)
+    def __neg__(self) -> "Tensor":
+        return _ew.neg(self)
 
+    def __pos__(self) -> "Tensor":
+        return self
 
-def _functional_method(name: str):
-    def method(self, *args: Any, **kwargs: Any):
+    def __abs__(self) -> "Tensor":
+        return _ew.abs(self)
+
+    def __invert__(self) -> "Tensor":
+        return _ew.logical_not(self)
+
+    def __iadd__(self, other: TensorLike) -> "Tensor":
+        return self._augmented("add_", _ew.add, other)
+
+    def __isub__(self, other: TensorLike) -> "Tensor":
+        return self._augmented("sub_", _ew.sub, other)
+
+    def __imul__(self, other: TensorLike) -> "Tensor":
+        return self._augmented("mul_", _ew.mul, other)
+
+    def __itruediv__(self, other: TensorLike) -> "Tensor":
+        return self._augmented("div_", _ew.div, other)
+
+    # -- comparisons: boolean tensors, no gradient (``t == None`` is False, as in PyTorch) ----
+    def __eq__(self, other: object) -> "Tensor":  # type: ignore[override]
+        return False if other is None else _ew.eq(self, other)  # type: ignore[return-value]
+
+    def __ne__(self, other: object) -> "Tensor":  # type: ignore[override]
+        return True if other is None else _ew.ne(self, other)  # type: ignore[return-value]
+
+    def __lt__(self, other: TensorLike) -> "Tensor":
+        return _ew.lt(self, other)
+
+    def __le__(self, other: TensorLike) -> "Tensor":
+        return _ew.le(self, other)
+
+    def __gt__(self, other: TensorLike) -> "Tensor":
+        return _ew.gt(self, other)
+
+    def __ge__(self, other: TensorLike) -> "Tensor":
+        return _ew.ge(self, other)
+
+    def eq(self, other: TensorLike) -> "Tensor":
+        return _ew.eq(self, other)
+
+    def ne(self, other: TensorLike) -> "Tensor":
+        return _ew.ne(self, other)
+
+    def lt(self, other: TensorLike) -> "Tensor":
+        return _ew.lt(self, other)
+
+    def le(self, other: TensorLike) -> "Tensor":
+        return _ew.le(self, other)
+
+    def gt(self, other: TensorLike) -> "Tensor":
+        return _ew.gt(self, other)
+
+    def ge(self, other: TensorLike) -> "Tensor":
+        return _ew.ge(self, other)
+
+    # -- elementwise methods ---------------------------------------------------------------
+    def add(self, other: TensorLike, alpha: float = 1) -> "Tensor":
+        return _ew.add(self, other, alpha)
+
+    def sub(self, other: TensorLike, alpha: float = 1) -> "Tensor":
+        return _ew.sub(self, other, alpha)
+
+    subtract = sub
+
+    def mul(self, other: TensorLike) -> "Tensor":
+        return _ew.mul(self, other)
+
+    multiply = mul
+
+    def div(self, other: TensorLike) -> "Tensor":
+        return _ew.div(self, other)
+
+    divide = true_divide = div
+
+    def pow(self, exponent: TensorLike) -> "Tensor":
+        return _ew.pow(self, exponent)
+
+    def neg(self) -> "Tensor":
+        return _ew.neg(self)
+
+    def abs(self) -> "Tensor":
+        return _ew.abs(self)
+
+    def exp(self) -> "Tensor":
+        return _ew.exp(self)
+
+    def log(self) -> "Tensor":
+        return _ew.log(self)
+
+    def sqrt(self) -> "Tensor":
+        return _ew.sqrt(self)
+
+    def tanh(self) -> "Tensor":
+        return _ew.tanh(self)
+
+    def sigmoid(self) -> "Tensor":
+        return _ew.sigmoid(self)
+
+    def relu(self) -> "Tensor":
+        return _ew.relu(self)
+
+    def sin(self) -> "Tensor":
+        return _ew.sin(self)
+
+    def cos(self) -> "Tensor":
+        return _ew.cos(self)
+
+    def erf(self) -> "Tensor":
+        return _ew.erf(self)
+
+    def square(self) -> "Tensor":
+        return _ew.square(self)
+
+    def sign(self) -> "Tensor":
+        return _ew.sign(self)
+
+    def clamp(self, min: Any = None, max: Any = None) -> "Tensor":  # noqa: A002
+        return _ew.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other: TensorLike) -> "Tensor":
+        return _ew.maximum(self, other)
+
+    def minimum(self, other: TensorLike) -> "Tensor":
+        return _ew.minimum(self, other)
+
+    def logical_not(self) -> "Tensor":
+        return _ew.logical_not(self)
+
+    def isnan(self) -> "Tensor":
+        return _ew.isnan(self)
+
+    def isfinite(self) -> "Tensor":
+        return _ew.isfinite(self)
+
+    def masked_fill(self, mask: TensorLike, value: float) -> "Tensor":
+        """Replace the values where ``mask`` is true by ``value`` (differentiable elsewhere)."""
+        return _ew.where(mask, np.asarray(value, dtype=self.data.dtype), self)
+
+    def softmax(self, dim: int | None = None, dtype: Any = None) -> "Tensor":
         from .nn import functional
-        return getattr(functional, name)(self, *args, **kwargs)
-    method.__name__ = name
-    return method
+        return functional.softmax(self, dim, dtype=dtype)
+
+    def log_softmax(self, dim: int | None = None, dtype: Any = None) -> "Tensor":
+        from .nn import functional
+        return functional.log_softmax(self, dim, dtype=dtype)
+
+    # -- reductions ------------------------------------------------------------------------
+    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, **numpy_names:
+            Any) -> "Tensor":
+        return _reduce.sum(self, dim, keepdim, dtype, **numpy_names)
+
+    def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, **numpy_names:
+             Any) -> "Tensor":
+        return _reduce.mean(self, dim, keepdim, dtype, **numpy_names)
+
+    def var(self, dim: Any = None, **options: Any) -> "Tensor":
+        return _reduce.var(self, dim, **options)
+
+    def std(self, dim: Any = None, **options: Any) -> "Tensor":
+        return _reduce.std(self, dim, **options)
+
+    def prod(self, dim: Any = None, keepdim: bool = False, **numpy_names: Any) -> "Tensor":
+        return _reduce.prod(self, dim, keepdim, **numpy_names)
+
+    def amax(self, dim: Any = (), keepdim: bool = False, **numpy_names: Any) -> "Tensor":
+        return _reduce.amax(self, dim, keepdim, **numpy_names)
+
+    def amin(self, dim: Any = (), keepdim: bool = False, **numpy_names: Any) -> "Tensor":
+        return _reduce.amin(self, dim, keepdim, **numpy_names)
+
+    def max(self, dim: Any = None, keepdim: bool = False, **numpy_names: Any) -> Any:
+        return _reduce.max(self, dim, keepdim, **numpy_names)
+
+    def min(self, dim: Any = None, keepdim: bool = False, **numpy_names: Any) -> Any:
+        return _reduce.min(self, dim, keepdim, **numpy_names)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False, **numpy_names: Any) \
+            -> "Tensor":
+        return _reduce.argmax(self, dim, keepdim, **numpy_names)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False, **numpy_names: Any) \
+            -> "Tensor":
+        return _reduce.argmin(self, dim, keepdim, **numpy_names)
+
+    def logsumexp(self, dim: Any = None, keepdim: bool = False, **numpy_names: Any) \
+            -> "Tensor":
+        return _reduce.logsumexp(self, dim, keepdim, **numpy_names)
+
+    def all(self, dim: int | None = None) -> "Tensor":
+        return Tensor._wrap(np.asarray(np.all(self.data, axis=dim)), False)
+
+    def any(self, dim: int | None = None) -> "Tensor":
+        return Tensor._wrap(np.asarray(np.any(self.data, axis=dim)), False)
+
+    # -- matrix products -------------------------------------------------------------------
+    def matmul(self, other: TensorLike) -> "Tensor":
+        return _linalg.matmul(self, other)
+
+    # -- shape -----------------------------------------------------------------------------
+    def __getitem__(self, key: Any) -> "Tensor":
+        return _shape.index(self, key)
+
+    def reshape(self, *shape: Any) -> "Tensor":
+        return _shape.reshape(self, *shape)
+
+    def view(self, *shape: Any) -> "Tensor":
+        return _shape.view(self, *shape)
+
+    def view_as(self, other: "Tensor") -> "Tensor":
+        return _shape.reshape(self, other.shape)
+
+    reshape_as = view_as
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        return _shape.flatten(self, start_dim, end_dim)
+
+    def permute(self, *dims: Any) -> "Tensor":
+        return _shape.permute(self, *dims)
+
+    def transpose(self, dim0: int, dim1: int) -> "Tensor":
+        return _shape.transpose(self, dim0, dim1)
+
+    def t(self) -> "Tensor":
+        return _shape.transpose(self, 0, 1) if self.ndim == 2 else self
+
+    @property
+    def T(self) -> "Tensor":  # noqa: N802 - PyTorch's name
+        return _shape.permute(self, tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self) -> "Tensor":  # noqa: N802 - PyTorch's name
+        return _shape.transpose(self, -2, -1)
+
+    def movedim(self, source: int, destination: int) -> "Tensor":
+        return _shape.movedim(self, source, destination)
+
+    def squeeze(self, dim: Any = None) -> "Tensor":
+        return _shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim: int) -> "Tensor":
+        return _shape.unsqueeze(self, dim)
+
+    def expand(self, *sizes: Any) -> "Tensor":
+        return _shape.expand(self, *sizes)
+
+    def expand_as(self, other: "Tensor") -> "Tensor":
+        return _shape.expand(self, other.shape)
+
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple["Tensor", ...]:
+        return _shape.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple["Tensor", ...]:
+        return _shape.chunk(self, chunks, dim)
+
+    def unbind(self, dim: int = 0) -> tuple["Tensor", ...]:
+        return _shape.unbind(self, dim)
+
+    def gather(self, dim: int, index: Any) -> "Tensor":
+        return _shape.gather(self, dim, index)
+
+    def narrow(self, dim: int, start: int, length: int) -> "Tensor":
+        return _shape.narrow(self, dim, start, length)
 
 
-_bind_ops()
-_tensor_properties()
-Tensor.masked_fill = _masked_fill
-Tensor.softmax = _functional_method("softmax")
-Tensor.log_softmax = _functional_method("log_softmax")
+# Bound last: the ops and the engine import this module while they load. The methods above
+# look these names up when they are called.
+from .autograd import engine as _engine  # noqa: E402
+from .ops import elementwise as _ew  # noqa: E402
+from .ops import linalg as _linalg  # noqa: E402
+from .ops import reduce as _reduce  # noqa: E402
+from .ops import shape as _shape  # noqa: E402

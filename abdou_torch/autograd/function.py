@@ -3,19 +3,18 @@
 Calling ``SomeOp.apply(*inputs)`` runs ``forward`` and, when grad mode is on and an input
 requires grad, links the output to its inputs: ``out._ctx`` is the Function instance (the
 node), ``out._prev`` the Tensor inputs, ``out._op`` the op's name. The engine later calls
-``node.backward(grad_output)``, which returns one gradient per input (None where an input
-has none).
+``node.vjp(xp, grad_output)`` (the vector-Jacobian product), which returns one gradient per
+input (None where an input has none).
 
 Two flavours share this machinery:
 
 - :class:`Primitive`, the library's own ops: ``forward(self, *arrays)`` works on NumPy
-  arrays, ``backward(self, grad)`` on Tensors, so that the gradient formulas are themselves
-  differentiable (``create_graph=True``). Ops on the hot path also give
-  ``backward_arrays(self, grad)``, the same formula on arrays, which the engine uses when
-  the backward pass is not recorded.
+  arrays; ``backward(self, xp, dy)`` states the gradient once, against the array namespace
+  ``xp`` (``autograd/namespace.py``): NumPy on the training walk, abdou_torch's own ops
+  under ``create_graph``, so one formula gives speed and higher derivatives.
 - :class:`Function`, PyTorch's public API for user-defined ops: ``forward(ctx, *tensors)``
-  and ``backward(ctx, *grads)`` as static methods, ``ctx.save_for_backward`` and
-  ``ctx.saved_tensors``.
+  and ``backward(ctx, *grads)`` as static methods, on Tensors, with
+  ``ctx.save_for_backward`` and ``ctx.saved_tensors``.
 """
 from __future__ import annotations
 
@@ -161,14 +160,15 @@ class Function:
     def backward(self, *grad_outputs: Any):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} has no backward")
 
-    def backward_arrays(self, grad_output):
-        """The same gradients as ``backward``, from and to plain NumPy arrays.
+    def vjp(self, xp: Any, grad_output: Any) -> Any:
+        """The gradients of the inputs, given the output's (the engine's one call).
 
-        The engine calls this when the backward pass is not recorded (no ``create_graph``).
-        This default runs ``backward`` on the wrapped array (grad mode is off then, so it
-        records nothing); ops on the training hot path override it with the formula written
-        on arrays, which saves a Tensor and a graph node per operation.
+        A user Function's ``backward`` works on Tensors: on the training walk (``xp`` is
+        ``ARRAYS``) the gradient is wrapped for it, grad mode being off there, and the
+        results unwrapped again.
         """
+        if not xp.arrays:
+            return type(self).backward(self, grad_output)
         grads = type(self).backward(self, _wrap(grad_output, False))
         if type(grads) is not tuple:
             return grads.data if isinstance(grads, Tensor) else grads
@@ -179,8 +179,12 @@ class Primitive(Function):
     """A library op: ``forward`` on arrays, ``backward`` on Tensors.
 
     Subclasses write ``forward(self, *arrays, **options) -> ndarray`` and
-    ``backward(self, grad) -> gradient or tuple of gradients`` (one per input).
+    ``backward(self, xp, dy) -> gradient or tuple of gradients`` (one per input), the
+    formula written once against the namespace ``xp`` (see ``autograd/namespace.py``).
     """
+
+    def vjp(self, xp: Any, grad_output: Any) -> Any:
+        return self.backward(xp, grad_output)
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any):

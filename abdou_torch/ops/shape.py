@@ -49,10 +49,8 @@ class Reshape(Primitive):
             raise ShapeError(f"reshape: shape {tuple(shape)} is invalid for a tensor of "
                              f"shape {x.shape} ({x.size} elements)") from None
 
-    def backward(self, dy):
+    def backward(self, xp, dy):
         return dy.reshape(self.shape)
-
-    backward_arrays = backward
 
 
 class Permute(Primitive):
@@ -64,11 +62,8 @@ class Permute(Primitive):
         self.dims = dims
         return np.transpose(x, dims)
 
-    def backward(self, dy):
-        return dy.permute(tuple(np.argsort(self.dims)))
-
-    def backward_arrays(self, dy):
-        return np.transpose(dy, np.argsort(self.dims))
+    def backward(self, xp, dy):
+        return xp.permute(dy, tuple(np.argsort(self.dims)))
 
 
 class Expand(Primitive):
@@ -84,13 +79,8 @@ class Expand(Primitive):
             raise ShapeError(f"expand: cannot expand shape {x.shape} to {tuple(shape)}") \
                 from None
 
-    def backward(self, dy):
-        from .reduce import sum_to
-        return sum_to(dy, self.shape)
-
-    def backward_arrays(self, dy):
-        from .reduce import sum_to_shape
-        return sum_to_shape(dy, self.shape)
+    def backward(self, xp, dy):
+        return xp.sum_to(dy, self.shape)
 
 
 def _is_basic_index(index: Any) -> bool:
@@ -113,11 +103,8 @@ class Index(Primitive):
         except IndexError as error:
             raise IndexError(f"getitem: {error} (tensor shape {x.shape})") from None
 
-    def backward(self, dy):
-        return IndexAdd.apply(dy, self.shape, self.index)
-
-    def backward_arrays(self, dy):
-        return _index_add(dy, self.shape, self.index)
+    def backward(self, xp, dy):
+        return xp.apply(IndexAdd, dy, self.shape, self.index)
 
 
 class IndexAdd(Primitive):
@@ -130,8 +117,8 @@ class IndexAdd(Primitive):
         self.index = index
         return _index_add(x, shape, index)
 
-    def backward(self, dy):
-        return Index.apply(dy, self.index)
+    def backward(self, xp, dy):
+        return xp.apply(Index, dy, self.index)
 
 
 def _index_add(x: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:
@@ -158,9 +145,9 @@ class Cat(Primitive):
             shapes = ", ".join(str(a.shape) for a in arrays)
             raise ShapeError(f"cat: shapes {shapes} differ outside dim {dim}") from None
 
-    def backward(self, dy):
+    def backward(self, xp, dy):
         lead = (slice(None),) * self.dim
-        return tuple(Index.apply(dy, lead + (slice(int(lo), int(hi)),))
+        return tuple(xp.apply(Index, dy, lead + (slice(int(lo), int(hi)),))
                      for lo, hi in zip(self.bounds[:-1], self.bounds[1:]))
 
 
@@ -173,8 +160,8 @@ class Pad(Primitive):
         self.centre = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
         return np.pad(x, widths, mode="constant", constant_values=value)
 
-    def backward(self, dy):
-        return Index.apply(dy, self.centre)
+    def backward(self, xp, dy):
+        return xp.apply(Index, dy, self.centre)
 
 
 def _along(index: np.ndarray, dim: int) -> tuple:
@@ -198,11 +185,8 @@ class Gather(Primitive):
             raise IndexError(f"gather: {error} (input shape {x.shape}, index shape "
                              f"{index.shape}, dim {dim})") from None
 
-    def backward(self, dy):
-        return ScatterAdd.apply(dy, self.shape, self.dim, self.index)
-
-    def backward_arrays(self, dy):
-        return _scatter_add(dy, self.shape, self.dim, self.index)
+    def backward(self, xp, dy):
+        return xp.apply(ScatterAdd, dy, self.shape, self.dim, self.index)
 
 
 def _scatter_add(x: np.ndarray, shape: tuple[int, ...], dim: int,
@@ -223,8 +207,8 @@ class ScatterAdd(Primitive):
         self.dim, self.index = dim, index
         return _scatter_add(x, shape, dim, self.index)
 
-    def backward(self, dy):
-        return Gather.apply(dy, self.dim, self.index)
+    def backward(self, xp, dy):
+        return xp.apply(Gather, dy, self.dim, self.index)
 
 
 # -- public functions ---------------------------------------------------------------------
