@@ -111,19 +111,19 @@ def _finish(tensor: Tensor, requires_grad: bool) -> Tensor:
 
 
 # -- placing samples ---------------------------------------------------------------------------
-def _memory_order(array: np.ndarray) -> np.ndarray:
-    """A view of ``array`` whose C order is the order of its memory (PyTorch's kernels
-    visit the elements of a permuted tensor that way)."""
-    if array.flags.c_contiguous or array.ndim < 2:
-        return array
-    axes = sorted(range(array.ndim), key=lambda axis: -abs(array.strides[axis]))
-    return array.transpose(axes)
+def _in_memory_order(values: np.ndarray, layout: np.ndarray) -> np.ndarray:
+    """``values`` (of ``layout``'s shape) as a view whose C order is the order of
+    ``layout``'s memory: PyTorch's kernels visit a permuted tensor's elements that way."""
+    if layout.flags.c_contiguous or layout.ndim < 2:
+        return values
+    axes = sorted(range(layout.ndim), key=lambda axis: -abs(layout.strides[axis]))
+    return values.transpose(axes)
 
 
-def _store(tensor: Tensor, samples: np.ndarray, function: str) -> Tensor:
+def _store(tensor: Tensor, samples: np.ndarray) -> Tensor:
     """Write samples, given in visiting order, into ``tensor`` in place."""
-    ordered = _memory_order(tensor.data)
-    ordered[...] = samples.reshape(ordered.shape).astype(tensor.dtype, copy=False)
+    ordered = _in_memory_order(tensor.data, tensor.data)
+    ordered[...] = sampling.cast_float(samples, tensor.dtype).reshape(ordered.shape)
     tensor._version += 1
     return tensor
 
@@ -153,7 +153,7 @@ def uniform_(tensor: Tensor, from_: float = 0.0, to: float = 1.0, *,
         raise SamplingError(f"uniform_ expects to-from <= the largest {dtype}, but found "
                             f"to={to} and from={from_}")
     samples = sampling.uniform(_generator(generator), tensor.data.size, dtype, from_, to)
-    return _store(tensor, samples, "uniform_")
+    return _store(tensor, samples)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, *,
@@ -165,18 +165,18 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, *,
         raise SamplingError(f"normal expects std >= 0.0, but found std {std}")
     samples = sampling.normal(_generator(generator), tensor.data.size, dtype, float(mean),
                               float(std), contiguous=tensor.data.flags.c_contiguous)
-    return _store(tensor, samples, "normal_")
+    return _store(tensor, samples)
 
 
 def exponential_(tensor: Tensor, lambd: float = 1.0, *,
                  generator: Generator | None = None) -> Tensor:
-    """Fill with Exp(lambd): -1/lambd * log(1 - u)."""
+    """Fill with Exp(lambd): -1/lambd * log1p(-u)."""
     tensor = _inplace_target(tensor, "exponential_")
     _float_dtype(tensor.dtype, "exponential_")
     if not lambd > 0.0:
         raise SamplingError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     samples = sampling.exponential(_generator(generator), tensor.data.size, float(lambd))
-    return _store(tensor, samples, "exponential_")
+    return _store(tensor, samples)
 
 
 def bernoulli_(tensor: Tensor, p: Any = 0.5, *, generator: Generator | None = None) -> Tensor:
@@ -196,22 +196,12 @@ def bernoulli_(tensor: Tensor, p: Any = 0.5, *, generator: Generator | None = No
                              f"not broadcast to the tensor's shape {tensor.shape}") from None
         if probabilities.size and not ((probabilities >= 0) & (probabilities <= 1)).all():
             raise SamplingError("bernoulli_: all probabilities must be in [0, 1]")
-        visiting = np.ascontiguousarray(_memory_order_like(probabilities, tensor.data))
-        return _store(tensor, sampling.bernoulli_tensor(generator, visiting.ravel()),
-                      "bernoulli_")
+        visiting = np.ascontiguousarray(_in_memory_order(probabilities, tensor.data))
+        return _store(tensor, sampling.bernoulli_tensor(generator, visiting.ravel()))
     p = float(p)
     if not 0 <= p <= 1:
         raise SamplingError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-    return _store(tensor, sampling.bernoulli_scalar(generator, tensor.data.size, p),
-                  "bernoulli_")
-
-
-def _memory_order_like(values: np.ndarray, layout: np.ndarray) -> np.ndarray:
-    """``values`` (of ``layout``'s shape) arranged in ``layout``'s memory order."""
-    if layout.flags.c_contiguous or layout.ndim < 2:
-        return values
-    axes = sorted(range(layout.ndim), key=lambda axis: -abs(layout.strides[axis]))
-    return values.transpose(axes)
+    return _store(tensor, sampling.bernoulli_scalar(generator, tensor.data.size, p))
 
 
 _UNSET = object()
@@ -234,11 +224,11 @@ def random_(tensor: Tensor, *args: Any, to: Any = _UNSET,
     generator = _generator(generator)
     dtype, count = tensor.dtype, tensor.data.size
     if low is None:
-        return _store(tensor, sampling.random_full_range(generator, count, dtype), "random_")
+        return _store(tensor, sampling.random_full_range(generator, count, dtype))
     low = _int(low, "from", "random_")
     high = None if high is None else _int(high, "to", "random_")
     samples = _random_from_to(generator, count, dtype, low, high)
-    return _store(tensor, samples, "random_")
+    return _store(tensor, samples)
 
 
 def _random_from_to(generator: Generator, count: int, dtype: np.dtype, low: int,
@@ -330,7 +320,7 @@ def randint(*args: Any, size: Any = None, low: Any = None, high: Any = None,
         raise RuntimeError("Only Tensors of floating point dtype can require gradients")
     target = _target(shape, dtype, out, "randint")
     samples = _random_from_to(_generator(generator), target.data.size, dtype, low, high)
-    return _finish(_store(target, samples, "randint"), requires_grad)
+    return _finish(_store(target, samples), requires_grad)
 
 
 def _randint_arguments(args: tuple, low: Any, high: Any, size: Any) -> tuple[int, int, Any]:
@@ -369,7 +359,7 @@ def randperm(n: int, *, generator: Generator | None = None, out: Tensor | None =
     _check_permutation_fits(n, dtype)
     target = _target((n,), dtype, out, "randperm")
     permutation = sampling.randperm(_generator(generator), n)
-    return _finish(_store(target, permutation, "randperm"), requires_grad)
+    return _finish(_store(target, permutation), requires_grad)
 
 
 def _check_permutation_fits(n: int, dtype: np.dtype) -> None:
@@ -520,11 +510,11 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *,  # n
                                                            num_samples)
     shape = (num_samples,) if probabilities.ndim == 1 else (rows.shape[0], num_samples)
     target = _target(shape, dtypes.int64, out, "multinomial")
-    return _store(target, samples.reshape(shape), "multinomial")
+    return _store(target, samples.reshape(shape))
 
 
-def _multinomial_checked(input: Any, num_samples: Any, replacement: bool) -> np.ndarray:  # noqa: A002
-    probabilities = _array(input)
+def _multinomial_checked(weights: Any, num_samples: Any, replacement: bool) -> np.ndarray:
+    probabilities = _array(weights)
     num_samples = _int(num_samples, "num_samples", "multinomial")
     if probabilities.ndim not in (1, 2):
         raise SamplingError("multinomial: prob_dist must be 1 or 2 dim")

@@ -6,8 +6,9 @@ kernels write them (the order of the tensor's elements in memory), consuming the
 ``DistributionsHelper.h``, ``TransformationHelper.h`` and the CPU distribution kernels:
 
 - uniform on [0, 1): float32 ``(w & (2^24 - 1)) * 2^-24`` from one word w; float64
-  ``(w64 & (2^53 - 1)) * 2^-53`` from a 64-bit value w64 = (first word << 32) | second.
-  On [a, b): ``fma(x, b - a, a)`` (the kernels are compiled with fused multiply-add).
+  ``(w64 & (2^53 - 1)) * 2^-53`` from a 64-bit value w64 = (first word << 32) | second;
+  float16 rounds the float32 value. On [a, b): ``fma(x, b - a, a)`` (the kernels are
+  compiled with fused multiply-add), and a value rounded up to b becomes a.
 - normal, 16 or more contiguous elements: fill with uniforms, then Box-Muller on blocks of
   16, ``u1 = 1 - x[j]``, ``u2 = x[j + 8]`` (j < 8): ``x[j] = sqrt(-2 log u1) cos(2 pi u2)``,
   ``x[j + 8] = ... sin(...)``; when 16 does not divide the size, the last 16 elements are
@@ -28,6 +29,7 @@ differ in the last bit for some inputs).
 """
 from __future__ import annotations
 
+import array
 import math
 
 import numpy as np
@@ -38,15 +40,16 @@ from .random import Generator
 from .topk_order import topk_indices
 
 __all__ = ["unit_float32", "unit_float64", "uniform", "normal", "box_muller_float64",
-           "random_from_to", "random_int64", "random_full_range", "bernoulli_scalar", "bernoulli_tensor",
-           "exponential", "randperm", "multinomial_with_replacement",
-           "multinomial_without_replacement", "poisson", "RANDPERM_SMALL_N"]
+           "random_from_to", "random_int64", "random_full_range", "bernoulli_scalar",
+           "bernoulli_tensor", "exponential", "randperm", "multinomial_with_replacement",
+           "multinomial_without_replacement", "poisson", "RANDPERM_SMALL_N", "WIDE_RANGE"]
 
 _MASK_24 = np.uint32((1 << 24) - 1)
 _MASK_53 = np.uint64((1 << 53) - 1)
 NORMAL_BLOCK = 16  # PyTorch's normal_fill transforms 16 uniforms at a time
 RANDPERM_SMALL_N = 0xFFFFFFFF // 20  # below this, randperm uses 32-bit words
 WIDE_RANGE = 1 << 28  # from this range on, random_(from, to) draws 64-bit values
+_PERMUTATION_CHUNK = 1 << 20  # random words drawn at a time for randperm's swaps
 _TWO_PI = 2.0 * math.pi
 _CHUNK_ROWS = 2048  # blocks of 16 transformed at once: 32k values, a few 100 kB per array
 
@@ -74,24 +77,31 @@ def unit_float64(generator: Generator, count: int) -> np.ndarray:
 
 def uniform(generator: Generator, count: int, dtype: np.dtype, low: float = 0.0,
             high: float = 1.0) -> np.ndarray:
-    """U(low, high) as ``tensor.uniform_(low, high)``: ``fma(x, high - low, low)``, with
-    low and high first rounded to ``dtype``."""
+    """U(low, high) as ``tensor.uniform_(low, high)``: ``fma(x, high - low, low)`` in the
+    dtype's arithmetic (float32 for float16), with low and high rounded to it first; a
+    value that rounds up to ``high`` becomes ``low``, keeping the interval half-open."""
     dtype = np.dtype(dtype)
-    unit_interval = low == 0 and high == 1  # fma(x, 1, 0) is x itself
     if dtype == np.float64:
-        unit = unit_float64(generator, count)
-        return unit if unit_interval else fma64(unit, high - low, low)
-    if dtype == np.float32:
+        values = unit_float64(generator, count)
+        if not (low == 0 and high == 1):  # fma(x, 1, 0) is x itself
+            values = fma64(values, high - low, low)
+    elif dtype in (np.float32, np.float16):
         low32, high32 = np.float32(low), np.float32(high)
-        unit = unit_float32(generator, count)
-        return unit if unit_interval else fma32(unit, high32 - low32, low32)
-    if dtype == np.float16:  # 11 random bits, arithmetic in float32
-        low16, high16 = np.float16(low), np.float16(high)
-        unit = (generator.random_uint32(count) & np.uint32(0x7FF)).astype(np.float32) \
-            * np.float32(2.0 ** -11)
-        width = np.float32(high16 - low16)
-        return fma32(unit, width, np.float32(low16)).astype(np.float16)
-    raise TypeError(f"uniform_ needs a floating dtype, got {dtype}")
+        values = unit_float32(generator, count)
+        if not (low == 0 and high == 1):
+            values = fma32(values, high32 - low32, low32)
+        values = cast_float(values, dtype)
+    else:
+        raise TypeError(f"uniform_ needs a floating dtype, got {dtype}")
+    high_, low_ = dtype.type(high), dtype.type(low)
+    return np.where(values == high_, low_, values)
+
+
+def cast_float(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Round floats to ``dtype`` as C++ does: to float16 through float32."""
+    if np.dtype(dtype) == np.float16 and values.dtype == np.float64:
+        values = values.astype(np.float32)
+    return values.astype(dtype, copy=False)
 
 
 # -- normals -----------------------------------------------------------------------------------
@@ -101,11 +111,13 @@ def normal(generator: Generator, count: int, dtype: np.dtype, mean: float = 0.0,
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
         raise TypeError(f"normal_ needs a floating dtype, got {dtype}")
-    if count >= NORMAL_BLOCK and contiguous:
-        fill = {np.dtype(np.float32): _normal_fill_float32,
-                np.dtype(np.float64): _normal_fill_float64}.get(dtype, _normal_fill_float16)
-        return fill(generator, count, mean, std)
-    return fma64(box_muller_float64(generator, count), std, mean).astype(dtype)
+    if count < NORMAL_BLOCK or not contiguous:
+        return cast_float(fma64(box_muller_float64(generator, count), std, mean), dtype)
+    if dtype == np.float64:
+        return _normal_fill_float64(generator, count, mean, std)
+    if dtype == np.float32:
+        return _normal_fill_float32(generator, count, mean, std)
+    return _normal_fill_by_blocks(generator, count, mean, std).astype(dtype)
 
 
 def _blocks(count: int) -> tuple[int, bool]:
@@ -166,34 +178,17 @@ def _box_muller_libm(block: np.ndarray, mean: float, std: float) -> np.ndarray:
                            fma64(radius * _libm(_libm_sin, theta), std, mean)], axis=1)
 
 
-def _normal_fill_float16(generator: Generator, count: int, mean: float,
-                         std: float) -> np.ndarray:
-    """normal_fill in float16: 11-bit uniforms; each step is computed in float32 and
-    rounded to float16 where PyTorch stores a Half. (libm's float32 log, cos and sin are
-    taken as correctly rounded, which they are for all but a few inputs.)"""
-    def uniforms(n: int) -> np.ndarray:
-        return ((generator.random_uint32(n) & np.uint32(0x7FF)).astype(np.float32)
-                * np.float32(2.0 ** -11)).astype(np.float16)
-
-    def transform(block: np.ndarray) -> np.ndarray:
-        u1 = (np.float32(1) - block[:, :8].astype(np.float32)).astype(np.float16)
-        log_u1 = np.log(u1.astype(np.float64)).astype(np.float32)
-        radius = np.sqrt(np.float32(-2) * log_u1).astype(np.float16).astype(np.float32)
-        theta = (_TWO_PI * block[:, 8:].astype(np.float64)).astype(np.float16)
-        theta64 = theta.astype(np.float64)
-        cosine = np.cos(theta64).astype(np.float32)
-        sine = np.sin(theta64).astype(np.float32)
-        mean32, std32 = np.float32(np.float16(mean)), np.float32(np.float16(std))
-        first = fma32(radius * cosine, std32, mean32)
-        second = fma32(radius * sine, std32, mean32)
-        return np.concatenate([first, second], axis=1).astype(np.float16)
-
+def _normal_fill_by_blocks(generator: Generator, count: int, mean: float,
+                           std: float) -> np.ndarray:
+    """float16's normal fill: the float32 AVX2 transform, but the uniforms are drawn only
+    for the whole blocks of 16, then 16 more for the redrawn last block."""
     whole, tail = _blocks(count)
-    out = uniforms(count)
-    head = out[:whole * NORMAL_BLOCK].reshape(whole, NORMAL_BLOCK)
-    out[:whole * NORMAL_BLOCK] = transform(head).ravel()
+    head = unit_float32(generator, whole * NORMAL_BLOCK).reshape(whole, NORMAL_BLOCK)
+    out = np.empty(count, dtype=np.float32)
+    out[:whole * NORMAL_BLOCK] = _box_muller_avx2(head, mean, std).ravel()
     if tail:
-        out[-NORMAL_BLOCK:] = transform(uniforms(NORMAL_BLOCK).reshape(1, -1)).ravel()
+        last = unit_float32(generator, NORMAL_BLOCK).reshape(1, NORMAL_BLOCK)
+        out[-NORMAL_BLOCK:] = _box_muller_avx2(last, mean, std).ravel()
     return out
 
 
@@ -275,25 +270,31 @@ def exponential(generator: Generator, count: int, lambd: float) -> np.ndarray:
 
 # -- permutations ------------------------------------------------------------------------------
 def randperm(generator: Generator, n: int) -> np.ndarray:
-    """A permutation of range(n) as int64, PyTorch's ``randperm`` on the CPU."""
+    """A permutation of range(n) as int64, PyTorch's ``randperm`` on the CPU. (The swaps
+    depend on each other, so they run one by one, on an ``array`` of 8-byte ints.)"""
     if n < 2:
         return np.arange(n, dtype=np.int64)
+    order = array.array("q", range(n)) if n < RANDPERM_SMALL_N else \
+        array.array("q", bytes(8 * n))
     if n < RANDPERM_SMALL_N:
         # Fisher-Yates: for i < n - 1, swap positions i and i + (w_i mod (n - i)).
-        remaining = np.arange(n, 1, -1, dtype=np.uint64)
-        partners = (generator.random_uint32(n - 1).astype(np.uint64) % remaining).astype(
-            np.int64) + np.arange(n - 1, dtype=np.int64)
-        order = list(range(n))
-        for i, j in enumerate(partners.tolist()):
-            order[i], order[j] = order[j], order[i]
-        return np.array(order, dtype=np.int64)
-    # "Inside-out" Fisher-Yates: for each i, r[i] = r[z], r[z] = i with z = w64 mod (i + 1).
-    targets = generator.random_uint64(n) % np.arange(1, n + 1, dtype=np.uint64)
-    order = np.empty(n, dtype=np.int64)
-    for i, z in enumerate(targets.tolist()):
-        order[i] = order[z]
-        order[z] = i
-    return order
+        for start in range(0, n - 1, _PERMUTATION_CHUNK):
+            stop = min(start + _PERMUTATION_CHUNK, n - 1)
+            remaining = np.arange(n - start, n - stop, -1, dtype=np.uint64)
+            words = generator.random_uint32(stop - start).astype(np.uint64)
+            partners = (words % remaining).astype(np.int64) + np.arange(start, stop)
+            for i, j in enumerate(partners.tolist(), start):
+                order[i], order[j] = order[j], order[i]
+    else:
+        # "Inside-out" Fisher-Yates: r[i] = r[z], r[z] = i with z = w64 mod (i + 1).
+        for start in range(0, n, _PERMUTATION_CHUNK):
+            stop = min(start + _PERMUTATION_CHUNK, n)
+            bounds = np.arange(start + 1, stop + 1, dtype=np.uint64)
+            targets = generator.random_uint64(stop - start) % bounds
+            for i, z in enumerate(targets.tolist(), start):
+                order[i] = order[z]
+                order[z] = i
+    return np.frombuffer(order, dtype=np.int64)
 
 
 # -- multinomial, poisson ----------------------------------------------------------------------

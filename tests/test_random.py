@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import numpy as np
 import pytest
 import torch
 
 import abdou_torch as at
-from abdou_torch import random_sampling as rs
 from abdou_torch import sampling
+from abdou_torch.avx_mathfun import log_ps
 from abdou_torch.random import TORCH_STATE_BYTES, Generator
 
 SEEDS = [0, 1, 42, 2147483647, 2 ** 32 + 5, 2 ** 63 + 3, -7]
@@ -539,3 +540,163 @@ def test_seeded_training_with_dropout_follows_pytorchs_losses():
     theirs = losses(torch.nn, torch.nn.functional, torch.optim, torch.tensor)
     np.testing.assert_allclose(ours, theirs, rtol=2e-5)
     assert ours[-1] < ours[0]
+
+
+@pytest.mark.parametrize("dtype, torch_dtype", FLOATS + [(np.float16, torch.float16)])
+@pytest.mark.parametrize("low, high", [(-3.1, 2.2), (1.3, 7.77), (0.0, 1.0), (-0.37, 0.91)])
+def test_uniform_keeps_the_interval_half_open_as_torch(dtype, torch_dtype, low, high):
+    """The largest uniforms (words ending in 0xFFFFFF) can round up to ``high``; PyTorch
+    then returns ``low``."""
+    words = np.array([0xFFFFFFFF, 0x00FFFFFF, 0xFFFFFE, 0xFFFFF0, 0, 1, 0x800000, 7] * 8,
+                     dtype=np.uint32)
+    ours, theirs = generators_emitting(words)
+    assert_same(at.Tensor(np.empty(32, dtype)).uniform_(low, high, generator=ours),
+                torch.empty(32, dtype=torch_dtype).uniform_(low, high, generator=theirs))
+
+
+@pytest.mark.parametrize("size", [3, 15, 16, 17, 100, 5000])
+def test_float16_draws_match_torch(size):
+    ours, theirs = generators(size)
+    for function in (at.rand, at.randn):
+        assert_same(function(size, generator=ours, dtype=at.float16),
+                    getattr(torch, function.__name__)(size, generator=theirs,
+                                                      dtype=torch.float16))
+    half, reference = at.Tensor(np.empty(size, np.float16)), torch.empty(size, dtype=torch.float16)
+    assert_same(half.uniform_(-3.1, 2.2, generator=ours),
+                reference.uniform_(-3.1, 2.2, generator=theirs))
+    assert_same(half.normal_(0.37, 1.9, generator=ours),
+                reference.normal_(0.37, 1.9, generator=theirs))
+    assert_same(half.exponential_(2.0, generator=ours),
+                reference.exponential_(2.0, generator=theirs))
+    assert_same_state(ours, theirs)
+
+
+# -- crafted states: feeding PyTorch chosen words ----------------------------------------------
+# mt19937 emits temper(state[i]); tempering is invertible, and a state with next = 1 and
+# left = 624 emits its words 1..623 before the next twist. So any 623 words can be fed to
+# PyTorch's samplers, to reach inputs a seed would rarely give.
+
+EMITTED_WORDS = 623
+
+
+def untemper(outputs: np.ndarray) -> np.ndarray:
+    """The state words that mt19937's tempering turns into ``outputs``."""
+    y = np.asarray(outputs).astype(np.uint32)
+    y ^= y >> np.uint32(18)
+    y ^= (y << np.uint32(15)) & np.uint32(0xEFC60000)
+    original = y.copy()
+    for _ in range(4):  # y ^= (y << 7) & mask, undone 7 bits at a time
+        y = original ^ ((y << np.uint32(7)) & np.uint32(0x9D2C5680))
+    original = y.copy()
+    return original ^ (original >> np.uint32(11)) ^ (original >> np.uint32(22))
+
+
+def state_emitting(words: np.ndarray) -> np.ndarray:
+    """PyTorch's uint8 generator state whose next draws are ``words`` (at most 623)."""
+    assert len(words) <= EMITTED_WORDS
+    template = Generator().manual_seed(0)
+    template.random_uint32(1)  # next = 1, left = 624
+    state = template.torch_state()
+    state[24:24 + 624 * 8].view(np.uint64)[1:1 + len(words)] = untemper(words)
+    return state
+
+
+def generators_emitting(words: np.ndarray) -> tuple[Generator, torch.Generator]:
+    """Our generator and PyTorch's, both about to draw ``words``."""
+    state = state_emitting(words)
+    theirs = torch.Generator()
+    theirs.set_state(torch.from_numpy(state))
+    return Generator().set_state(state), theirs
+
+
+# -- the float32 normal math, input by input ---------------------------------------------------
+# randn on 16 or more float32 elements computes radius = sqrt(-2 log(1 - x)) and
+# (cos, sin)(2 pi y) from 24-bit uniforms x and y, so each function has exactly 2^24
+# possible inputs, all reachable through crafted states:
+# - radius: y = 0 in every pair, so PyTorch's first output of the pair is the radius itself;
+# - cos and sin: x fixed where the radius is a power of two, so the outputs are exactly
+#   radius * cos and radius * sin.
+# A spread sample of the 2^24 inputs is checked; ABDOU_TORCH_EXHAUSTIVE=1 checks them all
+# (about half a minute).
+_STEP = 1 if os.environ.get("ABDOU_TORCH_EXHAUSTIVE") == "1" else 251
+_WORDS_PER_CALL = 608  # 38 blocks of 16 uniforms, within the 623 words a state emits
+
+
+def _torch_normals(uniform_words: np.ndarray) -> np.ndarray:
+    """PyTorch's randn on states that emit ``uniform_words`` (a multiple of 608)."""
+    header = state_emitting(np.zeros(0, np.uint32))
+    keys = untemper(uniform_words).reshape(-1, _WORDS_PER_CALL)
+    generator = torch.Generator()
+    outputs = []
+    state = header.copy()
+    key_view = state[24:24 + 624 * 8].view(np.uint64)
+    for chunk in keys:
+        key_view[1:1 + _WORDS_PER_CALL] = chunk
+        generator.set_state(torch.from_numpy(state))
+        outputs.append(torch.randn(_WORDS_PER_CALL, generator=generator).numpy())
+    return np.concatenate(outputs).reshape(-1, 16)
+
+
+def _blocks(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Words for blocks of 16 whose uniforms are first[i] (lanes 0-7) and second[i]
+    (lanes 8-15), padded to whole calls."""
+    lanes = -(-first.size // 8) * 8
+    calls = -(-lanes * 2 // _WORDS_PER_CALL)
+    padded = calls * _WORDS_PER_CALL // 2
+    first = np.resize(first, padded)
+    second = np.resize(second, padded)
+    return np.concatenate([first.reshape(-1, 8), second.reshape(-1, 8)], axis=1).ravel()
+
+
+def _uniform(codes: np.ndarray) -> np.ndarray:
+    return (codes & np.uint32(0xFFFFFF)).astype(np.float32) * np.float32(2.0 ** -24)
+
+
+def test_untemper_inverts_the_generator_output():
+    generator = Generator().manual_seed(3)
+    generator.random_uint32(1)  # the twist, then word 0
+    key = np.array(generator.get_state()["key"], dtype=np.uint32)
+    assert np.array_equal(untemper(generator.random_uint32(623)), key[1:])
+
+
+def _assert_blocks_match(words: np.ndarray, count: int) -> None:
+    """Our normal_fill_16 on the blocks these words make equals PyTorch's."""
+    theirs = _torch_normals(words)[:count]
+    ours = sampling._box_muller_avx2(_uniform(words).reshape(-1, 16), 0.0, 1.0)[:count]
+    mismatched = np.flatnonzero((ours.view(np.int32) != theirs.view(np.int32)).any(axis=1))
+    assert mismatched.size == 0, f"{mismatched.size} blocks differ, first {mismatched[:5]}"
+
+
+def test_radius_matches_torch_for_the_24_bit_inputs():
+    codes = np.arange(0, 1 << 24, _STEP, dtype=np.uint32)
+    _assert_blocks_match(_blocks(codes, np.zeros_like(codes)), -(-codes.size // 8))
+
+
+def _power_of_two_radius_code() -> int:
+    """A 24-bit uniform x whose radius sqrt(-2 log(1 - x)) is exactly 1, 2 or 4 (searched
+    near 1 - exp(-r^2 / 2))."""
+    for radius in (1.0, 2.0, 4.0):
+        center = int((1 - np.exp(-radius ** 2 / 2)) * (1 << 24))
+        codes = np.arange(center - 4096, center + 4096, dtype=np.uint32)
+        radii = np.sqrt(np.float32(-2.0) * log_ps(np.float32(1.0) - _uniform(codes)))
+        exact = np.flatnonzero(radii == np.float32(radius))
+        if exact.size:
+            return int(codes[exact[0]])
+    raise AssertionError("no 24-bit input gives a radius of 1, 2 or 4")
+
+
+def test_sine_and_cosine_match_torch_for_the_24_bit_inputs():
+    """With a radius that is a power of two, radius * cos and radius * sin are exact: the
+    outputs show cos and sin themselves."""
+    fixed = _power_of_two_radius_code()
+    codes = np.arange(0, 1 << 24, _STEP, dtype=np.uint32)
+    _assert_blocks_match(_blocks(np.full_like(codes, fixed), codes), -(-codes.size // 8))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_many_blocks_in_a_row(seed):
+    ours = Generator().manual_seed(seed)
+    theirs = torch.Generator().manual_seed(seed)
+    np.testing.assert_array_equal(
+        sampling.normal(ours, 16 * 20000, np.float32).view(np.int32),
+        torch.randn(16 * 20000, generator=theirs).numpy().view(np.int32))
