@@ -38,6 +38,11 @@ class SamplingError(RuntimeError, ValueError):
     probability ...): a RuntimeError as in PyTorch, and a ValueError."""
 
 
+class SamplingDtypeError(NotImplementedError, TypeError):
+    """A dtype the sampler has no kernel for (rand on int64 ...): PyTorch's
+    NotImplementedError (a RuntimeError), and a TypeError."""
+
+
 # -- arguments ---------------------------------------------------------------------------------
 def _generator(generator: Any) -> Generator:
     if generator is None:
@@ -73,8 +78,8 @@ def _size(size: tuple, function: str) -> tuple[int, ...]:
 def _float_dtype(dtype: Any, function: str) -> np.dtype:
     dtype = dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
     if dtype.kind != "f":
-        raise TypeError(f"{function}: not implemented for dtype {dtype} (a floating dtype "
-                        f"is needed)")
+        raise SamplingDtypeError(f"{function}: not implemented for dtype {dtype} (a "
+                                 f"floating dtype is needed)")
     return dtype
 
 

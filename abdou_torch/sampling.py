@@ -304,6 +304,8 @@ def multinomial_with_replacement(generator: Generator, rows: np.ndarray,
     last set to 1), then ``num_samples`` float64 uniforms each mapped to the first
     category whose running sum reaches it."""
     samples = np.empty((rows.shape[0], num_samples), dtype=np.int64)
+    if rows.dtype == np.float16:  # PyTorch sums reduced floats in float32
+        rows = rows.astype(np.float32)
     for index, row in enumerate(rows):
         cumulative = np.add.accumulate(row)  # sequential, as PyTorch's loop
         cumulative = cumulative / cumulative[-1]
