@@ -29,7 +29,7 @@ __all__ = ["rand", "randn", "randint", "randperm", "rand_like", "randn_like", "r
            "normal", "bernoulli", "multinomial", "poisson", "uniform_", "normal_", "random_",
            "exponential_", "bernoulli_"]
 
-_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+_INT64_MIN = -(1 << 63)
 _MULTINOMIAL_MAX_CATEGORIES = 1 << 24
 
 
@@ -379,7 +379,7 @@ def _check_permutation_fits(n: int, dtype: np.dtype) -> None:
         raise SamplingError(f"randperm: n is too large for result tensor type {dtype}")
 
 
-def _like(input: Any, dtype: Any, function: str) -> tuple[tuple[int, ...], np.dtype]:  # noqa: A002
+def _like(input: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:  # noqa: A002
     array = _array(input)
     return tuple(array.shape), array.dtype if dtype is None else dtypes.as_dtype(dtype)
 
@@ -387,7 +387,7 @@ def _like(input: Any, dtype: Any, function: str) -> tuple[tuple[int, ...], np.dt
 def rand_like(input: Any, *, generator: Generator | None = None, dtype: Any = None,  # noqa: A002
               layout: Any = None, device: Any = None, requires_grad: bool = False,
               memory_format: Any = None) -> Tensor:
-    shape, dtype = _like(input, dtype, "rand_like")
+    shape, dtype = _like(input, dtype)
     return rand(shape, generator=generator, dtype=dtype, device=device,
                 requires_grad=requires_grad)
 
@@ -395,7 +395,7 @@ def rand_like(input: Any, *, generator: Generator | None = None, dtype: Any = No
 def randn_like(input: Any, *, generator: Generator | None = None, dtype: Any = None,  # noqa: A002
                layout: Any = None, device: Any = None, requires_grad: bool = False,
                memory_format: Any = None) -> Tensor:
-    shape, dtype = _like(input, dtype, "randn_like")
+    shape, dtype = _like(input, dtype)
     return randn(shape, generator=generator, dtype=dtype, device=device,
                  requires_grad=requires_grad)
 
@@ -414,7 +414,7 @@ def randint_like(input: Any, *args: Any, low: Any = None, high: Any = None,  # n
         raise TypeError("randint_like(input, high) or randint_like(input, low, high)")
     if high is None:
         raise TypeError("randint_like needs high: randint_like(input, high)")
-    shape, dtype = _like(input, dtype, "randint_like")
+    shape, dtype = _like(input, dtype)
     return randint(0 if low is None else low, high, shape, generator=generator, dtype=dtype,
                    device=device, requires_grad=requires_grad)
 
@@ -460,7 +460,7 @@ def _normal_tensors(mean: Any, std: Any, mean_is_tensor: bool, std_is_tensor: bo
     if mean_is_tensor:
         mean_array = _array(mean)
         dtype = mean_array.dtype
-        shape = np.broadcast_shapes(mean_array.shape, _array(std).shape) if std_is_tensor \
+        shape = _broadcast(mean_array.shape, _array(std).shape) if std_is_tensor \
             else mean_array.shape
     else:
         std_array = _array(std)
@@ -475,6 +475,14 @@ def _normal_tensors(mean: Any, std: Any, mean_is_tensor: bool, std_is_tensor: bo
     mean_values = mean_array if mean_is_tensor else np.asarray(mean, dtype=target.dtype)
     target.data[...] = _promoted_op(product, mean_values, np.add)
     return target
+
+
+def _broadcast(mean_shape: tuple, std_shape: tuple) -> tuple:
+    try:
+        return np.broadcast_shapes(mean_shape, std_shape)
+    except ValueError:
+        raise ShapeError(f"normal: mean of shape {mean_shape} and std of shape {std_shape} "
+                         f"do not broadcast") from None
 
 
 def _promoted_op(values: np.ndarray, other: np.ndarray, op: np.ufunc) -> np.ndarray:

@@ -26,10 +26,18 @@ kernels write them (the order of the tensor's elements in memory), consuming the
 The C library's ``log``, ``log1p``, ``cos`` and ``sin`` are reached through Python's
 ``math`` module, which calls the same functions PyTorch does (NumPy's vectorised ones
 differ in the last bit for some inputs).
+
+What is matched is torch 2.13's x86-64 build on a CPU with AVX2 and FMA (it runs normal_
+on its AVX2 kernel there, also on AVX-512 machines). Two paths of that build are not
+reproduced: without AVX2 (or with ``ATEN_CPU_CAPABILITY=default``) float32 normals use
+the C library's float functions; and on Intel CPUs, where PyTorch's MKL build may draw
+``bernoulli_(p)`` with a float ``p`` (hence dropout masks) from an MKL stream seeded by one
+generator word, the masks would differ.
 """
 from __future__ import annotations
 
 import array
+import functools
 import math
 
 import numpy as np
@@ -358,24 +366,26 @@ def _poisson_one(generator: Generator, rate: float) -> int:
 
 
 def _lgamma(x: float) -> float:
-    return _LIBM_LGAMMA(x) if _LIBM_LGAMMA is not None else math.lgamma(x)
+    function = _libm_lgamma()
+    return function(x) if function is not None else math.lgamma(x)
 
 
-def _load_libm_lgamma():
+@functools.lru_cache(maxsize=None)
+def _libm_lgamma():
     """The C library's lgamma, which PyTorch calls (Python's math.lgamma is CPython's own
-    and can differ in the last bit); None where it cannot be loaded."""
+    and can differ in the last bit); None where it cannot be loaded. Loaded on first use,
+    so that importing abdou_torch stays fast."""
     import ctypes
     import ctypes.util
-    try:
-        libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
-        function = libm.lgamma
-    except (OSError, AttributeError):
-        return None
-    function.restype, function.argtypes = ctypes.c_double, [ctypes.c_double]
-    return function
-
-
-_LIBM_LGAMMA = _load_libm_lgamma()
+    for name in ("libm.so.6", None):
+        try:
+            name = name or ctypes.util.find_library("m")  # the search runs a subprocess
+            function = ctypes.CDLL(name).lgamma
+        except (OSError, AttributeError, TypeError):
+            continue
+        function.restype, function.argtypes = ctypes.c_double, [ctypes.c_double]
+        return function
+    return None
 
 
 def multinomial_without_replacement(generator: Generator, probabilities: np.ndarray,
