@@ -46,6 +46,22 @@ def assert_same_state(generator, torch_generator):
                                   torch_generator.get_state().numpy())
 
 
+def _torch_bernoulli_draws_from_mt19937() -> bool:
+    """Whether this torch build draws bernoulli_(float p) from the generator's mt19937
+    words, two per element (its default kernel, used on this AMD machine). PyTorch's MKL
+    builds may instead, on Intel CPUs, seed an MKL stream with one word: that path is not
+    reproduced (see abdou_torch.sampling), and the tests below are then expected to fail."""
+    generator = torch.Generator().manual_seed(0)
+    torch.empty(10).bernoulli_(0.5, generator=generator)
+    ours = Generator().manual_seed(0)
+    ours.random_uint32(20)
+    return np.array_equal(ours.torch_state(), generator.get_state().numpy())
+
+
+bernoulli_path = pytest.mark.xfail(not _torch_bernoulli_draws_from_mt19937(), strict=True,
+                                   reason="torch draws bernoulli_(p) from MKL on this CPU")
+
+
 # -- the generator ---------------------------------------------------------------------------
 @pytest.mark.parametrize("seed", SEEDS)
 def test_seeding_gives_pytorchs_state_and_words(seed):
@@ -353,7 +369,9 @@ def test_normal_with_mean_and_std_matches_torch(dtype, torch_dtype, size):
 
 
 @pytest.mark.parametrize("method, args", [("uniform_", (-1.0, 2.0)), ("normal_", (0.5, 2.0)),
-                                          ("exponential_", (1.5,)), ("bernoulli_", (0.3,)),
+                                          ("exponential_", (1.5,)),
+                                          pytest.param("bernoulli_", (0.3,),
+                                                       marks=bernoulli_path),
                                           ("random_", (0, 10))])
 def test_non_contiguous_tensors_are_filled_in_memory_order(method, args):
     ours, theirs = generators(30)
@@ -376,6 +394,7 @@ def test_exponential_matches_torch(dtype, torch_dtype):
                                                                         generator=theirs))
 
 
+@bernoulli_path
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.uint8, np.bool_])
 def test_bernoulli_with_a_float_p_matches_torch(dtype):
     torch_dtype = getattr(torch, np.dtype(dtype).name if dtype != np.bool_ else "bool")
@@ -498,6 +517,7 @@ def test_poisson_matches_torch():
 
 
 # -- dropout ---------------------------------------------------------------------------------
+@bernoulli_path
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
 def test_dropout_masks_match_torch(p):
     from abdou_torch.nn import functional as F
@@ -515,6 +535,7 @@ def test_dropout_masks_match_torch(p):
                 torch.nn.functional.dropout(torch.from_numpy(x.astype(np.float64)), p))
 
 
+@bernoulli_path
 def test_seeded_training_with_dropout_follows_pytorchs_losses():
     """Same seed, same layers: the same initial weights and the same dropout masks at every
     step, so the losses agree to float rounding (a single different mask would move a
