@@ -21,6 +21,7 @@ import numpy as np
 from . import dtypes
 from . import random as _random
 from . import sampling
+from .autograd import inplace as _inplace
 from .errors import ShapeError
 from .random import Generator
 from .tensor import Tensor
@@ -103,7 +104,7 @@ def _target(shape: tuple[int, ...], dtype: np.dtype, out: Tensor | None,
     if out.dtype != dtype:
         raise SamplingError(f"{function}: expected out to have dtype {dtype}, got "
                             f"{out.dtype}")
-    out._check_inplace(function)
+    _inplace_target(out, function)
     if out.shape != shape:
         out.data = np.empty(shape, dtype=dtype)
     return out
@@ -125,18 +126,24 @@ def _in_memory_order(values: np.ndarray, layout: np.ndarray) -> np.ndarray:
     return values.transpose(axes)
 
 
-def _store(tensor: Tensor, samples: np.ndarray) -> Tensor:
-    """Write samples, given in visiting order, into ``tensor`` in place."""
-    ordered = _in_memory_order(tensor.data, tensor.data)
+def _store(tensor: Tensor, samples: np.ndarray, op: str) -> Tensor:
+    """Write samples, given in visiting order, into ``tensor`` in place (as an assignment
+    in the autograd graph when the tensor takes part in one)."""
+    values = np.empty_like(tensor.data)  # the same memory layout
+    ordered = _in_memory_order(values, values)
     ordered[...] = sampling.cast_float(samples, tensor.dtype).reshape(ordered.shape)
-    tensor._version += 1
-    return tensor
+    if tensor._records_inplace():
+        return tensor._assign(op, values)
+    return tensor._write(op, values)
 
 
 def _inplace_target(tensor: Any, function: str) -> Tensor:
+    """``tensor``, once PyTorch's in-place checks pass (before anything is drawn)."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{function}: expected a Tensor, got {type(tensor).__name__}")
-    tensor._check_inplace(function)
+    if tensor._records_inplace():
+        base, _ = _inplace.view_chain(tensor)
+        _inplace._check_can_rebase(tensor, base, function)
     return tensor
 
 
@@ -158,7 +165,7 @@ def uniform_(tensor: Tensor, from_: float = 0.0, to: float = 1.0, *,
         raise SamplingError(f"uniform_ expects to-from <= the largest {dtype}, but found "
                             f"to={to} and from={from_}")
     samples = sampling.uniform(_generator(generator), tensor.data.size, dtype, from_, to)
-    return _store(tensor, samples)
+    return _store(tensor, samples, "uniform_")
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, *,
@@ -170,7 +177,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, *,
         raise SamplingError(f"normal expects std >= 0.0, but found std {std}")
     samples = sampling.normal(_generator(generator), tensor.data.size, dtype, float(mean),
                               float(std), contiguous=tensor.data.flags.c_contiguous)
-    return _store(tensor, samples)
+    return _store(tensor, samples, "normal_")
 
 
 def exponential_(tensor: Tensor, lambd: float = 1.0, *,
@@ -181,7 +188,7 @@ def exponential_(tensor: Tensor, lambd: float = 1.0, *,
     if not lambd > 0.0:
         raise SamplingError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     samples = sampling.exponential(_generator(generator), tensor.data.size, float(lambd))
-    return _store(tensor, samples)
+    return _store(tensor, samples, "exponential_")
 
 
 def bernoulli_(tensor: Tensor, p: Any = 0.5, *, generator: Generator | None = None) -> Tensor:
@@ -202,11 +209,13 @@ def bernoulli_(tensor: Tensor, p: Any = 0.5, *, generator: Generator | None = No
         if probabilities.size and not ((probabilities >= 0) & (probabilities <= 1)).all():
             raise SamplingError("bernoulli_: all probabilities must be in [0, 1]")
         visiting = np.ascontiguousarray(_in_memory_order(probabilities, tensor.data))
-        return _store(tensor, sampling.bernoulli_tensor(generator, visiting.ravel()))
+        return _store(tensor, sampling.bernoulli_tensor(generator, visiting.ravel()),
+                      "bernoulli_")
     p = float(p)
     if not 0 <= p <= 1:
         raise SamplingError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-    return _store(tensor, sampling.bernoulli_scalar(generator, tensor.data.size, p))
+    return _store(tensor, sampling.bernoulli_scalar(generator, tensor.data.size, p),
+                  "bernoulli_")
 
 
 _UNSET = object()
@@ -229,11 +238,11 @@ def random_(tensor: Tensor, *args: Any, to: Any = _UNSET,
     generator = _generator(generator)
     dtype, count = tensor.dtype, tensor.data.size
     if low is None:
-        return _store(tensor, sampling.random_full_range(generator, count, dtype))
+        return _store(tensor, sampling.random_full_range(generator, count, dtype), "random_")
     low = _int(low, "from", "random_")
     high = None if high is None else _int(high, "to", "random_")
     samples = _random_from_to(generator, count, dtype, low, high)
-    return _store(tensor, samples)
+    return _store(tensor, samples, "random_")
 
 
 def _random_from_to(generator: Generator, count: int, dtype: np.dtype, low: int,
@@ -325,7 +334,7 @@ def randint(*args: Any, size: Any = None, low: Any = None, high: Any = None,
         raise RuntimeError("Only Tensors of floating point dtype can require gradients")
     target = _target(shape, dtype, out, "randint")
     samples = _random_from_to(_generator(generator), target.data.size, dtype, low, high)
-    return _finish(_store(target, samples), requires_grad)
+    return _finish(_store(target, samples, "randint"), requires_grad)
 
 
 def _randint_arguments(args: tuple, low: Any, high: Any, size: Any) -> tuple[int, int, Any]:
@@ -364,7 +373,7 @@ def randperm(n: int, *, generator: Generator | None = None, out: Tensor | None =
     _check_permutation_fits(n, dtype)
     target = _target((n,), dtype, out, "randperm")
     permutation = sampling.randperm(_generator(generator), n)
-    return _finish(_store(target, permutation), requires_grad)
+    return _finish(_store(target, permutation, "randperm"), requires_grad)
 
 
 def _check_permutation_fits(n: int, dtype: np.dtype) -> None:
@@ -523,7 +532,7 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *,  # n
                                                            num_samples)
     shape = (num_samples,) if probabilities.ndim == 1 else (rows.shape[0], num_samples)
     target = _target(shape, dtypes.int64, out, "multinomial")
-    return _store(target, samples.reshape(shape))
+    return _store(target, samples.reshape(shape), "multinomial")
 
 
 def _multinomial_checked(weights: Any, num_samples: Any, replacement: bool) -> np.ndarray:

@@ -10,6 +10,7 @@ the op and its gradient live.
 """
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any, Iterator, Union
 
 import numpy as np
@@ -31,20 +32,20 @@ class Tensor:
     float32 (ints int64); NumPy arrays keep their dtype and are wrapped without a copy.
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_prev", "_version",
-                 "_retains_grad", "__weakref__")
-    __array_priority__ = 1000  # ndarray (op) Tensor defers to the Tensor's reflected op
+    __slots__ = ("_data", "_grad", "_requires_grad", "_ctx", "_prev", "_version_counter",
+                 "_retains_grad", "_used", "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if isinstance(data, Tensor):
-            data = data.data
-        self.data = dtypes.to_array(data, dtype)
-        self.grad: Tensor | None = None
+            data = data._data
+        self._data = dtypes.to_array(data, dtype)
+        self._grad: Tensor | None = None
         self._requires_grad = False
         self._ctx = None
         self._prev: tuple = ()
-        self._version = 0
+        self._version_counter = [0]
         self._retains_grad = False
+        self._used = False
         if requires_grad:
             self.requires_grad = True
 
@@ -52,14 +53,66 @@ class Tensor:
     def _wrap(cls, array: np.ndarray, requires_grad: bool) -> "Tensor":
         """Fast internal constructor: ``array`` is already an ndarray of the right dtype."""
         tensor = object.__new__(Tensor)
-        tensor.data = array
-        tensor.grad = None
+        tensor._data = array
+        tensor._grad = None
         tensor._requires_grad = requires_grad
         tensor._ctx = None
         tensor._prev = ()
-        tensor._version = 0
+        tensor._version_counter = [0]
         tensor._retains_grad = False
+        tensor._used = False
         return tensor
+
+    # -- the values and the gradient ---------------------------------------------------------
+    def _set_data(self, value: Any) -> None:
+        """``t.data = array`` rebinds the values; a Tensor stores its array (so the
+        lectures' ``p.data = p.data - lr * p.grad`` keeps ``.data`` an array)."""
+        if isinstance(value, Tensor):
+            value = value._data
+        if not isinstance(value, np.ndarray):
+            raise TypeError(f"Tensor.data must be a NumPy array or a Tensor, got "
+                            f"{type(value).__name__}")
+        self._data = value
+
+    #: The values: a NumPy array (reading is as fast as a plain attribute).
+    data = property(attrgetter("_data"), _set_data)
+
+    def _set_grad(self, value: Any) -> None:
+        """``t.grad = g``: None, or a Tensor of this tensor's shape and dtype (PyTorch's
+        checks, made at the assignment)."""
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad "
+                                f"of type {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: "
+                                   f"{tuple(value._data.shape)} for a tensor of shape "
+                                   f"{tuple(self._data.shape)}")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: "
+                                   f"{value._data.dtype} for a tensor of dtype "
+                                   f"{self._data.dtype}")
+        self._grad = value
+
+    #: The gradient the last backward passes accumulated, or None.
+    grad = property(attrgetter("_grad"), _set_grad)
+
+    # -- versions: how autograd notices in-place changes to values it saved -----------------
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has seen. A view (``x[0]``,
+        ``x.T``, ``x.view(...)``, ``x.detach()``) shares its base's counter, so a change
+        made through either is seen by the graph that saved the other."""
+        return self._version_counter[0]
+
+    @_version.setter
+    def _version(self, value: int) -> None:
+        self._version_counter[0] = value
+
+    def _share_version(self, base: "Tensor") -> "Tensor":
+        """Make this tensor, a view of ``base``'s memory, count versions with ``base``."""
+        self._version_counter = base._version_counter
+        return self
 
     # -- autograd state --------------------------------------------------------------------
     @property
@@ -119,8 +172,8 @@ class Tensor:
         _engine.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def detach(self) -> "Tensor":
-        """The same values (shared memory), outside the graph."""
-        return Tensor._wrap(self.data, False)
+        """The same values (shared memory and version counter), outside the graph."""
+        return Tensor._wrap(self.data, False)._share_version(self)
 
     def detach_(self) -> "Tensor":
         self._ctx, self._prev, self._requires_grad = None, (), False
@@ -186,6 +239,37 @@ class Tensor:
         if copy:
             return np.array(self.data, dtype=dtype, copy=True)
         return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy ufuncs with Tensor operands (``array + tensor``, ``p.data += -lr * p.grad``).
+
+        - With ``out=`` (NumPy's in-place arithmetic, ``array += tensor``), the Tensors'
+          arrays take part and the result is written into ``out``, as NumPy would.
+        - A ufunc that is an abdou_torch op (``array * tensor``, ``np.exp(tensor)``) runs
+          as that op, so the graph records it.
+        - Any other ufunc runs on the arrays and gives a Tensor outside the graph; on a
+          tensor that requires grad that would silently drop the gradient, so it raises.
+        """
+        outputs = kwargs.get("out")
+        if outputs is None and method == "__call__":
+            op = _ufunc_ops().get(ufunc.__name__)
+            if op is not None and not kwargs:
+                return op(*inputs)
+            if GradMode.enabled and any(getattr(x, "_requires_grad", False) for x in inputs):
+                raise TypeError(f"numpy.{ufunc.__name__} on a tensor that requires grad would "
+                                f"drop its gradient: use the abdou_torch op, or .detach() first")
+        arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+        if outputs is not None:
+            kwargs["out"] = tuple(o._data if isinstance(o, Tensor) else o for o in outputs)
+        result = getattr(ufunc, method)(*arrays, **kwargs)
+        if outputs is not None:
+            for out in outputs:
+                if isinstance(out, Tensor):
+                    out._version_counter[0] += 1
+            return outputs[0] if len(outputs) == 1 else outputs
+        if isinstance(result, tuple):
+            return tuple(Tensor._wrap(np.asarray(r), False) for r in result)
+        return Tensor._wrap(np.asarray(result), False) if method == "__call__" else result
 
     def __float__(self) -> float:
         return float(self.item())
@@ -267,19 +351,8 @@ class Tensor:
         return self
 
     # -- in-place updates --------------------------------------------------------------------
-    def _check_inplace(self, op: str, other: Any = None) -> None:
-        if not GradMode.enabled:
-            return
-        if self._requires_grad and self._ctx is None:
-            raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be changed in "
-                               f"place while grad is enabled; wrap the update in "
-                               f"`with abdou_torch.no_grad():` (as optimizers do)")
-        if self._requires_grad or getattr(other, "requires_grad", False):
-            raise RuntimeError(f"{op}: in-place changes to tensors in the autograd graph are "
-                               f"not supported; use the out-of-place form (y = x + 1)")
-
     def _write(self, op: str, values: np.ndarray) -> "Tensor":
-        """Store ``values`` into this tensor's memory and bump its version."""
+        """Store ``values`` into this tensor's memory and bump its version (no graph)."""
         if values.shape != self.data.shape:
             try:
                 values = np.broadcast_to(values, self.data.shape)
@@ -289,48 +362,59 @@ class Tensor:
         if not np.can_cast(values.dtype, self.data.dtype, casting="same_kind"):
             raise TypeError(f"{op}: result dtype {values.dtype} can't be cast to the tensor's "
                             f"dtype {self.data.dtype}")
+        if not self.data.flags.writeable:
+            raise RuntimeError(f"{op}: this tensor's memory is read-only (an expanded "
+                               f"tensor shares one value among several elements); "
+                               f"use .clone() first")
         self.data[...] = values
-        self._version += 1
+        self._version_counter[0] += 1
         return self
 
+    def _records_inplace(self, *operands: Any) -> bool:
+        """Whether an in-place change here takes part in the graph (autograd/inplace.py)."""
+        return GradMode.enabled and (self._requires_grad or any(
+            getattr(x, "_requires_grad", False) for x in operands))
+
     def _inplace(self, op: str, function: Any, *args: Any) -> "Tensor":
-        self._check_inplace(op, args[0] if args else None)
+        """``self <- function(self, *args)`` in place: a plain write without a graph, a new
+        history for ``self`` with one."""
+        if self._records_inplace(*args):
+            return _inplace.rebase_inplace(self, op, lambda before: function(before, *args))
         with no_grad():
             result = function(self, *args)
         return self._write(op, result.data)
 
+    def _assign(self, op: str, value: Any) -> "Tensor":
+        """``self <- value`` (broadcast) in place; in the graph, the gradient goes to
+        ``value`` and none to the old values."""
+        return self._inplace(op, _replaced_by, value)
+
     def add_(self, other: Any, alpha: float = 1) -> "Tensor":
-        from .ops.elementwise import add
-        return self._inplace("add_", add, other, alpha)
+        return self._inplace("add_", _ew.add, other, alpha)
 
     def sub_(self, other: Any, alpha: float = 1) -> "Tensor":
-        from .ops.elementwise import sub
-        return self._inplace("sub_", sub, other, alpha)
+        return self._inplace("sub_", _ew.sub, other, alpha)
 
     def mul_(self, other: Any) -> "Tensor":
-        from .ops.elementwise import mul
-        return self._inplace("mul_", mul, other)
+        return self._inplace("mul_", _ew.mul, other)
 
     def div_(self, other: Any) -> "Tensor":
-        from .ops.elementwise import div
-        return self._inplace("div_", div, other)
+        return self._inplace("div_", _ew.div, other)
 
     def clamp_(self, min: Any = None, max: Any = None) -> "Tensor":  # noqa: A002
-        from .ops.elementwise import clamp
-        return self._inplace("clamp_", clamp, min, max)
+        return self._inplace("clamp_", _ew.clamp, min, max)
 
     def zero_(self) -> "Tensor":
-        self._check_inplace("zero_")
-        return self._write("zero_", np.zeros((), dtype=self.data.dtype))
+        return self._assign("zero_", np.zeros((), dtype=self.data.dtype))
 
     def fill_(self, value: Any) -> "Tensor":
-        self._check_inplace("fill_")
-        return self._write("fill_", np.asarray(value, dtype=self.data.dtype))
+        return self._assign("fill_", value if isinstance(value, Tensor) else
+                            np.asarray(value, dtype=self.data.dtype))
 
     def copy_(self, src: Any) -> "Tensor":
-        self._check_inplace("copy_", src)
-        values = np.asarray(src.data if isinstance(src, Tensor) else src)
-        return self._write("copy_", values.astype(self.data.dtype, copy=False))
+        if not isinstance(src, Tensor):
+            src = np.asarray(src)
+        return self._assign("copy_", src)
 
     # -- random fills (PyTorch's samplers, in abdou_torch.random_sampling) -----------------------
     def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator: Any = None) -> "Tensor":
@@ -362,26 +446,21 @@ class Tensor:
         from .random_sampling import multinomial
         return multinomial(self, num_samples, replacement, generator=generator)
 
-    def _augmented(self, op: str, function: Any, other: Any) -> "Tensor":
-        """``x op= y``: in place when no graph is involved, else out of place (so the graph
-        stays correct), except on a leaf that requires grad, which PyTorch also refuses."""
-        if GradMode.enabled and (self._requires_grad or getattr(other, "requires_grad", False)):
-            if self._requires_grad and self._ctx is None:
-                self._check_inplace(op)
-            return function(self, other)
-        with no_grad():
-            result = function(self, other)
-        return self._write(op, result.data)
-
     def __setitem__(self, key: Any, value: Any) -> None:
-        from .ops.shape import _normalize_index
-        self._check_inplace("setitem", value)
+        """``self[key] = value``: a plain write, or, when the graph is involved, a new
+        history for ``self`` in which the gradient of ``self[key]`` goes to ``value``."""
+        index = _shape._normalize_index(key)
+        if self._records_inplace(value):
+            if not _shape.same_region(value, self.data, index):  # not x[k] += v's write-back
+                _inplace.rebase_inplace(self, "setitem", lambda region: _replaced_by(
+                    region, value), extra_step=((_shape.Index, index),))
+            return
         values = value.data if isinstance(value, Tensor) else np.asarray(value)
         try:
-            self.data[_normalize_index(key)] = values
+            self.data[index] = values
         except ValueError as error:
             raise ShapeError(f"setitem: {error}") from None
-        self._version += 1
+        self._version_counter[0] += 1
 
     # -- arithmetic operators (broadcasting, PyTorch's type promotion) -----------------------
     def __add__(self, other: TensorLike) -> "Tensor":
@@ -433,16 +512,16 @@ class Tensor:
         return _ew.logical_not(self)
 
     def __iadd__(self, other: TensorLike) -> "Tensor":
-        return self._augmented("add_", _ew.add, other)
+        return self._inplace("add_", _ew.add, other)
 
     def __isub__(self, other: TensorLike) -> "Tensor":
-        return self._augmented("sub_", _ew.sub, other)
+        return self._inplace("sub_", _ew.sub, other)
 
     def __imul__(self, other: TensorLike) -> "Tensor":
-        return self._augmented("mul_", _ew.mul, other)
+        return self._inplace("mul_", _ew.mul, other)
 
     def __itruediv__(self, other: TensorLike) -> "Tensor":
-        return self._augmented("div_", _ew.div, other)
+        return self._inplace("div_", _ew.div, other)
 
     # -- comparisons: boolean tensors, no gradient (``t == None`` is False, as in PyTorch) ----
     def __eq__(self, other: object) -> "Tensor":  # type: ignore[override]
@@ -692,9 +771,34 @@ class Tensor:
         return _shape.narrow(self, dim, start, length)
 
 
+def _replaced_by(before: Tensor, value: Any) -> Tensor:
+    """``value`` broadcast over ``before``: the result of an assignment, recorded so that
+    the gradient goes to ``value`` and none to ``before``."""
+    return _ew.where(np.ones(before.shape, dtype=np.bool_), value, before)
+
+
+def _ufunc_ops() -> dict[str, Any]:
+    """NumPy ufunc names that are abdou_torch ops (used by ``Tensor.__array_ufunc__``)."""
+    global _UFUNC_OPS
+    if _UFUNC_OPS is None:
+        _UFUNC_OPS = {
+            "add": _ew.add, "subtract": _ew.sub, "multiply": _ew.mul, "divide": _ew.div,
+            "true_divide": _ew.div, "power": _ew.pow, "matmul": _linalg.matmul,
+            "negative": _ew.neg, "absolute": _ew.abs, "exp": _ew.exp, "log": _ew.log,
+            "sqrt": _ew.sqrt, "tanh": _ew.tanh, "sin": _ew.sin, "cos": _ew.cos,
+            "maximum": _ew.maximum, "minimum": _ew.minimum, "equal": _ew.eq,
+            "not_equal": _ew.ne, "less": _ew.lt, "less_equal": _ew.le, "greater": _ew.gt,
+            "greater_equal": _ew.ge, "logical_not": _ew.logical_not, "square": _ew.square,
+            "sign": _ew.sign, "isnan": _ew.isnan, "isfinite": _ew.isfinite}
+    return _UFUNC_OPS
+
+
+_UFUNC_OPS: dict[str, Any] | None = None
+
 # Bound last: the ops and the engine import this module while they load. The methods above
 # look these names up when they are called.
 from .autograd import engine as _engine  # noqa: E402
+from .autograd import inplace as _inplace  # noqa: E402
 from .ops import elementwise as _ew  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
 from .ops import reduce as _reduce  # noqa: E402

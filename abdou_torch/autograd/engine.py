@@ -92,13 +92,14 @@ def _store_leaf_grad(node, grad, create_graph: bool) -> None:
     out of place); any other is copied, so that the in-place sum never writes into a tensor
     shared with another gradient or into a read-only broadcast view.
     """
-    if node.grad is None:
-        node.grad = grad if create_graph and grad.requires_grad else \
+    current = node._grad
+    if current is None:
+        node._grad = grad if create_graph and grad.requires_grad else \
             Tensor._wrap(np.array(grad.data, copy=True), False)
-    elif create_graph or node.grad.requires_grad or not node.grad.data.flags.writeable:
-        node.grad = node.grad + grad
+    elif create_graph or current.requires_grad or not current.data.flags.writeable:
+        node._grad = current + grad
     else:
-        np.add(node.grad.data, grad.data, out=node.grad.data)
+        np.add(current.data, grad.data, out=current.data)
 
 
 def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,

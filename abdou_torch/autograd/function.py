@@ -48,6 +48,13 @@ class Function:
 
     #: Record the inputs' versions, so backward can detect in-place changes to them.
     saves_inputs: bool = True
+    #: Which inputs the backward formula reads, given ``needs_input_grad`` (None: all of
+    #: them). Only those are guarded, as PyTorch saves only what the gradient needs: in
+    #: ``x * w`` with only ``w`` requiring grad, a later change to ``w`` is harmless.
+    reads_inputs: Any = None
+    #: The output may be a view of the first input's memory (reshape, permute, indexing):
+    #: then the two share a version counter, so in-place changes through either are seen.
+    returns_view: bool = False
     #: Keep a (weak) handle on the output, for formulas written with it (exp, tanh ...).
     saves_output: bool = False
     name: str = ""
@@ -97,18 +104,27 @@ class Function:
     def _link(self, args: tuple, out: Any) -> None:
         """Make ``out`` a node of the graph, remembering what backward will need."""
         parents, needs = [], []
+        marks_use = not self.returns_view
         for a in args:  # one pass: this runs for every recorded op
             if isinstance(a, Tensor):
                 parents.append(a)
                 needs.append(a._requires_grad)
+                if marks_use and a._requires_grad:
+                    a._used = True  # see autograd/inplace.py: no in-place rebase after this
             else:
                 needs.append(False)
         self.inputs = args
         self.needs_input_grad = tuple(needs)
         if self.saves_inputs:
-            self._input_versions = [(a, a._version) for a in parents]
+            if self.reads_inputs is None:
+                self._input_versions = [(a, a._version_counter[0]) for a in parents]
+            else:
+                reads = self.reads_inputs(self.needs_input_grad)
+                self._input_versions = [(a, a._version_counter[0]) for a, read in
+                                        zip(args, reads) if read and isinstance(a, Tensor)]
         if self.saves_output:
             self._output_ref = weakref.ref(out)
+            self._output_version = out._version_counter[0]
         if AnomalyMode.enabled:
             self._site = creation_site()
         out._requires_grad = True  # inputs that require grad are floating, so is out
@@ -135,15 +151,15 @@ class Function:
         if self.released:
             self._check_alive()
         for tensor, version in self._input_versions:
-            if tensor._version != version:
+            if tensor._version_counter[0] != version:
                 self._raise_modified(tensor, version)
         for tensor, version in self._saved_tensors:
             if getattr(tensor, "_version", version) != version:
                 self._raise_modified(tensor, version)
         if self.saves_output:
             out = self._output_ref()
-            if out is not None and out._version:  # outputs are created at version 0
-                self._raise_modified(out, 0)
+            if out is not None and out._version_counter[0] != self._output_version:
+                self._raise_modified(out, self._output_version)
 
     def _raise_modified(self, tensor: Any, version: int) -> None:
         raise RuntimeError(
@@ -192,12 +208,20 @@ class Primitive(Function):
         node = cls.__new__(cls)
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         out = _wrap(node.forward(*arrays, **kwargs), False)
+        if cls.returns_view and _is_view_of(out.data, arrays[0]):
+            out._version_counter = args[0]._version_counter
         if GradMode.enabled:
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:
                     node._link(args, out)
                     break
         return out
+
+
+def _is_view_of(array: Any, base: Any) -> bool:
+    """True when ``array`` views memory that ``base`` also views or owns."""
+    owner = array.base
+    return owner is not None and (owner is base or owner is base.base)
 
 
 def _any_requires_grad(args: tuple) -> bool:

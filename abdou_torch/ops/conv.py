@@ -71,6 +71,7 @@ class Conv2d(Primitive):
     """
 
     name = "conv2d"
+    reads_inputs = staticmethod(lambda needs: (needs[1], needs[0], False))
 
     def forward(self, x, weight, bias, window: _Window):
         self.window = window

@@ -91,6 +91,7 @@ class Mul(_Binary):
     """y = a * b;  da = dy * b, db = dy * a"""
 
     compute = staticmethod(np.multiply)
+    reads_inputs = staticmethod(lambda needs: (needs[1], needs[0]))
 
     def backward(self, xp, dy):
         a, b = xp.value(self.inputs[0]), xp.value(self.inputs[1])
@@ -102,6 +103,7 @@ class Div(_Binary):
     """y = a / b;  da = dy / b, db = -dy * a / b^2"""
 
     compute = staticmethod(np.true_divide)
+    reads_inputs = staticmethod(lambda needs: (needs[1], True))
 
     def backward(self, xp, dy):
         a, b = xp.value(self.inputs[0]), xp.value(self.inputs[1])

@@ -23,6 +23,8 @@ class MatMul(Primitive):
     so the gradients are written for those cases separately.
     """
 
+    reads_inputs = staticmethod(lambda needs: (needs[1], needs[0]))
+
     def forward(self, a, b, transpose_a: bool = False, transpose_b: bool = False):
         self.transposed = (transpose_a, transpose_b)
         if transpose_a:
@@ -86,6 +88,8 @@ class Linear(Primitive):
     dx = dy W,  dW = sum over leading dims of dy^T x,  db = sum over leading dims of dy.
     One node instead of matmul + transpose + add: fewer temporaries on the hot path.
     """
+
+    reads_inputs = staticmethod(lambda needs: (needs[1], needs[0], False))
 
     def forward(self, x, weight, bias):
         if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:

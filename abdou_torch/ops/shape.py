@@ -40,6 +40,7 @@ class Reshape(Primitive):
     """y = x with a new shape (same elements in row-major order);  dx = dy reshaped back"""
 
     saves_inputs = False
+    returns_view = True
 
     def forward(self, x, shape: tuple[int, ...]):
         self.shape = x.shape
@@ -52,11 +53,16 @@ class Reshape(Primitive):
     def backward(self, xp, dy):
         return dy.reshape(self.shape)
 
+    def view_step(self, out_shape: tuple) -> tuple:
+        """This view as a step of a ``ViewPut`` chain."""
+        return (Reshape, out_shape)
+
 
 class Permute(Primitive):
     """y = x with dims reordered by ``dims``;  dx = dy permuted by the inverse order"""
 
     saves_inputs = False
+    returns_view = True
 
     def forward(self, x, dims: tuple[int, ...]):
         self.dims = dims
@@ -65,11 +71,15 @@ class Permute(Primitive):
     def backward(self, xp, dy):
         return xp.permute(dy, tuple(np.argsort(self.dims)))
 
+    def view_step(self, out_shape: tuple) -> tuple:
+        return (Permute, self.dims)
+
 
 class Expand(Primitive):
     """y = x broadcast to ``shape`` (a read-only view);  dx = dy summed back to x's shape"""
 
     saves_inputs = False
+    returns_view = True
 
     def forward(self, x, shape: tuple[int, ...]):
         self.shape = x.shape
@@ -81,6 +91,9 @@ class Expand(Primitive):
 
     def backward(self, xp, dy):
         return xp.sum_to(dy, self.shape)
+
+    def view_step(self, out_shape: tuple) -> tuple:
+        return (Expand, out_shape)
 
 
 def _is_basic_index(index: Any) -> bool:
@@ -95,16 +108,22 @@ class Index(Primitive):
 
     name = "getitem"
     saves_inputs = False
+    returns_view = True
 
     def forward(self, x, index: Any):
         self.shape, self.index = x.shape, index
         try:
+            if _is_basic_index(index):  # a view, 0-d included (x[0] of a vector)
+                return x[_with_ellipsis(index)]
             return np.asarray(x[index])
         except IndexError as error:
             raise IndexError(f"getitem: {error} (tensor shape {x.shape})") from None
 
     def backward(self, xp, dy):
         return xp.apply(IndexAdd, dy, self.shape, self.index)
+
+    def view_step(self, out_shape: tuple) -> tuple:
+        return (Index, self.index)
 
 
 class IndexAdd(Primitive):
@@ -211,6 +230,58 @@ class ScatterAdd(Primitive):
         return xp.apply(Gather, dy, self.dim, self.index)
 
 
+class ViewPut(Primitive):
+    """y = base with its view ``chain`` replaced by ``value`` (broadcast);
+    dbase = dy with that view zeroed,  dvalue = that view of dy.
+
+    ``chain`` lists the view ops that lead from ``base`` to the view, as
+    ``(primitive, *arguments)``: ``x[index]`` is ``(Index, index)``. This is what
+    ``base[index] = value`` and an in-place change through a view record (PyTorch's
+    CopySlices).
+    """
+
+    name = "view_put"
+    saves_inputs = False
+
+    def forward(self, base, value, chain: tuple):
+        self.chain = chain
+        out = base.copy()
+        put_view(out, chain, value)
+        return out
+
+    def backward(self, xp, dy):
+        need_base, need_value = self.needs_input_grad[:2]
+        zero = np.zeros((), dtype=dy.dtype)
+        dbase = xp.apply(ViewPut, dy, zero, self.chain) if need_base else None
+        return dbase, (take_view(xp, dy, self.chain) if need_value else None)
+
+
+def take_view(xp: Any, x: Any, chain: tuple) -> Any:
+    """The view ``chain`` of ``x`` (an array or a Tensor, as ``xp`` says)."""
+    for primitive, *arguments in chain:
+        x = xp.apply(primitive, x, *arguments)
+    return x
+
+
+def put_view(array: np.ndarray, chain: tuple, value: Any) -> None:
+    """Write ``value`` into the view ``chain`` of ``array``, in place. A step that copies
+    (advanced indexing, a reshape that cannot view) is written back after the rest."""
+    if not chain:
+        array[...] = value
+        return
+    (primitive, *arguments), rest = chain[0], chain[1:]
+    if primitive is Index and not rest:
+        array[arguments[0]] = value
+        return
+    part = primitive.__new__(primitive).forward(array, *arguments)
+    put_view(part, rest, value)
+    if part.base is None or not np.shares_memory(part, array):
+        if primitive is Index:
+            array[arguments[0]] = part
+        else:  # a reshape that copied: put the values back in the base's layout
+            array[...] = part.reshape(array.shape)
+
+
 # -- public functions ---------------------------------------------------------------------
 
 def reshape(input: Any, *shape: Any):  # noqa: A002
@@ -296,8 +367,16 @@ def broadcast_to(input: Any, shape: Sequence[int]):  # noqa: A002
     return expand(input, tuple(shape))
 
 
+def _with_ellipsis(index: Any) -> tuple:
+    """A basic index with a trailing Ellipsis, so that NumPy returns a view even where it
+    would return a scalar (indexing every dim with an int)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return parts if any(p is Ellipsis for p in parts) else parts + (Ellipsis,)
+
+
 def _normalize_index(index: Any) -> Any:
-    """Tensors inside an index become arrays; lists become integer or boolean arrays."""
+    """Tensors inside an index become arrays (a 0-d integer one an int, as in PyTorch);
+    lists become integer or boolean arrays; slices must step forward."""
     from ..tensor import Tensor
     if isinstance(index, tuple):
         return tuple(_normalize_index(part) for part in index)
@@ -305,10 +384,27 @@ def _normalize_index(index: Any) -> Any:
         index = index.data
     if isinstance(index, list):
         index = np.asarray(index)
-    if isinstance(index, np.ndarray) and index.dtype.kind not in "biu":
-        raise IndexError(f"tensors used as indices must be integer or boolean, got "
-                         f"{index.dtype}")
+    if isinstance(index, np.ndarray):
+        if index.dtype.kind not in "biu":
+            raise IndexError(f"tensors used as indices must be integer or boolean, got "
+                             f"{index.dtype}")
+        if index.ndim == 0 and index.dtype.kind in "iu":
+            return int(index)
+    if isinstance(index, slice) and index.step is not None and index.step <= 0:
+        raise ValueError(f"step must be greater than zero (got slice step {index.step}; "
+                         f"use .flip(dims) to reverse)")
     return index
+
+
+def same_region(value: Any, array: np.ndarray, index: Any) -> bool:
+    """True when ``value`` is a tensor whose array is exactly ``array[index]``: the
+    write-back of ``x[k] += v``, whose change was already made through the view x[k]."""
+    from ..tensor import Tensor
+    if not isinstance(value, Tensor) or not _is_basic_index(index):
+        return False
+    region, values = array[_with_ellipsis(index)], value.data
+    return values.shape == region.shape and values.strides == region.strides and \
+        values.__array_interface__["data"][0] == region.__array_interface__["data"][0]
 
 
 def index(input: Any, key: Any):  # noqa: A002
