@@ -28,6 +28,7 @@ from .ops.shape import (broadcast_to, cat, chunk, concat, expand, flatten, gathe
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
                      seed, set_rng_state)
 from .printing import get_printoptions, printoptions, set_printoptions
+from .random_sampling import bernoulli, multinomial, normal, poisson, randint_like
 from .size import Size
 from .tensor import Tensor
 from .tensor_types import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,

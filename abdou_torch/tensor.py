@@ -515,6 +515,36 @@ class Tensor:
             src = np.asarray(src)
         return self._assign("copy_", src)
 
+    # -- random fills (PyTorch's samplers, in abdou_torch.random_sampling) -----------------------
+    def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator: Any = None) -> "Tensor":
+        from .random_sampling import uniform_
+        return uniform_(self, from_, to, generator=generator)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> "Tensor":
+        from .random_sampling import normal_
+        return normal_(self, mean, std, generator=generator)
+
+    def random_(self, *bounds: Any, generator: Any = None, **to: Any) -> "Tensor":
+        from .random_sampling import random_
+        return random_(self, *bounds, generator=generator, **to)
+
+    def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> "Tensor":
+        from .random_sampling import exponential_
+        return exponential_(self, lambd, generator=generator)
+
+    def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> "Tensor":
+        from .random_sampling import bernoulli_
+        return bernoulli_(self, p, generator=generator)
+
+    def bernoulli(self, p: Any = None, *, generator: Any = None) -> "Tensor":
+        from .random_sampling import bernoulli
+        return bernoulli(self, p, generator=generator)
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *,
+                    generator: Any = None) -> "Tensor":
+        from .random_sampling import multinomial
+        return multinomial(self, num_samples, replacement, generator=generator)
+
     def __setitem__(self, key: Any, value: Any) -> None:
         """``self[key] = value``: a plain write, or, when the graph is involved, a new
         history for ``self`` in which the gradient of ``self[key]`` goes to ``value``."""

@@ -25,7 +25,8 @@ from ..ops.loss import BinaryCrossEntropy
 from ..ops.softmax import LogSoftmax, Softmax
 from ..ops.reduce import sum as _sum
 from ..ops.shape import gather, pad
-from ..random import Generator, resolve
+from .. import random_sampling
+from ..random import Generator
 from ..tensor import Tensor
 
 __all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "silu", "softplus", "logsigmoid",
@@ -385,19 +386,24 @@ def dropout(input: Any, p: float = 0.5, training: bool = True,  # noqa: A002
     """Inverted dropout: zero each element with probability ``p`` and scale the survivors by
     1 / (1 - p), so the expected value is unchanged; the identity when not ``training``.
 
-    The mask comes from ``generator`` (default: abdou_torch.random's default generator, so
-    ``manual_seed`` makes it reproducible). ``inplace`` is accepted for PyTorch
+    The mask is PyTorch's: ``noise = empty_like(x).bernoulli_(1 - p) / (1 - p)`` (one
+    float64 uniform per element, kept where u < 1 - p; the division in x's dtype), then
+    ``x * noise``, drawn from ``generator`` (default: the default generator, so
+    ``manual_seed`` gives PyTorch's masks). ``inplace`` is accepted for PyTorch
     compatibility; the result is always a new tensor.
     """
     if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     x = _float_tensor(input, "dropout")
-    if not training or p == 0:
+    if not training or p == 0 or x.data.size == 0:
         return x
     if p == 1:
         return x * np.zeros((), dtype=x.dtype)
-    keep = resolve(generator).random(x.shape) >= p
-    return x * (keep * (1.0 / (1.0 - p))).astype(x.dtype)
+    keep = 1.0 - p
+    noise = random_sampling.bernoulli_(Tensor._wrap(np.empty_like(x.data), False), keep,
+                                       generator=generator).data
+    noise /= x.dtype.type(keep)
+    return x * noise
 
 
 # Convolution, pooling and normalisation functions, written in their own ops families.
