@@ -518,14 +518,15 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *,  # n
     """Category indices drawn from each row of ``input`` (1-D or 2-D, non-negative weights
     that need not sum to 1), int64 of shape (num_samples,) or (rows, num_samples).
 
-    With replacement: a uniform per sample, located in the row's normalised running sum.
-    Without: PyTorch's exponential trick, the ``num_samples`` largest of p / E with
+    With replacement and more than one sample: a uniform per sample, located in the row's
+    normalised running sum. Without replacement, or for a single sample (PyTorch takes the
+    same fast path): PyTorch's exponential trick, the ``num_samples`` largest of p / E with
     E ~ Exp(1) (so categories of probability 0 come last, in PyTorch's order of ties).
     """
     probabilities = _multinomial_checked(input, num_samples, replacement)
     generator = _generator(generator)
     rows = probabilities.reshape(-1, probabilities.shape[-1])
-    if replacement:
+    if replacement and num_samples > 1:
         samples = sampling.multinomial_with_replacement(generator, rows, num_samples)
     else:
         samples = sampling.multinomial_without_replacement(generator, probabilities,
