@@ -234,19 +234,21 @@ class Optimizer:
             bucket.gather_grads()
             for seg in bucket.segments():
                 self._flat_step(group, seg)
-        for param in layout.single:
-            self._step_one(group, param, names, initial)
+        first = (self._scalar_names + names)[:1]
+        # freshness is taken before any update: a parameter listed twice takes its first step
+        # twice from fresh state, as in PyTorch (where each listing starts its own buffer)
+        fresh = [bool(first) and first[0] not in self.state.get(p, {}) for p in layout.single]
+        for param, param_fresh in zip(layout.single, fresh):
+            self._step_one(group, param, names, initial, param_fresh)
 
     def _step_one(self, group: dict[str, Any], param: Tensor, names: tuple[str, ...],
-                  initial: Callable[[str], float]) -> None:
+                  initial: Callable[[str], float], fresh: bool) -> None:
         """The reference step for one parameter, with its state created or cast as needed."""
         theta, grad = param.data, param.grad.data
         if grad.shape != theta.shape:
             raise RuntimeError(f"optimizer: a gradient of shape {grad.shape} was found for a "
                                f"parameter of shape {theta.shape}")
         state = self.state[param]
-        first = (self._scalar_names + names)[:1]
-        fresh = bool(first) and first[0] not in state
         for name in self._scalar_names:
             if name not in state:
                 state[name] = Tensor._wrap(np.array(initial(name), np.float32), False)
