@@ -16,7 +16,7 @@ __all__ = ["Adam", "WAdam", "AdamW"]
 def check_betas_eps_decay(group: dict[str, Any]) -> None:
     """PyTorch's checks (and messages) for lr, eps, betas and weight_decay, shared by the
     Adam family."""
-    lr, eps, betas = scalar(group["lr"]), group["eps"], group["betas"]
+    lr, eps, betas = scalar(group["lr"]), group["eps"], tuple(map(scalar, group["betas"]))
     if not 0.0 <= lr:
         raise ValueError(f"Invalid learning rate: {lr}")
     if not 0.0 <= eps:
@@ -31,14 +31,17 @@ def check_betas_eps_decay(group: dict[str, Any]) -> None:
         raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
 
 
-def _adam_betas(betas: Any, lr: Any, foreach: bool | None, capturable: bool) -> tuple:
-    """PyTorch's constructor rules for tensor lr and betas; returns betas as numbers."""
+def _adam_betas(betas: Any, lr: Any, eps: float, weight_decay: float,
+                foreach: bool | None, capturable: bool) -> tuple:
+    """PyTorch's constructor checks, in its order (tensor lr, ranges, then tensor betas);
+    returns betas as numbers."""
     from ..tensor import Tensor
     if isinstance(lr, Tensor) and foreach and not capturable:
         raise ValueError("lr as a Tensor is not supported for capturable=False and "
                          "foreach=True")
     check_tensor_hyperparameter("lr", lr)
     betas = tuple(betas)
+    check_betas_eps_decay(dict(lr=lr, eps=eps, betas=betas, weight_decay=weight_decay))
     if len(betas) == 2 and not (all(isinstance(b, float) for b in betas)
                                 or all(isinstance(b, Tensor) for b in betas)):
         raise ValueError("betas must be either both floats or both Tensors")
@@ -83,7 +86,7 @@ class Adam(Optimizer):
                  foreach: bool | None = None, maximize: bool = False,
                  capturable: bool = False, differentiable: bool = False,
                  fused: bool | None = None, decoupled_weight_decay: bool = False) -> None:
-        betas = _adam_betas(betas, lr, foreach, capturable)
+        betas = _adam_betas(betas, lr, eps, weight_decay, foreach, capturable)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize, foreach=foreach,
                         capturable=capturable, differentiable=differentiable, fused=fused,
@@ -93,6 +96,15 @@ class Adam(Optimizer):
 
     def _validate(self, group: dict[str, Any]) -> None:
         check_betas_eps_decay(group)
+
+    def _check_step_options(self, group: dict[str, Any]) -> None:
+        """As PyTorch's Adam: the fused CPU step takes ``capturable``, and the foreach step
+        refuses ``differentiable`` with an AssertionError before anything else."""
+        if group["differentiable"] and group["foreach"]:
+            raise AssertionError("_foreach ops don't support autograd")
+        if group["fused"]:
+            group = dict(group, capturable=False)
+        super()._check_step_options(group)
 
     def _state_names(self, group: dict[str, Any]) -> tuple[str, ...]:
         if group["amsgrad"]:

@@ -151,6 +151,7 @@ class LBFGS(Optimizer):
                     h_diag = ys / y.dot(y)
                 if al is None:
                     al = [None] * history_size
+                    state["al"] = None  # its place in the state's order, as in PyTorch
                 d = self._two_loop(flat_grad, old_dirs, old_stps, ro, h_diag, al)
             prev_flat_grad = flat_grad.copy()
             prev_loss = loss

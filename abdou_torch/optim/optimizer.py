@@ -219,7 +219,7 @@ class Optimizer:
         params = [p for p in group["params"] if p.grad is not None]
         if not params:
             return
-        _check_step_options(group)
+        self._check_step_options(group)
         flat = group.get("foreach") is not False
         layout = self._layouts.get(index)
         if layout is None or not layout.describes(params, flat):
@@ -265,6 +265,19 @@ class Optimizer:
         param._version += 1
         arrays = {name: state[name].data for name in self._scalar_names + names}
         self._reference_step(group, theta, grad, arrays, fresh)
+
+    def _check_step_options(self, group: dict[str, Any]) -> None:
+        """What PyTorch refuses at step time on a CPU, refused the same way (before any
+        change)."""
+        if group.get("capturable"):
+            raise AssertionError("If capturable=True, params and state_steps must be on "
+                                 "supported devices: ['cuda', 'xpu', 'hpu', 'privateuseone', "
+                                 "'xla']. abdou_torch runs on the CPU: use capturable=False.")
+        if group.get("differentiable"):
+            raise RuntimeError("differentiable=True: abdou_torch does not record optimizer "
+                               "steps in the autograd graph (and PyTorch refuses the in-place "
+                               "update of a leaf that requires grad); use "
+                               "differentiable=False.")
 
     def _flush_subnormal_state(self) -> None:
         """Every ``flush_every`` steps: zero the subnormal values of the per-element state of
@@ -409,18 +422,6 @@ def check_fused(fused: bool | None, foreach: bool | None, differentiable: bool) 
             raise RuntimeError("`fused` does not support `differentiable`")
         if foreach:
             raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
-
-
-def _check_step_options(group: dict[str, Any]) -> None:
-    """What PyTorch refuses at step time on a CPU, refused the same way."""
-    if group.get("capturable"):
-        raise AssertionError("If capturable=True, params and state_steps must be on "
-                             "supported devices: ['cuda', 'xpu', 'hpu', 'privateuseone', "
-                             "'xla']. abdou_torch runs on the CPU: use capturable=False.")
-    if group.get("differentiable"):
-        raise RuntimeError("differentiable=True: abdou_torch does not record optimizer "
-                           "steps in the autograd graph (and PyTorch refuses the in-place "
-                           "update of a leaf that requires grad); use differentiable=False.")
 
 
 def _copy_value(value: Any) -> Any:
