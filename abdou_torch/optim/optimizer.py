@@ -17,25 +17,30 @@ Parameters are never moved: ``param.data`` keeps the array it had, and every upd
 into it, so NumPy views and ``.data`` ties taken at any time stay valid.
 
 Subnormal numbers: a state buffer that decays geometrically (``exp_avg`` where a gradient is
-zero, ``exp_avg_sq``, momentum buffers) drifts into the subnormal range (below 1.2e-38 in
-float32), where arithmetic, square roots and divisions above all, is several times slower
-(``benchmarks/optim_step.py``). After every ``flush_every`` (16) calls of ``step()``, the base
-class sets those values of every optimizer's per-element state to zero, which is what
-``torch.set_flush_denormal(True)`` does in hardware. This runs after the update, outside the
-algorithms, the same way for all optimizers; groups with ``eps == 0`` are left alone (there a
-flushed pair m = v = 0 would give 0/0 where the subnormal pair gives a finite step).
+zero, ``exp_avg_sq``, momentum buffers) drifts into the subnormal range (below
+tiny = 1.2e-38 in float32, 2.2e-308 in float64), where arithmetic, square roots and
+divisions above all, is several times slower (``benchmarks/optim_step.py``). After every
+``flush_every`` (16) calls of ``step()``, the base class sets those values of every
+optimizer's per-element state to zero, which is what ``torch.set_flush_denormal(True)`` does
+in hardware. This runs after the update, outside the algorithms, the same way for all
+optimizers.
 
-Effect on exactness against PyTorch (which keeps subnormals by default): only state entries
-below 1.2e-38 (float32; 2.2e-308 in float64) differ, 0 here instead of a subnormal. The
-parameter updates they feed differ by less than lr · 1.2e-38 / eps (Adam family) or
-lr · 1.2e-38 (SGD), far below one rounding error of any parameter larger than about 1e-30, so
-parameters agree with PyTorch's to the same tolerance as without the flush. Set
-``flush_every = 0`` (on the class or on one optimizer) to keep subnormals as PyTorch does.
+Effect on exactness against PyTorch (which keeps subnormals by default): the state entries
+below tiny differ (0 here), and the updates they feed move by less than lr · tiny / eps
+through a first moment or momentum (lr · tiny for SGD), and by a relative √tiny / eps
+through a second moment (√v + eps loses at most √tiny = 1.1e-19 in float32). A group is
+flushed only where that is below one rounding error, eps ≥ √tiny / machine epsilon
+(9.1e-13 in float32, 6.7e-139 in float64; always for SGD, which has no eps); a group with a
+smaller eps, eps = 0 above all (where a flushed pair m = v = 0 would give 0 / 0), keeps its
+subnormals. So parameters agree with PyTorch's to the same tolerance as without the flush.
+Set ``flush_every = 0`` (on the class or on one optimizer) to keep all subnormals, as
+PyTorch does.
 """
 from __future__ import annotations
 
 import copy
 import functools
+import math
 import warnings
 from collections import defaultdict
 from typing import Any, Callable, Iterable
@@ -281,7 +286,7 @@ class Optimizer:
 
     def _flush_subnormal_state(self) -> None:
         """Every ``flush_every`` steps: zero the subnormal values of the per-element state of
-        every group (see the module docstring)."""
+        every group whose eps allows it (see the module docstring)."""
         if not self.flush_every:
             return
         self._flush_clock += 1
@@ -290,14 +295,17 @@ class Optimizer:
         for index, group in enumerate(self.param_groups):
             layout = self._layouts.get(index)
             names = self._state_names(group)
-            if layout is None or not names or group.get("eps", 1.0) == 0:
+            if layout is None or not names:
                 continue
+            eps = group.get("eps")
             for bucket in layout.buckets:
-                bucket.flush_state()
+                if _may_flush(eps, bucket.grad.dtype):
+                    bucket.flush_state()
             for param in layout.single:
-                for name in names:
-                    if name in self.state.get(param, {}):
-                        flush_subnormals(self.state[param][name].data)
+                if _may_flush(eps, param.data.dtype):
+                    for name in names:
+                        if name in self.state.get(param, {}):
+                            flush_subnormals(self.state[param][name].data)
 
     # -- state dicts -----------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -422,6 +430,15 @@ def check_fused(fused: bool | None, foreach: bool | None, differentiable: bool) 
             raise RuntimeError("`fused` does not support `differentiable`")
         if foreach:
             raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
+def _may_flush(eps: float | None, dtype: np.dtype) -> bool:
+    """True where flushing a subnormal second moment v moves √v + eps by less than one
+    rounding error of eps (or where the algorithm has no eps)."""
+    if eps is None:
+        return True
+    info = np.finfo(dtype)
+    return eps >= math.sqrt(float(info.tiny)) / float(info.eps)
 
 
 def _copy_value(value: Any) -> Any:

@@ -111,6 +111,22 @@ def test_groups_with_zero_eps_are_not_flushed():
     np.testing.assert_allclose(weight.data, twin.detach().numpy(), rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("dtype, eps, flushed", [
+    (np.float32, 1e-12, True), (np.float32, 5e-13, False), (np.float64, 1e-100, True),
+    (np.float64, 0.0, False)])
+def test_flush_threshold_on_eps(dtype, eps, flushed):
+    """A group is flushed where eps ≥ √tiny / machine epsilon of its dtype (9.1e-13 in
+    float32, 6.7e-139 in float64)."""
+    weight = Parameter(np.ones(4, dtype))
+    optimizer = optim.Adam([weight], lr=1e-3, eps=eps)
+    tiny = np.finfo(dtype).tiny
+    for _ in range(FLUSH_EVERY):
+        weight.grad = Tensor(np.full(4, np.sqrt(tiny) / 8, dtype))  # g² is subnormal
+        optimizer.step()
+    v = optimizer.state[weight]["exp_avg_sq"].data
+    assert (v == 0).all() if flushed else ((v > 0) & (v < tiny)).all()
+
+
 def test_a_resumed_run_flushes_on_the_same_steps():
     """The flush clock restarts from the saved step count, so a resumed Adam flushes on the
     same global steps as the uninterrupted run (bit-exact resume)."""
