@@ -17,9 +17,10 @@ $(VENV)/.train-installed: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[train]'
 	touch $@
 
-# plus the test tools and PyTorch, the reference the tests compare against
+# plus the test tools, PyTorch (the reference the tests compare against) and MPI (the
+# multi-process tests run 2 ranks under mpiexec)
 $(VENV)/.test-installed: $(VENV)/.train-installed
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[train,test,bench]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[train,test,bench,mpi]'
 	touch $@
 
 run: $(VENV)/.train-installed

@@ -42,6 +42,6 @@ def __getattr__(name: str):
     import importlib
     if name in ("save", "load", "load_with_metadata"):
         return getattr(importlib.import_module(".serialization", __name__), name)
-    if name in ("data", "serialization", "utils"):
+    if name in ("data", "serialization", "utils", "distributed"):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'abdou_torch' has no attribute '{name}'")

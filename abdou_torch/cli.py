@@ -8,12 +8,23 @@ Examples::
     abdou-torch train blobs --out runs/blobs
     abdou-torch train mnist --checkpoint-every 200 --out runs/a   # then, after a crash:
     abdou-torch train mnist --checkpoint-every 200 --out runs/a --resume
+
+A run holds a lock on its --out directory, refuses to replace an unfinished run there
+(--resume it, or --overwrite), stops with a non-zero status when the loss stops being
+finite, and answers Ctrl-C or SIGTERM by saving a checkpoint and printing the command that
+resumes it. Every problem is one line on stderr: status 2 for what the user can fix in the
+command or the files, 1 for a run that failed, 128 + N for signal N.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import shlex
+import shutil
+import signal
 import sys
+from contextlib import nullcontext
 from typing import Sequence
 
 __all__ = ["main", "build_parser"]
@@ -28,8 +39,8 @@ def _positive_int(text: str) -> int:
 
 def _non_negative_float(text: str) -> float:
     value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text}")
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a finite non-negative number, got {text}")
     return value
 
 
@@ -52,13 +63,21 @@ def build_parser() -> argparse.ArgumentParser:
                        help="save DIR/checkpoint.safetensors every N steps (and each epoch)")
     train.add_argument("--resume", action="store_true",
                        help="continue from DIR/checkpoint.safetensors")
+    train.add_argument("--overwrite", action="store_true",
+                       help="start over even if DIR holds an unfinished run's checkpoint")
     train.add_argument("--subset", type=_positive_int, default=None, metavar="N",
                        help="train on the first N training examples only (quick tries)")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    train.add_argument("--nproc", type=_positive_int, default=1, metavar="N",
+                       help="train with N processes over MPI (data parallel; the batch size "
+                            "stays the global one)")
     train.add_argument("--threads", type=_positive_int, default=None, metavar="N",
                        help="BLAS threads (default: 1 for the MLP and blobs, whose matrices "
                             "are too small to gain from more, and the BLAS default for the "
                             "CNN)")
+    from .distributed.launch import add_arguments as add_launch_arguments
+    add_launch_arguments(commands.add_parser(
+        "launch", help="run a script as N processes over MPI (torchrun-like)"))
     return parser
 
 
@@ -74,41 +93,128 @@ def _limit_blas_threads(threads: int | None, model: str):
     return threadpool_limits(limits=threads or 1, user_api="blas")
 
 
-def _train(args: argparse.Namespace) -> int:
+def _train(args: argparse.Namespace, argv: list[str], program: list[str]) -> int:
+    import numpy as np
+    from .training.checkpoint import describe_unfinished
+    from .training.nan_guard import NonFiniteError
     from .training.recipes import recipe_for
+    from .training.run_dir import RunDirectory, RunDirectoryError, refuse_to_replace
+    from .training.signals import exit_code
     from .training.trainer import Interrupted, TrainingRun
     recipe = recipe_for(args.dataset, args.model).with_overrides(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         weight_decay=args.weight_decay)
     out = args.out or os.path.join("runs", f"{args.dataset}-{args.model}")
-    _limit_blas_threads(args.threads, recipe.model)
-    run = TrainingRun(recipe, out, seed=args.seed, checkpoint_every=args.checkpoint_every,
-                      subset=args.subset, progress=not args.no_progress)
-    if args.resume:
-        run.resume()
-    print(f"training {recipe.model} on {recipe.dataset}: {recipe.epochs} epochs, batch "
-          f"{recipe.batch_size}, lr {recipe.lr}, seed {args.seed} -> {out}", flush=True)
-    try:
-        metrics = run.fit()
-    except Interrupted:
-        resume = " ".join([os.path.basename(sys.argv[0]) or "abdou-torch"] + [
-            a for a in sys.argv[1:] if a != "--resume"] + ["--resume"])
-        print(f"\ninterrupted: checkpoint saved to {run.checkpoint_path}\n"
-              f"resume with: {resume}", file=sys.stderr)
-        return 130
+    resume = _resume_command(program, argv)
+    from .distributed.launch import launched_by_mpi
+    if args.nproc > 1 and not launched_by_mpi():
+        # this process starts the ranks and holds the run directory for them
+        from .training.parallel import join_or_relaunch
+        with RunDirectory(out):
+            refuse_to_replace(os.path.join(out, "checkpoint.safetensors"), describe_unfinished,
+                              resume=args.resume, overwrite=args.overwrite,
+                              resume_command=resume)
+            return join_or_relaunch(args.nproc, argv)
+    make_run, directory = TrainingRun, RunDirectory(out)
+    if args.nproc > 1:  # a rank: the process that started the job holds the directory
+        from .training.parallel import join_or_relaunch
+        make_run, directory = join_or_relaunch(args.nproc, argv).training_run, nullcontext()
+    with directory:
+        if args.nproc == 1:
+            refuse_to_replace(os.path.join(out, "checkpoint.safetensors"), describe_unfinished,
+                              resume=args.resume, overwrite=args.overwrite,
+                              resume_command=resume)
+        _limit_blas_threads(args.threads, recipe.model)
+        run = make_run(recipe, out, seed=args.seed, checkpoint_every=args.checkpoint_every,
+                       subset=args.subset, progress=not args.no_progress)
+        if args.resume:
+            run.resume()
+        print(f"training {recipe.model} on {recipe.dataset}: {recipe.epochs} epochs, batch "
+              f"{recipe.batch_size}, lr {recipe.lr}, seed {args.seed} -> {out}", flush=True)
+        try:
+            # a diverging run overflows before the NaN guard stops it: say it once, clearly
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                metrics = run.fit()
+        except Interrupted as stop:
+            print(f"\ninterrupted by {signal.Signals(stop.signum).name}: checkpoint saved to "
+                  f"{run.checkpoint_path}\n"
+                  f"resume with: {resume}", file=sys.stderr)
+            return exit_code(stop.signum)
+        except NonFiniteError as error:
+            _error(f"{error}. {_last_checkpoint(run.checkpoint_path)}; start over with a "
+                   f"lower --lr (and --overwrite)")
+            return 1
+        except RunDirectoryError as error:
+            saved = _last_checkpoint(run.checkpoint_path)
+            _error(f"{error}. {saved}" + ("; then resume with: " + resume
+                                          if run.checkpoint_path.exists() else ""))
+            return 1
     print(f"test accuracy: {100 * metrics['test_accuracy']:.2f}%")
     print(f"trained in {metrics['seconds']:.1f} s; metrics, plots and model.safetensors in {out}")
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def _last_checkpoint(path) -> str:
+    """Where the run can be picked up again, in words."""
+    from .training.checkpoint import load_training_checkpoint
     try:
-        if args.command == "train":
-            return _train(args)
-    except (ValueError, FileNotFoundError, RuntimeError) as error:
-        print(f"abdou-torch: error: {error}", file=sys.stderr)
+        step = load_training_checkpoint(path)["progress"]["step"]
+    except (OSError, ValueError):
+        return "No checkpoint was saved (--checkpoint-every N saves one every N steps)"
+    return f"The last good checkpoint, {path} (step {step}), is intact"
+
+
+def _program(argv_given: bool) -> list[str]:
+    """How this process was started, as a command a shell can run again."""
+    if argv_given or not sys.argv or not sys.argv[0]:
+        return ["abdou-torch"]
+    started = os.path.abspath(sys.argv[0])
+    if os.path.basename(started) == "__main__.py":  # python -m abdou_torch
+        python = sys.executable
+        found = shutil.which("python")
+        if found and os.path.abspath(found) == os.path.abspath(python):
+            python = "python"
+        return [python, "-m", "abdou_torch"]
+    name = os.path.basename(started)
+    found = shutil.which(name)
+    return [name if found and os.path.abspath(found) == started else sys.argv[0]]
+
+
+def _resume_command(program: list[str], argv: list[str]) -> str:
+    """The command that continues this run: the same arguments with --resume."""
+    def is_flag(token: str, flag: str) -> bool:  # argparse accepts unique prefixes
+        return len(token) > 3 and flag.startswith(token)
+    kept = [a for a in argv if not (is_flag(a, "--resume") or is_flag(a, "--overwrite"))]
+    return shlex.join(program + kept + ["--resume"])
+
+
+def _error(message: str) -> None:
+    print(f"abdou-torch: error: {' '.join(message.split())}", file=sys.stderr)
+
+
+def _train_command(args: argparse.Namespace, argv: list[str], argv_given: bool) -> int:
+    """``abdou-torch train``: every expected failure is one line, never a traceback."""
+    from .training.run_dir import RunDirectoryError
+    from .training.signals import Stopped, stop_immediately
+    try:
+        with stop_immediately():
+            return _train(args, argv, _program(argv_given))
+    except Stopped as stop:
+        print(f"\nabdou-torch: stopped ({stop}); nothing more was saved", file=sys.stderr)
+        return stop.exit_code
+    except (RunDirectoryError, ValueError, OSError, RuntimeError) as error:
+        _error(str(error))
         return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser().parse_args(arguments)
+    if args.command == "train":
+        return _train_command(args, arguments, argv is not None)
+    if args.command == "launch":
+        from .distributed.launch import run
+        return run(args)
     return 1
 
 

@@ -68,7 +68,7 @@ def to_array(value: Any, dtype: np.dtype | None = None) -> np.ndarray:
         array = np.asarray(value)
     else:
         array = np.asarray(value)
-        if array.dtype == np.float64:
+        if array.dtype == np.float64 and dtype is None:  # with a dtype: no detour via float32
             array = array.astype(_default_float)
         elif array.dtype.kind in "iu":
             array = array.astype(np.int64)

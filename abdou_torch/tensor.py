@@ -5,11 +5,13 @@
 - ``._prev``: the tensors it was computed from; ``._op``: the op's name ('' for a leaf);
   ``._ctx``: the graph node that knows the backward formula.
 
-Operators and methods are thin: they delegate to the functions in ``abdou_torch.ops``.
+Operators and methods are thin: each delegates to a function of ``abdou_torch.ops``, where
+the op and its gradient live.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from operator import attrgetter
+from typing import Any, Iterator, Union
 
 import numpy as np
 
@@ -17,7 +19,10 @@ from . import dtypes
 from .autograd.grad_mode import GradMode, no_grad
 from .errors import ShapeError
 
-__all__ = ["Tensor"]
+__all__ = ["Tensor", "TensorLike"]
+
+#: what the operators accept besides a Tensor: Python numbers and NumPy arrays
+TensorLike = Union["Tensor", float, int, bool, np.ndarray]
 
 
 class Tensor:
@@ -27,20 +32,20 @@ class Tensor:
     float32 (ints int64); NumPy arrays keep their dtype and are wrapped without a copy.
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_prev", "_version",
-                 "_retains_grad", "__weakref__")
-    __array_priority__ = 1000  # ndarray (op) Tensor defers to the Tensor's reflected op
+    __slots__ = ("_data", "_grad", "_requires_grad", "_ctx", "_prev", "_version_counter",
+                 "_retains_grad", "_used", "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if isinstance(data, Tensor):
-            data = data.data
-        self.data = dtypes.to_array(data, dtype)
-        self.grad: Tensor | None = None
+            data = data._data
+        self._data = dtypes.to_array(data, dtype)
+        self._grad: Tensor | None = None
         self._requires_grad = False
         self._ctx = None
         self._prev: tuple = ()
-        self._version = 0
+        self._version_counter = [0]
         self._retains_grad = False
+        self._used = False
         if requires_grad:
             self.requires_grad = True
 
@@ -48,14 +53,66 @@ class Tensor:
     def _wrap(cls, array: np.ndarray, requires_grad: bool) -> "Tensor":
         """Fast internal constructor: ``array`` is already an ndarray of the right dtype."""
         tensor = object.__new__(Tensor)
-        tensor.data = array
-        tensor.grad = None
+        tensor._data = array
+        tensor._grad = None
         tensor._requires_grad = requires_grad
         tensor._ctx = None
         tensor._prev = ()
-        tensor._version = 0
+        tensor._version_counter = [0]
         tensor._retains_grad = False
+        tensor._used = False
         return tensor
+
+    # -- the values and the gradient ---------------------------------------------------------
+    def _set_data(self, value: Any) -> None:
+        """``t.data = array`` rebinds the values; a Tensor stores its array (so the
+        lectures' ``p.data = p.data - lr * p.grad`` keeps ``.data`` an array)."""
+        if isinstance(value, Tensor):
+            value = value._data
+        if not isinstance(value, np.ndarray):
+            raise TypeError(f"Tensor.data must be a NumPy array or a Tensor, got "
+                            f"{type(value).__name__}")
+        self._data = value
+
+    #: The values: a NumPy array (reading is as fast as a plain attribute).
+    data = property(attrgetter("_data"), _set_data)
+
+    def _set_grad(self, value: Any) -> None:
+        """``t.grad = g``: None, or a Tensor of this tensor's shape and dtype (PyTorch's
+        checks, made at the assignment)."""
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad "
+                                f"of type {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: "
+                                   f"{tuple(value._data.shape)} for a tensor of shape "
+                                   f"{tuple(self._data.shape)}")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: "
+                                   f"{value._data.dtype} for a tensor of dtype "
+                                   f"{self._data.dtype}")
+        self._grad = value
+
+    #: The gradient the last backward passes accumulated, or None.
+    grad = property(attrgetter("_grad"), _set_grad)
+
+    # -- versions: how autograd notices in-place changes to values it saved -----------------
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has seen. A view (``x[0]``,
+        ``x.T``, ``x.view(...)``, ``x.detach()``) shares its base's counter, so a change
+        made through either is seen by the graph that saved the other."""
+        return self._version_counter[0]
+
+    @_version.setter
+    def _version(self, value: int) -> None:
+        self._version_counter[0] = value
+
+    def _share_version(self, base: "Tensor") -> "Tensor":
+        """Make this tensor, a view of ``base``'s memory, count versions with ``base``."""
+        self._version_counter = base._version_counter
+        return self
 
     # -- autograd state --------------------------------------------------------------------
     @property
@@ -115,8 +172,8 @@ class Tensor:
         _engine.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def detach(self) -> "Tensor":
-        """The same values (shared memory), outside the graph."""
-        return Tensor._wrap(self.data, False)
+        """The same values (shared memory and version counter), outside the graph."""
+        return Tensor._wrap(self.data, False)._share_version(self)
 
     def detach_(self) -> "Tensor":
         self._ctx, self._prev, self._requires_grad = None, (), False
@@ -182,6 +239,37 @@ class Tensor:
         if copy:
             return np.array(self.data, dtype=dtype, copy=True)
         return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy ufuncs with Tensor operands (``array + tensor``, ``p.data += -lr * p.grad``).
+
+        - With ``out=`` (NumPy's in-place arithmetic, ``array += tensor``), the Tensors'
+          arrays take part and the result is written into ``out``, as NumPy would.
+        - A ufunc that is an abdou_torch op (``array * tensor``, ``np.exp(tensor)``) runs
+          as that op, so the graph records it.
+        - Any other ufunc runs on the arrays and gives a Tensor outside the graph; on a
+          tensor that requires grad that would silently drop the gradient, so it raises.
+        """
+        outputs = kwargs.get("out")
+        if outputs is None and method == "__call__":
+            op = _ufunc_ops().get(ufunc.__name__)
+            if op is not None and not kwargs:
+                return op(*inputs)
+            if GradMode.enabled and any(getattr(x, "_requires_grad", False) for x in inputs):
+                raise TypeError(f"numpy.{ufunc.__name__} on a tensor that requires grad would "
+                                f"drop its gradient: use the abdou_torch op, or .detach() first")
+        arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+        if outputs is not None:
+            kwargs["out"] = tuple(o._data if isinstance(o, Tensor) else o for o in outputs)
+        result = getattr(ufunc, method)(*arrays, **kwargs)
+        if outputs is not None:
+            for out in outputs:
+                if isinstance(out, Tensor):
+                    out._version_counter[0] += 1
+            return outputs[0] if len(outputs) == 1 else outputs
+        if isinstance(result, tuple):
+            return tuple(Tensor._wrap(np.asarray(r), False) for r in result)
+        return Tensor._wrap(np.asarray(result), False) if method == "__call__" else result
 
     def __float__(self) -> float:
         return float(self.item())
@@ -263,19 +351,8 @@ class Tensor:
         return self
 
     # -- in-place updates --------------------------------------------------------------------
-    def _check_inplace(self, op: str, other: Any = None) -> None:
-        if not GradMode.enabled:
-            return
-        if self._requires_grad and self._ctx is None:
-            raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be changed in "
-                               f"place while grad is enabled; wrap the update in "
-                               f"`with abdou_torch.no_grad():` (as optimizers do)")
-        if self._requires_grad or getattr(other, "requires_grad", False):
-            raise RuntimeError(f"{op}: in-place changes to tensors in the autograd graph are "
-                               f"not supported; use the out-of-place form (y = x + 1)")
-
     def _write(self, op: str, values: np.ndarray) -> "Tensor":
-        """Store ``values`` into this tensor's memory and bump its version."""
+        """Store ``values`` into this tensor's memory and bump its version (no graph)."""
         if values.shape != self.data.shape:
             try:
                 values = np.broadcast_to(values, self.data.shape)
@@ -285,152 +362,414 @@ class Tensor:
         if not np.can_cast(values.dtype, self.data.dtype, casting="same_kind"):
             raise TypeError(f"{op}: result dtype {values.dtype} can't be cast to the tensor's "
                             f"dtype {self.data.dtype}")
+        if not self.data.flags.writeable:
+            raise RuntimeError(f"{op}: this tensor's memory is read-only (an expanded "
+                               f"tensor shares one value among several elements); "
+                               f"use .clone() first")
         self.data[...] = values
-        self._version += 1
+        self._version_counter[0] += 1
         return self
 
+    def _records_inplace(self, *operands: Any) -> bool:
+        """Whether an in-place change here takes part in the graph (autograd/inplace.py)."""
+        return GradMode.enabled and (self._requires_grad or any(
+            getattr(x, "_requires_grad", False) for x in operands))
+
     def _inplace(self, op: str, function: Any, *args: Any) -> "Tensor":
-        self._check_inplace(op, args[0] if args else None)
+        """``self <- function(self, *args)`` in place: a plain write without a graph, a new
+        history for ``self`` with one."""
+        if self._records_inplace(*args):
+            return _inplace.rebase_inplace(self, op, lambda before: function(before, *args))
         with no_grad():
             result = function(self, *args)
         return self._write(op, result.data)
 
+    def _assign(self, op: str, value: Any) -> "Tensor":
+        """``self <- value`` (broadcast) in place; in the graph, the gradient goes to
+        ``value`` and none to the old values."""
+        return self._inplace(op, _replaced_by, value)
+
     def add_(self, other: Any, alpha: float = 1) -> "Tensor":
-        from .ops.elementwise import add
-        return self._inplace("add_", add, other, alpha)
+        return self._inplace("add_", _ew.add, other, alpha)
 
     def sub_(self, other: Any, alpha: float = 1) -> "Tensor":
-        from .ops.elementwise import sub
-        return self._inplace("sub_", sub, other, alpha)
+        return self._inplace("sub_", _ew.sub, other, alpha)
 
     def mul_(self, other: Any) -> "Tensor":
-        from .ops.elementwise import mul
-        return self._inplace("mul_", mul, other)
+        return self._inplace("mul_", _ew.mul, other)
 
     def div_(self, other: Any) -> "Tensor":
-        from .ops.elementwise import div
-        return self._inplace("div_", div, other)
+        return self._inplace("div_", _ew.div, other)
 
     def clamp_(self, min: Any = None, max: Any = None) -> "Tensor":  # noqa: A002
-        from .ops.elementwise import clamp
-        return self._inplace("clamp_", clamp, min, max)
+        return self._inplace("clamp_", _ew.clamp, min, max)
 
     def zero_(self) -> "Tensor":
-        self._check_inplace("zero_")
-        return self._write("zero_", np.zeros((), dtype=self.data.dtype))
+        return self._assign("zero_", np.zeros((), dtype=self.data.dtype))
 
     def fill_(self, value: Any) -> "Tensor":
-        self._check_inplace("fill_")
-        return self._write("fill_", np.asarray(value, dtype=self.data.dtype))
+        return self._assign("fill_", value if isinstance(value, Tensor) else
+                            np.asarray(value, dtype=self.data.dtype))
 
     def copy_(self, src: Any) -> "Tensor":
-        self._check_inplace("copy_", src)
-        values = np.asarray(src.data if isinstance(src, Tensor) else src)
-        return self._write("copy_", values.astype(self.data.dtype, copy=False))
-
-    def _augmented(self, op: str, function: Any, other: Any) -> "Tensor":
-        """``x op= y``: in place when no graph is involved, else out of place (so the graph
-        stays correct), except on a leaf that requires grad, which PyTorch also refuses."""
-        if GradMode.enabled and (self._requires_grad or getattr(other, "requires_grad", False)):
-            if self._requires_grad and self._ctx is None:
-                self._check_inplace(op)
-            return function(self, other)
-        with no_grad():
-            result = function(self, other)
-        return self._write(op, result.data)
+        if not isinstance(src, Tensor):
+            src = np.asarray(src)
+        return self._assign("copy_", src)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        from .ops.shape import _normalize_index
-        self._check_inplace("setitem", value)
+        """``self[key] = value``: a plain write, or, when the graph is involved, a new
+        history for ``self`` in which the gradient of ``self[key]`` goes to ``value``."""
+        index = _shape._normalize_index(key)
+        if self._records_inplace(value):
+            if not _shape.same_region(value, self.data, index):  # not x[k] += v's write-back
+                _inplace.rebase_inplace(self, "setitem", lambda region: _replaced_by(
+                    region, value), extra_step=((_shape.Index, index),))
+            return
         values = value.data if isinstance(value, Tensor) else np.asarray(value)
         try:
-            self.data[_normalize_index(key)] = values
+            self.data[index] = values
         except ValueError as error:
             raise ShapeError(f"setitem: {error}") from None
-        self._version += 1
+        self._version_counter[0] += 1
 
+    # -- arithmetic operators (broadcasting, PyTorch's type promotion) -----------------------
+    def __add__(self, other: TensorLike) -> "Tensor":
+        return _ew.add(self, other)
 
-_engine: Any = None  # abdou_torch.autograd.engine, bound once the package has loaded
+    def __radd__(self, other: TensorLike) -> "Tensor":
+        return _ew.add(other, self)
 
+    def __sub__(self, other: TensorLike) -> "Tensor":
+        return _ew.sub(self, other)
 
-def _none_is(answer: bool, compare):
-    """``t == None`` is False and ``t != None`` True, as in PyTorch (not a TypeError)."""
-    return lambda self, other: answer if other is None else compare(self, other)
+    def __rsub__(self, other: TensorLike) -> "Tensor":
+        return _ew.sub(other, self)
 
+    def __mul__(self, other: TensorLike) -> "Tensor":
+        return _ew.mul(self, other)
 
-def _bind_ops() -> None:
-    """Attach the operators and methods that delegate to ``abdou_torch.ops``."""
-    from .ops import elementwise as ew, linalg, reduce, shape
-    from .autograd import engine
-    global _engine
-    _engine = engine
+    def __rmul__(self, other: TensorLike) -> "Tensor":
+        return _ew.mul(other, self)
 
-    def reflected(function):
-        return lambda self, other: function(other, self)
+    def __truediv__(self, other: TensorLike) -> "Tensor":
+        return _ew.div(self, other)
 
-    operators = {
-        "__add__": ew.add, "__radd__": reflected(ew.add), "__sub__": ew.sub,
-        "__rsub__": reflected(ew.sub), "__mul__": ew.mul, "__rmul__": reflected(ew.mul),
-        "__truediv__": ew.div, "__rtruediv__": reflected(ew.div), "__pow__": ew.pow,
-        "__rpow__": reflected(ew.pow), "__matmul__": linalg.matmul,
-        "__rmatmul__": reflected(linalg.matmul), "__neg__": ew.neg, "__abs__": ew.abs,
-        "__pos__": lambda self: self, "__eq__": _none_is(False, ew.eq),
-        "__ne__": _none_is(True, ew.ne), "__lt__": ew.lt,
-        "__le__": ew.le, "__gt__": ew.gt, "__ge__": ew.ge, "__getitem__": shape.index,
-        "__invert__": ew.logical_not,
-        "__iadd__": lambda s, o: s._augmented("add_", ew.add, o),
-        "__isub__": lambda s, o: s._augmented("sub_", ew.sub, o),
-        "__imul__": lambda s, o: s._augmented("mul_", ew.mul, o),
-        "__itruediv__": lambda s, o: s._augmented("div_", ew.div, o),
-    }
-    methods = {name: getattr(ew, name) for name in (
-        "add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "sqrt", "tanh",
-        "sigmoid", "relu", "sin", "cos", "erf", "clamp", "maximum", "minimum", "eq", "ne",
-        "lt", "le", "gt", "ge", "square", "sign", "logical_not", "isnan", "isfinite")}
-    methods.update({name: getattr(reduce, name) for name in (
-        "sum", "mean", "var", "std", "amax", "amin", "max", "min", "argmax", "argmin",
-        "logsumexp", "prod")})
-    methods.update({name: getattr(shape, name) for name in (
-        "reshape", "view", "flatten", "permute", "transpose", "squeeze", "unsqueeze",
-        "expand", "split", "chunk", "gather", "narrow", "movedim", "unbind")})
-    methods.update({"matmul": linalg.matmul, "clip": ew.clamp, "multiply": ew.mul,
-                    "divide": ew.div, "subtract": ew.sub, "true_divide": ew.div})
-    for name, function in {**operators, **methods}.items():
-        setattr(Tensor, name, function)
+    def __rtruediv__(self, other: TensorLike) -> "Tensor":
+        return _ew.div(other, self)
 
+    def __pow__(self, exponent: TensorLike) -> "Tensor":
+        return _ew.pow(self, exponent)
 
-def _tensor_properties() -> None:
-    """Shape shortcuts and composites that read better as methods."""
-    from .ops import shape
+    def __rpow__(self, base: TensorLike) -> "Tensor":
+        return _ew.pow(base, self)
 
-    Tensor.T = property(lambda self: shape.permute(self, tuple(reversed(range(self.ndim)))))
-    Tensor.mT = property(lambda self: shape.transpose(self, -2, -1))
-    Tensor.t = lambda self: shape.transpose(self, 0, 1) if self.ndim == 2 else self
-    Tensor.view_as = lambda self, other: shape.reshape(self, other.shape)
-    Tensor.reshape_as = Tensor.view_as
-    Tensor.expand_as = lambda self, other: shape.expand(self, other.shape)
-    Tensor.all = lambda self, dim=None: Tensor._wrap(np.asarray(np.all(self.data, axis=dim)),
-                                                     False)
-    Tensor.any = lambda self, dim=None: Tensor._wrap(np.asarray(np.any(self.data, axis=dim)),
-                                                     False)
+    def __matmul__(self, other: TensorLike) -> "Tensor":
+        return _linalg.matmul(self, other)
 
+    def __rmatmul__(self, other: TensorLike) -> "Tensor":
+        return _linalg.matmul(other, self)
 
-def _masked_fill(self: Tensor, mask: Any, value: float) -> Tensor:
-    """Replace the values where ``mask`` is true by ``value`` (differentiable elsewhere)."""
-    from .ops.elementwise import where
-    return where(mask, np.asarray(value, dtype=self.dtype), self)
+    def __neg__(self) -> "Tensor":
+        return _ew.neg(self)
 
+    def __pos__(self) -> "Tensor":
+        return self
 
-def _functional_method(name: str):
-    def method(self, *args: Any, **kwargs: Any):
+    def __abs__(self) -> "Tensor":
+        return _ew.abs(self)
+
+    def __invert__(self) -> "Tensor":
+        return _ew.logical_not(self)
+
+    def __iadd__(self, other: TensorLike) -> "Tensor":
+        return self._inplace("add_", _ew.add, other)
+
+    def __isub__(self, other: TensorLike) -> "Tensor":
+        return self._inplace("sub_", _ew.sub, other)
+
+    def __imul__(self, other: TensorLike) -> "Tensor":
+        return self._inplace("mul_", _ew.mul, other)
+
+    def __itruediv__(self, other: TensorLike) -> "Tensor":
+        return self._inplace("div_", _ew.div, other)
+
+    # -- comparisons: boolean tensors, no gradient (``t == None`` is False, as in PyTorch) ----
+    def __eq__(self, other: object) -> "Tensor":  # type: ignore[override]
+        return False if other is None else _ew.eq(self, other)  # type: ignore[return-value]
+
+    def __ne__(self, other: object) -> "Tensor":  # type: ignore[override]
+        return True if other is None else _ew.ne(self, other)  # type: ignore[return-value]
+
+    def __lt__(self, other: TensorLike) -> "Tensor":
+        return _ew.lt(self, other)
+
+    def __le__(self, other: TensorLike) -> "Tensor":
+        return _ew.le(self, other)
+
+    def __gt__(self, other: TensorLike) -> "Tensor":
+        return _ew.gt(self, other)
+
+    def __ge__(self, other: TensorLike) -> "Tensor":
+        return _ew.ge(self, other)
+
+    def eq(self, other: TensorLike) -> "Tensor":
+        return _ew.eq(self, other)
+
+    def ne(self, other: TensorLike) -> "Tensor":
+        return _ew.ne(self, other)
+
+    def lt(self, other: TensorLike) -> "Tensor":
+        return _ew.lt(self, other)
+
+    def le(self, other: TensorLike) -> "Tensor":
+        return _ew.le(self, other)
+
+    def gt(self, other: TensorLike) -> "Tensor":
+        return _ew.gt(self, other)
+
+    def ge(self, other: TensorLike) -> "Tensor":
+        return _ew.ge(self, other)
+
+    # -- elementwise methods ---------------------------------------------------------------
+    def add(self, other: TensorLike, alpha: float = 1) -> "Tensor":
+        return _ew.add(self, other, alpha)
+
+    def sub(self, other: TensorLike, alpha: float = 1) -> "Tensor":
+        return _ew.sub(self, other, alpha)
+
+    subtract = sub
+
+    def mul(self, other: TensorLike) -> "Tensor":
+        return _ew.mul(self, other)
+
+    multiply = mul
+
+    def div(self, other: TensorLike) -> "Tensor":
+        return _ew.div(self, other)
+
+    divide = true_divide = div
+
+    def pow(self, exponent: TensorLike) -> "Tensor":
+        return _ew.pow(self, exponent)
+
+    def neg(self) -> "Tensor":
+        return _ew.neg(self)
+
+    def abs(self) -> "Tensor":
+        return _ew.abs(self)
+
+    def exp(self) -> "Tensor":
+        return _ew.exp(self)
+
+    def log(self) -> "Tensor":
+        return _ew.log(self)
+
+    def sqrt(self) -> "Tensor":
+        return _ew.sqrt(self)
+
+    def tanh(self) -> "Tensor":
+        return _ew.tanh(self)
+
+    def sigmoid(self) -> "Tensor":
+        return _ew.sigmoid(self)
+
+    def relu(self) -> "Tensor":
+        return _ew.relu(self)
+
+    def sin(self) -> "Tensor":
+        return _ew.sin(self)
+
+    def cos(self) -> "Tensor":
+        return _ew.cos(self)
+
+    def erf(self) -> "Tensor":
+        return _ew.erf(self)
+
+    def square(self) -> "Tensor":
+        return _ew.square(self)
+
+    def sign(self) -> "Tensor":
+        return _ew.sign(self)
+
+    def clamp(self, min: Any = None, max: Any = None) -> "Tensor":  # noqa: A002
+        return _ew.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other: TensorLike) -> "Tensor":
+        return _ew.maximum(self, other)
+
+    def minimum(self, other: TensorLike) -> "Tensor":
+        return _ew.minimum(self, other)
+
+    def logical_not(self) -> "Tensor":
+        return _ew.logical_not(self)
+
+    def isnan(self) -> "Tensor":
+        return _ew.isnan(self)
+
+    def isfinite(self) -> "Tensor":
+        return _ew.isfinite(self)
+
+    def masked_fill(self, mask: TensorLike, value: float) -> "Tensor":
+        """Replace the values where ``mask`` is true by ``value`` (differentiable elsewhere)."""
+        return _ew.where(mask, np.asarray(value, dtype=self.data.dtype), self)
+
+    def softmax(self, dim: int | None = None, dtype: Any = None) -> "Tensor":
         from .nn import functional
-        return getattr(functional, name)(self, *args, **kwargs)
-    method.__name__ = name
-    return method
+        return functional.softmax(self, dim, dtype=dtype)
+
+    def log_softmax(self, dim: int | None = None, dtype: Any = None) -> "Tensor":
+        from .nn import functional
+        return functional.log_softmax(self, dim, dtype=dtype)
+
+    # -- reductions ------------------------------------------------------------------------
+    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, **numpy_names:
+            Any) -> "Tensor":
+        return _reduce.sum(self, dim, keepdim, dtype, **numpy_names)
+
+    def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, **numpy_names:
+             Any) -> "Tensor":
+        return _reduce.mean(self, dim, keepdim, dtype, **numpy_names)
+
+    def var(self, dim: Any = None, **options: Any) -> "Tensor":
+        return _reduce.var(self, dim, **options)
+
+    def std(self, dim: Any = None, **options: Any) -> "Tensor":
+        return _reduce.std(self, dim, **options)
+
+    def prod(self, dim: Any = None, keepdim: bool = False, **numpy_names: Any) -> "Tensor":
+        return _reduce.prod(self, dim, keepdim, **numpy_names)
+
+    def amax(self, dim: Any = (), keepdim: bool = False, **numpy_names: Any) -> "Tensor":
+        return _reduce.amax(self, dim, keepdim, **numpy_names)
+
+    def amin(self, dim: Any = (), keepdim: bool = False, **numpy_names: Any) -> "Tensor":
+        return _reduce.amin(self, dim, keepdim, **numpy_names)
+
+    def max(self, dim: Any = None, keepdim: bool = False, **numpy_names: Any) -> Any:
+        return _reduce.max(self, dim, keepdim, **numpy_names)
+
+    def min(self, dim: Any = None, keepdim: bool = False, **numpy_names: Any) -> Any:
+        return _reduce.min(self, dim, keepdim, **numpy_names)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False, **numpy_names: Any) \
+            -> "Tensor":
+        return _reduce.argmax(self, dim, keepdim, **numpy_names)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False, **numpy_names: Any) \
+            -> "Tensor":
+        return _reduce.argmin(self, dim, keepdim, **numpy_names)
+
+    def logsumexp(self, dim: Any = None, keepdim: bool = False, **numpy_names: Any) \
+            -> "Tensor":
+        return _reduce.logsumexp(self, dim, keepdim, **numpy_names)
+
+    def all(self, dim: int | None = None) -> "Tensor":
+        return Tensor._wrap(np.asarray(np.all(self.data, axis=dim)), False)
+
+    def any(self, dim: int | None = None) -> "Tensor":
+        return Tensor._wrap(np.asarray(np.any(self.data, axis=dim)), False)
+
+    # -- matrix products -------------------------------------------------------------------
+    def matmul(self, other: TensorLike) -> "Tensor":
+        return _linalg.matmul(self, other)
+
+    # -- shape -----------------------------------------------------------------------------
+    def __getitem__(self, key: Any) -> "Tensor":
+        return _shape.index(self, key)
+
+    def reshape(self, *shape: Any) -> "Tensor":
+        return _shape.reshape(self, *shape)
+
+    def view(self, *shape: Any) -> "Tensor":
+        return _shape.view(self, *shape)
+
+    def view_as(self, other: "Tensor") -> "Tensor":
+        return _shape.reshape(self, other.shape)
+
+    reshape_as = view_as
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        return _shape.flatten(self, start_dim, end_dim)
+
+    def permute(self, *dims: Any) -> "Tensor":
+        return _shape.permute(self, *dims)
+
+    def transpose(self, dim0: int, dim1: int) -> "Tensor":
+        return _shape.transpose(self, dim0, dim1)
+
+    def t(self) -> "Tensor":
+        return _shape.transpose(self, 0, 1) if self.ndim == 2 else self
+
+    @property
+    def T(self) -> "Tensor":  # noqa: N802 - PyTorch's name
+        return _shape.permute(self, tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self) -> "Tensor":  # noqa: N802 - PyTorch's name
+        return _shape.transpose(self, -2, -1)
+
+    def movedim(self, source: int, destination: int) -> "Tensor":
+        return _shape.movedim(self, source, destination)
+
+    def squeeze(self, dim: Any = None) -> "Tensor":
+        return _shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim: int) -> "Tensor":
+        return _shape.unsqueeze(self, dim)
+
+    def expand(self, *sizes: Any) -> "Tensor":
+        return _shape.expand(self, *sizes)
+
+    def expand_as(self, other: "Tensor") -> "Tensor":
+        return _shape.expand(self, other.shape)
+
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple["Tensor", ...]:
+        return _shape.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple["Tensor", ...]:
+        return _shape.chunk(self, chunks, dim)
+
+    def unbind(self, dim: int = 0) -> tuple["Tensor", ...]:
+        return _shape.unbind(self, dim)
+
+    def gather(self, dim: int, index: Any) -> "Tensor":
+        return _shape.gather(self, dim, index)
+
+    def narrow(self, dim: int, start: int, length: int) -> "Tensor":
+        return _shape.narrow(self, dim, start, length)
 
 
-_bind_ops()
-_tensor_properties()
-Tensor.masked_fill = _masked_fill
-Tensor.softmax = _functional_method("softmax")
-Tensor.log_softmax = _functional_method("log_softmax")
+def _replaced_by(before: Tensor, value: Any) -> Tensor:
+    """``value`` broadcast over ``before``: the result of an assignment, recorded so that
+    the gradient goes to ``value`` and none to ``before``."""
+    return _ew.where(np.ones(before.shape, dtype=np.bool_), value, before)
+
+
+def _ufunc_ops() -> dict[str, Any]:
+    """NumPy ufunc names that are abdou_torch ops (used by ``Tensor.__array_ufunc__``)."""
+    global _UFUNC_OPS
+    if _UFUNC_OPS is None:
+        _UFUNC_OPS = {
+            "add": _ew.add, "subtract": _ew.sub, "multiply": _ew.mul, "divide": _ew.div,
+            "true_divide": _ew.div, "power": _ew.pow, "matmul": _linalg.matmul,
+            "negative": _ew.neg, "absolute": _ew.abs, "exp": _ew.exp, "log": _ew.log,
+            "sqrt": _ew.sqrt, "tanh": _ew.tanh, "sin": _ew.sin, "cos": _ew.cos,
+            "maximum": _ew.maximum, "minimum": _ew.minimum, "equal": _ew.eq,
+            "not_equal": _ew.ne, "less": _ew.lt, "less_equal": _ew.le, "greater": _ew.gt,
+            "greater_equal": _ew.ge, "logical_not": _ew.logical_not, "square": _ew.square,
+            "sign": _ew.sign, "isnan": _ew.isnan, "isfinite": _ew.isfinite}
+    return _UFUNC_OPS
+
+
+_UFUNC_OPS: dict[str, Any] | None = None
+
+# Bound last: the ops and the engine import this module while they load. The methods above
+# look these names up when they are called.
+from .autograd import engine as _engine  # noqa: E402
+from .autograd import inplace as _inplace  # noqa: E402
+from .ops import elementwise as _ew  # noqa: E402
+from .ops import linalg as _linalg  # noqa: E402
+from .ops import reduce as _reduce  # noqa: E402
+from .ops import shape as _shape  # noqa: E402

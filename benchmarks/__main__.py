@@ -34,7 +34,10 @@ def main() -> int:
     only = set(args.only.split(",")) if args.only else None
     rows = run_interleaved(repeats, args.threads, args.quick, only)
     rows += run_processes(3 if args.quick else 5, only)
-    table = markdown_table(rows)
+    table = markdown_table(rows) if rows else ""
+    if not only or "h_ddp" in only:  # data parallel over MPI: 2 ranks against references
+        from . import ddp
+        table = (table + "\n\n" if table else "") + ddp.markdown(ddp.measure())
     env = environment(args.threads)
     print(env + "\n\n" + table)
     if args.record:

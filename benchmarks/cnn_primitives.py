@@ -16,7 +16,7 @@ import time
 
 NESTED = {("ConvTranspose2d", "forward"), ("Conv2dWeight", "forward"),
           ("_MaxPoolScatter", "forward")}
-METHODS = ("forward", "backward_arrays", "backward")
+METHODS = ("forward", "backward", "_backward_fused")
 
 
 def _subclasses(cls):
@@ -29,7 +29,7 @@ def _timed(cls, name: str, totals: dict):
     method = cls.__dict__[name]
 
     def run(self, *args, **kwargs):
-        shape = getattr(args[0], "shape", None) if args else None
+        shape = next((a.shape for a in args if hasattr(a, "shape")), None)
         started = time.perf_counter()
         try:
             return method(self, *args, **kwargs)

@@ -88,3 +88,10 @@ def test_random_distributions_and_dtypes():
     r = at.randint(0, 3, (1000,))
     assert r.dtype == np.int64 and set(r.tolist()) == {0, 1, 2}
     assert sorted(at.randperm(5).tolist()) == [0, 1, 2, 3, 4]
+
+
+def test_python_floats_convert_straight_to_a_requested_dtype():
+    """tensor([0.1], dtype=float64) holds float64's 0.1, not float32's 0.1 widened."""
+    assert at.tensor([0.1], dtype=at.float64).data[0] == 0.1
+    assert at.Tensor([[0.1, 1e-40]], dtype="float64").data.tolist() == [[0.1, 1e-40]]
+    assert at.tensor([0.1]).dtype == at.float32

@@ -6,13 +6,13 @@ node's incoming gradients are summed before its backward formula runs; the engin
 undoes broadcasting (sums a gradient back to its input's shape), casts it to the input's
 dtype, and accumulates it.
 
-Two walks share that structure:
+There is one walk, over one of two array namespaces (``autograd/namespace.py``):
 
-- with ``create_graph=True`` the gradients are Tensors and each node's ``backward`` runs
-  with grad mode on, so the backward pass is itself recorded (higher derivatives);
-- otherwise (the training loop's case) the gradients stay plain NumPy arrays and each node
-  runs ``backward_arrays``: the same formula without a Tensor or a graph node per
-  operation. Only the gradients finally stored in ``.grad`` become Tensors.
+- ``ARRAYS`` (the training loop's case): the gradients are plain NumPy arrays, and a node's
+  formula makes no Tensor and no graph node; only the gradients finally stored in ``.grad``
+  become Tensors;
+- ``TENSORS`` with ``create_graph=True``: the gradients are Tensors and the formulas run
+  with grad mode on, so the backward pass is itself recorded (higher derivatives).
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ import numpy as np
 from . import hooks as tensor_hooks
 from .anomaly import AnomalyMode, check_gradients
 from .grad_mode import set_grad_enabled
+from .namespace import ARRAYS, TENSORS, Namespace
 
 __all__ = ["backward", "grad"]
 
@@ -48,29 +49,20 @@ def topological_order(roots: Iterable) -> list:
     return order
 
 
-def _as_gradient(value, like: np.ndarray):
-    """``value`` as a Tensor with the shape and dtype of the array ``like``."""
-    if type(value) is Tensor and value.data.shape == like.shape \
-            and value.data.dtype == like.dtype:
+def _as_gradient(xp: Namespace, value, like: np.ndarray):
+    """``value`` as a gradient of this walk's kind with the shape and dtype of ``like``."""
+    kind = np.ndarray if xp.arrays else Tensor
+    if type(value) is kind and value.shape == like.shape and value.dtype == like.dtype:
         return value
-    grad = value if isinstance(value, Tensor) else Tensor(np.asarray(value))
-    if grad.shape != like.shape:
-        grad = sum_to(grad, like.shape)
-    if grad.dtype != like.dtype:
-        grad = grad.to(like.dtype)
-    return grad
-
-
-def _as_gradient_array(value, like: np.ndarray) -> np.ndarray:
-    """``value`` as an array with the shape and dtype of ``like``."""
-    if type(value) is np.ndarray and value.shape == like.shape and value.dtype == like.dtype:
-        return value
-    grad = value.data if isinstance(value, Tensor) else np.asarray(value)
-    if grad.shape != like.shape:
-        grad = sum_to_shape(grad, like.shape)
-    if grad.dtype != like.dtype:
-        grad = grad.astype(like.dtype)
-    return grad
+    if xp.arrays:
+        value = np.asarray(value.data if isinstance(value, Tensor) else value)
+    elif not isinstance(value, Tensor):
+        value = Tensor(np.asarray(value))
+    if value.shape != like.shape:
+        value = xp.sum_to(value, like.shape)
+    if value.dtype != like.dtype:
+        value = xp.cast(value, like.dtype)
+    return value
 
 
 def _initial_gradient(root, gradient):
@@ -100,13 +92,14 @@ def _store_leaf_grad(node, grad, create_graph: bool) -> None:
     out of place); any other is copied, so that the in-place sum never writes into a tensor
     shared with another gradient or into a read-only broadcast view.
     """
-    if node.grad is None:
-        node.grad = grad if create_graph and grad.requires_grad else \
+    current = node._grad
+    if current is None:
+        node._grad = grad if create_graph and grad.requires_grad else \
             Tensor._wrap(np.array(grad.data, copy=True), False)
-    elif create_graph or node.grad.requires_grad or not node.grad.data.flags.writeable:
-        node.grad = node.grad + grad
+    elif create_graph or current.requires_grad or not current.data.flags.writeable:
+        node._grad = current + grad
     else:
-        np.add(node.grad.data, grad.data, out=node.grad.data)
+        np.add(current.data, grad.data, out=current.data)
 
 
 def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
@@ -117,11 +110,12 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
     that called ``retain_grad()``). With ``capture``, the gradients of those tensors are
     returned instead and no ``.grad`` is touched (``autograd.grad``).
     """
+    xp = TENSORS if create_graph else ARRAYS
     order = topological_order(roots)
     pending: dict[int, object] = {}
     for root, root_grad in zip(roots, root_grads):
         if root.requires_grad:
-            _accumulate(pending, root, root_grad if create_graph else root_grad.data)
+            _accumulate(pending, root, xp.value(root_grad))
     wanted = {id(t): i for i, t in enumerate(capture)} if capture is not None else None
     captured: list = [None] * len(capture) if capture is not None else []
     with set_grad_enabled(create_graph):
@@ -132,14 +126,14 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
             if tensor_hooks.registered:  # only while some tensor has hooks
                 hooks = tensor_hooks.hooks_of(node)
                 if hooks:
-                    grad = tensor_hooks.apply_hooks(hooks, node, grad, not create_graph)
+                    grad = tensor_hooks.apply_hooks(hooks, node, grad, xp.arrays)
             if wanted is not None:
                 if id(node) in wanted:
-                    captured[wanted[id(node)]] = grad if create_graph else _owned(grad)
+                    captured[wanted[id(node)]] = _owned(grad) if xp.arrays else grad
             elif node._ctx is None or node._retains_grad:
                 _store_leaf_grad(node, _tensor(grad), create_graph)
             if node._ctx is not None:
-                _propagate(node._ctx, grad, pending, retain_graph, not create_graph)
+                _propagate(xp, node._ctx, grad, pending, retain_graph)
     return captured if capture is not None else None
 
 
@@ -153,24 +147,22 @@ def _owned(grad: np.ndarray):
     return Tensor._wrap(np.array(grad, copy=True), False)
 
 
-def _propagate(ctx, grad, pending: dict, retain_graph: bool, on_arrays: bool) -> None:
-    """Run one node's backward formula and queue the gradients for its inputs: on arrays
-    (``backward_arrays``) or, when the backward pass is recorded, on Tensors.
+def _propagate(xp: Namespace, ctx, grad, pending: dict, retain_graph: bool) -> None:
+    """Run one node's backward formula and queue the gradients for its inputs.
 
     A formula may return the gradient it was given, or one value for several inputs, so
     gradients are never added to in place here: a sum is a new value.
     """
     ctx.check_versions()
-    input_grads = ctx.backward_arrays(grad) if on_arrays else type(ctx).backward(ctx, grad)
+    input_grads = ctx.vjp(xp, grad)
     if type(input_grads) is not tuple:
         input_grads = (input_grads,)
     if AnomalyMode.enabled:
         check_gradients(ctx.name, getattr(ctx, "_site", None), input_grads)
-    coerce = _as_gradient_array if on_arrays else _as_gradient
     # zip stops at the shorter sequence: missing trailing gradients count as None
     for parent, needs, input_grad in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
         if needs and input_grad is not None:
-            input_grad = coerce(input_grad, parent.data)
+            input_grad = _as_gradient(xp, input_grad, parent.data)
             key = id(parent)
             previous = pending.get(key)
             pending[key] = input_grad if previous is None else previous + input_grad
@@ -234,5 +226,4 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
 
 
 # Imported last: the tensor module imports this package while it loads.
-from ..ops.reduce import sum_to, sum_to_shape  # noqa: E402
 from ..tensor import Tensor  # noqa: E402

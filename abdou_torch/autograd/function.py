@@ -3,19 +3,18 @@
 Calling ``SomeOp.apply(*inputs)`` runs ``forward`` and, when grad mode is on and an input
 requires grad, links the output to its inputs: ``out._ctx`` is the Function instance (the
 node), ``out._prev`` the Tensor inputs, ``out._op`` the op's name. The engine later calls
-``node.backward(grad_output)``, which returns one gradient per input (None where an input
-has none).
+``node.vjp(xp, grad_output)`` (the vector-Jacobian product), which returns one gradient per
+input (None where an input has none).
 
 Two flavours share this machinery:
 
 - :class:`Primitive`, the library's own ops: ``forward(self, *arrays)`` works on NumPy
-  arrays, ``backward(self, grad)`` on Tensors, so that the gradient formulas are themselves
-  differentiable (``create_graph=True``). Ops on the hot path also give
-  ``backward_arrays(self, grad)``, the same formula on arrays, which the engine uses when
-  the backward pass is not recorded.
+  arrays; ``backward(self, xp, dy)`` states the gradient once, against the array namespace
+  ``xp`` (``autograd/namespace.py``): NumPy on the training walk, abdou_torch's own ops
+  under ``create_graph``, so one formula gives speed and higher derivatives.
 - :class:`Function`, PyTorch's public API for user-defined ops: ``forward(ctx, *tensors)``
-  and ``backward(ctx, *grads)`` as static methods, ``ctx.save_for_backward`` and
-  ``ctx.saved_tensors``.
+  and ``backward(ctx, *grads)`` as static methods, on Tensors, with
+  ``ctx.save_for_backward`` and ``ctx.saved_tensors``.
 """
 from __future__ import annotations
 
@@ -49,6 +48,13 @@ class Function:
 
     #: Record the inputs' versions, so backward can detect in-place changes to them.
     saves_inputs: bool = True
+    #: Which inputs the backward formula reads, given ``needs_input_grad`` (None: all of
+    #: them). Only those are guarded, as PyTorch saves only what the gradient needs: in
+    #: ``x * w`` with only ``w`` requiring grad, a later change to ``w`` is harmless.
+    reads_inputs: Any = None
+    #: The output may be a view of the first input's memory (reshape, permute, indexing):
+    #: then the two share a version counter, so in-place changes through either are seen.
+    returns_view: bool = False
     #: Keep a (weak) handle on the output, for formulas written with it (exp, tanh ...).
     saves_output: bool = False
     name: str = ""
@@ -98,18 +104,27 @@ class Function:
     def _link(self, args: tuple, out: Any) -> None:
         """Make ``out`` a node of the graph, remembering what backward will need."""
         parents, needs = [], []
+        marks_use = not self.returns_view
         for a in args:  # one pass: this runs for every recorded op
             if isinstance(a, Tensor):
                 parents.append(a)
                 needs.append(a._requires_grad)
+                if marks_use and a._requires_grad:
+                    a._used = True  # see autograd/inplace.py: no in-place rebase after this
             else:
                 needs.append(False)
         self.inputs = args
         self.needs_input_grad = tuple(needs)
         if self.saves_inputs:
-            self._input_versions = [(a, a._version) for a in parents]
+            if self.reads_inputs is None:
+                self._input_versions = [(a, a._version_counter[0]) for a in parents]
+            else:
+                reads = self.reads_inputs(self.needs_input_grad)
+                self._input_versions = [(a, a._version_counter[0]) for a, read in
+                                        zip(args, reads) if read and isinstance(a, Tensor)]
         if self.saves_output:
             self._output_ref = weakref.ref(out)
+            self._output_version = out._version_counter[0]
         if AnomalyMode.enabled:
             self._site = creation_site()
         out._requires_grad = True  # inputs that require grad are floating, so is out
@@ -136,15 +151,15 @@ class Function:
         if self.released:
             self._check_alive()
         for tensor, version in self._input_versions:
-            if tensor._version != version:
+            if tensor._version_counter[0] != version:
                 self._raise_modified(tensor, version)
         for tensor, version in self._saved_tensors:
             if getattr(tensor, "_version", version) != version:
                 self._raise_modified(tensor, version)
         if self.saves_output:
             out = self._output_ref()
-            if out is not None and out._version:  # outputs are created at version 0
-                self._raise_modified(out, 0)
+            if out is not None and out._version_counter[0] != self._output_version:
+                self._raise_modified(out, self._output_version)
 
     def _raise_modified(self, tensor: Any, version: int) -> None:
         raise RuntimeError(
@@ -161,14 +176,15 @@ class Function:
     def backward(self, *grad_outputs: Any):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} has no backward")
 
-    def backward_arrays(self, grad_output):
-        """The same gradients as ``backward``, from and to plain NumPy arrays.
+    def vjp(self, xp: Any, grad_output: Any) -> Any:
+        """The gradients of the inputs, given the output's (the engine's one call).
 
-        The engine calls this when the backward pass is not recorded (no ``create_graph``).
-        This default runs ``backward`` on the wrapped array (grad mode is off then, so it
-        records nothing); ops on the training hot path override it with the formula written
-        on arrays, which saves a Tensor and a graph node per operation.
+        A user Function's ``backward`` works on Tensors: on the training walk (``xp`` is
+        ``ARRAYS``) the gradient is wrapped for it, grad mode being off there, and the
+        results unwrapped again.
         """
+        if not xp.arrays:
+            return type(self).backward(self, grad_output)
         grads = type(self).backward(self, _wrap(grad_output, False))
         if type(grads) is not tuple:
             return grads.data if isinstance(grads, Tensor) else grads
@@ -179,8 +195,12 @@ class Primitive(Function):
     """A library op: ``forward`` on arrays, ``backward`` on Tensors.
 
     Subclasses write ``forward(self, *arrays, **options) -> ndarray`` and
-    ``backward(self, grad) -> gradient or tuple of gradients`` (one per input).
+    ``backward(self, xp, dy) -> gradient or tuple of gradients`` (one per input), the
+    formula written once against the namespace ``xp`` (see ``autograd/namespace.py``).
     """
+
+    def vjp(self, xp: Any, grad_output: Any) -> Any:
+        return self.backward(xp, grad_output)
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any):
@@ -188,12 +208,20 @@ class Primitive(Function):
         node = cls.__new__(cls)
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         out = _wrap(node.forward(*arrays, **kwargs), False)
+        if cls.returns_view and _is_view_of(out.data, arrays[0]):
+            out._version_counter = args[0]._version_counter
         if GradMode.enabled:
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:
                     node._link(args, out)
                     break
         return out
+
+
+def _is_view_of(array: Any, base: Any) -> bool:
+    """True when ``array`` views memory that ``base`` also views or owns."""
+    owner = array.base
+    return owner is not None and (owner is base or owner is base.base)
 
 
 def _any_requires_grad(args: tuple) -> bool:

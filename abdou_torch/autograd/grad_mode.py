@@ -1,11 +1,12 @@
 """Grad mode: whether operations record the graph that ``backward()`` walks.
 
 Under ``no_grad`` an op builds no graph at all (no parents, no saved values), which is what
-makes evaluation and optimizer updates cheap.
+makes evaluation and optimizer updates cheap. The mode belongs to the thread that sets it.
 """
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any, Callable, TypeVar
 
 __all__ = ["GradMode", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
@@ -14,10 +15,15 @@ __all__ = ["GradMode", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_en
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class GradMode:
-    """Process-wide switch read by every op (a class attribute: one lookup, no call)."""
+class _GradModeState(threading.local):
+    """The switch read by every op, one per thread as in PyTorch: ``no_grad`` in a data
+    loader's worker thread or a server thread leaves the other threads recording. A new
+    thread starts with grad enabled (the class attribute)."""
 
     enabled: bool = True
+
+
+GradMode = _GradModeState()
 
 
 def is_grad_enabled() -> bool:

@@ -1,47 +1,88 @@
-"""Map-style datasets: the ``Dataset`` base, ``TensorDataset``, ``Subset``, ``ConcatDataset``
-and ``random_split``, with PyTorch's names and semantics.
+"""Datasets: the map-style ``Dataset`` base, ``IterableDataset``, ``TensorDataset``,
+``Subset``, ``ConcatDataset``, ``ChainDataset`` and ``random_split``, with PyTorch's names
+and semantics.
 
-A dataset may define ``__getitems__(indices)`` returning an already collated batch; the
-``DataLoader`` then fetches a whole batch with one fancy-indexing call instead of one
-``__getitem__`` call per sample.
+As in PyTorch, a map-style dataset may define ``__getitems__(indices)`` returning the list
+of samples at ``indices`` (the DataLoader then calls it once per batch). abdou_torch adds a
+faster protocol: ``_get_batch(indices)`` returning exactly what
+``default_collate([self[i] for i in indices])`` would, which TensorDataset and MNIST answer
+with one fancy-indexing call; the DataLoader uses it when it collates with
+``default_collate``.
 """
 from __future__ import annotations
 
 import bisect
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 from abdou_torch import random as _random
-from abdou_torch.data.dataloader import default_collate
+from abdou_torch.data.collate import default_collate
 from abdou_torch.tensor import Tensor
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split"]
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset",
+           "ChainDataset", "random_split"]
 
 T_co = TypeVar("T_co", covariant=True)
 
 
 class Dataset(Generic[T_co]):
-    """Base class of map-style datasets: subclasses define ``__getitem__`` and ``__len__``."""
+    """Base class of map-style datasets: subclasses define ``__getitem__`` and, for the
+    default samplers, ``__len__``. The base has no ``__len__``, as in PyTorch, so that
+    ``len()`` of a dataset without one is a TypeError (which ``list()`` and friends
+    expect), not an error of our own."""
 
     def __getitem__(self, index: int) -> T_co:
         raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
-
-    def __len__(self) -> int:
-        raise NotImplementedError(f"{type(self).__name__} must implement __len__")
 
     def __add__(self, other: Dataset[T_co]) -> ConcatDataset[T_co]:
         return ConcatDataset([self, other])
 
 
+class IterableDataset(Dataset[T_co]):
+    """Base class of datasets that are streams: subclasses define ``__iter__``.
+
+    With ``num_workers > 0`` every worker thread iterates the same dataset object: use
+    ``abdou_torch.data.get_worker_info()`` in ``__iter__`` to give each worker its share,
+    as in PyTorch (where each worker holds a copy).
+    """
+
+    def __iter__(self) -> Iterator[T_co]:
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __add__(self, other: Dataset[T_co]) -> "ChainDataset[T_co]":
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset[T_co]):
+    """The samples of several iterable datasets, one after the other."""
+
+    def __init__(self, datasets: Iterable[Dataset[T_co]]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator[T_co]:
+        for dataset in self.datasets:
+            if not isinstance(dataset, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield from dataset
+
+    def __len__(self) -> int:
+        total = 0
+        for dataset in self.datasets:
+            if not isinstance(dataset, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            total += len(dataset)  # type: ignore[arg-type]
+        return total
+
+
 class TensorDataset(Dataset[tuple[Tensor, ...]]):
     """Samples are rows of the given Tensors (or ndarrays), which must agree in length.
 
-    ``dataset[i]`` is the tuple of each tensor's row ``i``; ``__getitems__(indices)``
-    returns the batch tuple directly.
+    ``dataset[i]`` is the tuple of each tensor's row ``i``; ``_get_batch(indices)`` returns
+    the collated batch (a list, as ``default_collate`` makes of tuples) directly.
     """
 
     def __init__(self, *tensors: Tensor | np.ndarray) -> None:
@@ -60,12 +101,21 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
         key = (index, Ellipsis) if not isinstance(index, tuple) else index
         return tuple(Tensor(array[key]) for array in self._arrays)
 
-    def __getitems__(self, indices: Sequence[int] | np.ndarray) -> tuple[Tensor, ...]:
-        indices = np.asarray(indices, dtype=np.intp)
-        return tuple(Tensor(array[indices]) for array in self._arrays)
+    def _get_batch(self, indices: Sequence[int] | np.ndarray) -> list[Tensor]:
+        indices = _checked_indices(indices, len(self))
+        return [Tensor(array[indices]) for array in self._arrays]
 
     def __len__(self) -> int:
         return self._arrays[0].shape[0]
+
+
+def _checked_indices(indices: Any, length: int) -> np.ndarray:
+    """Indices as an intp array, refusing what ``dataset[i]`` would refuse: out of range."""
+    indices = np.asarray(indices, dtype=np.intp)
+    if indices.size and (indices.max() >= length or indices.min() < -length):
+        bad = indices[(indices >= length) | (indices < -length)][0]
+        raise IndexError(f"index {bad} is out of bounds for dimension 0 with size {length}")
+    return indices
 
 
 def _as_array(tensor: Any, position: int) -> np.ndarray:
@@ -91,12 +141,20 @@ class Subset(Dataset[T_co]):
             return [self.dataset[self.indices[i]] for i in index]
         return self.dataset[self.indices[index]]
 
-    def __getitems__(self, indices: Sequence[int] | np.ndarray) -> Any:
-        positions = np.asarray(self.indices, dtype=np.intp)[np.asarray(indices, dtype=np.intp)]
+    def __getitems__(self, indices: Sequence[int]) -> list:
+        """The samples at ``indices`` (through the dataset's ``__getitems__`` if it has it)."""
+        positions = [self.indices[index] for index in indices]
         getitems = getattr(self.dataset, "__getitems__", None)
         if callable(getitems):
             return getitems(positions)
-        return default_collate([self.dataset[int(position)] for position in positions])
+        return [self.dataset[position] for position in positions]
+
+    def _get_batch(self, indices: Sequence[int]) -> Any:
+        positions = [self.indices[index] for index in indices]
+        get_batch = getattr(self.dataset, "_get_batch", None)
+        if callable(get_batch):
+            return get_batch(positions)
+        return default_collate(self.__getitems__(indices))
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -138,7 +196,8 @@ def random_split(dataset: Dataset[T_co], lengths: Sequence[int | float],
     """
     total = len(dataset)
     sizes = _split_sizes(list(lengths), total)
-    order = _random.resolve(generator).permutation(total).tolist()
+    from abdou_torch.factories import randperm
+    order = randperm(total, generator=generator).data.tolist()
     subsets, offset = [], 0
     for size in sizes:
         subsets.append(Subset(dataset, order[offset:offset + size]))

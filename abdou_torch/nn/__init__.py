@@ -16,3 +16,12 @@ from .conv import *  # noqa: F401,F403,E402 - convolution layers
 from .embedding import *  # noqa: F401,F403,E402
 from .normalization import *  # noqa: F401,F403,E402
 from .pooling import *  # noqa: F401,F403,E402
+from .sync_batchnorm import SyncBatchNorm  # noqa: F401,E402
+
+
+def __getattr__(name: str):
+    """``nn.parallel`` loads on first use (it brings in the distributed package)."""
+    if name == "parallel":
+        import importlib
+        return importlib.import_module(f"{__name__}.parallel")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

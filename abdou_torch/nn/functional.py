@@ -2,12 +2,11 @@
 and arguments).
 
 Everything here is a composite of the primitives in ``abdou_torch.ops`` and has no backward
-of its own, with one exception (``binary_cross_entropy``, see its primitive). Numerical
-stability comes from how the composites are written:
+of its own, except where a fused primitive is needed for numerical stability or speed
+(``softmax``, ``log_softmax``, ``binary_cross_entropy``):
 
-- ``softmax`` / ``log_softmax`` subtract the (detached) maximum along ``dim`` first, as
-  ``ops.reduce.logsumexp`` does, so logits of magnitude 1e4 stay finite. Subtracting a
-  constant changes neither the value nor the gradient of the exact function.
+- ``softmax`` / ``log_softmax`` are fused primitives (``ops/softmax.py``) that subtract the
+  maximum along ``dim`` first, so logits of magnitude 1e4 stay finite.
 - ``binary_cross_entropy_with_logits`` goes through ``logsigmoid``, which only ever takes
   ``exp`` of a non-positive number.
 """
@@ -18,11 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.function import Primitive
 from ..errors import ShapeError
-from ..ops.elementwise import (_as_tensor, _values, clamp, exp, gelu, leaky_relu, log, relu,
+from ..ops.elementwise import (_as_tensor, _values, exp, gelu, leaky_relu, log, relu,
                                sigmoid, tanh, where)
 from ..ops.linalg import linear
+from ..ops.loss import BinaryCrossEntropy
+from ..ops.softmax import LogSoftmax, Softmax
 from ..ops.reduce import sum as _sum
 from ..ops.shape import gather, pad
 from ..random import Generator, resolve
@@ -105,35 +105,27 @@ def _softmax_dim(ndim: int, dim: int | None, op: str) -> int:
     return dim % max(ndim, 1) if ndim else 0
 
 
-def _shifted(x: Tensor, dim: int) -> Tensor:
-    """x - max(x) along ``dim``, the maximum treated as a constant (non-finite maxima,
-    e.g. a row of -inf, are replaced by 0 so they do not turn the row into nan)."""
-    if x.ndim == 0 or x.data.size == 0:
-        return x
-    shift = np.max(x.data, axis=dim, keepdims=True)
-    shift = np.where(np.isfinite(shift), shift, 0).astype(x.dtype, copy=False)
-    return x - shift
+def _along(primitive: type, x: Tensor, dim: int) -> Tensor:
+    """``primitive`` (softmax or log-softmax) along ``dim``; a 0-d input as one element."""
+    if x.ndim == 0:
+        return primitive.apply(x.reshape(1), 0).reshape(())
+    return primitive.apply(x, dim)
 
 
 def softmax(input: Any, dim: int | None = None, _stacklevel: int = 3,  # noqa: A002
             dtype: Any = None) -> Tensor:
-    """exp(x - m) / sum(exp(x - m)) along ``dim``, with m the detached maximum."""
+    """exp(x - m) / sum(exp(x - m)) along ``dim``, with m the maximum: one fused primitive
+    (``ops/softmax.py``)."""
     x = _float_tensor(input if dtype is None else _as_tensor(input).to(dtype), "softmax")
-    dim = _softmax_dim(x.ndim, dim, "softmax")
-    e = exp(_shifted(x, dim))
-    return e / _sum(e, dim, keepdim=True) if x.ndim else e / e
+    return _along(Softmax, x, _softmax_dim(x.ndim, dim, "softmax"))
 
 
 def log_softmax(input: Any, dim: int | None = None, _stacklevel: int = 3,  # noqa: A002
                 dtype: Any = None) -> Tensor:
-    """(x - m) - log(sum(exp(x - m))) along ``dim``, with m the detached maximum: finite
-    for logits of any magnitude (the largest term of the sum is exp(0) = 1)."""
+    """(x - m) - log(sum(exp(x - m))) along ``dim``, with m the maximum: finite for logits
+    of any magnitude (the largest term of the sum is exp(0) = 1); one fused primitive."""
     x = _float_tensor(input if dtype is None else _as_tensor(input).to(dtype), "log_softmax")
-    dim = _softmax_dim(x.ndim, dim, "log_softmax")
-    z = _shifted(x, dim)
-    if x.ndim == 0:
-        return z - z
-    return z - log(_sum(exp(z), dim, keepdim=True))
+    return _along(LogSoftmax, x, _softmax_dim(x.ndim, dim, "log_softmax"))
 
 
 # -- regression losses ------------------------------------------------------------------------
@@ -320,32 +312,6 @@ def _cross_entropy_probabilities(log_probs: Tensor, target: Tensor, weight_view:
     return _weighted_mean(-terms.sum(), float(count))
 
 
-class BinaryCrossEntropy(Primitive):
-    """y = -(t max(log x, -100) + (1 - t) max(log(1 - x), -100))   (elementwise)
-
-    dx = dy (x - t) / max(x (1 - x), 1e-12),   dt = dy (log(1 - x) - log(x))
-
-    Fused for numerical stability: as a composite, log(0) = -inf at a saturated
-    probability would turn the clamp's zero gradient into 0 * inf = nan; the closed form
-    stays finite there, as PyTorch's does. The backward is written with Tensor ops, so it is
-    differentiable in turn.
-    """
-
-    name = "binary_cross_entropy"
-
-    def forward(self, x: np.ndarray, t: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore"):
-            log_x = np.maximum(np.log(x), -100)
-            log_1mx = np.maximum(np.log1p(-x), -100)
-        return -(t * log_x + (1 - t) * log_1mx)
-
-    def backward(self, dy):
-        x, t = self.inputs
-        dx = dy * (x - t) / clamp(x * (1 - x), min=1e-12) if self.needs_input_grad[0] else None
-        dt = dy * (log(1 - x) - log(x)) if self.needs_input_grad[1] else None
-        return dx, dt
-
-
 def binary_cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
                          size_average: bool | None = None, reduce: bool | None = None,
                          reduction: str = "mean") -> Tensor:
@@ -436,4 +402,5 @@ def dropout(input: Any, p: float = 0.5, training: bool = True,  # noqa: A002
 
 # Convolution, pooling and normalisation functions, written in their own ops families.
 from ..ops.conv import *  # noqa: F401,F403,E402
+from ..ops.pooling import *  # noqa: F401,F403,E402
 from ..ops.normalization import *  # noqa: F401,F403,E402

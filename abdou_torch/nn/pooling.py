@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ops import conv as conv_ops
+from ..ops import pooling as pool_ops
 from ..tensor import Tensor
 from .module import Module
 
@@ -25,7 +25,7 @@ class MaxPool2d(Module):
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input: Tensor) -> Any:  # noqa: A002
-        return conv_ops.max_pool2d(input, self.kernel_size, self.stride, self.padding,
+        return pool_ops.max_pool2d(input, self.kernel_size, self.stride, self.padding,
                                    self.dilation, self.ceil_mode, self.return_indices)
 
     def extra_repr(self) -> str:
@@ -37,7 +37,7 @@ class MaxPool1d(MaxPool2d):
     """Maximum over each window of (N, C, L)."""
 
     def forward(self, input: Tensor) -> Any:  # noqa: A002
-        return conv_ops.max_pool1d(input, self.kernel_size, self.stride, self.padding,
+        return pool_ops.max_pool1d(input, self.kernel_size, self.stride, self.padding,
                                    self.dilation, self.ceil_mode, self.return_indices)
 
 
@@ -54,7 +54,7 @@ class AvgPool2d(Module):
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return conv_ops.avg_pool2d(input, self.kernel_size, self.stride, self.padding,
+        return pool_ops.avg_pool2d(input, self.kernel_size, self.stride, self.padding,
                                    self.ceil_mode, self.count_include_pad,
                                    self.divisor_override)
 
@@ -75,7 +75,7 @@ class AvgPool1d(Module):
         self.count_include_pad = count_include_pad
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return conv_ops.avg_pool1d(input, self.kernel_size, self.stride, self.padding,
+        return pool_ops.avg_pool1d(input, self.kernel_size, self.stride, self.padding,
                                    self.ceil_mode, self.count_include_pad)
 
     def extra_repr(self) -> str:
@@ -90,7 +90,7 @@ class AdaptiveAvgPool2d(Module):
         self.output_size = output_size
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return conv_ops.adaptive_avg_pool2d(input, self.output_size)
+        return pool_ops.adaptive_avg_pool2d(input, self.output_size)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
@@ -105,7 +105,7 @@ class AdaptiveMaxPool2d(Module):
         self.output_size, self.return_indices = output_size, return_indices
 
     def forward(self, input: Tensor):  # noqa: A002
-        return conv_ops.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+        return pool_ops.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
@@ -115,11 +115,11 @@ class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
     """Average over adaptive bins of (N, C, L) so the output has ``output_size`` (an int)."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return conv_ops.adaptive_avg_pool1d(input, self.output_size)
+        return pool_ops.adaptive_avg_pool1d(input, self.output_size)
 
 
 class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
     """Maximum over adaptive bins of (N, C, L) so the output has ``output_size`` (an int)."""
 
     def forward(self, input: Tensor):  # noqa: A002
-        return conv_ops.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+        return pool_ops.adaptive_max_pool1d(input, self.output_size, self.return_indices)

@@ -39,17 +39,13 @@ _WIDE_MIN_CHANNELS = 8
 # wasted flops against C*kH*kW copied values, so the wide method is the faster one while
 # (Hp*Wp / (Ho*Wo) - 1) * O_g stays below about the time of a copy over that of a flop.
 # In a training step the copy is the dearer: the columns go to memory that other
-# activations have pushed out of the caches. Measured in the CNN step at batch 64
-# (benchmarks/cnn_primitives.py): 32->64 at 13x13 (25.6) takes 2.4-2.6 ms forward and
-# 2.3-2.4 ms for its weight gradient the wide way, against 4.7-5.1 and 2.8 ms by im2col
-# (on its own, benchmarks/conv_kernels.py, the two are within 10% of each other).
-# 32->32 at 28x28 (5.1) and input gradients are faster wide by far more.
+# activations have pushed out of the caches (timings: benchmarks/RESULTS.md, "Measured
+# notes behind the fast paths").
 _WIDE_MAX_WASTE = 32.0
 
 # The wide method works through the batch a few images at a time, so that each output
 # block (out_channels x images x Hp*Wp) and the input rows under it stay in cache while
-# its products are summed (measured best from 512 KiB to 2 MiB; the stacked kernels'
-# one product per block then spans kH such blocks, best from 1 to 4 MiB).
+# its products are summed (the block size is tuned in benchmarks/RESULTS.md).
 _WIDE_CHUNK_BYTES = 1 << 20
 
 
@@ -177,7 +173,7 @@ def _stacked_conv(stacked: np.ndarray, weight: np.ndarray, window: _Window) -> n
     per block of the batch, with kH*O rows, and kH - 1 shifted additions of its row
     blocks (``_shifted_sum``). The plain wide method makes kH*kW products of O rows.
     One product with kH*O rows packs xs once where kH products of O rows pack it kH
-    times: 0.62 against 0.73 ms for the CNN's 32->32 layer on 8192 positions.
+    times.
     """
     copies, channels, n, hp, wp = stacked.shape
     out_channels = weight.shape[0]

@@ -73,10 +73,8 @@ class Add(_Binary):
     saves_inputs = False
     compute = staticmethod(np.add)
 
-    def backward(self, dy):
+    def backward(self, xp, dy):
         return dy, dy
-
-    backward_arrays = backward
 
 
 class Sub(_Binary):
@@ -85,25 +83,18 @@ class Sub(_Binary):
     saves_inputs = False
     compute = staticmethod(np.subtract)
 
-    def backward(self, dy):
+    def backward(self, xp, dy):
         return dy, (-dy if self.needs_input_grad[1] else None)
-
-    backward_arrays = backward
 
 
 class Mul(_Binary):
     """y = a * b;  da = dy * b, db = dy * a"""
 
     compute = staticmethod(np.multiply)
+    reads_inputs = staticmethod(lambda needs: (needs[1], needs[0]))
 
-    def backward(self, dy):
-        return self._formula(dy, *self.inputs)
-
-    def backward_arrays(self, dy):
-        return self._formula(dy, *_input_arrays(self))
-
-    def _formula(self, dy, a, b):
-        """Written with operators only: Tensors (the recorded backward) or arrays."""
+    def backward(self, xp, dy):
+        a, b = xp.value(self.inputs[0]), xp.value(self.inputs[1])
         da, db = self.needs_input_grad
         return (dy * b if da else None), (dy * a if db else None)
 
@@ -112,15 +103,10 @@ class Div(_Binary):
     """y = a / b;  da = dy / b, db = -dy * a / b^2"""
 
     compute = staticmethod(np.true_divide)
+    reads_inputs = staticmethod(lambda needs: (needs[1], True))
 
-    def backward(self, dy):
-        return self._formula(dy, *self.inputs)
-
-    def backward_arrays(self, dy):
-        return self._formula(dy, *_input_arrays(self))
-
-    def _formula(self, dy, a, b):
-        """Written with operators only: Tensors (the recorded backward) or arrays."""
+    def backward(self, xp, dy):
+        a, b = xp.value(self.inputs[0]), xp.value(self.inputs[1])
         da, db = self.needs_input_grad
         return (dy / b if da else None), (-dy * a / (b * b) if db else None)
 
@@ -131,13 +117,14 @@ class Pow(_Binary):
 
     compute = staticmethod(np.power)
 
-    def backward(self, dy):
-        a, b = self.inputs
+    def backward(self, xp, dy):
+        a, b = xp.value(self.inputs[0]), xp.value(self.inputs[1])
+        zero = np.zeros((), dtype=dy.dtype)
         da = db = None
         if self.needs_input_grad[0]:
-            da = dy * where(_values(b) != 0, b * a ** (b - 1), 0.0)
+            da = dy * xp.where(_values(b) != 0, b * a ** (b - 1), zero)
         if self.needs_input_grad[1]:
-            db = dy * a ** b * log(where(_values(a) == 0, 1.0, a))
+            db = dy * a ** b * xp.log(xp.where(_values(a) == 0, zero + 1, a))
         return da, db
 
 
@@ -152,16 +139,8 @@ class PowScalar(Primitive):
             return np.multiply(x, x)
         return np.power(x, np.asarray(exponent, dtype=x.dtype))
 
-    def backward(self, dy):
-        return self._formula(dy, self.inputs[0])
-
-    def backward_arrays(self, dy):
-        return self._formula(dy, self.inputs[0].data)
-
-    def _formula(self, dy, x):
-        """dy * p * x^(p-1), written with operators only: x and dy may be Tensors (the
-        recorded backward) or arrays."""
-        p = self.exponent
+    def backward(self, xp, dy):
+        x, p = xp.value(self.inputs[0]), self.exponent
         if p == 2:
             return dy * (2 * x)
         if p == 1:
@@ -171,45 +150,36 @@ class PowScalar(Primitive):
         return dy * (p * x ** (p - 1))
 
 
-def _unary(name: str, doc: str, compute, derivative, uses_output: bool,
-           operators_only: bool = True):
-    """Build a unary primitive whose gradient is ``dy * derivative(x, y)``.
+def _unary(name: str, doc: str, compute, derivative, uses_output: bool):
+    """Build a unary primitive whose gradient is ``dy * derivative(xp, x, y)``.
 
     ``uses_output``: the formula reads the output ``y`` rather than the input ``x``, so
     the node keeps a handle on the output instead of guarding the input.
-    ``operators_only``: ``derivative`` uses arithmetic operators only, so it also works on
-    plain arrays (``backward_arrays``); otherwise the default wrapping path is used.
     """
 
     def forward(self, x):
         return compute(x)
 
-    def backward(self, dy):
-        x = self.inputs[0]
-        y = self.output if uses_output else None
-        return dy * derivative(x, y)
-
-    def backward_arrays(self, dy):
-        x = self.inputs[0].data
-        y = self.output.data if uses_output else None
-        return dy * derivative(x, y)
+    def backward(self, xp, dy):
+        x = None if uses_output else xp.value(self.inputs[0])
+        y = xp.value(self.output) if uses_output else None
+        return dy * derivative(xp, x, y)
 
     methods = {"__doc__": doc, "name": name, "forward": forward, "backward": backward,
                "saves_output": uses_output, "saves_inputs": not uses_output,
                "__module__": __name__}
-    if operators_only:
-        methods["backward_arrays"] = backward_arrays
     return type(name.capitalize(), (Primitive,), methods)
 
 
-Exp = _unary("exp", "y = exp(x);  dx = dy * y", np.exp, lambda x, y: y, True)
-Log = _unary("log", "y = log(x);  dx = dy / x", np.log, lambda x, _: 1 / x, False)
-Sqrt = _unary("sqrt", "y = sqrt(x);  dx = dy / (2 y)", np.sqrt, lambda x, y: 0.5 / y, True)
-Tanh = _unary("tanh", "y = tanh(x);  dx = dy * (1 - y^2)", np.tanh, lambda x, y: 1 - y * y, True)
-Sin = _unary("sin", "y = sin(x);  dx = dy * cos(x)", np.sin, lambda x, _: cos(x), False,
-             operators_only=False)
-Cos = _unary("cos", "y = cos(x);  dx = -dy * sin(x)", np.cos, lambda x, _: -sin(x), False,
-             operators_only=False)
+Exp = _unary("exp", "y = exp(x);  dx = dy * y", np.exp, lambda xp, x, y: y, True)
+Log = _unary("log", "y = log(x);  dx = dy / x", np.log, lambda xp, x, _: 1 / x, False)
+Sqrt = _unary("sqrt", "y = sqrt(x);  dx = dy / (2 y)", np.sqrt, lambda xp, x, y: 0.5 / y,
+              True)
+Tanh = _unary("tanh", "y = tanh(x);  dx = dy * (1 - y^2)", np.tanh,
+              lambda xp, x, y: 1 - y * y, True)
+Sin = _unary("sin", "y = sin(x);  dx = dy * cos(x)", np.sin, lambda xp, x, _: xp.cos(x), False)
+Cos = _unary("cos", "y = cos(x);  dx = -dy * sin(x)", np.cos, lambda xp, x, _: -xp.sin(x),
+             False)
 
 
 def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -219,7 +189,7 @@ def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 Sigmoid = _unary("sigmoid", "y = 1 / (1 + exp(-x));  dx = dy * y * (1 - y)", _stable_sigmoid,
-                 lambda x, y: y * (1 - y), True)
+                 lambda xp, x, y: y * (1 - y), True)
 
 
 class Neg(Primitive):
@@ -230,10 +200,8 @@ class Neg(Primitive):
     def forward(self, x):
         return np.negative(x)
 
-    def backward(self, dy):
+    def backward(self, xp, dy):
         return -dy
-
-    backward_arrays = backward
 
 
 class Abs(Primitive):
@@ -242,11 +210,11 @@ class Abs(Primitive):
     def forward(self, x):
         return np.abs(x)
 
-    def backward(self, dy):
+    def backward(self, xp, dy):
         return dy * np.sign(self.inputs[0].data)
 
 
-# Elements per block of _maximum_with_zero (measured best from 32k to 256k).
+# Elements per block of _maximum_with_zero (tuned: benchmarks/RESULTS.md).
 _ZEROS_BLOCK = 1 << 16
 _zero_blocks: dict = {}
 
@@ -254,9 +222,9 @@ _zero_blocks: dict = {}
 def _maximum_with_zero(flat: np.ndarray, out: np.ndarray) -> None:
     """out = max(flat, 0) for 1-D float arrays, a block at a time against a block of zeros.
 
-    NumPy's maximum has a vectorised loop for two arrays but a slow one for an array and
-    a scalar: this runs 2-2.5x faster than ``np.maximum(flat, 0)`` (measured: 0.20
-    against 0.49 ms on 6.4 MB of float32), with the same result, NaN included.
+    NumPy's maximum has a vectorised loop for two arrays but a slower one for an array
+    and a scalar, so this is faster than ``np.maximum(flat, 0)``, with the same result,
+    NaN and signed zeros included (a fast path of ``Relu.forward``).
     """
     zeros = _zero_blocks.get(flat.dtype)
     if zeros is None:
@@ -291,15 +259,18 @@ class Relu(Primitive):
         _maximum_with_zero(x.reshape(-1), out.reshape(-1))
         return out
 
-    def backward(self, dy):
-        return dy * _passes_gradient(self.inputs[0].data)
-
-    def backward_arrays(self, dy):
+    def backward(self, xp, dy):
         x = self.inputs[0].data
-        if dy.nbytes < workspace.min_bytes or dy.dtype.kind != "f":
-            return dy * _passes_gradient(x)
-        passes = _passes_gradient(x, out=workspace.empty(x.shape, np.bool_))
-        return np.multiply(dy, passes, out=workspace.empty(dy.shape, dy.dtype))
+        if xp.arrays and dy.nbytes >= workspace.min_bytes and dy.dtype.kind == "f":
+            return _relu_backward_pooled(dy, x)
+        return dy * _passes_gradient(x)
+
+
+def _relu_backward_pooled(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Fast path of ``Relu.backward`` on arrays: ``dy * _passes_gradient(x)`` with the mask
+    and the result in pooled memory."""
+    passes = _passes_gradient(x, out=workspace.empty(x.shape, np.bool_))
+    return np.multiply(dy, passes, out=workspace.empty(dy.shape, dy.dtype))
 
 
 class LeakyRelu(Primitive):
@@ -311,7 +282,7 @@ class LeakyRelu(Primitive):
         self.negative_slope = negative_slope
         return np.where(x > 0, x, x * np.asarray(negative_slope, dtype=x.dtype))
 
-    def backward(self, dy):
+    def backward(self, xp, dy):
         x = self.inputs[0].data
         slope = np.where(x > 0, 1, self.negative_slope).astype(x.dtype)
         return dy * slope
@@ -331,9 +302,9 @@ class Erf(Primitive):
     def forward(self, x):
         return _erf_array(x)
 
-    def backward(self, dy):
-        x = self.inputs[0]
-        return dy * (2 / math.sqrt(math.pi)) * exp(-(x * x))
+    def backward(self, xp, dy):
+        x = xp.value(self.inputs[0])
+        return dy * (2 / math.sqrt(math.pi)) * xp.exp(-(x * x))
 
 
 class Clamp(Primitive):
@@ -343,7 +314,7 @@ class Clamp(Primitive):
         self.bounds = (min, max)
         return np.clip(x, min, max)
 
-    def backward(self, dy):
+    def backward(self, xp, dy):
         x = self.inputs[0].data
         low, high = self.bounds
         inside = np.ones(x.shape, dtype=bool)
@@ -359,7 +330,7 @@ class Maximum(_Binary):
 
     compute = staticmethod(np.maximum)
 
-    def backward(self, dy):
+    def backward(self, xp, dy):
         a, b = (_values(v) for v in self.inputs)
         tie = 0.5 * (a == b)
         return dy * ((a > b) + tie).astype(dy.dtype), dy * ((b > a) + tie).astype(dy.dtype)
@@ -370,7 +341,7 @@ class Minimum(_Binary):
 
     compute = staticmethod(np.minimum)
 
-    def backward(self, dy):
+    def backward(self, xp, dy):
         a, b = (_values(v) for v in self.inputs)
         tie = 0.5 * (a == b)
         return dy * ((a < b) + tie).astype(dy.dtype), dy * ((b < a) + tie).astype(dy.dtype)
@@ -386,17 +357,11 @@ class Where(Primitive):
             raise ShapeError(f"where: shapes {np.shape(condition)}, {np.shape(a)} and "
                              f"{np.shape(b)} cannot be broadcast together") from None
 
-    def backward(self, dy):
-        return self._routed(dy, where)
-
-    def backward_arrays(self, dy):
-        return self._routed(dy, np.where)
-
-    def _routed(self, dy, select):
+    def backward(self, xp, dy):
         condition = _values(self.inputs[0])
         zero = np.zeros((), dtype=dy.dtype)
-        da = select(condition, dy, zero) if self.needs_input_grad[1] else None
-        db = select(condition, zero, dy) if self.needs_input_grad[2] else None
+        da = xp.where(condition, dy, zero) if self.needs_input_grad[1] else None
+        db = xp.where(condition, zero, dy) if self.needs_input_grad[2] else None
         return None, da, db
 
 
@@ -409,15 +374,8 @@ class Cast(Primitive):
     def forward(self, x, dtype):
         return x.astype(dtype)
 
-    def backward(self, dy):
+    def backward(self, xp, dy):
         return dy
-
-    backward_arrays = backward
-
-
-def _input_arrays(node: Primitive) -> list:
-    """The values of a node's inputs: a Tensor's array, or the constant array itself."""
-    return [a.data if isinstance(a, Tensor) else a for a in node.inputs]
 
 
 def _values(value: Any) -> np.ndarray:
@@ -614,7 +572,5 @@ class Clone(Primitive):
     def forward(self, x):
         return np.array(x, copy=True)
 
-    def backward(self, dy):
+    def backward(self, xp, dy):
         return dy
-
-    backward_arrays = backward

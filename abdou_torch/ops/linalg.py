@@ -23,6 +23,8 @@ class MatMul(Primitive):
     so the gradients are written for those cases separately.
     """
 
+    reads_inputs = staticmethod(lambda needs: (needs[1], needs[0]))
+
     def forward(self, a, b, transpose_a: bool = False, transpose_b: bool = False):
         self.transposed = (transpose_a, transpose_b)
         if transpose_a:
@@ -34,42 +36,35 @@ class MatMul(Primitive):
         except ValueError:  # diagnosed only on failure: the checks cost as much as the op
             raise _matmul_error(a, b) from None
 
-    def backward(self, dy):
-        a, b = self.inputs[:2]
+    def backward(self, xp, dy):
+        a, b = xp.value(self.inputs[0]), xp.value(self.inputs[1])
         need_a, need_b = self.needs_input_grad[:2]
         if a.ndim == 1 or b.ndim == 1:
-            return self._vector_backward(dy, a, b, need_a, need_b)
+            return self._vector_backward(xp, dy, a, b, need_a, need_b)
         ta, tb = self.transposed
-        apply = MatMul.apply
         da = db = None
         if need_a:  # dA = dy B^T; for a = A^T, da = B dy^T
-            da = apply(b, dy, tb, True) if ta else apply(dy, b, False, not tb)
+            da = xp.apply(MatMul, b, dy, tb, True) if ta else xp.apply(MatMul, dy, b, False,
+                                                                       not tb)
         if need_b:  # dB = A^T dy; for b = B^T, db = dy^T A
-            db = apply(dy, a, True, ta) if tb else apply(a, dy, not ta, False)
-        return da, db
-
-    def backward_arrays(self, dy):
-        a, b = self.inputs[0].data, self.inputs[1].data
-        if a.ndim == 1 or b.ndim == 1:
-            return super().backward_arrays(dy)
-        ta, tb = self.transposed
-        da = db = None
-        if self.needs_input_grad[0]:
-            da = np.matmul(_t(b, tb), _t(dy, True)) if ta else np.matmul(dy, _t(b, not tb))
-        if self.needs_input_grad[1]:
-            db = np.matmul(_t(dy, True), _t(a, ta)) if tb else np.matmul(_t(a, not ta), dy)
+            db = xp.apply(MatMul, dy, a, True, ta) if tb else xp.apply(MatMul, a, dy, not ta,
+                                                                       False)
         return da, db
 
     @staticmethod
-    def _vector_backward(dy, a, b, need_a, need_b):
+    def _vector_backward(xp, dy, a, b, need_a, need_b):
+        """A 1-D operand is a row (a) or column (b) vector whose added dim was removed."""
         if a.ndim == 1 and b.ndim == 1:
             return (dy * b if need_a else None), (dy * a if need_b else None)
         if a.ndim == 1:
-            da = (b @ dy.unsqueeze(-1)).squeeze(-1) if need_a else None
-            db = a.unsqueeze(-1) * dy.unsqueeze(-2) if need_b else None
+            da = xp.matmul(b, dy.reshape(dy.shape + (1,))).reshape(b.shape[:-1]) \
+                if need_a else None
+            db = a.reshape(a.shape + (1,)) * dy.reshape(dy.shape[:-1] + (1, dy.shape[-1])) \
+                if need_b else None
             return da, db
-        da = dy.unsqueeze(-1) * b if need_a else None
-        db = MatMul.apply(a, dy.unsqueeze(-1), True, False).squeeze(-1) if need_b else None
+        da = dy.reshape(dy.shape + (1,)) * b if need_a else None
+        db = xp.apply(MatMul, a, dy.reshape(dy.shape + (1,)), True, False).reshape(
+            dy.shape[:-1] + (a.shape[-1],)) if need_b else None
         return da, db
 
 
@@ -94,6 +89,8 @@ class Linear(Primitive):
     One node instead of matmul + transpose + add: fewer temporaries on the hot path.
     """
 
+    reads_inputs = staticmethod(lambda needs: (needs[1], needs[0], False))
+
     def forward(self, x, weight, bias):
         if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
             raise ShapeError(f"linear: input of shape {x.shape} does not fit a weight of "
@@ -107,32 +104,18 @@ class Linear(Primitive):
             out += bias
         return out
 
-    def backward(self, dy):
-        x, weight, bias = self.inputs
+    def backward(self, xp, dy):
+        x, weight = xp.value(self.inputs[0]), xp.value(self.inputs[1])
         need_x, need_w, need_b = self.needs_input_grad
-        dx = dy @ weight if need_x else None
+        dx = xp.matmul(dy, weight) if need_x else None
         dw = db = None
         if need_w or need_b:
             dy2 = dy.reshape(-1, dy.shape[-1])
             if need_w:
-                dw = MatMul.apply(dy2, x.reshape(-1, x.shape[-1]), True, False)
+                dw = xp.apply(MatMul, dy2, x.reshape(-1, x.shape[-1]), True, False)
             if need_b:
-                db = dy2.sum(0)
+                db = xp.sum(dy2, (0,))
         return dx, dw, db
-
-    def backward_arrays(self, dy):
-        x, weight = self.inputs[0].data, self.inputs[1].data
-        need_x, need_w, need_b = self.needs_input_grad
-        dx = np.matmul(dy, weight) if need_x else None
-        dy2 = dy.reshape(-1, dy.shape[-1])
-        dw = np.matmul(dy2.T, x.reshape(-1, x.shape[-1])) if need_w else None
-        db = dy2.sum(0) if need_b else None
-        return dx, dw, db
-
-
-def _t(array: np.ndarray, transpose: bool) -> np.ndarray:
-    """``array`` with its last two dims swapped (a view) when ``transpose`` is set."""
-    return array.swapaxes(-1, -2) if transpose else array
 
 
 def matmul(input: Any, other: Any):  # noqa: A002

@@ -8,6 +8,7 @@ with Tensor ops, so ``create_graph`` works through it.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -47,8 +48,8 @@ def _channel_rows(vector: np.ndarray, flat: np.ndarray) -> np.ndarray:
     """A per-channel vector (C,) as an operand against ``flat`` (N, C, L): repeated along L
     into a contiguous (1, C, L) plane, so that NumPy runs the op in its fast array-array
     loop a whole sample (C*L values) at a time. Broadcasting (1, C, 1) instead makes N*C
-    inner loops of L values each, about twice as slow for a CNN's activations (measured:
-    0.31 against 0.16 ms on 64x32x28x28 float32). Planes over _ROWS_MAX_BYTES broadcast."""
+    inner loops of L values each, slower for a CNN's activations (benchmarks/RESULTS.md).
+    Planes over _ROWS_MAX_BYTES broadcast."""
     channels, length = flat.shape[1:]
     column = np.asarray(vector, dtype=flat.dtype).reshape(1, channels, 1)
     if length == 1 or channels * length * flat.itemsize > _ROWS_MAX_BYTES:
@@ -73,7 +74,7 @@ class BatchNorm(Primitive):
         flat = _per_channel(x)
         count = flat.shape[0] * flat.shape[2]
         # per-channel sums as einsum contractions over the (N, C, L) view: one pass each,
-        # no squared temporary, and several times faster than sum over axes (0, 2)
+        # no squared temporary, and faster than sum over axes (0, 2)
         self.mean = np.einsum("ncl->c", flat) / count
         # x - mean is kept rather than xhat: y = (x - mean) * (w / sqrt(var + eps)) + b
         # then needs one pass fewer, and backward folds 1/sqrt(var + eps) into its
@@ -90,35 +91,36 @@ class BatchNorm(Primitive):
             y += _channel_rows(bias, flat)
         return y.reshape(x.shape)
 
-    def _normalized(self, x):
-        """xhat and 1/sqrt(var + eps) rebuilt from x with Tensor ops, so that in the
-        recorded backward (create_graph; the unrecorded one is ``backward_arrays``) they
-        carry their dependence on x into the second derivative."""
-        axes, _ = _channel_view(x.ndim)
-        centered = x - x.mean(axes, keepdim=True)
-        invstd = ((centered * centered).mean(axes, keepdim=True) + self.eps) ** -0.5
-        return centered * invstd, invstd.reshape(-1)
+    def backward(self, xp, dy):
+        if xp.arrays:
+            return self._backward_fused(dy)
+        return self._formula(xp, dy)
 
-    def backward(self, dy):
-        x, weight, bias = self.inputs[:3]
+    def _formula(self, xp, dy):
+        """The gradient as stated in the class docstring, with xhat and 1/sqrt(var + eps)
+        rebuilt from x, so that under create_graph they carry their dependence on x into
+        the second derivative."""
+        x, weight = xp.value(self.inputs[0]), xp.value(self.inputs[1])
         need_x, need_w, need_b = self.needs_input_grad[:3]
         axes, shape = _channel_view(dy.ndim)
-        count = dy.numel() // dy.shape[1]
-        xhat, invstd = self._normalized(x)
-        dy_sum = dy.sum(axes)
-        dy_xhat_sum = (dy * xhat).sum(axes)
+        inv_count = dy.shape[1] / math.prod(dy.shape)
+        centered = x - xp.sum(x, axes, True) * inv_count
+        invstd = (xp.sum(centered * centered, axes, True) * inv_count + self.eps) ** -0.5
+        xhat = centered * invstd
+        dy_sum = xp.sum(dy, axes)
+        dy_xhat_sum = xp.sum(dy * xhat, axes)
         dx = None
         if need_x:
-            scale = invstd if weight is None else weight * invstd
-            dx = (dy - (dy_sum * (1.0 / count)).reshape(shape)
-                  - xhat * (dy_xhat_sum * (1.0 / count)).reshape(shape)) * scale.reshape(shape)
+            scale = invstd if weight is None else weight.reshape(shape) * invstd
+            dx = (dy - (dy_sum * inv_count).reshape(shape)
+                  - xhat * (dy_xhat_sum * inv_count).reshape(shape)) * scale
         return dx, (dy_xhat_sum if need_w else None), (dy_sum if need_b else None)
 
-    def backward_arrays(self, dy):
-        """The same formula on arrays, in four passes over the activations once the two
-        per-channel sums are known: with c = x - mean, r = 1 / sqrt(var + eps), s = w r,
-        m1 = mean(dy) and m2 = mean(dy * xhat) = r mean(dy * c),
-        dx = (dy - m1) s - (s m2 r) c."""
+    def _backward_fused(self, dy):
+        """Fast path of ``_formula`` on arrays, from the values the forward kept, in four
+        passes over the activations once the two per-channel sums are known: with
+        c = x - mean, r = 1 / sqrt(var + eps), s = w r, m1 = mean(dy) and
+        m2 = mean(dy * xhat) = r mean(dy * c), dx = (dy - m1) s - (s m2 r) c."""
         weight = self.inputs[1]
         need_x, need_w, need_b = self.needs_input_grad[:3]
         flat_dy, centered = _per_channel(dy), _per_channel(self.centered)
@@ -246,11 +248,10 @@ class Embedding(Primitive):
         self.indices, self.padding_idx, self.shape = indices, padding_idx, weight.shape
         return np.take(weight, indices, axis=0)
 
-    def backward(self, dy):
+    def backward(self, xp, dy):
         if self.padding_idx is not None:
-            keep = (self.indices != self.padding_idx)[..., None].astype(dy.dtype)
-            dy = dy * _tensor(keep)
-        return IndexAdd.apply(dy, self.shape, (self.indices,))
+            dy = dy * (self.indices != self.padding_idx)[..., None].astype(dy.dtype)
+        return xp.apply(IndexAdd, dy, self.shape, (self.indices,))
 
 
 def embedding(input: Any, weight: Any, padding_idx: int | None = None,  # noqa: A002

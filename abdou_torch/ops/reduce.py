@@ -64,17 +64,11 @@ class Sum(Primitive):
         self.dims, self.keepdim, self.shape = dims, keepdim, x.shape
         return np.asarray(x.sum(axis=dims, keepdims=keepdim))
 
-    def backward(self, dy):
-        return self._with_dims_kept(dy).expand(self.shape)
-
-    def backward_arrays(self, dy):
-        return expand_array(self._with_dims_kept(dy), self.shape)
-
-    def _with_dims_kept(self, dy):
+    def backward(self, xp, dy):
         # a full reduction's 0-d gradient broadcasts as is; otherwise put the dims back
         if not self.keepdim and len(self.dims) != len(self.shape):
-            return dy.reshape(_kept_shape(self.shape, self.dims))
-        return dy
+            dy = dy.reshape(_kept_shape(self.shape, self.dims))
+        return xp.expand(dy, self.shape)
 
 
 class SumTo(Primitive):
@@ -87,11 +81,8 @@ class SumTo(Primitive):
         self.shape = x.shape
         return sum_to_shape(x, shape)
 
-    def backward(self, dy):
-        return dy.expand(self.shape)
-
-    def backward_arrays(self, dy):
-        return expand_array(dy, self.shape)
+    def backward(self, xp, dy):
+        return xp.expand(dy, self.shape)
 
 
 def expand_array(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -125,7 +116,7 @@ class Amax(Primitive):
         reduce = np.max if largest else np.min
         return np.asarray(reduce(x, axis=dims, keepdims=keepdim))
 
-    def backward(self, dy):
+    def backward(self, xp, dy):
         x = self.inputs[0].data
         reduce = np.max if self.largest else np.min
         y = reduce(x, axis=self.dims, keepdims=True)
@@ -152,12 +143,13 @@ class Prod(Primitive):
         self.dims, self.keepdim = dims, keepdim
         return np.asarray(np.prod(x, axis=dims, keepdims=keepdim))
 
-    def backward(self, dy):
+    def backward(self, xp, dy):
         x = self.inputs[0]
         if not self.keepdim:
             dy = dy.reshape(_kept_shape(x.shape, self.dims))
         if np.all(x.data != 0):
-            return dy * (Prod.apply(x, self.dims, True) / x)
+            x = xp.value(x)
+            return dy * (xp.apply(Prod, x, self.dims, True) / x)
         # product of all the other elements, exact even where x has zeros
         moved = np.moveaxis(x.data, self.dims, range(-len(self.dims), 0))
         flat = moved.reshape(moved.shape[:moved.ndim - len(self.dims)] + (-1,))

@@ -40,6 +40,7 @@ class Reshape(Primitive):
     """y = x with a new shape (same elements in row-major order);  dx = dy reshaped back"""
 
     saves_inputs = False
+    returns_view = True
 
     def forward(self, x, shape: tuple[int, ...]):
         self.shape = x.shape
@@ -49,32 +50,36 @@ class Reshape(Primitive):
             raise ShapeError(f"reshape: shape {tuple(shape)} is invalid for a tensor of "
                              f"shape {x.shape} ({x.size} elements)") from None
 
-    def backward(self, dy):
+    def backward(self, xp, dy):
         return dy.reshape(self.shape)
 
-    backward_arrays = backward
+    def view_step(self, out_shape: tuple) -> tuple:
+        """This view as a step of a ``ViewPut`` chain."""
+        return (Reshape, out_shape)
 
 
 class Permute(Primitive):
     """y = x with dims reordered by ``dims``;  dx = dy permuted by the inverse order"""
 
     saves_inputs = False
+    returns_view = True
 
     def forward(self, x, dims: tuple[int, ...]):
         self.dims = dims
         return np.transpose(x, dims)
 
-    def backward(self, dy):
-        return dy.permute(tuple(np.argsort(self.dims)))
+    def backward(self, xp, dy):
+        return xp.permute(dy, tuple(np.argsort(self.dims)))
 
-    def backward_arrays(self, dy):
-        return np.transpose(dy, np.argsort(self.dims))
+    def view_step(self, out_shape: tuple) -> tuple:
+        return (Permute, self.dims)
 
 
 class Expand(Primitive):
     """y = x broadcast to ``shape`` (a read-only view);  dx = dy summed back to x's shape"""
 
     saves_inputs = False
+    returns_view = True
 
     def forward(self, x, shape: tuple[int, ...]):
         self.shape = x.shape
@@ -84,13 +89,11 @@ class Expand(Primitive):
             raise ShapeError(f"expand: cannot expand shape {x.shape} to {tuple(shape)}") \
                 from None
 
-    def backward(self, dy):
-        from .reduce import sum_to
-        return sum_to(dy, self.shape)
+    def backward(self, xp, dy):
+        return xp.sum_to(dy, self.shape)
 
-    def backward_arrays(self, dy):
-        from .reduce import sum_to_shape
-        return sum_to_shape(dy, self.shape)
+    def view_step(self, out_shape: tuple) -> tuple:
+        return (Expand, out_shape)
 
 
 def _is_basic_index(index: Any) -> bool:
@@ -105,19 +108,22 @@ class Index(Primitive):
 
     name = "getitem"
     saves_inputs = False
+    returns_view = True
 
     def forward(self, x, index: Any):
         self.shape, self.index = x.shape, index
         try:
+            if _is_basic_index(index):  # a view, 0-d included (x[0] of a vector)
+                return x[_with_ellipsis(index)]
             return np.asarray(x[index])
         except IndexError as error:
             raise IndexError(f"getitem: {error} (tensor shape {x.shape})") from None
 
-    def backward(self, dy):
-        return IndexAdd.apply(dy, self.shape, self.index)
+    def backward(self, xp, dy):
+        return xp.apply(IndexAdd, dy, self.shape, self.index)
 
-    def backward_arrays(self, dy):
-        return _index_add(dy, self.shape, self.index)
+    def view_step(self, out_shape: tuple) -> tuple:
+        return (Index, self.index)
 
 
 class IndexAdd(Primitive):
@@ -130,8 +136,8 @@ class IndexAdd(Primitive):
         self.index = index
         return _index_add(x, shape, index)
 
-    def backward(self, dy):
-        return Index.apply(dy, self.index)
+    def backward(self, xp, dy):
+        return xp.apply(Index, dy, self.index)
 
 
 def _index_add(x: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:
@@ -158,9 +164,9 @@ class Cat(Primitive):
             shapes = ", ".join(str(a.shape) for a in arrays)
             raise ShapeError(f"cat: shapes {shapes} differ outside dim {dim}") from None
 
-    def backward(self, dy):
+    def backward(self, xp, dy):
         lead = (slice(None),) * self.dim
-        return tuple(Index.apply(dy, lead + (slice(int(lo), int(hi)),))
+        return tuple(xp.apply(Index, dy, lead + (slice(int(lo), int(hi)),))
                      for lo, hi in zip(self.bounds[:-1], self.bounds[1:]))
 
 
@@ -173,8 +179,8 @@ class Pad(Primitive):
         self.centre = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
         return np.pad(x, widths, mode="constant", constant_values=value)
 
-    def backward(self, dy):
-        return Index.apply(dy, self.centre)
+    def backward(self, xp, dy):
+        return xp.apply(Index, dy, self.centre)
 
 
 def _along(index: np.ndarray, dim: int) -> tuple:
@@ -198,11 +204,8 @@ class Gather(Primitive):
             raise IndexError(f"gather: {error} (input shape {x.shape}, index shape "
                              f"{index.shape}, dim {dim})") from None
 
-    def backward(self, dy):
-        return ScatterAdd.apply(dy, self.shape, self.dim, self.index)
-
-    def backward_arrays(self, dy):
-        return _scatter_add(dy, self.shape, self.dim, self.index)
+    def backward(self, xp, dy):
+        return xp.apply(ScatterAdd, dy, self.shape, self.dim, self.index)
 
 
 def _scatter_add(x: np.ndarray, shape: tuple[int, ...], dim: int,
@@ -223,8 +226,60 @@ class ScatterAdd(Primitive):
         self.dim, self.index = dim, index
         return _scatter_add(x, shape, dim, self.index)
 
-    def backward(self, dy):
-        return Gather.apply(dy, self.dim, self.index)
+    def backward(self, xp, dy):
+        return xp.apply(Gather, dy, self.dim, self.index)
+
+
+class ViewPut(Primitive):
+    """y = base with its view ``chain`` replaced by ``value`` (broadcast);
+    dbase = dy with that view zeroed,  dvalue = that view of dy.
+
+    ``chain`` lists the view ops that lead from ``base`` to the view, as
+    ``(primitive, *arguments)``: ``x[index]`` is ``(Index, index)``. This is what
+    ``base[index] = value`` and an in-place change through a view record (PyTorch's
+    CopySlices).
+    """
+
+    name = "view_put"
+    saves_inputs = False
+
+    def forward(self, base, value, chain: tuple):
+        self.chain = chain
+        out = base.copy()
+        put_view(out, chain, value)
+        return out
+
+    def backward(self, xp, dy):
+        need_base, need_value = self.needs_input_grad[:2]
+        zero = np.zeros((), dtype=dy.dtype)
+        dbase = xp.apply(ViewPut, dy, zero, self.chain) if need_base else None
+        return dbase, (take_view(xp, dy, self.chain) if need_value else None)
+
+
+def take_view(xp: Any, x: Any, chain: tuple) -> Any:
+    """The view ``chain`` of ``x`` (an array or a Tensor, as ``xp`` says)."""
+    for primitive, *arguments in chain:
+        x = xp.apply(primitive, x, *arguments)
+    return x
+
+
+def put_view(array: np.ndarray, chain: tuple, value: Any) -> None:
+    """Write ``value`` into the view ``chain`` of ``array``, in place. A step that copies
+    (advanced indexing, a reshape that cannot view) is written back after the rest."""
+    if not chain:
+        array[...] = value
+        return
+    (primitive, *arguments), rest = chain[0], chain[1:]
+    if primitive is Index and not rest:
+        array[arguments[0]] = value
+        return
+    part = primitive.__new__(primitive).forward(array, *arguments)
+    put_view(part, rest, value)
+    if part.base is None or not np.shares_memory(part, array):
+        if primitive is Index:
+            array[arguments[0]] = part
+        else:  # a reshape that copied: put the values back in the base's layout
+            array[...] = part.reshape(array.shape)
 
 
 # -- public functions ---------------------------------------------------------------------
@@ -312,8 +367,16 @@ def broadcast_to(input: Any, shape: Sequence[int]):  # noqa: A002
     return expand(input, tuple(shape))
 
 
+def _with_ellipsis(index: Any) -> tuple:
+    """A basic index with a trailing Ellipsis, so that NumPy returns a view even where it
+    would return a scalar (indexing every dim with an int)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return parts if any(p is Ellipsis for p in parts) else parts + (Ellipsis,)
+
+
 def _normalize_index(index: Any) -> Any:
-    """Tensors inside an index become arrays; lists become integer or boolean arrays."""
+    """Tensors inside an index become arrays (a 0-d integer one an int, as in PyTorch);
+    lists become integer or boolean arrays; slices must step forward."""
     from ..tensor import Tensor
     if isinstance(index, tuple):
         return tuple(_normalize_index(part) for part in index)
@@ -321,10 +384,27 @@ def _normalize_index(index: Any) -> Any:
         index = index.data
     if isinstance(index, list):
         index = np.asarray(index)
-    if isinstance(index, np.ndarray) and index.dtype.kind not in "biu":
-        raise IndexError(f"tensors used as indices must be integer or boolean, got "
-                         f"{index.dtype}")
+    if isinstance(index, np.ndarray):
+        if index.dtype.kind not in "biu":
+            raise IndexError(f"tensors used as indices must be integer or boolean, got "
+                             f"{index.dtype}")
+        if index.ndim == 0 and index.dtype.kind in "iu":
+            return int(index)
+    if isinstance(index, slice) and index.step is not None and index.step <= 0:
+        raise ValueError(f"step must be greater than zero (got slice step {index.step}; "
+                         f"use .flip(dims) to reverse)")
     return index
+
+
+def same_region(value: Any, array: np.ndarray, index: Any) -> bool:
+    """True when ``value`` is a tensor whose array is exactly ``array[index]``: the
+    write-back of ``x[k] += v``, whose change was already made through the view x[k]."""
+    from ..tensor import Tensor
+    if not isinstance(value, Tensor) or not _is_basic_index(index):
+        return False
+    region, values = array[_with_ellipsis(index)], value.data
+    return values.shape == region.shape and values.strides == region.strides and \
+        values.__array_interface__["data"][0] == region.__array_interface__["data"][0]
 
 
 def index(input: Any, key: Any):  # noqa: A002

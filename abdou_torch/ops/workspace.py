@@ -4,9 +4,8 @@ A training step allocates the same large arrays every time (convolution inputs l
 the product, activations, their gradients). glibc gives an array over its mmap threshold
 (128 KiB to 32 MiB, adapting) fresh pages from the kernel, and returns freed memory at the
 top of its heap to the kernel; each new page then costs a page fault when first written,
-which inside a virtual machine costs more than filling it. Measured in the CNN step at
-batch 64: batch norm's forward took 3.2 ms on a fresh 6 MB output against 1.2-1.5 ms on
-reused memory, ReLU 1.5 ms against 0.5 ms; 50 MB of im2col columns cost ~25 ms a step.
+which inside a virtual machine costs more than filling it (the measurements are in
+benchmarks/RESULTS.md, "Measured notes behind the fast paths").
 
 Ops on the training hot path take their large outputs and saved arrays from ``workspace``
 (``workspace.empty(shape, dtype)``, like ``np.empty``), and arrays below ``min_bytes`` come

@@ -1,8 +1,9 @@
 """PNG plots of a run: loss and accuracy curves, predictions on test images, and the
 decision boundary of a 2-D classifier. matplotlib is imported on first use (Agg backend,
-no display needed)."""
+no display needed). Each file is written atomically: a full disk never leaves half a PNG."""
 from __future__ import annotations
 
+import io
 import os
 from typing import Callable, Sequence
 
@@ -19,9 +20,14 @@ def _pyplot():
 
 
 def _save(figure, path: str | os.PathLike) -> None:
+    from .run_dir import write_bytes
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    _pyplot().close(figure)
+    png = io.BytesIO()
+    try:
+        figure.savefig(png, format="png", dpi=110)
+    finally:
+        _pyplot().close(figure)
+    write_bytes(path, png.getvalue())
 
 
 def plot_curve(values: Sequence[float], path: str | os.PathLike, title: str, ylabel: str,

@@ -1,8 +1,14 @@
 """The training loop behind ``abdou-torch train``: progress bars, evaluation each epoch,
-checkpoints that resume bit for bit, Ctrl-C handling, metrics and plots."""
+checkpoints that resume bit for bit, metrics and plots.
+
+What keeps a run safe, from :mod:`.signals`, :mod:`.nan_guard` and :mod:`.run_dir`:
+Ctrl-C or SIGTERM saves a checkpoint and raises :class:`Interrupted`; a loss or weights
+that stop being finite raise :class:`~.nan_guard.NonFiniteError` before anything is saved,
+so the last good checkpoint stays; every file is written atomically, and a failed write
+is a :class:`~.run_dir.RunDirectoryError` saying what to do.
+"""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -19,15 +25,21 @@ from ..data import DataLoader, TensorDataset
 from ..nn import Module
 from ..optim import WAdam
 from ..tensor import Tensor
-from .checkpoint import load_training_checkpoint, save_training_checkpoint
+from . import nan_guard, run_dir
+from .checkpoint import CheckpointError, load_training_checkpoint, save_training_checkpoint
 from .data import load_splits
 from .recipes import CLASS_NAMES, Recipe
+from .signals import DeferredStop
 
 __all__ = ["TrainingRun", "Interrupted"]
 
 
 class Interrupted(Exception):
-    """Raised after Ctrl-C once the checkpoint is safely on disk."""
+    """Raised after Ctrl-C or SIGTERM once the checkpoint is safely on disk."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(f"interrupted by signal {signum}")
 
 
 def _loss_function(recipe: Recipe) -> Callable[[Tensor, Tensor], Tensor]:
@@ -56,14 +68,18 @@ class TrainingRun:
         self.model: Module = recipe.build_model()
         self.optimizer = WAdam(self.model.parameters(), lr=recipe.lr,
                                weight_decay=recipe.weight_decay)
-        self.loader = DataLoader(TensorDataset(self.train_split.inputs, self.train_split.labels),
-                                 batch_size=recipe.batch_size, shuffle=True,
-                                 generator=_random.Generator(seed))
+        self.train_model: Module = self.model  # what the training step calls (DDP: a wrapper)
+        self.loader = self._make_loader()
         self.scheduler = self._scheduler()
         self.loss_fn = _loss_function(recipe)
         self.state = {"epoch": 0, "step": 0, "epoch_loss_sum": 0.0, "epoch_batches": 0,
                       "seconds": 0.0, "train_loss": [], "test_accuracy": []}
-        self._stop_requested = False
+        self.stop = DeferredStop()
+
+    def _make_loader(self) -> Any:
+        return DataLoader(TensorDataset(self.train_split.inputs, self.train_split.labels),
+                          batch_size=self.recipe.batch_size, shuffle=True,
+                          generator=_random.Generator(self.seed))
 
     def _scheduler(self):
         if self.recipe.schedule == "constant":
@@ -74,47 +90,93 @@ class TrainingRun:
 
     # -- checkpoints ---------------------------------------------------------------------
     def save_checkpoint(self) -> None:
-        save_training_checkpoint(
-            self.checkpoint_path, model_state=self.model.state_dict(),
-            optimizer_state=self.optimizer.state_dict(),
-            scheduler_state=None if self.scheduler is None else self.scheduler.state_dict(),
-            loader_state=self.loader.state_dict(), rng_state=_random.get_rng_state(),
-            progress=dict(self.state, recipe=self.recipe.__dict__, seed=self.seed))
+        """Write the checkpoint atomically; refuse (NonFiniteError) to save diverged weights
+        over the last good ones."""
+        model_state = self.model.state_dict()
+        nan_guard.check_state(model_state, "parameter", step=self.state["step"])
+        try:
+            save_training_checkpoint(
+                self.checkpoint_path, model_state=model_state,
+                optimizer_state=self.optimizer.state_dict(),
+                scheduler_state=None if self.scheduler is None else self.scheduler.state_dict(),
+                loader_state=self.loader.state_dict(), rng_state=self._rng_state(),
+                progress=dict(self.state, recipe=self.recipe.__dict__, seed=self.seed))
+        except OSError as error:
+            raise run_dir.write_error(self.checkpoint_path, error) from error
 
     def resume(self) -> None:
-        """Continue from ``out_dir/checkpoint.safetensors``."""
+        """Continue from ``out_dir/checkpoint.safetensors``.
+
+        Raises FileNotFoundError when there is none, and CheckpointError (one line naming
+        the file) when it is corrupt, from another version, edited by hand or made with
+        another recipe or seed; the run's state is unchanged then.
+        """
         if not self.checkpoint_path.exists():
             raise FileNotFoundError(f"--resume: no checkpoint at {self.checkpoint_path}")
         saved = load_training_checkpoint(self.checkpoint_path)
         progress = saved["progress"]
         if progress.get("recipe") != self.recipe.__dict__ or progress.get("seed") != self.seed:
-            raise ValueError(f"{self.checkpoint_path}: the checkpoint was made with another "
-                             f"recipe or seed ({progress.get('recipe')}, seed "
-                             f"{progress.get('seed')}); resume with the same options")
-        self.model.load_state_dict(saved["model_state"])
-        self.optimizer.load_state_dict(saved["optimizer_state"])
-        if self.scheduler is not None:
-            self.scheduler.load_state_dict(saved["scheduler_state"])
-        self.loader.load_state_dict(saved["loader_state"])
-        _random.set_rng_state(saved["rng_state"])
+            raise CheckpointError(f"{self.checkpoint_path}: the checkpoint was made with another "
+                                  f"recipe or seed ({progress.get('recipe')}, seed "
+                                  f"{progress.get('seed')}); resume with the same options")
+        try:
+            self._restore(saved)
+        except CheckpointError:
+            raise
+        except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as error:
+            raise CheckpointError(
+                f"{self.checkpoint_path}: cannot resume from this checkpoint ("
+                f"{' '.join(str(error).split())}); it was made by another version of "
+                f"abdou_torch or edited") from None
         self.state = {k: progress[k] for k in self.state}
         self.log(f"resuming from {self.checkpoint_path}: epoch {self.state['epoch'] + 1}, "
                  f"step {self.state['step']}")
 
+    def _restore(self, saved: dict[str, Any]) -> None:
+        """Load every part; when one is refused, put the model, optimizer and default
+        generator back as they were."""
+        model_backup = self.model.state_dict()
+        optimizer_backup = self.optimizer.state_dict()
+        rng_backup = _random.get_rng_state()
+        try:
+            self.model.load_state_dict(saved["model_state"])
+            self.optimizer.load_state_dict(saved["optimizer_state"])
+            if self.scheduler is not None:
+                self.scheduler.load_state_dict(saved["scheduler_state"])
+            self.loader.load_state_dict(saved["loader_state"])
+            self._set_rng_state(saved["rng_state"])
+        except BaseException:
+            self.model.load_state_dict(model_backup)
+            self.optimizer.load_state_dict(optimizer_backup)
+            _random.set_rng_state(rng_backup)
+            raise
+
+    def _rng_state(self) -> dict[str, Any]:
+        return _random.get_rng_state()
+
+    def _set_rng_state(self, state: dict[str, Any]) -> None:
+        if isinstance(state, dict) and "ranks" in state:  # see training/parallel.py
+            raise CheckpointError(f"{self.checkpoint_path}: the checkpoint was made by "
+                                  f"{state.get('world_size')} processes; resume it with "
+                                  f"--nproc {state.get('world_size')}")
+        _random.set_rng_state(state)
+
     # -- the loop ------------------------------------------------------------------------
     def fit(self) -> dict[str, Any]:
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        previous_handler = signal.signal(signal.SIGINT, self._request_stop)
-        try:
-            self._train()
-        finally:
-            signal.signal(signal.SIGINT, previous_handler)
-        return self._finish()
+        """Train to the last epoch, then write the model, metrics and plots.
 
-    def _request_stop(self, signum: int, frame: Any) -> None:
-        if self._stop_requested:  # a second Ctrl-C stops at once
-            raise KeyboardInterrupt
-        self._stop_requested = True
+        SIGINT or SIGTERM: checkpoint, then :class:`Interrupted` (a second signal raises
+        :class:`~.signals.Stopped` at once). A non-finite loss or weights:
+        :class:`~.nan_guard.NonFiniteError`, with nothing saved after the last good
+        checkpoint.
+        """
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise run_dir.write_error(self.out_dir, error, "create the directory") from None
+        with self.stop:
+            self._train()
+        return self._finish()
 
     def _train(self) -> None:
         single_step_epochs = len(self.loader) == 1
@@ -124,6 +186,9 @@ class TrainingRun:
             self._train_epoch(bar)
         if bar is not None:
             bar.close()
+            # one-step epochs checkpoint every N steps only: keep the end, so that the
+            # outputs can be written again (--resume) if writing them fails
+            self._checkpoint(time.perf_counter())
 
     def _bar(self, total: int, initial: int, unit: str, desc: str | None = None):
         from tqdm import tqdm
@@ -137,26 +202,28 @@ class TrainingRun:
                                    f"epoch {epoch_number}/{self.recipe.epochs}")
         self.model.train()
         for inputs, labels in self.loader:
-            loss = self.loss_fn(self.model(inputs), labels)
+            loss = self.loss_fn(self.train_model(inputs), labels)
+            loss_value = loss.item()
+            nan_guard.check_loss(loss_value, step=state["step"] + 1, epoch=epoch_number)
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
             if self.scheduler is not None:
                 self.scheduler.step()
             state["step"] += 1
-            state["epoch_loss_sum"] += loss.item()
+            state["epoch_loss_sum"] += loss_value
             state["epoch_batches"] += 1
             if run_bar is None:
                 bar.update(1)
                 if state["epoch_batches"] % 25 == 0:
                     bar.set_postfix(loss=f"{state['epoch_loss_sum'] / state['epoch_batches']:.4f}")
-            if self._stop_requested or (self.checkpoint_every
-                                        and state["step"] % self.checkpoint_every == 0):
+            stopping = self._stop_now()
+            if stopping or (self.checkpoint_every and state["step"] % self.checkpoint_every == 0):
                 started = self._checkpoint(started)
-            if self._stop_requested:
+            if stopping:
                 bar.close()
-                raise Interrupted
-        state["train_loss"].append(state["epoch_loss_sum"] / max(state["epoch_batches"], 1))
+                raise Interrupted(self.stop.signum or signal.SIGINT)
+        state["train_loss"].append(self._epoch_mean_loss())
         state["test_accuracy"].append(self.evaluate())
         state["epoch"] += 1
         state["epoch_loss_sum"], state["epoch_batches"] = 0.0, 0
@@ -168,6 +235,13 @@ class TrainingRun:
         else:  # one-step epochs (full-batch blobs): checkpoint only every N steps
             run_bar.update(1)
             state["seconds"] += time.perf_counter() - started
+
+    def _stop_now(self) -> bool:
+        """Whether to checkpoint and stop after this step (Ctrl-C was pressed)."""
+        return self.stop.requested
+
+    def _epoch_mean_loss(self) -> float:
+        return self.state["epoch_loss_sum"] / max(self.state["epoch_batches"], 1)
 
     def _checkpoint(self, started: float) -> float:
         """Count the time since ``started`` and save; returns the new start time."""
@@ -195,7 +269,11 @@ class TrainingRun:
 
     def _finish(self) -> dict[str, Any]:
         state = self.state
-        serialization.save(self.model.state_dict(), self.out_dir / "model.safetensors")
+        model_path = self.out_dir / "model.safetensors"
+        try:
+            serialization.save(self.model.state_dict(), model_path)
+        except OSError as error:
+            raise run_dir.write_error(model_path, error) from error
         metrics = {"dataset": self.recipe.dataset, "model": self.recipe.model,
                    "test_accuracy": state["test_accuracy"][-1], "epochs": self.recipe.epochs,
                    "steps": state["step"], "seconds": round(state["seconds"], 3),
@@ -204,8 +282,7 @@ class TrainingRun:
                    "weight_decay": self.recipe.weight_decay, "seed": self.seed,
                    "history": {"train_loss": state["train_loss"],
                                "test_accuracy": state["test_accuracy"]}}
-        with open(self.out_dir / "metrics.json", "w") as handle:
-            json.dump(metrics, handle, indent=2)
+        run_dir.write_json(self.out_dir / "metrics.json", metrics)
         self._plots()
         return metrics
 

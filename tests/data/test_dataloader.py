@@ -1,16 +1,16 @@
-"""default_collate and DataLoader: batching, seeded shuffling and mid-epoch resumption."""
+"""DataLoader: batching, seeded shuffling, worker threads and mid-epoch resumption with every
+sampler (collation is in test_collate_vs_torch.py)."""
 from __future__ import annotations
 
 import json
-from collections import namedtuple
 
 import numpy as np
 import pytest
 
 from abdou_torch import random as at_random
-from abdou_torch.data import DataLoader, Dataset, TensorDataset, default_collate
+import abdou_torch.data as at_data
+from abdou_torch.data import DataLoader, Dataset, TensorDataset
 from abdou_torch.random import Generator, manual_seed
-from abdou_torch.tensor import Tensor
 
 
 class Items(Dataset):
@@ -31,16 +31,33 @@ class Items(Dataset):
 class CountingTensorDataset(TensorDataset):
     def __init__(self, *arrays) -> None:
         super().__init__(*arrays)
-        self.getitems_calls = 0
+        self.get_batch_calls = 0
         self.getitem_calls = 0
 
     def __getitem__(self, index):
         self.getitem_calls += 1
         return super().__getitem__(index)
 
+    def _get_batch(self, indices):
+        self.get_batch_calls += 1
+        return super()._get_batch(indices)
+
+
+class SampleListDataset(Dataset):
+    """PyTorch's __getitems__ protocol: a list of samples, which the loader then collates."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.requests = n, []
+
     def __getitems__(self, indices):
-        self.getitems_calls += 1
-        return super().__getitems__(indices)
+        self.requests.append(list(indices))
+        return [(i, float(i)) for i in indices]
+
+    def __getitem__(self, index):
+        raise AssertionError("__getitems__ must be used")
+
+    def __len__(self) -> int:
+        return self.n
 
 
 def first_column(batches) -> list[list[int]]:
@@ -50,60 +67,6 @@ def first_column(batches) -> list[list[int]]:
 
 def ids_dataset(n: int) -> TensorDataset:
     return TensorDataset(np.arange(n), np.arange(n, dtype=np.float32) * 10)
-
-
-# -- default_collate -----------------------------------------------------------------------
-
-def test_collate_numbers() -> None:
-    ints = default_collate([1, 2, 3])
-    floats = default_collate([0.5, 1.5])
-    bools = default_collate([True, False])
-    assert isinstance(ints, Tensor) and ints.numpy().dtype == np.int64
-    assert floats.numpy().dtype == np.float32 and bools.numpy().dtype == np.bool_
-    np.testing.assert_array_equal(ints.numpy(), [1, 2, 3])
-    np.testing.assert_array_equal(floats.numpy(), [0.5, 1.5])
-    np.testing.assert_array_equal(bools.numpy(), [True, False])
-
-
-def test_collate_stacks_arrays_and_tensors_keeping_dtype() -> None:
-    arrays = [np.full((2, 3), i, dtype=np.uint8) for i in range(4)]
-    stacked = default_collate(arrays)
-    assert stacked.shape == (4, 2, 3) and stacked.numpy().dtype == np.uint8
-    np.testing.assert_array_equal(stacked.numpy()[:, 0, 0], [0, 1, 2, 3])
-    tensors = default_collate([Tensor(np.array([1.0, 2.0], dtype=np.float64))] * 2)
-    assert tensors.shape == (2, 2) and tensors.numpy().dtype == np.float64
-    scalars = default_collate([np.float64(1.5), np.float64(2.5)])
-    assert scalars.numpy().dtype == np.float64 and scalars.shape == (2,)
-
-
-def test_collate_nested_structures() -> None:
-    batch = default_collate([(0, {"a": 1.0, "b": [np.zeros(2), 5]}, "x"),
-                             (1, {"a": 2.0, "b": [np.ones(2), 6]}, "y")])
-    assert isinstance(batch, tuple) and len(batch) == 3
-    np.testing.assert_array_equal(batch[0].numpy(), [0, 1])
-    assert set(batch[1]) == {"a", "b"} and isinstance(batch[1]["b"], list)
-    np.testing.assert_array_equal(batch[1]["a"].numpy(), [1.0, 2.0])
-    np.testing.assert_array_equal(batch[1]["b"][0].numpy(), [[0, 0], [1, 1]])
-    np.testing.assert_array_equal(batch[1]["b"][1].numpy(), [5, 6])
-    assert batch[2] == ["x", "y"]
-
-
-def test_collate_namedtuple() -> None:
-    Pair = namedtuple("Pair", "x y")
-    batch = default_collate([Pair(1, 2.0), Pair(3, 4.0)])
-    assert isinstance(batch, Pair)
-    np.testing.assert_array_equal(batch.x.numpy(), [1, 3])
-
-
-def test_collate_errors() -> None:
-    with pytest.raises(RuntimeError, match=r"sample 1 has \(3,\)"):
-        default_collate([np.zeros(2), np.zeros(3)])
-    with pytest.raises(RuntimeError, match="same number of fields"):
-        default_collate([(1, 2), (1,)])
-    with pytest.raises(TypeError, match="object"):
-        default_collate([object()])
-    with pytest.raises(ValueError, match="empty"):
-        default_collate([])
 
 
 # -- batching ------------------------------------------------------------------------------
@@ -133,19 +96,28 @@ def test_loader_collates_samples_from_getitem() -> None:
     assert dataset.calls == 5
     ids, halves, extra = batches[0]
     np.testing.assert_array_equal(ids.numpy(), [0, 1])
-    assert ids.numpy().dtype == np.int64 and halves.numpy().dtype == np.float32
+    assert ids.numpy().dtype == np.int64 and halves.numpy().dtype == np.float64  # as PyTorch
     np.testing.assert_array_equal(halves.numpy(), [0.0, 0.5])
     np.testing.assert_array_equal(extra["square"].numpy(), [[0], [1]])
     assert extra["square"].numpy().dtype == np.int16
     np.testing.assert_array_equal(batches[2][0].numpy(), [4])
 
 
-def test_fast_path_uses_one_getitems_call_per_batch() -> None:
+def test_fast_path_uses_one_get_batch_call_per_batch() -> None:
     dataset = CountingTensorDataset(np.arange(10), np.arange(10) * 2)
     batches = list(DataLoader(dataset, batch_size=4, shuffle=True, generator=Generator(0)))
-    assert dataset.getitems_calls == 3 and dataset.getitem_calls == 0
-    for ids, doubled in batches:
-        np.testing.assert_array_equal(doubled.numpy(), ids.numpy() * 2)
+    assert dataset.get_batch_calls == 3 and dataset.getitem_calls == 0
+    for batch in batches:
+        assert isinstance(batch, list)  # what default_collate makes of tuples
+        np.testing.assert_array_equal(batch[1].numpy(), batch[0].numpy() * 2)
+
+
+def test_getitems_returns_samples_that_are_then_collated() -> None:
+    dataset = SampleListDataset(5)
+    batches = list(DataLoader(dataset, batch_size=2))
+    assert dataset.requests == [[0, 1], [2, 3], [4]]
+    assert batches[1][0].numpy().tolist() == [2, 3]
+    assert batches[1][1].numpy().dtype == np.float64  # Python floats collate to float64
 
 
 def test_custom_collate_fn_gets_the_sample_list() -> None:
@@ -154,25 +126,22 @@ def test_custom_collate_fn_gets_the_sample_list() -> None:
     loader = DataLoader(dataset, batch_size=4, collate_fn=lambda samples: seen.append(samples)
                         or len(samples))
     assert list(loader) == [4, 2]
-    assert dataset.getitems_calls == 0 and dataset.getitem_calls == 6
+    assert dataset.get_batch_calls == 0 and dataset.getitem_calls == 6
     assert all(isinstance(sample, tuple) for sample in seen[0])
 
 
 @pytest.mark.parametrize("kwargs, error, pattern", [
-    ({"batch_size": 0}, ValueError, "positive"), ({"batch_size": -2}, ValueError, "positive"),
-    ({"batch_size": 1.5}, TypeError, "batch_size"), ({"batch_size": True}, TypeError,
-                                                      "batch_size"),
-    ({"batch_size": "4"}, TypeError, "batch_size"), ({"shuffle": "yes"}, TypeError, "shuffle"),
-    ({"drop_last": 1}, TypeError, "drop_last"), ({"collate_fn": 3}, TypeError, "collate_fn"),
+    ({"collate_fn": 3}, TypeError, "collate_fn must be callable"),
     ({"generator": np.random.default_rng(0)}, TypeError, "generator"),
 ])
-def test_argument_validation(kwargs, error, pattern) -> None:
+def test_argument_validation_before_iterating(kwargs, error, pattern) -> None:
+    """Where PyTorch only fails while iterating, the same exception type comes up front."""
     with pytest.raises(error, match=pattern):
         DataLoader(ids_dataset(4), **kwargs)
 
 
-def test_dataset_must_be_map_style() -> None:
-    with pytest.raises(TypeError, match="__getitem__"):
+def test_dataset_must_be_map_style_or_iterable() -> None:
+    with pytest.raises(TypeError, match="must define __getitem__"):
         DataLoader(iter(range(3)))
 
 
@@ -227,11 +196,21 @@ def test_manual_seed_makes_default_generator_runs_reproducible() -> None:
     assert first == second and first != third
 
 
-def test_unshuffled_loader_does_not_touch_the_generator() -> None:
-    generator = Generator(5)
-    before = generator.get_state()
+def test_each_epoch_draws_one_base_seed_even_unshuffled() -> None:
+    """As PyTorch's iterator does: one int64 from the loader's generator per epoch."""
+    import torch
+
+    from abdou_torch.data.sampler import draw_seed
+    generator, reference = Generator(5), Generator(5)
     run_epochs(DataLoader(ids_dataset(10), batch_size=3, generator=generator), 2)
-    assert generator.get_state() == before
+    draw_seed(reference), draw_seed(reference)
+    assert generator.get_state() == reference.get_state()
+    torch_generator, torch_reference = torch.Generator().manual_seed(5), \
+        torch.Generator().manual_seed(5)
+    for _ in range(2):
+        list(torch.utils.data.DataLoader(range(10), batch_size=3, generator=torch_generator))
+        torch.empty((), dtype=torch.int64).random_(generator=torch_reference)
+    assert torch.equal(torch_generator.get_state(), torch_reference.get_state())
 
 
 # -- resuming ------------------------------------------------------------------------------
@@ -341,7 +320,7 @@ def test_resume_with_default_generator_and_other_draws_during_the_epoch() -> Non
 
 def test_resume_without_shuffle() -> None:
     state, rest, following = interrupted_run(1, 2, shuffle=False)
-    assert state["epoch_generator_state"] is None
+    assert state["sampler"] == "BatchSampler/SequentialSampler"
     resumed = make_loader(None, shuffle=False)
     resumed.load_state_dict(state)
     assert first_column(list(resumed)) == rest == [[8, 9, 10, 11], [12, 13, 14, 15],
@@ -389,10 +368,12 @@ def test_load_state_dict_only_affects_the_next_iteration() -> None:
 
 @pytest.mark.parametrize("change, pattern", [
     ({"batch_size": 5}, "batch_size"), ({"dataset_length": 24}, "dataset_length"),
-    ({"shuffle": False}, "shuffle"), ({"drop_last": True}, "drop_last"),
+    ({"sampler": "BatchSampler/SequentialSampler"}, "sampler"),
+    ({"drop_last": True}, "drop_last"),
     ({"batches_yielded": 7}, "batches_yielded"), ({"batches_yielded": -1}, "batches_yielded"),
-    ({"batches_yielded": 1.5}, "batches_yielded"), ({"version": 99}, "version"),
-    ({"epoch_generator_state": None}, "epoch_generator_state"),
+    ({"batches_yielded": 1.5}, "batches_yielded"), ({"batches_drawn": 1}, "batches_drawn"),
+    ({"version": 1}, "version"), ({"epoch_generator_states": None}, "epoch_generator_states"),
+    ({"generator_states": []}, "generator_states"),
 ])
 def test_load_state_dict_rejects_mismatched_state(change: dict, pattern: str) -> None:
     state, _, _ = interrupted_run(1, 2)
@@ -450,7 +431,8 @@ def test_worker_threads_give_the_same_batches_in_the_same_order(workers, prefetc
 
 
 def test_worker_threads_keep_the_resumable_position():
-    """batches_yielded counts batches handed out, not those fetched ahead."""
+    """batches_yielded counts batches handed out; batches_drawn also those fetched ahead,
+    which a resumed loader fetches again (with or without workers)."""
     loaders = [DataLoader(_Recorded(30), batch_size=3, shuffle=True, generator=Generator(5),
                           num_workers=workers) for workers in (0, 2)]
     states = []
@@ -459,11 +441,15 @@ def test_worker_threads_keep_the_resumable_position():
         for _ in range(4):
             next(iterator)
         states.append(loader.state_dict())
+    assert states[0]["batches_drawn"] == 4 and states[1]["batches_drawn"] == 8  # 2 x 2 ahead
+    for state in states:
+        del state["batches_drawn"]
     assert states[0] == states[1] and states[1]["batches_yielded"] == 4
-    resumed = DataLoader(_Recorded(30), batch_size=3, shuffle=True, generator=Generator(99),
-                         num_workers=2)
-    resumed.load_state_dict(states[1])
-    assert _epoch(resumed) == list(_epoch_rest(loaders[0]))
+    for workers in (2, 0):
+        resumed = DataLoader(_Recorded(30), batch_size=3, shuffle=True,
+                             generator=Generator(99), num_workers=workers)
+        resumed.load_state_dict(loaders[1].state_dict())
+        assert _epoch(resumed) == list(_epoch_rest(loaders[0]))
 
 
 def _epoch_rest(loader):
@@ -510,3 +496,64 @@ def test_pin_memory_is_accepted_with_a_warning():
     with pytest.warns(UserWarning, match="pin_memory=True pins nothing"):
         loader = DataLoader(_Recorded(4), batch_size=2, pin_memory=True)
     assert len(_epoch(loader)) == 2
+
+
+# -- resuming with every sampler ---------------------------------------------------------------
+
+def _sampler_loader(kind: str, seed: int, workers: int) -> DataLoader:
+    """A loader over 23 samples whose order comes from ``kind``, drawing from generators
+    seeded with ``seed`` (or the default generator)."""
+    dataset = ids_dataset(23)
+    generator = Generator(seed)
+    options = {"num_workers": workers}
+    if kind == "shuffle":
+        return DataLoader(dataset, batch_size=4, shuffle=True, generator=generator, **options)
+    if kind == "shuffle, default generator":
+        return DataLoader(dataset, batch_size=4, shuffle=True, **options)
+    if kind == "random with replacement":
+        sampler = at_data.RandomSampler(dataset, replacement=True, num_samples=70,
+                                        generator=generator)
+    elif kind == "random, more samples than data":
+        sampler = at_data.RandomSampler(dataset, num_samples=50, generator=generator)
+    elif kind == "subset":
+        sampler = at_data.SubsetRandomSampler(list(range(3, 20)), generator=generator)
+    elif kind == "weighted":
+        sampler = at_data.WeightedRandomSampler(np.arange(23.0) + 1, 40, generator=generator)
+    else:  # "batch sampler"
+        batches = at_data.BatchSampler(at_data.RandomSampler(dataset, generator=generator), 3,
+                                       drop_last=True)
+        return DataLoader(dataset, batch_sampler=batches, generator=Generator(seed + 1),
+                          **options)
+    return DataLoader(dataset, batch_size=4, sampler=sampler, generator=Generator(seed + 1),
+                      **options)
+
+
+SAMPLER_KINDS = ["shuffle", "shuffle, default generator", "random with replacement",
+                 "random, more samples than data", "subset", "weighted", "batch sampler"]
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+@pytest.mark.parametrize("kind", SAMPLER_KINDS)
+def test_every_sampler_resumes_mid_epoch_exactly(kind, workers):
+    """Stopped after 3 batches of the second epoch and resumed by a fresh loader whose
+    generators start elsewhere: the rest of that epoch and the next one are the
+    uninterrupted run's, and the generators end where the uninterrupted run's do."""
+    manual_seed(21)
+    loader = _sampler_loader(kind, 7, workers)
+    list(loader)
+    iterator = iter(loader)
+    for _ in range(3):
+        next(iterator)
+    state = json_round_trip(loader.state_dict())
+    default_state = at_random.get_rng_state()
+    rest, following = first_column(list(iterator)), first_column(list(loader))
+    expected_default = at_random.get_rng_state()
+
+    manual_seed(99)  # a new process starts elsewhere; the run restores its own rng state
+    resumed = _sampler_loader(kind, 1234, workers)
+    resumed.load_state_dict(state)
+    at_random.set_rng_state(default_state)
+    assert first_column(list(resumed)) == rest and len(rest) == len(resumed) - 3
+    assert first_column(list(resumed)) == following
+    assert at_random.get_rng_state() == expected_default
+    assert resumed.state_dict()["generator_states"] == loader.state_dict()["generator_states"]

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from abdou_torch.data import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from abdou_torch.data import (ConcatDataset, Dataset, Subset, TensorDataset, default_collate,
+                              random_split)
 from abdou_torch.random import Generator, manual_seed
 from abdou_torch.tensor import Tensor
 
@@ -30,7 +31,7 @@ class Squares(Dataset):
 def test_base_dataset_methods_must_be_implemented() -> None:
     with pytest.raises(NotImplementedError, match="__getitem__"):
         Dataset()[0]
-    with pytest.raises(NotImplementedError, match="__len__"):
+    with pytest.raises(TypeError, match="has no len"):  # as in PyTorch: no __len__ at all
         len(Dataset())
 
 
@@ -65,14 +66,19 @@ def test_tensor_dataset_index_out_of_range() -> None:
         dataset[3]
 
 
-def test_tensor_dataset_getitems_returns_collated_batch() -> None:
+def test_tensor_dataset_get_batch_is_what_default_collate_makes() -> None:
     x = np.arange(20, dtype=np.float64).reshape(10, 2)
     y = np.arange(10, dtype=np.int32) * 3
-    batch = TensorDataset(x, y).__getitems__(np.array([7, 0, 7]))
-    assert isinstance(batch, tuple) and all(isinstance(part, Tensor) for part in batch)
-    np.testing.assert_array_equal(batch[0].numpy(), x[[7, 0, 7]])
+    dataset = TensorDataset(x, y)
+    batch = dataset._get_batch(np.array([7, 0, 7]))
+    slow = default_collate([dataset[i] for i in (7, 0, 7)])
+    assert isinstance(batch, list) and isinstance(slow, list) and len(batch) == 2
+    for fast_part, slow_part in zip(batch, slow):
+        np.testing.assert_array_equal(fast_part.numpy(), slow_part.numpy())
+        assert fast_part.numpy().dtype == slow_part.numpy().dtype
     np.testing.assert_array_equal(batch[1].numpy(), [21, 0, 21])
-    assert batch[0].numpy().dtype == np.float64 and batch[1].numpy().dtype == np.int32
+    with pytest.raises(IndexError, match="index 10 is out of bounds"):
+        dataset._get_batch([1, 10])
 
 
 def test_tensor_dataset_size_mismatch_names_the_sizes() -> None:
@@ -98,14 +104,18 @@ def test_subset_maps_indices() -> None:
     assert subset[[0, 2]] == [81, 25]
 
 
-def test_subset_getitems_delegates_or_collates() -> None:
+def test_subset_getitems_is_the_sample_list_and_get_batch_collates() -> None:
+    """PyTorch's Subset.__getitems__ returns samples (the DataLoader collates them)."""
     x = np.arange(10) * 10
-    fast = Subset(TensorDataset(x), [9, 2, 5]).__getitems__([2, 0])
+    samples = Subset(TensorDataset(x), [9, 2, 5]).__getitems__([2, 0])
+    assert isinstance(samples, list) and len(samples) == 2
+    assert [int(sample[0].item()) for sample in samples] == [50, 90]
+    fast = Subset(TensorDataset(x), [9, 2, 5])._get_batch([2, 0])
     np.testing.assert_array_equal(fast[0].numpy(), [50, 90])
-    slow = Subset(Squares(10), [9, 2, 5]).__getitems__(np.array([1, 2]))
-    assert isinstance(slow, Tensor)
+    assert Subset(Squares(10), [9, 2, 5]).__getitems__([1, 2]) == [4, 25]
+    slow = Subset(Squares(10), [9, 2, 5])._get_batch([1, 2])
+    assert isinstance(slow, Tensor) and slow.numpy().dtype == np.int64
     np.testing.assert_array_equal(slow.numpy(), [4, 25])
-    assert slow.numpy().dtype == np.int64
 
 
 def test_concat_dataset_indexing_across_parts() -> None:

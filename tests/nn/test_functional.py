@@ -35,7 +35,7 @@ def test_reexports_are_the_ops():
     assert F.relu is ops.elementwise.relu
     # convolution and normalisation functions written in their own ops families
     assert F.conv2d is ops.conv.conv2d
-    assert F.max_pool2d is ops.conv.max_pool2d
+    assert F.max_pool2d is ops.pooling.max_pool2d
     assert F.batch_norm is ops.normalization.batch_norm
     assert at.nn.functional is F
 

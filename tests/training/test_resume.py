@@ -2,6 +2,7 @@
 resumed with --resume ends with weights identical, bit for bit, to an uninterrupted run."""
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -88,21 +89,31 @@ def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path, uninterrupted,
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(tmp_path, uninterrupted):
-    expected, _ = uninterrupted
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_signal_saves_a_checkpoint_and_prints_a_resume_command_that_runs(
+        tmp_path, uninterrupted, signum, status):
+    """Ctrl-C and SIGTERM (kill, schedulers) alike: save mid-epoch, exit 128 + signal, and
+    print a command that, run as printed (under ``python -m abdou_torch``), finishes the run
+    bit for bit as if it had never stopped."""
+    expected, expected_metrics = uninterrupted
     process = subprocess.Popen(_command(tmp_path), env=_environment(), text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _wait_for_checkpoint_step(process, tmp_path / "checkpoint.safetensors", 20)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 130
-    assert "checkpoint saved to" in stderr and "--resume" in stderr
+    assert process.returncode == status, stderr
+    assert "Traceback" not in stderr
+    assert f"interrupted by {signal.Signals(signum).name}: checkpoint saved to" in stderr
     saved_step = load_training_checkpoint(tmp_path / "checkpoint.safetensors")["progress"]["step"]
     assert 20 <= saved_step < 120
-    finished = subprocess.run(_command(tmp_path, "--resume"), env=_environment(),
-                              capture_output=True, text=True)
+    resume = shlex.split(stderr.split("resume with: ")[1].strip())
+    assert resume[1:3] == ["-m", "abdou_torch"] and resume[-1] == "--resume"
+    finished = subprocess.run(resume, env=_environment(), capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr
+    assert f"step {saved_step}" in finished.stdout
     _assert_same_weights(tmp_path / "model.safetensors", expected)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["history"] == expected_metrics["history"]
 
 
 def test_resume_with_other_options_is_refused(tmp_path, uninterrupted):

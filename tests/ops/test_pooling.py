@@ -10,7 +10,7 @@ import torch.nn.functional as TF
 import abdou_torch as at
 from abdou_torch.autograd import gradcheck
 from abdou_torch.errors import ShapeError
-from abdou_torch.ops import conv as F
+from abdou_torch.ops import pooling as F
 
 rng = np.random.default_rng(1)
 

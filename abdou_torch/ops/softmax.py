@@ -1,0 +1,66 @@
+"""Softmax and log-softmax along one dim, each one fused primitive.
+
+As composites they would make five passes over the input forward (max, subtract, exp,
+sum, divide) and as many nodes backward; attention and every classifier's loss run them,
+so each is one node whose gradient is stated in closed form:
+
+- softmax:      y = exp(x - m) / sum(exp(x - m)),   dx = y * (dy - sum(dy * y))
+- log-softmax:  y = (x - m) - log(sum(exp(x - m))), dx = dy - exp(y) * sum(dy)
+
+with the sums along ``dim`` and m the maximum along ``dim`` (subtracting it changes
+neither the value nor the gradient of the exact function, and keeps exp finite). A maximum
+that is not finite (a row of -inf) is replaced by 0, so the row's values follow from the
+arithmetic as PyTorch's do.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Primitive
+
+__all__ = ["Softmax", "LogSoftmax"]
+
+
+def _shifted(x: np.ndarray, dim: int) -> np.ndarray:
+    """x - max(x) along ``dim`` (a non-finite maximum counts as 0)."""
+    if x.size == 0:
+        return x.copy()
+    shift = np.max(x, axis=dim, keepdims=True)
+    if not np.all(np.isfinite(shift)):
+        shift = np.where(np.isfinite(shift), shift, 0)
+    return np.subtract(x, shift, dtype=x.dtype)
+
+
+class Softmax(Primitive):
+    """y = exp(x - m) / sum(exp(x - m)) along dim;  dx = y * (dy - sum(dy * y) along dim)"""
+
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, x: np.ndarray, dim: int) -> np.ndarray:
+        self.dim = dim
+        e = np.exp(_shifted(x, dim))
+        e /= np.sum(e, axis=dim, keepdims=True)
+        return e
+
+    def backward(self, xp, dy):
+        y = xp.value(self.output)
+        return y * (dy - xp.sum(dy * y, (self.dim,), True))
+
+
+class LogSoftmax(Primitive):
+    """y = (x - m) - log(sum(exp(x - m))) along dim;  dx = dy - exp(y) * sum(dy) along dim"""
+
+    name = "log_softmax"
+    saves_inputs = False
+    saves_output = True
+
+    def forward(self, x: np.ndarray, dim: int) -> np.ndarray:
+        self.dim = dim
+        z = _shifted(x, dim)
+        z -= np.log(np.sum(np.exp(z), axis=dim, keepdims=True))
+        return z
+
+    def backward(self, xp, dy):
+        y = xp.value(self.output)
+        return dy - xp.exp(y) * xp.sum(dy, (self.dim,), True)

@@ -1,0 +1,61 @@
+"""Hand-tuned kernels are named fast paths beside the formula they implement: each must
+give what its formula gives."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import abdou_torch as at
+from abdou_torch.autograd.namespace import ARRAYS
+from abdou_torch.ops.elementwise import _maximum_with_zero, _passes_gradient, _relu_backward_pooled
+from abdou_torch.ops.normalization import BatchNorm
+from abdou_torch.ops.workspace import workspace
+
+rng = np.random.default_rng(11)
+
+
+def _with_specials(values: np.ndarray) -> np.ndarray:
+    flat = values.reshape(-1)
+    flat[:6] = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45]
+    return values
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_pooled_backward_equals_its_formula(dtype):
+    size = workspace.min_bytes // np.dtype(dtype).itemsize + 123  # over the pool's threshold
+    x = _with_specials(rng.standard_normal(size).astype(dtype))
+    dy = rng.standard_normal(size).astype(dtype)
+    expected = dy * _passes_gradient(x)
+    np.testing.assert_array_equal(_relu_backward_pooled(dy, x), expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blocked_maximum_equals_numpy_maximum(dtype):
+    x = _with_specials(rng.standard_normal(3 * (1 << 16) + 7).astype(dtype))
+    out = np.empty_like(x)
+    _maximum_with_zero(x, out)
+    expected = np.maximum(x, 0)
+    np.testing.assert_array_equal(out, expected)
+    assert np.array_equal(np.signbit(out), np.signbit(expected))
+
+
+@pytest.mark.parametrize("shape, weighted", [((8, 3, 5, 4), True), ((16, 4), False),
+                                             ((64, 8, 28, 28), True)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_batch_norm_backward_equals_its_formula(shape, weighted, dtype):
+    x = at.tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
+    channels = shape[1]
+    weight = at.tensor(rng.uniform(0.5, 2, channels).astype(dtype), requires_grad=True) \
+        if weighted else None
+    bias = at.tensor(rng.standard_normal(channels).astype(dtype), requires_grad=True)
+    out = BatchNorm.apply(x, weight, bias, 1e-5)
+    node = out.grad_fn
+    dy = rng.standard_normal(shape).astype(dtype)
+    fused = node._backward_fused(dy)
+    formula = node._formula(ARRAYS, dy)
+    rtol = 1e-12 if dtype == np.float64 else 2e-4
+    for fast, reference in zip(fused, formula):
+        if reference is None:
+            assert fast is None
+            continue
+        np.testing.assert_allclose(fast, reference, rtol=rtol, atol=rtol * 10)
