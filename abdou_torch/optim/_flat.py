@@ -112,7 +112,7 @@ class FlatBucket:
         self.mask = np.empty(total, np.bool_)
         self.state: dict[str, np.ndarray] = {}
         self.scalars: dict[str, np.ndarray] = {}
-        self.fresh = np.zeros(len(params), np.bool_)
+        self.fresh = [False] * len(params)
         self._views = {id(self.grad): _split(self.grad, self.shapes),
                        id(self.scratch): _split(self.scratch, self.shapes)}
         self._bound_columns: tuple = ([],) * 4  # slots, names, tensors, views
@@ -120,6 +120,7 @@ class FlatBucket:
         self._bound_key: tuple = ()
         self._bound_state: dict | None = None
         self._uniform = True
+        self._whole: Segment | None = None  # the segment of all parameters, kept
 
     # -- state -----------------------------------------------------------------------------
     def bind_state(self, state: dict, names: tuple[str, ...], scalars: tuple[str, ...],
@@ -190,22 +191,26 @@ class FlatBucket:
         """One segment for the whole bucket, or one per parameter where their counters or
         freshness differ (so that each gets its own bias correction or first step)."""
         fresh = self.fresh
-        uniform_fresh = bool(fresh.all()) or not fresh.any()
+        uniform_fresh = all(fresh) or not any(fresh)
         if not self._uniform:
             self._uniform = all(bool(np.all(v == v[0])) for v in self.scalars.values())
         if self._uniform and uniform_fresh:
-            whole = [Segment(self.arrays, self.grad, self.scratch, self.state, self.scalars,
-                             bool(fresh[0]), self._views)]
-            fresh[:] = False
-            return whole
+            whole = self._whole
+            if whole is None or whole.state is not self.state or \
+                    whole.scalars is not self.scalars:
+                whole = self._whole = Segment(self.arrays, self.grad, self.scratch,
+                                              self.state, self.scalars, False, self._views)
+            whole.fresh = fresh[0]
+            self.fresh = [False] * len(fresh)
+            return [whole]
         parts = []
         for index, (start, stop) in enumerate(zip(self.bounds, self.bounds[1:])):
             parts.append(Segment(
                 [self.arrays[index]], self.grad[start:stop], self.scratch[start:stop],
                 {name: flat[start:stop] for name, flat in self.state.items()},
                 {name: values[index:index + 1] for name, values in self.scalars.items()},
-                bool(fresh[index]), {}))
-        fresh[:] = False
+                fresh[index], {}))
+        self.fresh = [False] * len(fresh)
         self._uniform = False  # re-checked next step
         return parts
 

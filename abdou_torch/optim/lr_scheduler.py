@@ -165,7 +165,7 @@ class StepLR(LRScheduler):
     def get_lr(self) -> list[float]:
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return _lrs(self.optimizer)
-        return [scalar(group["lr"]) * self.gamma for group in self.optimizer.param_groups]
+        return [lr * self.gamma for lr in _lrs(self.optimizer)]
 
     def _get_closed_form_lr(self) -> list[float]:
         return [base_lr * self.gamma ** (self.last_epoch // self.step_size)
@@ -185,7 +185,7 @@ class MultiStepLR(LRScheduler):
         if self.last_epoch not in self.milestones:
             return _lrs(self.optimizer)
         factor = self.gamma ** self.milestones[self.last_epoch]
-        return [scalar(group["lr"]) * factor for group in self.optimizer.param_groups]
+        return [lr * factor for lr in _lrs(self.optimizer)]
 
     def _get_closed_form_lr(self) -> list[float]:
         milestones = sorted(self.milestones.elements())
@@ -219,10 +219,10 @@ class ConstantLR(LRScheduler):
 
     def get_lr(self) -> list[float]:
         if self.last_epoch == 0:
-            return [scalar(group["lr"]) * self.factor for group in self.optimizer.param_groups]
+            return [lr * self.factor for lr in _lrs(self.optimizer)]
         if self.last_epoch != self.total_iters:
             return _lrs(self.optimizer)
-        return [scalar(group["lr"]) * (1.0 / self.factor) for group in self.optimizer.param_groups]
+        return [lr * (1.0 / self.factor) for lr in _lrs(self.optimizer)]
 
     def _get_closed_form_lr(self) -> list[float]:
         return [base_lr * (self.factor + (self.last_epoch >= self.total_iters)
@@ -247,13 +247,13 @@ class LinearLR(LRScheduler):
 
     def get_lr(self) -> list[float]:
         if self.last_epoch == 0:
-            return [scalar(group["lr"]) * self.start_factor for group in self.optimizer.param_groups]
+            return [lr * self.start_factor for lr in _lrs(self.optimizer)]
         if self._is_initial or self.last_epoch > self.total_iters:
             return _lrs(self.optimizer)
         change = self.end_factor - self.start_factor
         factor = 1.0 + change / (self.total_iters * self.start_factor
                                  + (self.last_epoch - 1) * change)
-        return [scalar(group["lr"]) * factor for group in self.optimizer.param_groups]
+        return [lr * factor for lr in _lrs(self.optimizer)]
 
     def _get_closed_form_lr(self) -> list[float]:
         return [base_lr * (self.start_factor + (self.end_factor - self.start_factor)
@@ -271,7 +271,7 @@ class ExponentialLR(LRScheduler):
     def get_lr(self) -> list[float]:
         if self._is_initial:
             return _lrs(self.optimizer)
-        return [scalar(group["lr"]) * self.gamma for group in self.optimizer.param_groups]
+        return [lr * self.gamma for lr in _lrs(self.optimizer)]
 
     def _get_closed_form_lr(self) -> list[float]:
         return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
