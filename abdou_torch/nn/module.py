@@ -12,7 +12,9 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor
+from ..devices import check_device
+from ..dtypes import wrap
+from ..tensor import Tensor, to_arguments
 from ..utils.hooks import RemovableHandle
 from .parameter import Parameter
 
@@ -317,17 +319,27 @@ class Module:
                 grad.data[...] = 0
                 grad._version += 1
 
-    def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> "Module":
-        """Cast floating parameters and buffers to ``dtype`` (a device 'cpu' is accepted)."""
-        dtype = kwargs.get("dtype", dtype)
-        if dtype is None or isinstance(dtype, str) and dtype == "cpu":
+    def to(self, *args: Any, **kwargs: Any) -> "Module":
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``: cast the
+        floating parameters and buffers to ``dtype``, in place; the device must be the CPU.
+        Returns the module."""
+        dtype, where, _ = to_arguments(args, kwargs, "Module.to")
+        check_device(where, "Module.to")
+        if dtype is None:
             return self
         dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Module.to() only accepts floating point dtypes, but got "
+                            f"desired dtype={wrap(dtype)}")
         for tensor in list(self.parameters()) + list(self.buffers()):
             if tensor.dtype.kind == "f":
                 tensor.data = tensor.data.astype(dtype)
                 if tensor.grad is not None:
-                    tensor.grad.data = tensor.grad.data.astype(dtype)
+                    tensor.grad = Tensor._wrap(tensor.grad.data.astype(dtype), False)
+        return self
+
+    def cuda(self, device: Any = None) -> "Module":
+        check_device("cuda" if device is None else device, "Module.cuda")
         return self
 
     def float(self) -> "Module":
@@ -399,7 +411,7 @@ class Module:
                                 f"{type(value).__name__}")
             elif array.shape != tuple(target.shape):
                 problems.append(f"size mismatch for {key}: copying a param with shape "
-                                f"{array.shape} from checkpoint, the shape in current model "
+                                f"{tuple(array.shape)} from checkpoint, the shape in current model "
                                 f"is {tuple(target.shape)}.")
             else:
                 arrays[key] = array
