@@ -10,8 +10,9 @@ code, side by side, following that block line by line with the same symbols:
   and for parameters whose memory overlaps another's (a parameter listed twice, a
   ``b.weight.data = a.weight.data`` tie).
 - ``_flat_step(group, seg)``: the same lines, in place, on flat arrays that cover every
-  parameter of a group at once (``_flat.py``); the default, several times faster for models
-  with many small tensors. The tests check that both give the same bits.
+  parameter of a group at once (``_flat.py``); the default, about twice as fast on models
+  of many small tensors (``benchmarks/RESULTS.md``). The tests check that both give the
+  same bits.
 
 Parameters are never moved: ``param.data`` keeps the array it had, and every update is written
 into it, so NumPy views and ``.data`` ties taken at any time stay valid.

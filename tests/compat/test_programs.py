@@ -53,8 +53,6 @@ PROGRAMS = {
         output_needs=("torch.Size printing as torch.Size([287, 3])", RANDOM_STREAMS)),
     "mnist_style": Program(
         args=("--epochs", "2", "--save-model"), losses=r"Loss: ([\d.]+)",
-        needs=("torch.device", "Module.to(device) / Tensor.to(device)",
-               "torch.optim.Adadelta"),
         output_needs=(RANDOM_STREAMS,)),
     "cnn_bars": Program(losses=r"loss ([\d.]+)", output_needs=(RANDOM_STREAMS,)),
     "tutorial_basics": Program(

@@ -17,6 +17,7 @@ ALL = [("SGD", dict(lr=0.05, momentum=0.9, weight_decay=1e-2)),
        ("AdamW", dict(lr=1e-2, weight_decay=0.1)),
        ("RMSprop", dict(lr=1e-2, momentum=0.5, weight_decay=1e-2)),
        ("Adagrad", dict(lr=0.1, weight_decay=1e-2)),
+       ("Adadelta", dict(lr=1.0, weight_decay=1e-2)),
        ("Adamax", dict(lr=1e-2, weight_decay=1e-2)),
        ("NAdam", dict(lr=1e-2, weight_decay=1e-2, decoupled_weight_decay=True)),
        ("RAdam", dict(lr=1e-2, weight_decay=1e-2))]

@@ -226,8 +226,8 @@ def test_warns_when_stepped_before_the_optimizer():
         scheduler.step()
 
 
-OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam",
-              "LBFGS"]
+OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
+              "RAdam", "LBFGS"]
 
 
 def _pair(optimizer_name):

@@ -11,8 +11,8 @@ torch = pytest.importorskip("torch")
 
 from abdou_torch import Tensor  # noqa: E402
 from abdou_torch.nn import Parameter  # noqa: E402
-from abdou_torch.optim import (SGD, Adagrad, Adam, Adamax, NAdam, RAdam,  # noqa: E402
-                               RMSprop, WAdam)
+from abdou_torch.optim import (SGD, Adadelta, Adagrad, Adam, Adamax, NAdam,  # noqa: E402
+                               RAdam, RMSprop, WAdam)
 
 shapes = st.lists(st.lists(st.integers(0, 5), min_size=0, max_size=3).map(tuple),
                   min_size=1, max_size=6)
@@ -35,6 +35,9 @@ optimizers = st.one_of(
     st.builds(lambda d, w, a, x: ("Adagrad", dict(lr=0.05, lr_decay=d, weight_decay=w,
                                                   initial_accumulator_value=a, maximize=x)),
               st.floats(0, 0.1), st.floats(0, 0.1), st.floats(0, 1), st.booleans()),
+    st.builds(lambda r, e, w, x: ("Adadelta", dict(lr=0.5, rho=r, eps=e, weight_decay=w,
+                                                   maximize=x)),
+              unit, st.floats(1e-8, 1e-3), st.floats(0, 0.1), st.booleans()),
     st.builds(lambda b1, b2, w, x, name: (name, dict(lr=0.01, betas=(b1, b2), weight_decay=w,
                                                      maximize=x)),
               unit, unit, st.floats(0, 0.1), st.booleans(),
@@ -45,7 +48,7 @@ optimizers = st.one_of(
               unit, unit, st.floats(0, 0.1), st.booleans(), st.sampled_from(["NAdam", "RAdam"])),
 )
 OURS = {"SGD": SGD, "Adam": Adam, "AdamW": WAdam, "RMSprop": RMSprop, "Adagrad": Adagrad,
-        "Adamax": Adamax, "NAdam": NAdam, "RAdam": RAdam}
+        "Adadelta": Adadelta, "Adamax": Adamax, "NAdam": NAdam, "RAdam": RAdam}
 
 
 @settings(max_examples=80, deadline=None)

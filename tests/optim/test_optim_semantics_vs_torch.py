@@ -21,6 +21,7 @@ EACH = [
     ("AdamW", dict(lr=2e-3, weight_decay=0.1)),
     ("RMSprop", dict(lr=5e-4, momentum=0.5, centered=True)),
     ("Adagrad", dict(lr=0.05, lr_decay=1e-3, initial_accumulator_value=0.1)),
+    ("Adadelta", dict(lr=0.5, weight_decay=1e-2)),
     ("Adamax", dict(lr=2e-3, weight_decay=1e-2)),
     ("NAdam", dict(lr=2e-3, weight_decay=1e-2)),
     ("RAdam", dict(lr=2e-3, weight_decay=1e-2, decoupled_weight_decay=True)),

@@ -35,6 +35,8 @@ CASES = [
     ("Adagrad", dict(lr=0.05)),
     ("Adagrad", dict(lr=0.05, lr_decay=1e-2, weight_decay=1e-2, initial_accumulator_value=0.1)),
     ("Adagrad", dict(lr=0.02, eps=1e-6, maximize=True)),
+    ("Adadelta", dict(lr=0.3)),  # at lr = 1 its late steps turn chaotic (see RAdam below)
+    ("Adadelta", dict(lr=0.5, rho=0.8, eps=1e-5, weight_decay=1e-2, maximize=True)),
     ("Adamax", dict(lr=5e-3)),
     ("Adamax", dict(lr=5e-3, betas=(0.8, 0.99), eps=1e-6, weight_decay=1e-2, maximize=True)),
     ("NAdam", dict(lr=5e-3)),
@@ -82,6 +84,7 @@ EACH = [
     ("AdamW", dict(lr=2e-3)),
     ("RMSprop", dict(lr=5e-4, momentum=0.5, centered=True)),
     ("Adagrad", dict(lr=0.05, lr_decay=1e-3)),
+    ("Adadelta", dict(lr=0.2)),
     ("Adamax", dict(lr=2e-3)),
     ("NAdam", dict(lr=2e-3)),  # at 3 x 5e-3 its late steps turn chaotic (see RAdam above)
     ("RAdam", dict(lr=2e-3)),

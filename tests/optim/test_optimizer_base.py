@@ -10,7 +10,8 @@ import pytest
 import abdou_torch as at
 from abdou_torch import MLP, Tensor
 from abdou_torch.nn import Parameter
-from abdou_torch.optim import SGD, Adam, AdamW, Optimizer, RMSprop, WAdam
+from abdou_torch.optim import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam,
+                               Optimizer, RAdam, RMSprop, WAdam)
 from abdou_torch.optim._flat import flush_subnormals
 from abdou_torch.optim.optimizer import FLUSH_EVERY
 
@@ -18,8 +19,14 @@ ALL = [(SGD, dict(lr=0.05, momentum=0.9, dampening=0.1, weight_decay=1e-3)),
        (SGD, dict(lr=0.05, momentum=0.9, nesterov=True)),
        (Adam, dict(lr=1e-2, weight_decay=1e-2, amsgrad=True)),
        (WAdam, dict(lr=1e-2)),
-       (RMSprop, dict(lr=1e-3, momentum=0.5, centered=True))]
-IDS = ["sgd-damp", "sgd-nesterov", "adam-amsgrad", "wadam", "rmsprop-centered"]
+       (RMSprop, dict(lr=1e-3, momentum=0.5, centered=True)),
+       (Adagrad, dict(lr=0.05, lr_decay=1e-2, initial_accumulator_value=0.1)),
+       (Adadelta, dict(lr=1.0, rho=0.8)),
+       (Adamax, dict(lr=1e-2, weight_decay=1e-2)),
+       (NAdam, dict(lr=1e-2, weight_decay=1e-2)),
+       (RAdam, dict(lr=1e-2, weight_decay=1e-2, decoupled_weight_decay=True))]
+IDS = ["sgd-damp", "sgd-nesterov", "adam-amsgrad", "wadam", "rmsprop-centered", "adagrad",
+       "adadelta", "adamax", "nadam", "radam"]
 
 
 def _model(seed=0, dtype=np.float32):

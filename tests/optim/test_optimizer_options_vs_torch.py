@@ -16,7 +16,8 @@ import abdou_torch.optim as optim  # noqa: E402
 from abdou_torch import Tensor  # noqa: E402
 from abdou_torch.nn import Parameter  # noqa: E402
 
-NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam"]
+NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
+         "RAdam"]
 KEYWORDS = {"foreach": (None, False, True), "fused": (None, False, True),
             "capturable": (False, True), "differentiable": (False, True)}
 
@@ -84,6 +85,8 @@ BAD = [
     ("Adagrad", dict(lr=-0.1)), ("Adagrad", dict(lr_decay=-1.0)),
     ("Adagrad", dict(weight_decay=-1.0)), ("Adagrad", dict(initial_accumulator_value=-1.0)),
     ("Adagrad", dict(eps=-1.0)),
+    ("Adadelta", dict(lr=-0.1)), ("Adadelta", dict(rho=1.5)), ("Adadelta", dict(eps=-1.0)),
+    ("Adadelta", dict(weight_decay=-1.0)),
     ("Adamax", dict(lr=-0.1)), ("Adamax", dict(eps=-1.0)), ("Adamax", dict(betas=(1.0, 0.9))),
     ("Adamax", dict(betas=(0.9, 1.5))), ("Adamax", dict(weight_decay=-1.0)),
     ("NAdam", dict(lr=-0.1)), ("NAdam", dict(betas=(0.9, 1.0))),

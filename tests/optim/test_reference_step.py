@@ -8,7 +8,8 @@ import pytest
 
 from abdou_torch import Tensor
 from abdou_torch.nn import Parameter
-from abdou_torch.optim import SGD, Adagrad, Adam, Adamax, NAdam, RAdam, RMSprop, WAdam
+from abdou_torch.optim import (SGD, Adadelta, Adagrad, Adam, Adamax, NAdam, RAdam, RMSprop,
+                               WAdam)
 from abdou_torch.optim.optimizer import FLUSH_EVERY
 
 CONFIGS = [
@@ -23,6 +24,7 @@ CONFIGS = [
     (RMSprop, dict(lr=1e-2, momentum=0.9, centered=True, weight_decay=1e-2, maximize=True)),
     (Adagrad, dict(lr=0.1, lr_decay=1e-2, weight_decay=1e-2, initial_accumulator_value=0.1)),
     (Adagrad, dict(lr=0.1, maximize=True)),
+    (Adadelta, dict(lr=1.0, rho=0.8, weight_decay=1e-2, maximize=True)),
     (Adamax, dict(lr=1e-2, weight_decay=1e-2)),
     (Adamax, dict(lr=1e-2, betas=(0.5, 0.9), maximize=True)),
     (NAdam, dict(lr=1e-2, weight_decay=1e-2)),

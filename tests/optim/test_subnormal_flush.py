@@ -20,6 +20,7 @@ EACH = [("SGD", dict(lr=1e-2, momentum=0.5)),
         ("AdamW", dict(lr=1e-2, betas=(0.5, 0.9))),
         ("RMSprop", dict(lr=1e-2, alpha=0.5, momentum=0.5)),
         ("Adagrad", dict(lr=1e-2)),
+        ("Adadelta", dict(lr=1.0, rho=0.5)),
         ("Adamax", dict(lr=1e-2, betas=(0.5, 0.5))),
         ("NAdam", dict(lr=1e-2, betas=(0.5, 0.9))),
         ("RAdam", dict(lr=1e-2, betas=(0.5, 0.9)))]
