@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..errors import ShapeError
-from .elementwise import _as_tensor, _operands
+from .elementwise import Where, _as_tensor, _operands
 
 __all__ = ["matmul", "mm", "bmm", "linear", "dot", "outer", "addmm", "addmv", "baddbmm", "addbmm"]
 
@@ -174,8 +174,8 @@ def _scaled_sum(op: str, input: Any, product: Any, beta: float, alpha: float):  
                          f"product's shape {tuple(product.shape)}") from None
     if alpha != 1:
         product = product * alpha
-    if beta == 0:
-        return product
+    if beta == 0:  # input gets a zero gradient, and its values are never read
+        return Where.apply(np.zeros((), dtype=bool), x, product)
     return (x if beta == 1 else x * beta) + product
 
 

@@ -44,6 +44,7 @@ class VectorNorm(Primitive):
     """
 
     name = "vector_norm"
+    saves_output = True
 
     def forward(self, x: np.ndarray, ord: float, dims: tuple, keepdim: bool) -> np.ndarray:  # noqa: A002
         self.ord, self.dims, self.keepdim = ord, dims, keepdim
@@ -66,10 +67,10 @@ class VectorNorm(Primitive):
     def backward(self, xp, dy):
         x = xp.value(self.inputs[0])
         p, x_data = self.ord, self.inputs[0].data
-        if p == 0:
-            return None
         if not self.keepdim:
             dy = dy.reshape(_kept_shape(x_data.shape, self.dims))
+        if p == 0:  # a count: zero gradient (PyTorch's too)
+            return dy * np.zeros(x_data.shape, dtype=dy.dtype)
         sign = np.sign(x_data)
         if p == 1:
             return dy * sign
