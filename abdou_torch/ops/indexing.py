@@ -180,6 +180,9 @@ def scatter(input: Any, dim: int, index: Any, src: Any = None, value: Any = None
                            f"{x.dtype} and {src_tensor.dtype}")
     d, values = _scatter_index("scatter", x, dim, index, src_tensor)
     written = src_tensor if src_tensor is not None else _value_array(source, x.dtype)
+    if x.ndim == 0:  # one element: index 0 (checked) writes it
+        return scatter(x.reshape(1), 0, values.reshape(1), written.reshape(1),
+                       reduce=reduce).reshape(())
     if reduce is None:
         return Scatter.apply(x, written, d, values)
     if reduce == "add":
