@@ -277,17 +277,17 @@ def glu(input: Any, dim: int = -1) -> Tensor:  # noqa: A002
 
 
 def prelu(input: Any, weight: Any) -> Tensor:  # noqa: A002
-    """y = x if x > 0 else weight * x, with one weight, or one per channel (dim 1; dim 0 of
-    a 1-D input)."""
+    """y = x if x > 0 else weight * x, with one weight, or one per channel (dim 1; an input
+    of fewer than 2 dims has one channel)."""
     x, w = _float_tensor(input, "prelu"), _as_tensor(weight)
     if w.numel() != 1:
-        channels = x.shape[1] if x.ndim >= 2 else (x.shape[0] if x.ndim else 1)
+        channels = x.shape[1] if x.ndim >= 2 else 1
         if w.ndim != 1 or w.shape[0] != channels:
-            raise RuntimeError(f"prelu: mismatch in parameter count: weight of shape "
-                               f"{tuple(w.shape)} for an input with {channels} channels")
-        if x.ndim >= 2:
-            w = w.reshape((channels,) + (1,) * (x.ndim - 2))
-    elif x.ndim == 0:
+            raise RuntimeError(f"prelu: Mismatch of parameter numbers and input channel size. "
+                               f"Found parameter numbers = {w.numel()} and channel size = "
+                               f"{channels}.")
+        w = w.reshape((channels,) + (1,) * (x.ndim - 2))
+    elif x.ndim < 2:
         w = w.reshape(())
     return where(x.data > 0, x, w * x)
 
