@@ -15,6 +15,8 @@ from ..autograd.function import Primitive
 from ..errors import ShapeError
 from .elementwise import _as_tensor, log, exp, sqrt
 
+_any = builtins.any  # this module defines its own any (the reduction)
+
 __all__ = ["sum", "mean", "var", "std", "amax", "amin", "max", "min", "argmax", "argmin",
            "logsumexp", "sum_to", "prod", "all", "any"]
 
@@ -99,7 +101,7 @@ def sum_to_shape(x: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     """``x`` summed over the dims that broadcasting ``shape`` to ``x.shape`` added or
     stretched."""
     lead = x.ndim - len(shape)
-    if lead < 0 or builtins.any(s not in (1, n) for s, n in zip(shape, x.shape[lead:])):
+    if lead < 0 or _any(s not in (1, n) for s, n in zip(shape, x.shape[lead:])):
         raise ShapeError(f"sum_to: cannot reduce shape {x.shape} to {tuple(shape)}")
     axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
                                       if s == 1 and x.shape[lead + i] != 1)
