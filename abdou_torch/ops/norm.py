@@ -46,7 +46,8 @@ class VectorNorm(Primitive):
     name = "vector_norm"
     saves_output = True
 
-    def forward(self, x: np.ndarray, ord: float, dims: tuple, keepdim: bool) -> np.ndarray:  # noqa: A002
+    def forward(self, x: np.ndarray, ord: float, dims: tuple,  # noqa: A002
+                keepdim: bool) -> np.ndarray:
         self.ord, self.dims, self.keepdim = ord, dims, keepdim
         magnitude = np.abs(x)
         if ord == _INF:

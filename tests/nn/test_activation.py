@@ -37,13 +37,11 @@ def test_module_matches_torch(check, name, args, kwargs, dtype):
 
 
 def test_reprs_of_options():
-    for ours, theirs in [(nn.ELU(0.5, True), torch.nn.ELU(0.5, True)),
-                         (nn.Hardtanh(-2, 2, True), torch.nn.Hardtanh(-2, 2, True)),
-                         (nn.ReLU6(True), torch.nn.ReLU6(True)), (nn.Mish(True), torch.nn.Mish(True)),
-                         (nn.Threshold(0.1, 2.0, True), torch.nn.Threshold(0.1, 2.0, True)),
-                         (nn.Softmin(), torch.nn.Softmin()), (nn.PReLU(3, 0.1), torch.nn.PReLU(3, 0.1)),
-                         (nn.CosineSimilarity(), torch.nn.CosineSimilarity()),
-                         (nn.PairwiseDistance(), torch.nn.PairwiseDistance())]:
+    cases = [("ELU", (0.5, True)), ("Hardtanh", (-2, 2, True)), ("ReLU6", (True,)),
+             ("Mish", (True,)), ("Threshold", (0.1, 2.0, True)), ("Softmin", ()),
+             ("PReLU", (3, 0.1)), ("CosineSimilarity", ()), ("PairwiseDistance", ())]
+    for name, args in cases:
+        ours, theirs = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
         assert repr(ours) == repr(theirs)
 
 
@@ -134,7 +132,8 @@ def test_softmin_without_dim_warns_like_torch():
 
 @pytest.mark.parametrize("call", [
     lambda lib, F: F.glu(lib.ones(2, 3)), lambda lib, F: F.glu(lib.tensor(1.0)),
-    lambda lib, F: F.hardtanh(lib.ones(2), 2.0, 1.0), lambda lib, F: F.softshrink(lib.ones(2), -1.0),
+    lambda lib, F: F.hardtanh(lib.ones(2), 2.0, 1.0),
+    lambda lib, F: F.softshrink(lib.ones(2), -1.0),
     lambda lib, F: F.prelu(lib.ones(2, 3), lib.ones(2)),
     lambda lib, F: F.prelu(lib.ones(5), lib.ones(5)),
 ])
