@@ -32,6 +32,7 @@ from .shape import IndexAdd, expand
 __all__ = ["einsum"]
 
 _LETTERS = string.ascii_uppercase + string.ascii_lowercase  # NumPy's 52 sublist labels
+_PLAN_ABOVE = 4096  # elements in all operands together
 
 
 class Einsum(Primitive):
@@ -44,7 +45,10 @@ class Einsum(Primitive):
         arguments: list = []
         for operand, operand_labels in zip(operands, labels):
             arguments += [operand, list(operand_labels)]
-        result = np.einsum(*arguments, list(output), optimize=len(operands) > 2)
+        # NumPy's optimize plans the contraction order and hands pairs to BLAS; planning
+        # costs more than a small product takes, so small operands go straight through
+        plan = len(operands) > 2 or sum(a.size for a in operands) > _PLAN_ABOVE
+        result = np.einsum(*arguments, list(output), optimize=plan)
         if len(operands) == 1 and np.shares_memory(result, operands[0]):
             result = result.copy()  # NumPy returns views for transposes and diagonals
         return np.asarray(result)

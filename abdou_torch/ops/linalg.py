@@ -149,7 +149,11 @@ def dot(input: Any, other: Any):  # noqa: A002
 
 
 def outer(input: Any, vec2: Any):  # noqa: A002
+    """y[i, j] = input[i] * vec2[j], for two 1-D tensors."""
     a, b = _as_tensor(input), _as_tensor(vec2)
+    if a.ndim != 1 or b.ndim != 1:
+        raise ShapeError(f"outer: expected 1-D arguments, got shapes {tuple(a.shape)} and "
+                         f"{tuple(b.shape)}")
     return a.unsqueeze(-1) * b.unsqueeze(0)
 
 

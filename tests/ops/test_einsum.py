@@ -92,3 +92,18 @@ def test_mixed_dtypes_raise_like_torch():
         torch.einsum("ij,jk", torch.ones(2, 3), torch.ones(3, 4, dtype=torch.float64))
     with pytest.raises(RuntimeError, match="dtype"):
         at.einsum("ij,jk", at.ones(2, 3), at.ones(3, 4, dtype=at.float64))
+
+
+@pytest.mark.parametrize("equation, shapes", [("bij,bjk->bik", [(4, 20, 30), (4, 30, 25)]),
+                                              ("ij,jk->ik", [(70, 80), (80, 60)]),
+                                              ("bhqd,bhkd->bhqk", [(2, 4, 16, 32),
+                                                                   (2, 4, 16, 32)])])
+def test_large_operands_take_the_planned_path_and_agree(equation, shapes):
+    rng = np.random.default_rng(1)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    weights = rng.standard_normal(tuple(torch.einsum(
+        equation, *[torch.tensor(a) for a in arrays]).shape))
+    direction = [np.zeros(s) for s in shapes]
+    ours, theirs = (_run(lib, equation, arrays, weights, direction) for lib in (at, torch))
+    for mine, ref in zip([ours[0]] + ours[1], [theirs[0]] + theirs[1]):
+        np.testing.assert_allclose(mine, ref, rtol=1e-10, atol=1e-10)

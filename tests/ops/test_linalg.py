@@ -36,6 +36,7 @@ def test_methods_match_the_functions():
     lambda lib: lib.addmv(lib.ones(2), lib.ones(2, 4), lib.ones(4, 1)),
     lambda lib: lib.baddbmm(lib.ones(3), lib.ones(2, 2, 4), lib.ones(1, 4, 3)),
     lambda lib: lib.addbmm(lib.ones(2, 3), lib.ones(2, 2, 4), lib.ones(2, 5, 3)),
+    lambda lib: lib.outer(lib.ones(2), lib.ones(3, 1)),
 ])
 def test_errors_like_torch(call):
     with pytest.raises(Exception) as theirs:
