@@ -7,8 +7,10 @@ safetensors checkpoints. Names and semantics follow PyTorch.
 """
 from . import autograd, dtypes, ops, random
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .dtypes import (bool, double, float, float16, float32, float64, get_default_dtype, half,
-                     int, int8, int16, int32, int64, long, set_default_dtype, short, uint8)
+from .devices import device
+from .dtypes import (bool, cdouble, cfloat, complex64, complex128, double, dtype, float,
+                     float16, float32, float64, get_default_dtype, half, int, int8, int16,
+                     int32, int64, long, set_default_dtype, short, uint8)
 from .errors import ShapeError
 from .factories import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                         linspace, ones, ones_like, rand, rand_like, randint, randn, randn_like,
@@ -37,14 +39,17 @@ from .ops.norm import torch_norm as norm
 from .ops.reduce import all, any
 from .ops.scan import cumprod, cumsum
 from .ops.sorting import argsort, msort, sort, topk
+from .printing import get_printoptions, printoptions, set_printoptions
+from .size import Size
 from .tensor import Tensor
+from .tensor_types import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
+                           HalfTensor, IntTensor, LongTensor, ShortTensor)
 from . import linalg, nn, optim  # noqa: E402 - they build on the names above
 from .nn import MLP, Linear, Module, Parameter
 from .optim import WAdam, AdamW
 
 clip = clamp
 concatenate = cat
-Size = tuple
 
 __version__ = "0.1.0"
 
@@ -54,6 +59,9 @@ def __getattr__(name: str):
     import importlib
     if name in ("save", "load", "load_with_metadata"):
         return getattr(importlib.import_module(".serialization", __name__), name)
-    if name in ("data", "serialization", "utils", "distributed"):
+    if name in ("data", "serialization", "utils", "distributed", "cuda", "backends", "amp",
+                "onnx"):
         return importlib.import_module(f".{name}", __name__)
+    if name == "autocast":
+        return importlib.import_module(".amp", __name__).autocast
     raise AttributeError(f"module 'abdou_torch' has no attribute '{name}'")

@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .distributed.launch import add_arguments as add_launch_arguments
     add_launch_arguments(commands.add_parser(
         "launch", help="run a script as N processes over MPI (torchrun-like)"))
+    commands.add_parser("run", add_help=False,
+                        help="run a PyTorch program with `import torch` giving abdou_torch: "
+                             "run SCRIPT [ARGS] | run -m MODULE [ARGS]")
     return parser
 
 
@@ -209,12 +212,19 @@ def _train_command(args: argparse.Namespace, argv: list[str], argv_given: bool) 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else list(argv)
+    if arguments[:1] == ["run"]:  # its arguments belong to the program: no parsing here
+        from .compat.runner import main as run_program
+        return run_program(arguments[1:])
     args = build_parser().parse_args(arguments)
     if args.command == "train":
         return _train_command(args, arguments, argv is not None)
     if args.command == "launch":
         from .distributed.launch import run
-        return run(args)
+        try:
+            return run(args)
+        except (FileNotFoundError, ValueError) as error:
+            print(f"abdou-torch launch: error: {error}", file=sys.stderr)
+            return 2
     return 1
 
 

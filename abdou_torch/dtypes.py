@@ -12,24 +12,98 @@ from typing import Any
 
 import numpy as np
 
-float64 = double = np.dtype(np.float64)
-float32 = float = np.dtype(np.float32)
-float16 = half = np.dtype(np.float16)
-int64 = long = np.dtype(np.int64)
-int32 = int = np.dtype(np.int32)
-int16 = short = np.dtype(np.int16)
-int8 = np.dtype(np.int8)
-uint8 = np.dtype(np.uint8)
-bool = np.dtype(np.bool_)  # noqa: A001 - PyTorch exposes torch.bool
+class dtype:
+    """An element type: ``abdou_torch.float32`` prints as PyTorch's ``torch.float32``, so that
+    a program prints what it prints under PyTorch, and stands for its NumPy dtype wherever
+    NumPy expects one (through its ``.dtype``). It compares equal to that NumPy dtype
+    (``x.dtype == np.float32`` holds) and answers NumPy's attributes (``.kind``,
+    ``.itemsize``)."""
 
-_default_float = np.dtype(np.float32)
+    __slots__ = ("dtype", "_name")
 
-__all__ = ["float64", "double", "float32", "float16", "half", "int64", "long", "int32",
-           "int16", "int8", "uint8", "bool", "get_default_dtype", "set_default_dtype",
-           "promote_types"]
+    def __init__(self, name: str, numpy_dtype: Any) -> None:
+        self.dtype = np.dtype(numpy_dtype)
+        self._name = name
+
+    @property
+    def is_floating_point(self) -> builtins_bool:
+        return self.dtype.kind == "f"
+
+    @property
+    def is_complex(self) -> builtins_bool:
+        return self.dtype.kind == "c"
+
+    @property
+    def is_signed(self) -> builtins_bool:
+        return self.dtype.kind in "fic"
+
+    @property
+    def itemsize(self) -> builtins_int:
+        return self.dtype.itemsize
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("dtype", "_name"):  # not yet set (copying, unpickling)
+            raise AttributeError(name)
+        return getattr(self.dtype, name)
+
+    def __eq__(self, other: object) -> builtins_bool:
+        if isinstance(other, dtype):
+            return self.dtype == other.dtype
+        if other is None or isinstance(other, str):  # as PyTorch: never equal to a name
+            return False
+        try:
+            return builtins_bool(self.dtype == np.dtype(other))  # type: ignore[arg-type]
+        except TypeError:
+            return False
+
+    def __hash__(self) -> builtins_int:
+        return hash(self.dtype)
+
+    def __repr__(self) -> str:
+        return f"torch.{self._name}"
+
+    def __reduce__(self) -> tuple:
+        return wrap, (self.dtype.str,)
 
 
-def get_default_dtype() -> np.dtype:
+_BY_NUMPY: dict[np.dtype, dtype] = {}
+
+
+def _named(name: str, numpy_dtype: Any) -> dtype:
+    made = dtype(name, numpy_dtype)
+    _BY_NUMPY[made.dtype] = made
+    return made
+
+
+def wrap(numpy_dtype: Any) -> dtype:
+    """The dtype object for a NumPy dtype (``Tensor.dtype``)."""
+    found = _BY_NUMPY.get(numpy_dtype)
+    if found is None:
+        numpy_dtype = np.dtype(numpy_dtype)
+        found = _BY_NUMPY.get(numpy_dtype) or _named(numpy_dtype.name, numpy_dtype)
+    return found
+
+
+float64 = double = _named("float64", np.float64)
+float32 = float = _named("float32", np.float32)
+float16 = half = _named("float16", np.float16)
+int64 = long = _named("int64", np.int64)
+int32 = int = _named("int32", np.int32)
+int16 = short = _named("int16", np.int16)
+int8 = _named("int8", np.int8)
+uint8 = _named("uint8", np.uint8)
+bool = _named("bool", np.bool_)  # noqa: A001 - PyTorch exposes torch.bool
+complex64 = cfloat = _named("complex64", np.complex64)
+complex128 = cdouble = _named("complex128", np.complex128)
+
+_default_float = float32
+
+__all__ = ["dtype", "float64", "double", "float32", "float16", "half", "int64", "long",
+           "int32", "int16", "int8", "uint8", "bool", "complex64", "complex128", "cfloat",
+           "cdouble", "get_default_dtype", "set_default_dtype", "promote_types", "wrap"]
+
+
+def get_default_dtype() -> dtype:
     """The dtype Python floats become (float32 unless changed)."""
     return _default_float
 
@@ -37,10 +111,10 @@ def get_default_dtype() -> np.dtype:
 def set_default_dtype(dtype: Any) -> None:
     """Make Python floats (and parameters) default to ``dtype`` (float32 or float64)."""
     global _default_float
-    dtype = as_dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"set_default_dtype expects a floating dtype, got {dtype}")
-    _default_float = dtype
+    chosen = as_dtype(dtype)
+    if chosen.kind != "f":
+        raise TypeError(f"set_default_dtype expects a floating dtype, got {wrap(chosen)}")
+    _default_float = wrap(chosen)
 
 
 def as_dtype(dtype: Any) -> np.dtype:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
+from .devices import check_device
 from .random import Generator, resolve
 from .tensor import Tensor
 
@@ -38,16 +39,19 @@ def _make(array: np.ndarray, requires_grad: bool) -> Tensor:
     return Tensor(array, requires_grad=requires_grad)
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def tensor(data: Any, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data``."""
+    check_device(device, "tensor")
     if isinstance(data, Tensor):
         data = data.data
     array = dtypes.to_array(data, dtype)
     return _make(np.array(array, copy=True), requires_grad)
 
 
-def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """``data`` as a tensor, sharing memory with an ndarray (or the tensor itself)."""
+    check_device(device, "as_tensor")
     if isinstance(data, Tensor) and (dtype is None or data.dtype == dtypes.as_dtype(dtype)):
         return data
     return Tensor(data.data if isinstance(data, Tensor) else data, dtype=dtype)
@@ -60,20 +64,28 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor(array)
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(*size: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    check_device(device, "zeros")
     return _make(np.zeros(_size(size), dtype=_float_dtype(dtype)), requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(*size: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    check_device(device, "ones")
     return _make(np.ones(_size(size), dtype=_float_dtype(dtype)), requires_grad)
 
 
-def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(*size: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    check_device(device, "empty")
     return _make(np.empty(_size(size), dtype=_float_dtype(dtype)), requires_grad)
 
 
-def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (its dtype follows the value)."""
+    check_device(device, "full")
     if dtype is None:
         dtype = dtypes.to_array(fill_value).dtype
     return _make(np.full(_size((size,)), fill_value, dtype=dtypes.as_dtype(dtype)),
@@ -81,8 +93,10 @@ def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = Fa
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
+           device: Any = None,
            requires_grad: bool = False) -> Tensor:
     """Values from ``start`` (inclusive) to ``end`` (exclusive); int64 for int arguments."""
+    check_device(device, "arange")
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -94,11 +108,15 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
 
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None,
+             device: Any = None,
              requires_grad: bool = False) -> Tensor:
+    check_device(device, "linspace")
     return _make(np.linspace(start, end, steps).astype(_float_dtype(dtype)), requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    check_device(device, "eye")
     return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
@@ -135,23 +153,31 @@ def _like(input: Tensor, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:  # noq
     return tuple(np.shape(input)), dtypes.as_dtype(dtype or np.asarray(input).dtype)
 
 
-def zeros_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def zeros_like(input: Any, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:  # noqa: A002
     shape, dtype = _like(input, dtype)
     return _make(np.zeros(shape, dtype=dtype), requires_grad)
 
 
-def ones_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def ones_like(input: Any, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:  # noqa: A002
     shape, dtype = _like(input, dtype)
     return _make(np.ones(shape, dtype=dtype), requires_grad)
 
 
-def empty_like(input: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def empty_like(input: Any, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:  # noqa: A002
     shape, dtype = _like(input, dtype)
     return _make(np.empty(shape, dtype=dtype), requires_grad)
 
 
 def full_like(input: Any, fill_value: Any, dtype: Any = None,  # noqa: A002
+              device: Any = None,
               requires_grad: bool = False) -> Tensor:
+    check_device(device, "full_like")
+    check_device(device, "empty_like")
+    check_device(device, "ones_like")
+    check_device(device, "zeros_like")
     shape, dtype = _like(input, dtype)
     return _make(np.full(shape, fill_value, dtype=dtype), requires_grad)
 

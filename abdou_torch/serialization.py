@@ -1,4 +1,15 @@
-"""Safe checkpoints: ``save``/``load`` of state dicts as safetensors files.
+"""Safe checkpoints: ``save``/``load`` (``torch.save``/``torch.load``) as safetensors files.
+
+``save(obj, f)`` takes what programs save: a state dict, or a tree of dicts, lists and
+tuples holding tensors, arrays, numbers, strings, booleans and None (a model's and an
+optimizer's state dicts with an epoch counter and a config). It writes ONE standard
+safetensors file: every tensor under its key path (``model.fc1.weight``), and the tree
+itself as JSON in the header's ``__metadata__`` under ``"abdou_torch.structure"`` (the
+grammar is in :mod:`abdou_torch.object_tree`). Any safetensors reader therefore reads the
+weights: a flat state dict's tensors keep their keys as names, so
+``safetensors.torch.load_file`` gives PyTorch the same state dict. A file without the
+structure (written by another tool) loads as ``{name: Tensor}``. ``f`` is a path or a binary
+file object (``io.BytesIO`` included).
 
 Two promises:
 
@@ -16,12 +27,16 @@ Format (https://github.com/huggingface/safetensors): an 8-byte little-endian hea
 "data_offsets"}`` (plus an optional ``"__metadata__"`` str->str object), then the data buffer.
 Offsets are relative to the buffer; tensors must tile it exactly, with no overlap or holes.
 
-Entries come back in the order of the file's header. The safetensors writer sorts them by
-dtype (wider types first), then by name, so this is usually not the ``state_dict`` order;
-``load_state_dict`` matches by name, so the order does not matter for restoring a model.
+The saved structure restores dict order. A file without one gives its entries in the order
+of the file's header: the safetensors writer sorts them by dtype (wider types first), then
+by name; ``load_state_dict`` matches by name, so that order does not matter for a model.
+
+A PyTorch ``.pt``/``.pth`` file (a pickle, possibly zipped) is recognised and refused with
+the one-line PyTorch command that converts it; it is never unpickled.
 """
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -30,16 +45,22 @@ import secrets
 import struct
 import sys
 import zlib
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, BinaryIO, Union
 
 import numpy as np
 
+from . import object_tree
 from .tensor import Tensor
 
 __all__ = ["save", "load", "load_with_metadata"]
 
+#: The ``__metadata__`` entry that holds the saved object's structure (JSON).
+STRUCTURE_KEY = "abdou_torch.structure"
+
 PathLike = Union[str, "os.PathLike[str]"]
+PathOrFile = Union[str, "os.PathLike[str]", BinaryIO]
 
 # The safetensors reference implementation refuses headers over 100 MB; so do we, which also
 # bounds the memory a hostile header length can make us allocate.
@@ -67,70 +88,142 @@ _SUPPORTED_NAMES = "float64, float32, float16, int64, int32, int16, int8, uint8,
 
 # --------------------------------------------------------------------------------- public API
 
-def save(obj: Mapping[str, Any], f: PathLike, metadata: Mapping[str, str] | None = None) -> None:
-    """Save a state dict (name -> Tensor or ndarray) to the safetensors file ``f``.
+def save(obj: Any, f: PathOrFile, metadata: Mapping[str, str] | None = None,
+         **pickle_options: Any) -> None:
+    """Save ``obj`` (a state dict, or a tree of containers of tensors; see the module
+    docstring) to the path or binary file object ``f``.
 
-    Everything is validated before the disk is touched; a bad key, value or metadata entry
-    raises ``TypeError``/``ValueError`` naming it, and ``f`` is left as it was. The write is
-    atomic and durable (see the module docstring).
+    Everything is validated and the bytes produced before the disk is touched: an object
+    that cannot be stored gets a TypeError naming its key path (``obj['config']['act']``),
+    and ``f`` is left as it was. A path is written atomically and durably. ``metadata``
+    (str -> str) is stored in the header; ``pickle_module``/``pickle_protocol`` (PyTorch's
+    options for its pickle) are accepted and mean nothing here.
     """
-    path = _as_path(f)
-    arrays = _arrays_to_save(obj)
-    meta = _check_metadata(metadata)
+    _check_pickle_options(pickle_options, ("pickle_module", "pickle_protocol",
+                                           "_use_new_zipfile_serialization",
+                                           "_disable_byteorder_record"), "save")
+    arrays, structure = object_tree.flatten(obj, _array_to_save)
+    meta = _check_metadata(metadata) or {}
+    meta[STRUCTURE_KEY] = structure
     data = _serialize(arrays, meta)
-    _atomic_write(path, data)
+    if _is_file_object(f, "write"):
+        _write_file_object(f, data)
+    else:
+        _atomic_write(_as_path(f), data)
 
 
-def load(f: PathLike) -> dict[str, Tensor]:
-    """Load a safetensors file into ``{name: Tensor}``, in the order of the file's header.
+def load(f: PathOrFile, map_location: Any = None, pickle_module: Any = None, *,
+         weights_only: bool | None = None, mmap: bool | None = None,
+         **pickle_load_args: Any) -> Any:
+    """Load what :func:`save` stored in ``f`` (a path or a binary file object).
 
-    Raises ``ValueError`` naming the file if it is not a valid safetensors file (including a
-    PyTorch pickle/zip checkpoint), and ``OSError`` if it cannot be opened.
+    A file without abdou_torch's structure (e.g. from ``safetensors.torch.save_file``) gives
+    ``{name: Tensor}`` in the order of its header. ``map_location`` is accepted as in
+    PyTorch (``"cpu"``, a device, a dict, or ``fn(tensor, location)``); a GPU location raises
+    as on a CPU-only PyTorch. ``weights_only`` and ``mmap`` are accepted: nothing is ever
+    unpickled here, so every load is as safe as PyTorch's ``weights_only=True``.
+
+    Raises ``ValueError`` naming the file if it is not a valid file (a PyTorch pickle
+    checkpoint is recognised and the conversion command given), and ``OSError`` if it
+    cannot be opened.
     """
-    return load_with_metadata(f)[0]
+    if pickle_module is not None:
+        raise TypeError("load: pickle_module is not supported: abdou_torch never unpickles")
+    _check_pickle_options(pickle_load_args, ("encoding", "errors"), "load")
+    obj = load_with_metadata(f)[0]
+    return _map_location(obj, map_location)
 
 
-def load_with_metadata(f: PathLike) -> tuple[dict[str, Tensor], dict[str, str]]:
-    """Like :func:`load`, also returning the file's ``__metadata__`` (``{}`` if it has none)."""
-    path = _as_path(f)
-    arrays, metadata = _read_file(path)
-    return {name: Tensor(array) for name, array in arrays.items()}, metadata
+def load_with_metadata(f: PathOrFile) -> tuple[Any, dict[str, str]]:
+    """Like :func:`load`, also returning the file's ``__metadata__`` (``{}`` if it has none;
+    abdou_torch's structure entry is not part of it)."""
+    name, arrays, metadata = _read_source(f)
+    structure = metadata.pop(STRUCTURE_KEY, None)
+    if structure is None:
+        return {key: Tensor(array) for key, array in arrays.items()}, metadata
+    try:
+        return object_tree.unflatten(structure, arrays), metadata
+    except ValueError as error:
+        raise _fail(name, f"__metadata__[{STRUCTURE_KEY!r}]: {error}") from None
 
 
 # ------------------------------------------------------------------------------ shared helpers
 
 def _as_path(f: Any) -> str:
-    """``f`` as a str path; only paths are accepted (file objects cannot be written atomically)."""
+    """``f`` as a str path (after file objects were handled)."""
     try:
         return os.fsdecode(os.fspath(f))
     except TypeError:
-        raise TypeError(f"expected a file path (str or os.PathLike), got {type(f).__name__}"
-                        ) from None
+        raise TypeError(f"expected a file path (str or os.PathLike) or a binary file object, "
+                        f"got {type(f).__name__}") from None
+
+
+def _is_file_object(f: Any, method: str) -> bool:
+    """A file-like object (it has ``method``), refused if it is a text stream."""
+    if isinstance(f, (str, bytes, os.PathLike)) or not hasattr(f, method):
+        return False
+    if isinstance(f, io.TextIOBase):
+        raise TypeError(f"{_file_name(f)} is opened in text mode; open it in binary mode "
+                        f"('wb' to save, 'rb' to load)")
+    return True
+
+
+def _file_name(f: Any) -> str:
+    name = getattr(f, "name", None)
+    return str(name) if isinstance(name, (str, bytes, int)) else f"<{type(f).__name__}>"
+
+
+def _check_pickle_options(options: dict[str, Any], accepted: tuple[str, ...], op: str) -> None:
+    """PyTorch's pickle options are accepted (there is no pickle); anything else is a typo."""
+    for option in options:
+        if option not in accepted:
+            raise TypeError(f"{op}() got an unexpected keyword argument {option!r}")
+
+
+def _map_location(obj: Any, map_location: Any) -> Any:
+    """Apply ``map_location`` as PyTorch would; every tensor here lives on the CPU."""
+    if map_location is None:
+        return obj
+    if callable(map_location) and not isinstance(map_location, (str, dict)):
+        return _map_tensors(obj, lambda t: _mapped(map_location(t, "cpu"), t))
+    targets = map_location.values() if isinstance(map_location, dict) else [map_location]
+    for target in targets:
+        device = str(getattr(target, "type", target))
+        if not device.startswith("cpu"):
+            raise RuntimeError(f"Attempting to deserialize object on a {device.upper()} device "
+                               f"but abdou_torch has no {device} backend (it runs on the CPU "
+                               f"only). Use map_location='cpu' (or leave it out).")
+    return obj
+
+
+def _mapped(result: Any, tensor: Tensor) -> Tensor:
+    return tensor if result is None else result
+
+
+def _map_tensors(obj: Any, function: Any) -> Any:
+    if isinstance(obj, Tensor):
+        return function(obj)
+    if isinstance(obj, dict):
+        mapped = type(obj)() if type(obj) in (dict, OrderedDict) else {}
+        for key, value in obj.items():
+            mapped[key] = _map_tensors(value, function)
+        return mapped
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_map_tensors(value, function) for value in obj)
+    return obj
 
 
 # ---------------------------------------------------------------------------------- saving
 
-def _arrays_to_save(obj: Any) -> dict[str, np.ndarray]:
-    """Check the state dict and return contiguous little-endian arrays, in its order."""
-    if not isinstance(obj, Mapping):
-        raise TypeError(f"save expects a mapping of str -> Tensor (a state_dict), "
-                        f"got {type(obj).__name__}")
-    arrays = {}
-    for key, value in obj.items():
-        _check_key(key)
-        arrays[key] = _array_to_save(key, value)
-    return arrays
-
-
-def _check_key(key: Any) -> None:
-    """A tensor name must be a non-empty, UTF-8 encodable str other than ``__metadata__``."""
-    if not isinstance(key, str):
-        raise TypeError(f"state_dict key {key!r} is a {type(key).__name__}; keys must be str")
-    if not key:
-        raise ValueError("state_dict key '' is empty; keys must be non-empty str")
-    if key == "__metadata__":
-        raise ValueError("state_dict key '__metadata__' is reserved by the safetensors format")
-    _check_utf8(key, f"state_dict key {key!r}")
+def _array_to_save(where: str, array: np.ndarray) -> np.ndarray:
+    """``array`` made C-contiguous and little-endian, if the format can hold its dtype."""
+    native = array.dtype.newbyteorder("=")
+    if native not in _SAVE_DTYPES:
+        raise TypeError(f"{where} has unsupported dtype {array.dtype}; "
+                        f"supported: {_SUPPORTED_NAMES}")
+    # Little-endian is what the file stores; C order is what the writer copies byte for byte.
+    # (Not np.ascontiguousarray: it turns 0-d arrays into 1-d ones.)
+    return np.asarray(array, dtype=native.newbyteorder("<"), order="C")
 
 
 def _check_utf8(text: str, what: str) -> None:
@@ -139,24 +232,6 @@ def _check_utf8(text: str, what: str) -> None:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise ValueError(f"{what} is not valid Unicode (cannot be encoded as UTF-8)") from None
-
-
-def _array_to_save(key: str, value: Any) -> np.ndarray:
-    """The ndarray behind ``value``, made C-contiguous and little-endian."""
-    if isinstance(value, Tensor):
-        array = value.data
-    elif isinstance(value, np.ndarray):
-        array = value
-    else:
-        raise TypeError(f"state_dict[{key!r}] is a {type(value).__name__}; "
-                        f"expected a Tensor or numpy.ndarray")
-    native = array.dtype.newbyteorder("=")
-    if native not in _SAVE_DTYPES:
-        raise TypeError(f"state_dict[{key!r}] has unsupported dtype {array.dtype}; "
-                        f"supported: {_SUPPORTED_NAMES}")
-    # Little-endian is what the file stores; C order is what the writer copies byte for byte.
-    # (Not np.ascontiguousarray: it turns 0-d arrays into 1-d ones.)
-    return np.asarray(array, dtype=native.newbyteorder("<"), order="C")
 
 
 def _check_metadata(metadata: Any) -> dict[str, str] | None:
@@ -171,6 +246,8 @@ def _check_metadata(metadata: Any) -> dict[str, str] | None:
                             f"({type(key).__name__} -> {type(value).__name__})")
         _check_utf8(key, f"metadata key {key!r}")
         _check_utf8(value, f"metadata[{key!r}]")
+        if key == STRUCTURE_KEY:
+            raise ValueError(f"metadata key {key!r} is reserved for the saved structure")
     return dict(metadata)
 
 
@@ -181,13 +258,26 @@ def _serialize(arrays: dict[str, np.ndarray], metadata: dict[str, str] | None) -
     try:
         data = safetensors_save(arrays, metadata=metadata)
     except Exception as exc:  # the package raises its own error types; report them uniformly
-        raise ValueError(f"safetensors could not serialize the state dict: {exc}") from exc
+        raise ValueError(f"safetensors could not serialize the object: {exc}") from exc
     (header_len,) = struct.unpack("<Q", data[:8])
     if header_len > MAX_HEADER_BYTES:
         # Such a file would be refused by load (and by the reference loader): don't write it.
         raise ValueError(f"the safetensors header would be {header_len} bytes, over the "
                          f"{MAX_HEADER_BYTES}-byte limit; use fewer/shorter keys or metadata")
     return data
+
+
+def _write_file_object(f: Any, data: bytes) -> None:
+    """Write all of ``data`` to a caller's file object (atomicity is then the caller's)."""
+    written = f.write(data)
+    if written is not None and written != len(data):  # raw, unbuffered streams may stop short
+        view = memoryview(data)[written:]
+        while view:
+            count = f.write(view)
+            if not count:
+                raise OSError(f"{_file_name(f)}: write stopped after "
+                              f"{len(data) - len(view)} of {len(data)} bytes")
+            view = view[count:]
 
 
 # ------------------------------------------------------------------------------ atomic writes
@@ -303,15 +393,31 @@ class _TensorEntry:
         self.begin, self.end = begin, end
 
 
-def _read_file(path: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """Validate the file at ``path`` and read its tensors as native little-endian arrays."""
+def _read_source(f: Any) -> tuple[str, dict[str, np.ndarray], dict[str, str]]:
+    """``(name for messages, arrays, metadata)`` from a path or a binary file object (read
+    from its current position to the end)."""
+    if _is_file_object(f, "read"):
+        name = _file_name(f)
+        data = f.read()
+        if not isinstance(data, bytes):
+            raise TypeError(f"{name}: read() returned {type(data).__name__}, not bytes; open "
+                            f"the file in binary mode ('rb')")
+        arrays, metadata = _read_handle(name, io.BytesIO(data), len(data))
+        return name, arrays, metadata
+    path = _as_path(f)
     with open(path, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        header_len = _read_header_length(path, handle, size)
-        header = _parse_header(path, _read_exact(path, handle, header_len))
-        buffer_size = size - 8 - header_len
-        metadata, entries = _validate_header(path, header, buffer_size)
-        arrays = {e.name: _read_tensor(path, handle, 8 + header_len, e) for e in entries}
+        arrays, metadata = _read_handle(path, handle, os.fstat(handle.fileno()).st_size)
+    return path, arrays, metadata
+
+
+def _read_handle(path: str, handle: BinaryIO, size: int
+                 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Validate the file behind ``handle`` and read its tensors as native arrays."""
+    header_len = _read_header_length(path, handle, size)
+    header = _parse_header(path, _read_exact(path, handle, header_len))
+    buffer_size = size - 8 - header_len
+    metadata, entries = _validate_header(path, header, buffer_size)
+    arrays = {e.name: _read_tensor(path, handle, 8 + header_len, e) for e in entries}
     return arrays, metadata
 
 
@@ -356,14 +462,20 @@ def _read_header_length(path: str, handle: BinaryIO, size: int) -> int:
     return header_len
 
 
+_CONVERT_HINT = ("Convert it once with PyTorch: python -m abdou_torch.compat.convert IN.pt "
+                 "OUT.pt (a state dict also converts with safetensors.torch.save_file)")
+
+
 def _explain_wrong_file(path: str, start: bytes) -> None:
     """Name the formats people most often pass by mistake."""
     if start.startswith(b"PK\x03\x04"):
         raise _fail(path, "looks like a PyTorch .pt/.pth zip checkpoint (pickle); "
-                          "abdou_torch loads only safetensors files")
+                          "abdou_torch loads only safetensors files and never unpickles. "
+                          + _CONVERT_HINT)
     if start[0] == 0x80:
         raise _fail(path, "looks like a pickle file (e.g. a legacy PyTorch checkpoint); "
-                          "abdou_torch loads only safetensors files and never unpickles")
+                          "abdou_torch loads only safetensors files and never unpickles. "
+                          + _CONVERT_HINT)
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -17,7 +17,9 @@ import numpy as np
 
 from . import dtypes
 from .autograd.grad_mode import GradMode, no_grad
+from .devices import CPU, check_device, device
 from .errors import ShapeError
+from .size import Size
 
 __all__ = ["Tensor", "TensorLike"]
 
@@ -30,15 +32,17 @@ class Tensor:
 
     ``Tensor(data, requires_grad=False, dtype=None)``: Python scalars and lists become
     float32 (ints int64); NumPy arrays keep their dtype and are wrapped without a copy.
+    As PyTorch's legacy constructor, ``Tensor(2, 3)`` or ``Tensor(torch.Size([2, 3]))`` is
+    a float tensor of that shape (zeros here; PyTorch leaves it uninitialised).
     """
 
     __slots__ = ("_data", "_grad", "_requires_grad", "_ctx", "_prev", "_version_counter",
                  "_retains_grad", "_used", "__weakref__")
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
-        if isinstance(data, Tensor):
-            data = data._data
-        self._data = dtypes.to_array(data, dtype)
+    def __init__(self, *data: Any, requires_grad: bool = False, dtype: Any = None,
+                 device: Any = None) -> None:
+        check_device(device, "Tensor")
+        self._data = _construct(data, dtype)
         self._grad: Tensor | None = None
         self._requires_grad = False
         self._ctx = None
@@ -51,9 +55,10 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, array: np.ndarray, requires_grad: bool) -> "Tensor":
-        """Fast internal constructor: ``array`` is already an ndarray of the right dtype."""
+        """Fast internal constructor: ``array`` is already an ndarray of the right dtype (a
+        NumPy scalar, which NumPy returns for 0-d results, becomes a 0-d array)."""
         tensor = object.__new__(Tensor)
-        tensor._data = array
+        tensor._data = array if isinstance(array, np.ndarray) else np.asarray(array)
         tensor._grad = None
         tensor._requires_grad = requires_grad
         tensor._ctx = None
@@ -181,23 +186,57 @@ class Tensor:
 
     # -- shape and conversions ---------------------------------------------------------------
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+    def shape(self) -> Size:
+        return Size(self._data.shape)
 
     @property
     def ndim(self) -> int:
         return self.data.ndim
 
     @property
-    def dtype(self) -> np.dtype:
-        return self.data.dtype
+    def dtype(self) -> dtypes.dtype:
+        return dtypes.wrap(self._data.dtype)
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> device:
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
 
     def size(self, dim: int | None = None) -> Any:
-        return self.data.shape if dim is None else self.data.shape[dim]
+        if dim is None:
+            return Size(self._data.shape)
+        ndim = self._data.ndim
+        if not -max(ndim, 1) <= dim < max(ndim, 1):
+            raise IndexError(f"size: dim {dim} is out of range for a tensor of {ndim} dims")
+        return self._data.shape[dim]
+
+    def stride(self, dim: int | None = None) -> Any:
+        """Steps between neighbours along each dim, in elements (PyTorch's strides)."""
+        steps = tuple(s // self._data.itemsize for s in self._data.strides)
+        return steps if dim is None else steps[dim]
+
+    def nelement(self) -> int:
+        return int(self._data.size)
+
+    def ndimension(self) -> int:
+        return self._data.ndim
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def data_ptr(self) -> int:
+        return int(self._data.__array_interface__["data"][0])
 
     def dim(self) -> int:
         return self.data.ndim
@@ -225,7 +264,7 @@ class Tensor:
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
             raise ValueError(f"item(): only one-element tensors can be converted to Python "
-                             f"scalars; this one has shape {self.data.shape}")
+                             f"scalars; this one has shape {tuple(self.data.shape)}")
         return self.data.reshape(()).item()
 
     def tolist(self) -> Any:
@@ -292,31 +331,51 @@ class Tensor:
         return id(self)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4,
-                               threshold=1000, edgeitems=3)
-        extras = []
-        if self.data.dtype not in (np.float32, np.int64, np.bool_):
-            extras.append(f"dtype=abdou_torch.{self.data.dtype}")
-        if self._ctx is not None:
-            extras.append(f"grad_fn=<{type(self._ctx).__name__}Backward>")
-        elif self._requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        """PyTorch's layout (abdou_torch/printing.py): ``tensor([1.5000, 2.0000])``."""
+        from .printing import tensor_repr
+        grad_fn = None if self._ctx is None else f"{type(self._ctx).__name__}Backward0"
+        return tensor_repr(self._data, dtypes.get_default_dtype(), grad_fn,
+                           self._requires_grad)
 
-    def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> "Tensor":
-        """A copy with another dtype (differentiable); a device string 'cpu' is accepted."""
-        dtype = kwargs.get("dtype", dtype)
-        if isinstance(dtype, Tensor):
-            dtype = dtype.dtype
-        if dtype is None or isinstance(dtype, str) and dtype == "cpu":
-            return self
-        dtype = dtypes.as_dtype(dtype)
-        if dtype == self.data.dtype:
+    def to(self, *args: Any, **kwargs: Any) -> "Tensor":
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``: this tensor,
+        or a copy with another dtype (differentiable). The device must be the CPU;
+        ``non_blocking`` is accepted, ``copy=True`` always copies."""
+        dtype, where = kwargs.pop("dtype", None), kwargs.pop("device", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, (str, device)) or isinstance(arg, int) and \
+                    not isinstance(arg, bool):
+                where = arg
+            elif arg is not None:
+                dtype = arg
+        check_device(where, "to")
+        result = self if dtype is None else self._cast(dtypes.as_dtype(dtype))
+        return result.clone() if copy and result is self else result
+
+    def _cast(self, dtype: np.dtype) -> "Tensor":
+        if dtype == self._data.dtype:
             return self
         if dtype.kind != "f":  # integers and bools carry no gradient: leave the graph
-            return Tensor._wrap(self.data.astype(dtype), False)
-        from .ops.elementwise import Cast
-        return Cast.apply(self, dtype)
+            return Tensor._wrap(self._data.astype(dtype), False)
+        return _ew.Cast.apply(self, dtype)
+
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+        """Without an argument, the legacy type name (``'torch.FloatTensor'``); with a dtype
+        or such a name, this tensor converted to it."""
+        if dtype is None:
+            return f"torch.{_legacy_type_name(self._data.dtype)}"
+        if isinstance(dtype, str) and dtype.startswith("torch."):
+            dtype = _legacy_dtype(dtype[len("torch."):])
+        elif isinstance(dtype, type) and getattr(dtype, "_legacy_dtype", None) is not None:
+            dtype = dtype._legacy_dtype
+        return self.to(dtype)
 
     def type_as(self, other: "Tensor") -> "Tensor":
         return self.to(other.dtype)
@@ -342,13 +401,66 @@ class Tensor:
     def cpu(self) -> "Tensor":
         return self
 
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> "Tensor":
+        check_device("cuda" if device is None else device, "cuda")
+        return self
+
+    def pin_memory(self) -> "Tensor":
+        return self
+
+    def share_memory_(self) -> "Tensor":
+        return self
+
     def clone(self) -> "Tensor":
         """A copy with its own memory that stays in the graph."""
         from .ops.elementwise import Clone
         return Clone.apply(self)
 
-    def contiguous(self) -> "Tensor":
-        return self
+    def contiguous(self, memory_format: Any = None) -> "Tensor":
+        """This tensor if its values are laid out in row-major order, else a copy that is."""
+        return self if self._data.flags.c_contiguous else _ew.Clone.apply(self, "C")
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"``: a one-element 0-d tensor formats as its number, as PyTorch."""
+        if self._data.ndim == 0:
+            return format(self._data.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
+
+    # -- new tensors like this one -----------------------------------------------------------
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None,
+                   requires_grad: bool = False) -> "Tensor":
+        check_device(device, "new_tensor")
+        array = np.array(data.data if isinstance(data, Tensor) else data,
+                         dtype=self._data.dtype if dtype is None else dtypes.as_dtype(dtype))
+        return Tensor(array, requires_grad=requires_grad)
+
+    def _new(self, make: Any, size: tuple, dtype: Any, device: Any,
+             requires_grad: bool) -> "Tensor":
+        check_device(device)
+        if len(size) == 1 and isinstance(size[0], (tuple, list)):
+            size = tuple(size[0])
+        array = make(tuple(int(n) for n in size),
+                     self._data.dtype if dtype is None else dtypes.as_dtype(dtype))
+        return Tensor(array, requires_grad=requires_grad)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> "Tensor":
+        return self._new(np.zeros, size, dtype, device, requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> "Tensor":
+        return self._new(np.ones, size, dtype, device, requires_grad)
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> "Tensor":
+        return self._new(np.empty, size, dtype, device, requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> "Tensor":
+        return self._new(lambda shape, kind: np.full(shape, fill_value, dtype=kind), (size,),
+                         dtype, device, requires_grad)
 
     # -- in-place updates --------------------------------------------------------------------
     def _write(self, op: str, values: np.ndarray) -> "Tensor":
@@ -357,8 +469,8 @@ class Tensor:
             try:
                 values = np.broadcast_to(values, self.data.shape)
             except ValueError:
-                raise ShapeError(f"{op}: result of shape {values.shape} does not fit the "
-                                 f"tensor's shape {self.data.shape}") from None
+                raise ShapeError(f"{op}: result of shape {tuple(values.shape)} does not fit the "
+                                 f"tensor's shape {tuple(self.data.shape)}") from None
         if not np.can_cast(values.dtype, self.data.dtype, casting="same_kind"):
             raise TypeError(f"{op}: result dtype {values.dtype} can't be cast to the tensor's "
                             f"dtype {self.data.dtype}")
@@ -964,6 +1076,43 @@ def _with_keywords(function: Any, **keywords: Any) -> Any:
     """``function`` with keyword arguments bound (for the in-place forms of ops whose
     options are keyword-only)."""
     return lambda *args: function(*args, **keywords)
+
+
+def _construct(data: tuple, dtype: Any) -> np.ndarray:
+    """The array behind ``Tensor(*data)``: the values given, or zeros of a shape given as
+    ints (PyTorch's ``torch.Tensor(2, 3)``)."""
+    if len(data) == 1 and not isinstance(data[0], Size) and not (
+            isinstance(data[0], int) and not isinstance(data[0], bool)):
+        value = data[0]
+        if isinstance(value, Tensor):
+            return dtypes.to_array(value._data, dtype)
+        if dtype is None and not isinstance(value, (np.ndarray, np.generic)):
+            dtype = dtypes.get_default_dtype()  # Tensor([1, 2]) is float, as in PyTorch
+        return dtypes.to_array(value, dtype)
+    sizes = tuple(data[0]) if len(data) == 1 and isinstance(data[0], Size) else data
+    if any(isinstance(n, bool) or not isinstance(n, int) or n < 0 for n in sizes):
+        raise TypeError(f"Tensor(): expected data, or non-negative ints for a shape, got "
+                        f"{data!r}")
+    return np.zeros(sizes, dtype=dtypes.get_default_dtype() if dtype is None else
+                    dtypes.as_dtype(dtype))
+
+
+_LEGACY_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                 "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+                 "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+
+def _legacy_type_name(dtype: np.dtype) -> str:
+    """``'FloatTensor'`` for float32 ... (what ``Tensor.type()`` names)."""
+    return _LEGACY_NAMES.get(np.dtype(dtype).name, f"{np.dtype(dtype).name}Tensor")
+
+
+def _legacy_dtype(name: str) -> np.dtype:
+    """The dtype of a legacy type name (``'FloatTensor'`` is float32)."""
+    for dtype, legacy in _LEGACY_NAMES.items():
+        if legacy == name:
+            return np.dtype(dtype)
+    raise ValueError(f"invalid type: 'torch.{name}'")
 
 
 def _replaced_by(before: Tensor, value: Any) -> Tensor:

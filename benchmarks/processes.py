@@ -5,6 +5,8 @@
     python -m benchmarks.processes epoch LIB       one epoch of the default MNIST run,
                                                    data loading included
     python -m benchmarks.processes cnn LIB         median ms of a CNN training step
+    python -m benchmarks.processes lstm LIB        median ms of an LSTM language-model step
+    python -m benchmarks.processes gpt LIB         median ms of a small GPT's training step
 
 LIB is ``abdou_torch`` or ``pytorch``. Each prints one JSON object.
 """
@@ -139,8 +141,20 @@ def measure_cnn_step(library: str, warmup: int = 5, steps: int = 30) -> dict:
     return {"ms": 1e3 * statistics.median(times)}
 
 
+def measure_sequence_step(kind: str, library: str, warmup: int = 3, steps: int = 15) -> dict:
+    """Median milliseconds of one training step of ``seq_models``' LSTM language model or
+    small GPT, with only this library in the process."""
+    import statistics
+    from .seq_models import build, time_steps
+    ours_step, theirs_step = build(kind)
+    step = ours_step if library == "abdou_torch" else theirs_step
+    return {"ms": 1e3 * statistics.median(time_steps(step, warmup, steps))}
+
+
 MEASUREMENTS = {"import": measure_import, "memory": measure_memory, "epoch": measure_epoch,
-                "cnn": measure_cnn_step}
+                "cnn": measure_cnn_step,
+                "lstm": lambda library: measure_sequence_step("lstm", library),
+                "gpt": lambda library: measure_sequence_step("gpt", library)}
 
 if __name__ == "__main__":
     kind, library = sys.argv[1], sys.argv[2]

@@ -89,7 +89,12 @@ def run_processes(repeats: int, only: set | None) -> list[Row]:
              # threads still spin and its data fills the caches when the other starts
              # (measured: PyTorch's next two steps 57 and 49 ms against a steady 29 ms)
              "g_cnn_step": ("cnn", "ms", "ms / CNN training step (batch 64, median of 30)",
-                            repeats, 1.5)}
+                            repeats, 1.5),
+             # benchmarks/seq_models.py: the models and their sizes
+             "h_lstm_step": ("lstm", "ms", "ms / char-LSTM LM training step (2 x 256, "
+                             "batch 32 x 64, median of 15)", repeats, 1.0),
+             "i_gpt_step": ("gpt", "ms", "ms / small GPT training step (4 x 128, 4 heads, "
+                            "batch 12 x 64, median of 15)", repeats, 1.0)}
     cache: dict = {}
     for name, (kind, field, unit, count, goal) in plans.items():
         if only and name not in only:

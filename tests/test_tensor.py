@@ -13,10 +13,27 @@ from abdou_torch import Tensor
     (7, np.int64), ([True, False], np.bool_), (np.ones(2), np.float64),
     (np.ones(2, np.int32), np.int32), (np.float16(1), np.float16), (np.float64(2.0), np.float64),
 ])
-def test_constructor_dtypes_follow_pytorch(data, dtype):
-    t = Tensor(data)
+def test_tensor_factory_dtypes_follow_pytorch(data, dtype):
+    """``tensor(data)`` infers the dtype as ``torch.tensor`` does."""
+    t = at.tensor(data)
     assert t.dtype == dtype and isinstance(t.data, np.ndarray)
     assert t.grad is None and t._prev == () and t._op == "" and not t.requires_grad
+
+
+@pytest.mark.parametrize("args", [([1, 2],), ([True, False],), ([[1.5, 2]],), (2, 3), (5,),
+                                  (np.ones(2, np.int32),), (np.float64(2.0),)])
+def test_tensor_class_constructor_follows_torch_Tensor(args):
+    """``Tensor(...)`` is PyTorch's legacy constructor: Python data becomes float32, ints
+    are a shape, NumPy data keeps its dtype (ours wraps it; PyTorch's torch.Tensor copies)."""
+    torch = pytest.importorskip("torch")
+    ours = Tensor(*args)
+    expected = torch.Tensor(*[torch.from_numpy(np.asarray(a)) if isinstance(
+        a, (np.ndarray, np.generic)) else a for a in args]) if not isinstance(
+        args[0], (np.ndarray, np.generic)) else torch.from_numpy(np.asarray(args[0]))
+    assert str(ours.dtype) == str(expected.dtype)
+    assert tuple(ours.shape) == tuple(expected.shape)
+    if isinstance(args[0], list):
+        np.testing.assert_array_equal(ours.numpy(), expected.numpy())
 
 
 def test_numpy_array_is_wrapped_without_copy_and_dtype_argument_converts():
@@ -45,7 +62,7 @@ def test_constructor_rejects_non_numbers_with_type_error(bad):
 
 def test_requires_grad_on_integer_tensor_is_type_error():
     with pytest.raises(TypeError, match="floating"):
-        Tensor([1, 2], requires_grad=True)
+        at.tensor([1, 2], requires_grad=True)
     assert Tensor([1.0], requires_grad=True).requires_grad
 
 
@@ -56,9 +73,9 @@ def test_conversions():
     assert len(t) == 2 and t.tolist() == [[1.5, 2.0], [3.0, 4.0]]
     assert t.numpy() is t.data
     assert Tensor([[2.5]]).item() == 2.5 and isinstance(Tensor([[2.5]]).item(), float)
-    assert isinstance(Tensor(3).item(), int)
-    assert float(Tensor([0.5])) == 0.5 and int(Tensor(3)) == 3
-    assert [10, 20, 30][Tensor(2)] == 30
+    assert isinstance(at.tensor(3).item(), int)
+    assert float(Tensor([0.5])) == 0.5 and int(at.tensor(3)) == 3
+    assert [10, 20, 30][at.tensor(2)] == 30
     assert [row.tolist() for row in t] == [[1.5, 2.0], [3.0, 4.0]]
 
 
@@ -86,11 +103,11 @@ def test_array_protocol_numpy2_signature():
 
 def test_repr_is_readable():
     assert repr(Tensor([1.0, 2.0])) == "tensor([1., 2.])"
-    assert repr(Tensor([1, 2])) == "tensor([1, 2])"
-    assert repr(Tensor([1.0], dtype=at.float64)) == "tensor([1.], dtype=abdou_torch.float64)"
+    assert repr(at.tensor([1, 2])) == "tensor([1, 2])"
+    assert repr(Tensor([1.0], dtype=at.float64)) == "tensor([1.], dtype=torch.float64)"
     assert repr(Tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
-    assert "grad_fn=<MulBackward>" in repr(Tensor([1.0], requires_grad=True) * 2)
-    assert repr(Tensor(2.5)) == "tensor(2.5)"
+    assert "grad_fn=<MulBackward0>" in repr(Tensor([1.0], requires_grad=True) * 2)
+    assert repr(Tensor(2.5)) == "tensor(2.5000)"  # as torch.tensor(2.5) prints
 
 
 def test_equality_with_none_and_membership():
@@ -106,7 +123,7 @@ def test_dtype_conversions():
     assert t.long().tolist() == [1, -2] and t.int().dtype == np.int32
     assert t.bool().tolist() == [True, True]
     assert t.to(at.float32) is t and t.to("cpu") is t
-    assert t.to(dtype=at.float64).dtype == np.float64 and t.type_as(Tensor([1])).dtype == np.int64
+    assert t.to(dtype=at.float64).dtype == np.float64 and t.type_as(at.tensor([1])).dtype == np.int64
     assert t.is_floating_point() and not t.long().is_floating_point()
 
 
@@ -150,7 +167,7 @@ def test_inplace_shape_and_dtype_errors_change_nothing():
         t.add_(Tensor(np.ones((2, 3), np.float32)))
     with pytest.raises(RuntimeError, match=r"add: shapes \(3,\) and \(2,\)"):
         t.add_(Tensor([1.0, 2.0]))
-    i = Tensor([1, 2])
+    i = at.tensor([1, 2])
     with pytest.raises(TypeError, match="int64"):
         i += 1.5
     with pytest.raises(ValueError, match="setitem"):
@@ -161,11 +178,12 @@ def test_inplace_shape_and_dtype_errors_change_nothing():
 def test_misc_properties():
     t = Tensor(np.zeros((2, 3)))
     assert t.T.shape == (3, 2) and t.mT.shape == (3, 2) and t.t().shape == (3, 2)
-    assert t.device == "cpu" and t.cpu() is t and t.contiguous() is t
+    assert t.device == at.device("cpu") and str(t.device) == "cpu" and t.cpu() is t
+    assert t.contiguous() is t and t.T.contiguous() is not t and t.T.contiguous().is_contiguous()
     assert t.element_size() == 8
     assert t.view_as(Tensor(np.zeros(6))).shape == (6,)
     assert Tensor([1.0, 0.0]).all().item() is False and Tensor([1.0, 0.0]).any().item() is True
-    masked = Tensor([1.0, 2.0, 3.0]).masked_fill(Tensor([True, False, True]), -1.0)
+    masked = Tensor([1.0, 2.0, 3.0]).masked_fill(at.tensor([True, False, True]), -1.0)
     assert masked.tolist() == [-1.0, 2.0, -1.0]
 
 

@@ -18,6 +18,9 @@ from .conv import *  # noqa: F401,F403,E402 - convolution layers
 from .embedding import *  # noqa: F401,F403,E402
 from .normalization import *  # noqa: F401,F403,E402
 from .pooling import *  # noqa: F401,F403,E402
+from .rnn import *  # noqa: F401,F403,E402
+from .attention import *  # noqa: F401,F403,E402
+from .transformer import *  # noqa: F401,F403,E402
 from .sync_batchnorm import SyncBatchNorm  # noqa: F401,E402
 
 

@@ -389,7 +389,7 @@ def _class_weight(weight: Any, classes: int, dtype: np.dtype, op: str) -> np.nda
         return None
     values = np.asarray(_values(weight))
     if values.shape != (classes,):
-        raise ShapeError(f"{op}: weight of shape {values.shape} must have one entry per class "
+        raise ShapeError(f"{op}: weight of shape {tuple(values.shape)} must have one entry per class "
                          f"({classes},)")
     return values.astype(dtype, copy=False)
 
@@ -407,8 +407,8 @@ def _class_targets(op: str, x: Tensor, target: Any, ignore_index: int) -> tuple:
                         f"(for class probabilities pass a float target of the input's shape)")
     expected = () if x.ndim == 1 else (x.shape[0],) + x.shape[2:]
     if t.shape != expected:
-        raise ShapeError(f"{op}: target of shape {t.shape} does not fit input of shape "
-                         f"{x.shape} (expected target shape {expected})")
+        raise ShapeError(f"{op}: target of shape {tuple(t.shape)} does not fit input of shape "
+                         f"{tuple(x.shape)} (expected target shape {expected})")
     ignored = t == ignore_index
     out_of_range = ~ignored & ((t < 0) | (t >= classes))
     if out_of_range.any():
@@ -499,7 +499,7 @@ def _cross_entropy_probabilities(log_probs: Tensor, target: Tensor, weight_view:
                                  label_smoothing: float) -> Tensor:
     if target.shape != log_probs.shape:
         raise ShapeError(f"cross_entropy: probability targets must have the input's shape "
-                         f"{log_probs.shape}, got {target.shape}")
+                         f"{tuple(log_probs.shape)}, got {tuple(target.shape)}")
     classes = log_probs.shape[class_dim]
     if target.dtype != log_probs.dtype:
         target = target.to(log_probs.dtype)
@@ -895,3 +895,6 @@ def dropout(input: Any, p: float = 0.5, training: bool = True,  # noqa: A002
 from ..ops.conv import *  # noqa: F401,F403,E402
 from ..ops.pooling import *  # noqa: F401,F403,E402
 from ..ops.normalization import *  # noqa: F401,F403,E402
+# Attention, written in the ops family of its own.
+from ..ops.attention import (multi_head_attention_forward,  # noqa: F401,E402
+                             scaled_dot_product_attention)

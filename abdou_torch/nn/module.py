@@ -12,6 +12,8 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..devices import check_device, device
+from ..dtypes import wrap
 from ..tensor import Tensor
 from ..utils.hooks import RemovableHandle
 from .parameter import Parameter
@@ -317,17 +319,38 @@ class Module:
                 grad.data[...] = 0
                 grad._version += 1
 
-    def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> "Module":
-        """Cast floating parameters and buffers to ``dtype`` (a device 'cpu' is accepted)."""
-        dtype = kwargs.get("dtype", dtype)
-        if dtype is None or isinstance(dtype, str) and dtype == "cpu":
+    def to(self, *args: Any, **kwargs: Any) -> "Module":
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``: cast the
+        floating parameters and buffers to ``dtype``, in place; the device must be the CPU.
+        Returns the module."""
+        dtype, where = kwargs.pop("dtype", None), kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"Module.to() got unexpected keyword arguments {sorted(kwargs)}")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, (str, device)) or isinstance(arg, int) and \
+                    not isinstance(arg, bool):
+                where = arg
+            elif arg is not None:
+                dtype = arg
+        check_device(where, "Module.to")
+        if dtype is None:
             return self
         dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Module.to() only accepts floating point dtypes, but got "
+                            f"desired dtype={wrap(dtype)}")
         for tensor in list(self.parameters()) + list(self.buffers()):
             if tensor.dtype.kind == "f":
                 tensor.data = tensor.data.astype(dtype)
                 if tensor.grad is not None:
-                    tensor.grad.data = tensor.grad.data.astype(dtype)
+                    tensor.grad = Tensor._wrap(tensor.grad.data.astype(dtype), False)
+        return self
+
+    def cuda(self, device: Any = None) -> "Module":
+        check_device("cuda" if device is None else device, "Module.cuda")
         return self
 
     def float(self) -> "Module":
@@ -399,7 +422,7 @@ class Module:
                                 f"{type(value).__name__}")
             elif array.shape != tuple(target.shape):
                 problems.append(f"size mismatch for {key}: copying a param with shape "
-                                f"{array.shape} from checkpoint, the shape in current model "
+                                f"{tuple(array.shape)} from checkpoint, the shape in current model "
                                 f"is {tuple(target.shape)}.")
             else:
                 arrays[key] = array

@@ -212,24 +212,24 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: 
     x, weight, bias, groups = _conv_args("conv2d", input, weight, bias, groups)
     if x.ndim not in (3, 4):
         raise ShapeError(f"conv2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
-                         f"shape {x.shape}")
+                         f"shape {tuple(x.shape)}")
     if x.ndim == 3:
         return conv2d(x.unsqueeze(0), weight, bias, stride, padding, dilation,
                       groups).squeeze(0)
     if weight.ndim != 4:
         raise ShapeError(f"conv2d: expected a 4-D weight (out_channels, in_channels/groups, "
-                         f"kH, kW), got shape {weight.shape}")
+                         f"kH, kW), got shape {tuple(weight.shape)}")
     out_channels, group_channels, kh, kw = weight.shape
     if x.shape[1] != group_channels * groups:
-        raise ShapeError(f"conv2d: input of shape {x.shape} has {x.shape[1]} channels but "
-                         f"weight of shape {weight.shape} with groups={groups} expects "
+        raise ShapeError(f"conv2d: input of shape {tuple(x.shape)} has {x.shape[1]} channels but "
+                         f"weight of shape {tuple(weight.shape)} with groups={groups} expects "
                          f"{group_channels * groups}")
     if out_channels % groups:
-        raise ShapeError(f"conv2d: weight of shape {weight.shape} has {out_channels} output "
+        raise ShapeError(f"conv2d: weight of shape {tuple(weight.shape)} has {out_channels} output "
                          f"channels, not divisible by groups={groups}")
     if bias is not None and bias.shape != (out_channels,):
-        raise ShapeError(f"conv2d: bias of shape {bias.shape} does not match weight of "
-                         f"shape {weight.shape} (expected ({out_channels},))")
+        raise ShapeError(f"conv2d: bias of shape {tuple(bias.shape)} does not match weight of "
+                         f"shape {tuple(weight.shape)} (expected ({out_channels},))")
     stride = _pair(stride, "stride", "conv2d", 1)
     dilation = _pair(dilation, "dilation", "conv2d", 1)
     if isinstance(padding, str):
@@ -249,8 +249,8 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: 
     window = _Window((kh, kw), stride, pads, dilation, groups)
     padded = window.padded_size(x.shape[2:])
     if any(p < d * (k - 1) + 1 for p, k, d in zip(padded, (kh, kw), dilation)):
-        raise ShapeError(f"conv2d: input of shape {x.shape} padded to {padded} is smaller "
-                         f"than the (dilated) kernel of weight shape {weight.shape} "
+        raise ShapeError(f"conv2d: input of shape {tuple(x.shape)} padded to {padded} is smaller "
+                         f"than the (dilated) kernel of weight shape {tuple(weight.shape)} "
                          f"(dilation {dilation})")
     return Conv2d.apply(x, weight, bias, window)
 
@@ -262,13 +262,13 @@ def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: 
     x, weight, bias, groups = _conv_args("conv1d", input, weight, bias, groups)
     if x.ndim not in (2, 3):
         raise ShapeError(f"conv1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape "
-                         f"{x.shape}")
+                         f"{tuple(x.shape)}")
     if weight.ndim != 3:
         raise ShapeError(f"conv1d: expected a 3-D weight (out_channels, in_channels/groups, "
-                         f"k), got shape {weight.shape}")
+                         f"k), got shape {tuple(weight.shape)}")
     if x.shape[-2] != weight.shape[1] * groups:
-        raise ShapeError(f"conv1d: input of shape {x.shape} has {x.shape[-2]} channels but "
-                         f"weight of shape {weight.shape} with groups={groups} expects "
+        raise ShapeError(f"conv1d: input of shape {tuple(x.shape)} has {x.shape[-2]} channels but "
+                         f"weight of shape {tuple(weight.shape)} with groups={groups} expects "
                          f"{weight.shape[1] * groups}")
 
     def single(value: Any, name: str) -> int:
@@ -295,10 +295,10 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
                                 output_padding, groups, dilation).squeeze(0)
     if x.ndim != 4 or weight.ndim != 4:
         raise ShapeError(f"conv_transpose2d: expected a 4-D input and weight, got shapes "
-                         f"{x.shape} and {weight.shape}")
+                         f"{tuple(x.shape)} and {tuple(weight.shape)}")
     if x.shape[1] != weight.shape[0] or weight.shape[0] % groups:
-        raise ShapeError(f"conv_transpose2d: input of shape {x.shape} does not fit weight "
-                         f"of shape {weight.shape} with groups={groups}")
+        raise ShapeError(f"conv_transpose2d: input of shape {tuple(x.shape)} does not fit weight "
+                         f"of shape {tuple(weight.shape)} with groups={groups}")
     stride = _pair(stride, "stride", "conv_transpose2d", 1)
     dilation = _pair(dilation, "dilation", "conv_transpose2d", 1)
     ph, pw = _pair(padding, "padding", "conv_transpose2d", 0)
@@ -310,7 +310,7 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
     size = tuple((n - 1) * s - 2 * p + d * (k - 1) + op + 1 for n, s, p, d, k, op in
                  zip(x.shape[2:], stride, (ph, pw), dilation, kernel, output_padding))
     if min(size) < 1:
-        raise ShapeError(f"conv_transpose2d: input of shape {x.shape} gives an empty output "
+        raise ShapeError(f"conv_transpose2d: input of shape {tuple(x.shape)} gives an empty output "
                          f"{size}")
     # the window of the convolution it is the adjoint of (output_padding's extra rows and
     # columns are ones that convolution never reads)

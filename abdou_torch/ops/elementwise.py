@@ -526,15 +526,84 @@ def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False):
 
 
 def gelu(input: Any, approximate: str = "none"):  # noqa: A002
-    """GELU, a composite: x * Phi(x) = x/2 (1 + erf(x / sqrt 2)); with approximate='tanh',
-    x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    """GELU: x * Phi(x) = x/2 (1 + erf(x / sqrt 2)) as one primitive (:class:`Gelu`); with
+    approximate='tanh', the composite x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
     x = _float_input(input)
     if approximate == "none":
-        return 0.5 * x * (1 + erf(x * (1 / math.sqrt(2))))
+        return Gelu.apply(x)
     if approximate == "tanh":
         inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)
         return 0.5 * x * (1 + tanh(inner))
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+# erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z/2), z >= 0, with P the degree-9 Chebyshev
+# fit of Numerical Recipes (erfcc): fractional error below 1.2e-7 for every z >= 0.
+_ERFC_COEFFICIENTS = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
+                      0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277)
+
+
+def _normal_cdf_array(x: np.ndarray) -> np.ndarray:
+    """Phi(x) = erfc(-x / sqrt 2) / 2, the standard normal distribution function.
+
+    float64 goes through the exact erf; float32 and float16 through the erfc fit above,
+    evaluated in float32: absolute error below 3e-7, relative error below 3e-5 down to
+    1e-37, also in the left tail, where 1 + erf(x / sqrt 2) loses every digit.
+    """
+    if x.dtype == np.float64:
+        return 0.5 * (1 + _erf_array(x * (1 / math.sqrt(2))))
+    z = np.array(x, dtype=np.float32).reshape(-1)  # fresh and 1-D: in-place ops need arrays
+    np.abs(z, out=z)
+    z *= np.float32(1 / math.sqrt(2))
+    t = np.multiply(z, np.float32(0.5))
+    t += 1
+    np.reciprocal(t, out=t)
+    poly = np.full_like(t, _ERFC_COEFFICIENTS[-1])
+    for coefficient in _ERFC_COEFFICIENTS[-2::-1]:
+        poly *= t
+        poly += np.float32(coefficient)
+    z *= z
+    poly -= z
+    np.exp(poly, out=poly)
+    poly *= t
+    poly *= 0.5  # Phi(-|x|)
+    np.subtract(1, poly, out=poly, where=(x > 0).reshape(-1))
+    return poly.reshape(x.shape).astype(x.dtype, copy=False)
+
+
+class Gelu(Primitive):
+    """y = x Phi(x);  dx = dy (Phi(x) + x phi(x)),  phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
+
+    One node instead of five (scale, erf, add, two products). Under create_graph the
+    derivative is written with differentiable ops (erf, exp), so it has one in turn.
+    """
+
+    name = "gelu"
+
+    def forward(self, x):
+        self.cdf = _normal_cdf_array(x)
+        return x * self.cdf
+
+    def backward(self, xp, dy):
+        if xp.arrays:
+            return self._backward_fast(dy)
+        x = xp.value(self.inputs[0])
+        # Phi(x) rebuilt with erf, so that it carries its dependence on x into the second
+        # derivative
+        cdf = 0.5 * (1 + xp.apply(Erf, x * (1 / math.sqrt(2))))
+        return dy * (cdf + x * xp.exp(-0.5 * (x * x)) * (1 / math.sqrt(2 * math.pi)))
+
+    def _backward_fast(self, dy):
+        """The formula above on arrays, with the Phi(x) the forward kept, in five passes
+        over one buffer."""
+        x = self.inputs[0].data
+        slope = np.multiply(x, x, out=np.empty_like(x))
+        slope *= -0.5
+        np.exp(slope, out=slope)
+        slope *= x
+        slope *= np.asarray(1 / math.sqrt(2 * math.pi), dtype=x.dtype)
+        slope += self.cdf
+        return np.multiply(dy, slope, out=slope)
 
 
 def square(input: Any):  # noqa: A002
@@ -603,8 +672,10 @@ class Clone(Primitive):
 
     saves_inputs = False
 
-    def forward(self, x):
-        return np.array(x, copy=True)
+    def forward(self, x, order: str = "K"):
+        """``order`` 'K' keeps the input's layout (PyTorch's preserve_format), 'C' lays the
+        copy out in row-major order (``contiguous()``)."""
+        return np.array(x, copy=True, order=order)
 
     def backward(self, xp, dy):
         return dy

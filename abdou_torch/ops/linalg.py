@@ -72,13 +72,13 @@ def _matmul_error(a: np.ndarray, b: np.ndarray) -> ShapeError:
     """Why ``a @ b`` is not defined, in the user's terms."""
     if a.ndim == 0 or b.ndim == 0:
         return ShapeError(f"matmul: both arguments need at least 1 dim, got shapes "
-                          f"{a.shape} and {b.shape}")
+                          f"{tuple(a.shape)} and {tuple(b.shape)}")
     inner_a = a.shape[-1]
     inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
     if inner_a != inner_b:
-        return ShapeError(f"matmul: shapes {a.shape} and {b.shape} do not align "
+        return ShapeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} do not align "
                           f"({inner_a} != {inner_b})")
-    return ShapeError(f"matmul: batch dims of {a.shape} and {b.shape} cannot be broadcast "
+    return ShapeError(f"matmul: batch dims of {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast "
                       f"together")
 
 
@@ -93,14 +93,14 @@ class Linear(Primitive):
 
     def forward(self, x, weight, bias):
         if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-            raise ShapeError(f"linear: input of shape {x.shape} does not fit a weight of "
-                             f"shape {weight.shape} (expected (..., {weight.shape[-1]}) "
+            raise ShapeError(f"linear: input of shape {tuple(x.shape)} does not fit a weight of "
+                             f"shape {tuple(weight.shape)} (expected (..., {weight.shape[-1]}) "
                              f"input for weight (out_features, in_features))")
         out = x @ weight.T
         if bias is not None:
             if bias.shape != (weight.shape[0],):
-                raise ShapeError(f"linear: bias of shape {bias.shape} does not match weight "
-                                 f"of shape {weight.shape}")
+                raise ShapeError(f"linear: bias of shape {tuple(bias.shape)} does not match weight "
+                                 f"of shape {tuple(weight.shape)}")
             out += bias
         return out
 
@@ -128,7 +128,7 @@ def mm(input: Any, mat2: Any):  # noqa: A002
     """Product of two 2-D matrices."""
     a, b = _as_tensor(input), _as_tensor(mat2)
     if a.ndim != 2 or b.ndim != 2:
-        raise ShapeError(f"mm: expected 2-D matrices, got shapes {a.shape} and {b.shape}")
+        raise ShapeError(f"mm: expected 2-D matrices, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
     return matmul(a, b)
 
 
@@ -137,14 +137,14 @@ def bmm(input: Any, mat2: Any):  # noqa: A002
     a, b = _as_tensor(input), _as_tensor(mat2)
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
         raise ShapeError(f"bmm: expected 3-D tensors with one batch size, got shapes "
-                         f"{a.shape} and {b.shape}")
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
     return matmul(a, b)
 
 
 def dot(input: Any, other: Any):  # noqa: A002
     a, b = _as_tensor(input), _as_tensor(other)
     if a.ndim != 1 or b.ndim != 1:
-        raise ShapeError(f"dot: expected 1-D tensors, got shapes {a.shape} and {b.shape}")
+        raise ShapeError(f"dot: expected 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
     return matmul(a, b)
 
 

@@ -1,10 +1,12 @@
 """Normalisation and lookup: batch_norm, layer_norm, embedding, dropout2d.
 
-``layer_norm``, eval-mode ``batch_norm`` and ``dropout2d`` are composites of existing
-primitives (no backward of their own). Training-mode ``batch_norm`` is one fused primitive
-for speed: it runs after every convolution of a CNN, and the composite would make about
-ten passes over the activations forward and twenty backward. Its backward is still written
-with Tensor ops, so ``create_graph`` works through it.
+Eval-mode ``batch_norm`` and ``dropout2d`` are composites of existing primitives (no
+backward of their own). Training-mode ``batch_norm`` is one fused primitive for speed: it
+runs after every convolution of a CNN, and the composite would make about ten passes over
+the activations forward and twenty backward. Its backward is still written with Tensor ops,
+so ``create_graph`` works through it. ``layer_norm`` is one primitive for the same reason
+(twice per Transformer block); its recorded backward recomputes the normalised input from
+the input with Tensor ops and runs the same formula on them.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Primitive
+from ..autograd.namespace import ARRAYS
 from ..errors import ShapeError
 from ..random import Generator, resolve
 from .elementwise import _as_tensor
@@ -145,7 +148,7 @@ def _check_channel_vector(name: str, value: Any, channels: int, shape: tuple):
         return None
     value = _as_tensor(value)
     if value.shape != (channels,):
-        raise ShapeError(f"batch_norm: {name} of shape {value.shape} does not match the "
+        raise ShapeError(f"batch_norm: {name} of shape {tuple(value.shape)} does not match the "
                          f"{channels} channels of input of shape {shape}")
     return value
 
@@ -163,10 +166,10 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
     x = _as_tensor(input)
     if x.ndim < 2:
         raise ShapeError(f"batch_norm: expected an input of at least 2 dims (N, C, ...), got "
-                         f"shape {x.shape}")
+                         f"shape {tuple(x.shape)}")
     if x.dtype.kind != "f":
         raise TypeError(f"batch_norm: expected a floating-point input, got {x.dtype}")
-    channels, shape = x.shape[1], x.shape
+    channels, shape = x.shape[1], tuple(x.shape)
     running_mean = _check_channel_vector("running_mean", running_mean, channels, shape)
     running_var = _check_channel_vector("running_var", running_var, channels, shape)
     weight = _check_channel_vector("weight", weight, channels, shape)
@@ -178,7 +181,7 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
         count = x.data.size // channels
         if count <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
-                             f"training, got input of shape {x.shape}")
+                             f"training, got input of shape {tuple(x.shape)}")
         out = BatchNorm.apply(x, weight, bias, float(eps))
         node = out._ctx if isinstance(out._ctx, BatchNorm) else None
         if running_mean is not None or running_var is not None:
@@ -213,7 +216,7 @@ def _update_running(running: Any, statistic: np.ndarray, momentum: float) -> Non
 def layer_norm(input: Any, normalized_shape: Any,  # noqa: A002
                weight: Any = None, bias: Any = None, eps: float = 1e-5):
     """Normalise over the last dims given by ``normalized_shape`` (biased variance), then
-    scale by ``weight`` and shift by ``bias`` (a composite of primitives):
+    scale by ``weight`` and shift by ``bias`` (one primitive, :class:`LayerNorm`):
     y = (x - mean) / sqrt(var + eps) * weight + bias."""
     x = _as_tensor(input)
     if isinstance(normalized_shape, (int, np.integer)):
@@ -222,19 +225,52 @@ def layer_norm(input: Any, normalized_shape: Any,  # noqa: A002
     count = len(normalized_shape)
     if count == 0 or x.shape[x.ndim - count:] != normalized_shape or count > x.ndim:
         raise ShapeError(f"layer_norm: normalized_shape {normalized_shape} does not match the "
-                         f"last dims of input of shape {x.shape}")
+                         f"last dims of input of shape {tuple(x.shape)}")
     for name, value in (("weight", weight), ("bias", bias)):
         if value is not None and tuple(value.shape) != normalized_shape:
             raise ShapeError(f"layer_norm: {name} of shape {tuple(value.shape)} does not "
                              f"match normalized_shape {normalized_shape}")
     dims = tuple(range(x.ndim - count, x.ndim))
-    centered = x - x.mean(dims, keepdim=True)
-    out = centered * ((centered * centered).mean(dims, keepdim=True) + eps) ** -0.5
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    return LayerNorm.apply(x, weight, bias, dims, float(eps))
+
+
+def _normalized(x, dims: tuple[int, ...], eps: float, xp):
+    """x_hat = (x - mean) r and r = 1 / sqrt(var + eps) over ``dims`` (biased variance)."""
+    count = math.prod(x.shape[d] for d in dims)
+    centered = x - xp.sum(x, dims, True) * (1.0 / count)
+    r = (xp.sum(centered * centered, dims, True) * (1.0 / count) + eps) ** -0.5
+    return centered * r, r
+
+
+class LayerNorm(Primitive):
+    """y = x_hat w + b,  x_hat = (x - mean) / sqrt(var + eps) over the last dims ``dims``.
+
+    With g = dy w and means over ``dims``:
+    dx = (g - mean(g) - x_hat mean(g x_hat)) / sqrt(var + eps),  dw = dy x_hat,  db = dy
+    (dw and db are summed over the leading dims by the engine, which undoes broadcasting).
+    """
+
+    name = "layer_norm"
+
+    def forward(self, x, weight, bias, dims: tuple[int, ...], eps: float):
+        self.dims, self.eps = dims, eps
+        self.x_hat, self.r = _normalized(x, dims, eps, ARRAYS)
+        out = self.x_hat if weight is None else self.x_hat * weight
+        return out + bias if bias is not None else out
+
+    def backward(self, xp, dy):
+        x, weight = xp.value(self.inputs[0]), xp.value(self.inputs[1])
+        need_x, need_weight, need_bias = self.needs_input_grad[:3]
+        # x_hat and r: kept by the forward on arrays; rebuilt from x under create_graph
+        x_hat, r = (self.x_hat, self.r) if xp.arrays else _normalized(x, self.dims,
+                                                                        self.eps, xp)
+        dx = None
+        if need_x:
+            g = dy if weight is None else dy * weight
+            count = math.prod(dy.shape[d] for d in self.dims)
+            dx = (g - xp.sum(g, self.dims, True) * (1.0 / count)
+                  - x_hat * (xp.sum(g * x_hat, self.dims, True) * (1.0 / count))) * r
+        return dx, (dy * x_hat if need_weight else None), (dy if need_bias else None)
 
 
 class Embedding(Primitive):
@@ -268,7 +304,7 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None,  # noqa: 
         raise TypeError(f"embedding: indices must be an integer tensor, got {indices.dtype}")
     if weight.ndim != 2:
         raise ShapeError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got "
-                         f"shape {weight.shape}")
+                         f"shape {tuple(weight.shape)}")
     rows = weight.shape[0]
     if indices.size and (indices.min() < -rows or indices.max() >= rows):
         bad = indices.max() if indices.max() >= rows else indices.min()
@@ -292,7 +328,7 @@ def dropout2d(input: Any, p: float = 0.5, training: bool = True,  # noqa: A002
     x = _as_tensor(input)
     if x.ndim not in (3, 4):
         raise ShapeError(f"dropout2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
-                         f"shape {x.shape}")
+                         f"shape {tuple(x.shape)}")
     if not training or p == 0.0:
         return x
     mask_shape = x.shape[:-2] + (1, 1)

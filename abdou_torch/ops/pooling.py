@@ -181,7 +181,7 @@ def _pool_window(op: str, x, kernel_size, stride, padding, dilation, ceil_mode) 
     extra = []
     for n, k, s, p in zip(x.shape[-2:], effective, stride, pad):
         if n + 2 * p < k:
-            raise ShapeError(f"{op}: input of shape {x.shape} padded by {pad} is smaller "
+            raise ShapeError(f"{op}: input of shape {tuple(x.shape)} padded by {pad} is smaller "
                              f"than the (dilated) kernel {kernel}")
         if ceil_mode:
             out = -(-(n + 2 * p - k) // s) + 1
@@ -198,7 +198,7 @@ def _pool_input(op: str, input: Any):  # noqa: A002
     x = _as_tensor(input)
     if x.ndim not in (3, 4):
         raise ShapeError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
-                         f"shape {x.shape}")
+                         f"shape {tuple(x.shape)}")
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating-point input, got {x.dtype}")
     return x

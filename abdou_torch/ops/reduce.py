@@ -102,7 +102,7 @@ def sum_to_shape(x: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     stretched."""
     lead = x.ndim - len(shape)
     if lead < 0 or _any(s not in (1, n) for s, n in zip(shape, x.shape[lead:])):
-        raise ShapeError(f"sum_to: cannot reduce shape {x.shape} to {tuple(shape)}")
+        raise ShapeError(f"sum_to: cannot reduce shape {tuple(x.shape)} to {tuple(shape)}")
     axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
                                       if s == 1 and x.shape[lead + i] != 1)
     return np.sum(x, axis=axes).reshape(shape) if axes else x.reshape(shape)

@@ -48,7 +48,7 @@ class Reshape(Primitive):
             return x.reshape(shape)
         except ValueError:
             raise ShapeError(f"reshape: shape {tuple(shape)} is invalid for a tensor of "
-                             f"shape {x.shape} ({x.size} elements)") from None
+                             f"shape {tuple(x.shape)} ({x.size} elements)") from None
 
     def backward(self, xp, dy):
         return dy.reshape(self.shape)
@@ -86,7 +86,7 @@ class Expand(Primitive):
         try:
             return np.broadcast_to(x, shape)
         except ValueError:
-            raise ShapeError(f"expand: cannot expand shape {x.shape} to {tuple(shape)}") \
+            raise ShapeError(f"expand: cannot expand shape {tuple(x.shape)} to {tuple(shape)}") \
                 from None
 
     def backward(self, xp, dy):
@@ -117,7 +117,7 @@ class Index(Primitive):
                 return x[_with_ellipsis(index)]
             return np.asarray(x[index])
         except IndexError as error:
-            raise IndexError(f"getitem: {error} (tensor shape {x.shape})") from None
+            raise IndexError(f"getitem: {error} (tensor shape {tuple(x.shape)})") from None
 
     def backward(self, xp, dy):
         return xp.apply(IndexAdd, dy, self.shape, self.index)
@@ -201,8 +201,8 @@ class Gather(Primitive):
         try:
             return x[_along(index, dim)]
         except IndexError as error:
-            raise IndexError(f"gather: {error} (input shape {x.shape}, index shape "
-                             f"{index.shape}, dim {dim})") from None
+            raise IndexError(f"gather: {error} (input shape {tuple(x.shape)}, index shape "
+                             f"{tuple(index.shape)}, dim {dim})") from None
 
     def backward(self, xp, dy):
         return xp.apply(ScatterAdd, dy, self.shape, self.dim, self.index)
@@ -357,7 +357,7 @@ def expand(input: Any, *sizes: Any):  # noqa: A002
     sizes = _shape_arg(sizes)
     lead = len(sizes) - x.ndim
     if lead < 0:
-        raise ShapeError(f"expand: cannot expand shape {x.shape} to {sizes}")
+        raise ShapeError(f"expand: cannot expand shape {tuple(x.shape)} to {sizes}")
     shape = tuple(x.shape[i - lead] if n == -1 and i >= lead else n
                   for i, n in enumerate(sizes))
     return x if shape == x.shape else Expand.apply(x, shape)
@@ -427,7 +427,7 @@ def cat(tensors: Sequence[Any], dim: int = 0):
     ndim = tensors[0].ndim
     if any(t.ndim != ndim for t in tensors):
         raise ShapeError("cat: tensors must have the same number of dims, got shapes "
-                         + ", ".join(str(t.shape) for t in tensors))
+                         + ", ".join(str(tuple(t.shape)) for t in tensors))
     if ndim == 0:
         raise ShapeError("cat: zero-dimensional tensors cannot be concatenated; use stack")
     tensors = _common_dtype(tensors)
@@ -452,7 +452,7 @@ def stack(tensors: Sequence[Any], dim: int = 0):
     shapes = {t.shape for t in tensors}
     if len(shapes) > 1:
         raise ShapeError("stack: tensors must all have one shape, got "
-                         + ", ".join(str(t.shape) for t in tensors))
+                         + ", ".join(str(tuple(t.shape)) for t in tensors))
     position = _dim(dim, tensors[0].ndim + 1, "stack")
     return cat([unsqueeze(t, position) for t in tensors], dim=position)
 
@@ -513,7 +513,7 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
         widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
     if mode == "constant":
         return Pad.apply(x, tuple(widths), value)
-    _check_copy_padding(mode, x.shape, len(pad), widths)
+    _check_copy_padding(mode, tuple(x.shape), len(pad), widths)
     for dim, (before, after) in enumerate(widths):
         if before or after:
             source = _pad_sources(mode, x.shape[dim], before, after)

@@ -131,3 +131,24 @@ def test_dropout2d_zeroes_whole_channels():
     assert np.all(unbatched.min(-1) == unbatched.max(-1))
     with pytest.raises(ValueError, match="between 0 and 1"):
         F.dropout2d(x, 1.5)
+
+
+def test_layer_norm_primitive_second_derivatives_and_composite():
+    """The fused layer_norm against the same math written with ops, first and second
+    derivatives (its recorded backward recomputes x_hat with Tensor ops)."""
+    from abdou_torch.autograd.gradcheck import gradgradcheck
+    rng = np.random.default_rng(0)
+    x = at.tensor(rng.standard_normal((3, 2, 4)), requires_grad=True)
+    w = at.tensor(rng.standard_normal((2, 4)), requires_grad=True)
+    b = at.tensor(rng.standard_normal((2, 4)), requires_grad=True)
+    fused = F.layer_norm(x, (2, 4), w, b, eps=1e-3)
+    assert fused._op == "layer_norm"
+    centered = x - x.mean((1, 2), keepdim=True)
+    composite = centered / ((centered * centered).mean((1, 2), keepdim=True) + 1e-3).sqrt() \
+        * w + b
+    np.testing.assert_allclose(fused.numpy(), composite.numpy(), rtol=1e-12, atol=1e-14)
+    weights = at.tensor(rng.standard_normal(fused.shape))
+    for a, c in zip(at.autograd.grad((fused * weights).sum(), (x, w, b)),
+                    at.autograd.grad((composite * weights).sum(), (x, w, b))):
+        np.testing.assert_allclose(a.numpy(), c.numpy(), rtol=1e-11, atol=1e-13)
+    assert gradgradcheck(lambda x, w, b: F.layer_norm(x, (2, 4), w, b, eps=1e-3), (x, w, b))

@@ -1,4 +1,5 @@
-"""``nn.utils``: gradient clipping and flattening parameters into one vector."""
+"""``nn.utils``: gradient clipping and flattening parameters into one vector; padded and
+packed sequences in ``nn.utils.rnn``."""
 from __future__ import annotations
 
 import math
@@ -6,8 +7,8 @@ from typing import Iterable
 
 import numpy as np
 
-from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor
+from ...autograd.grad_mode import no_grad
+from ...tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
            "vector_to_parameters"]
@@ -81,7 +82,7 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float,
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened and joined into one 1-D tensor (differentiable)."""
-    from ..ops.shape import cat
+    from ...ops.shape import cat
     return cat([p.reshape(-1) for p in parameters])
 
 
@@ -101,3 +102,6 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
             p.data[...] = vec.data[offset:offset + n].reshape(p.shape).astype(p.dtype)
             p._version += 1
             offset += n
+
+
+from . import rnn  # noqa: E402,F401 - nn.utils.rnn, as in PyTorch
