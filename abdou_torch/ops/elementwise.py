@@ -20,7 +20,7 @@ from .workspace import workspace
 __all__ = ["add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "sqrt", "tanh",
            "sigmoid", "relu", "leaky_relu", "erf", "gelu", "sin", "cos", "clamp", "maximum",
            "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge", "square", "sign",
-           "logical_not", "isnan", "isfinite"]
+           "logical_not", "isnan", "isfinite", "log1p", "expm1", "log2", "log10"]
 
 
 def _operands(a: Any, b: Any) -> tuple:
@@ -180,6 +180,17 @@ Tanh = _unary("tanh", "y = tanh(x);  dx = dy * (1 - y^2)", np.tanh,
 Sin = _unary("sin", "y = sin(x);  dx = dy * cos(x)", np.sin, lambda xp, x, _: xp.cos(x), False)
 Cos = _unary("cos", "y = cos(x);  dx = -dy * sin(x)", np.cos, lambda xp, x, _: -xp.sin(x),
              False)
+# log1p and expm1 are primitives for precision: log(1 + x) and exp(x) - 1 lose every digit
+# of a small x to rounding. log2 and log10 are primitives so that exact powers give exact
+# results (log2(8) is 3, where log(8) / log(2) is 3.0000000000000004).
+Log1p = _unary("log1p", "y = log(1 + x);  dx = dy / (1 + x)", np.log1p,
+               lambda xp, x, _: 1 / (1 + x), False)
+Expm1 = _unary("expm1", "y = exp(x) - 1;  dx = dy * (y + 1)", np.expm1,
+               lambda xp, x, y: y + 1, True)
+Log2 = _unary("log2", "y = log2(x);  dx = dy / (x ln 2)", np.log2,
+              lambda xp, x, _: 1 / (x * math.log(2)), False)
+Log10 = _unary("log10", "y = log10(x);  dx = dy / (x ln 10)", np.log10,
+               lambda xp, x, _: 1 / (x * math.log(10)), False)
 
 
 def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -463,6 +474,24 @@ def sqrt(input: Any):  # noqa: A002
     return Sqrt.apply(_float_input(input))
 
 
+def log1p(input: Any):  # noqa: A002
+    """log(1 + x), accurate for small x."""
+    return Log1p.apply(_float_input(input))
+
+
+def expm1(input: Any):  # noqa: A002
+    """exp(x) - 1, accurate for small x."""
+    return Expm1.apply(_float_input(input))
+
+
+def log2(input: Any):  # noqa: A002
+    return Log2.apply(_float_input(input))
+
+
+def log10(input: Any):  # noqa: A002
+    return Log10.apply(_float_input(input))
+
+
 def tanh(input: Any):  # noqa: A002
     return Tanh.apply(_float_input(input))
 
@@ -483,11 +512,16 @@ def erf(input: Any):  # noqa: A002
     return Erf.apply(_float_input(input))
 
 
-def relu(input: Any):  # noqa: A002
+def relu(input: Any, inplace: bool = False):  # noqa: A002
+    """max(x, 0); ``inplace=True`` (nn.functional's option) overwrites ``input``."""
+    if inplace:
+        return input.relu_()
     return Relu.apply(_as_tensor(input))
 
 
-def leaky_relu(input: Any, negative_slope: float = 0.01):  # noqa: A002
+def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False):  # noqa: A002
+    if inplace:
+        return input._inplace("leaky_relu_", leaky_relu, negative_slope)
     return LeakyRelu.apply(_as_tensor(input), float(negative_slope))
 
 

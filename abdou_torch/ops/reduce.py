@@ -15,8 +15,10 @@ from ..autograd.function import Primitive
 from ..errors import ShapeError
 from .elementwise import _as_tensor, log, exp, sqrt
 
+_any = builtins.any  # this module defines its own any (the reduction)
+
 __all__ = ["sum", "mean", "var", "std", "amax", "amin", "max", "min", "argmax", "argmin",
-           "logsumexp", "sum_to", "prod"]
+           "logsumexp", "sum_to", "prod", "all", "any"]
 
 
 def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
@@ -99,7 +101,7 @@ def sum_to_shape(x: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     """``x`` summed over the dims that broadcasting ``shape`` to ``x.shape`` added or
     stretched."""
     lead = x.ndim - len(shape)
-    if lead < 0 or any(s not in (1, n) for s, n in zip(shape, x.shape[lead:])):
+    if lead < 0 or _any(s not in (1, n) for s, n in zip(shape, x.shape[lead:])):
         raise ShapeError(f"sum_to: cannot reduce shape {tuple(x.shape)} to {tuple(shape)}")
     axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
                                       if s == 1 and x.shape[lead + i] != 1)
@@ -340,3 +342,32 @@ def prod(input: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
     dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
     x = _as_tensor(input)
     return Prod.apply(x, normalize_dims(dim, x.ndim, "prod"), keepdim)
+
+
+def _logical_reduce(name: str, compute, input: Any, dim: Any, keepdim: bool):  # noqa: A002
+    """all/any: bool results (uint8 for uint8 input, as PyTorch), no gradient. ``dim=()``
+    reduces nothing (PyTorch's reading for these two, unlike sum's)."""
+    from ..tensor import Tensor
+    x = _as_tensor(input)
+    if isinstance(dim, (tuple, list)) and not dim:
+        result = x.data.astype(bool)
+    else:
+        dims = normalize_dims(dim, x.ndim, name)
+        result = np.asarray(compute(x.data, axis=dims, keepdims=bool(keepdim) and x.ndim > 0))
+    if x.dtype == np.uint8:
+        result = result.astype(np.uint8)
+    return Tensor._wrap(np.asarray(result), False)
+
+
+def all(input: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A001,A002
+        axis: Any = None, keepdims: Any = None):
+    """True where every element along ``dim`` (all dims when None) is nonzero."""
+    dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
+    return _logical_reduce("all", np.all, input, dim, keepdim)
+
+
+def any(input: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A001,A002
+        axis: Any = None, keepdims: Any = None):
+    """True where some element along ``dim`` (all dims when None) is nonzero."""
+    dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
+    return _logical_reduce("any", np.any, input, dim, keepdim)

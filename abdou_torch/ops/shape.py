@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..dtypes import promote_types
-from ..errors import ShapeError
+from ..errors import IndexOutOfRangeError, ShapeError
 from .elementwise import _as_tensor
 
 __all__ = ["reshape", "view", "flatten", "permute", "transpose", "squeeze", "unsqueeze",
@@ -567,4 +567,12 @@ def gather(input: Any, dim: int, index: Any):  # noqa: A002
         raise TypeError(f"gather: index must be an integer tensor, got {index.dtype}")
     if index.ndim != x.ndim:
         raise ShapeError(f"gather: index has {index.ndim} dims but input has {x.ndim}")
-    return Gather.apply(x, _dim(dim, x.ndim, "gather"), index)
+    d = _dim(dim, x.ndim, "gather")
+    size = x.shape[d] if x.ndim else 1
+    if index.size and (index.min() < 0 or index.max() >= size):  # NumPy would wrap -1
+        bad = int(index.min()) if index.min() < 0 else int(index.max())
+        raise IndexOutOfRangeError(f"gather(): index {bad} is out of bounds for dimension {d} "
+                                   f"with size {size}")
+    if x.ndim == 0:  # one element, index 0
+        return x.clone()
+    return Gather.apply(x, d, index)
