@@ -25,6 +25,7 @@ from .ops.reduce import (amax, amin, argmax, argmin, logsumexp, max, mean, min, 
 from .ops.shape import (broadcast_to, cat, chunk, concat, expand, flatten, gather, movedim,
                         narrow, pad, permute, reshape, split, squeeze, stack, transpose, unbind,
                         unsqueeze)
+from .ops.shape import select, take_along_dim
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
                      seed, set_rng_state)
 from .ops.compare import allclose, equal, isclose

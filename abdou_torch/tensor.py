@@ -844,6 +844,12 @@ class Tensor:
     def expand_as(self, other: "Tensor") -> "Tensor":
         return _shape.expand(self, other.shape)
 
+    def select(self, dim: int, index: int) -> "Tensor":
+        return _shape.select(self, dim, index)
+
+    def take_along_dim(self, indices: Any, dim: int | None = None) -> "Tensor":
+        return _shape.take_along_dim(self, indices, dim)
+
     def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple["Tensor", ...]:
         return _shape.split(self, split_size_or_sections, dim)
 

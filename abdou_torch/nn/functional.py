@@ -406,6 +406,9 @@ def _class_targets(op: str, x: Tensor, target: Any, ignore_index: int) -> tuple:
     if t.dtype.kind not in "iu":
         raise TypeError(f"{op}: class-index targets must be an integer tensor, got {t.dtype} "
                         f"(for class probabilities pass a float target of the input's shape)")
+    if t.dtype not in (np.int64, np.uint8):
+        raise TypeError(f"{op}: expected target dtype to be int64 (long) or uint8, but got "
+                        f"{t.dtype}, as PyTorch requires (convert it with .long())")
     expected = () if x.ndim == 1 else (x.shape[0],) + x.shape[2:]
     if t.shape != expected:
         raise ShapeError(f"{op}: target of shape {tuple(t.shape)} does not fit input of shape "
@@ -427,8 +430,11 @@ def _target_weights(weight: np.ndarray | None, safe: np.ndarray, ignored: np.nda
 
 
 def _weighted_mean(total: Tensor, weight_sum: float) -> Tensor:
-    # all targets ignored: PyTorch returns nan (0 / 0); say so without a NumPy warning
-    return total * float("nan") if weight_sum == 0 else total / weight_sum
+    # all targets ignored: PyTorch returns nan (0 / 0), and a zero gradient (no element
+    # counts), so the NaN is selected rather than multiplied in
+    if weight_sum == 0:
+        return where(np.ones((), dtype=bool), np.full((), np.nan, dtype=total.dtype), total)
+    return total / weight_sum
 
 
 def nll_loss(input: Any, target: Any, weight: Any = None,  # noqa: A002
@@ -441,7 +447,10 @@ def nll_loss(input: Any, target: Any, weight: Any = None,  # noqa: A002
     x = _float_tensor(input, "nll_loss")
     class_dim, safe, ignored = _class_targets("nll_loss", x, target, ignore_index)
     weight = _class_weight(weight, x.shape[class_dim], x.dtype, "nll_loss")
-    picked = gather(x, class_dim, np.expand_dims(safe, class_dim)).squeeze(class_dim)
+    if x.shape[class_dim]:
+        picked = gather(x, class_dim, np.expand_dims(safe, class_dim)).squeeze(class_dim)
+    else:  # no classes, every target ignored: zeros of the target's shape
+        picked = _sum(x, class_dim)
     target_weights = _target_weights(weight, safe, ignored, x.dtype)
     losses = -picked * target_weights
     if reduction == "none":

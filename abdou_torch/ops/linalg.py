@@ -119,9 +119,20 @@ class Linear(Primitive):
 
 
 def matmul(input: Any, other: Any):  # noqa: A002
-    """Matrix product with PyTorch's rules for 1-D and batched operands."""
+    """Matrix product with PyTorch's rules for 1-D and batched operands. Two tensors must
+    have one dtype, as in PyTorch: a float64 batch into float32 weights is an error, not a
+    silent float64 computation."""
+    _check_same_dtype("matmul", input, other)
     a, b = _operands(input, other)
     return MatMul.apply(a, b)
+
+
+def _check_same_dtype(op: str, a: Any, b: Any, names: tuple = ("input", "other")) -> None:
+    from ..tensor import Tensor
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype != b.dtype:
+        raise RuntimeError(f"{op}: expected both operands to have the same dtype, but got "
+                           f"{names[0]} {a.dtype} and {names[1]} {b.dtype}; convert one "
+                           f"(.to(dtype), .float(), .double())")
 
 
 def mm(input: Any, mat2: Any):  # noqa: A002
@@ -161,8 +172,9 @@ def outer(input: Any, vec2: Any):  # noqa: A002
 
 def linear(input: Any, weight: Any, bias: Any = None):  # noqa: A002
     """y = input @ weight^T + bias, with weight in PyTorch's (out_features, in_features)."""
+    _check_same_dtype("linear", input, weight, ("input", "weight"))
     x, w = _as_tensor(input), _as_tensor(weight)
-    if x.dtype != w.dtype:
+    if x.dtype != w.dtype:  # an array or a list: read in the weight's dtype
         x = x.to(w.dtype)
     if bias is not None:
         bias = _as_tensor(bias)
