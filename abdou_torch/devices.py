@@ -18,6 +18,8 @@ class device:
     optional index, as ``torch.device``; prints as PyTorch's does."""
 
     __slots__ = ("type", "index")
+    type: str
+    index: int | None
 
     def __init__(self, type: Any, index: int | None = None) -> None:  # noqa: A002
         if isinstance(type, device):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import builtins  # this module names dtypes bool, int and float
 
-from typing import Any, Union
+from typing import Any, Union, overload
 
 import numpy as np
 
@@ -53,8 +53,9 @@ class dtype:
             return self.dtype == other.dtype
         if other is None or isinstance(other, str):  # as PyTorch: never equal to a name
             return False
+        candidate: Any = other  # anything NumPy may read as a dtype; TypeError if not
         try:
-            return builtins.bool(self.dtype == np.dtype(other))  # type: ignore[arg-type]
+            return builtins.bool(self.dtype == np.dtype(candidate))
         except TypeError:
             return False
 
@@ -127,12 +128,12 @@ def as_dtype(dtype: Any) -> np.dtype:
         raise TypeError(f"expected a dtype such as abdou_torch.float32, got {dtype!r}") from None
 
 
-def _category(dtype: np.dtype) -> int:
+def _category(dtype: DType) -> builtins.int:
     """bool < integer < floating, as PyTorch ranks them for promotion."""
     return {"b": 0, "i": 1, "u": 1, "f": 2}.get(dtype.kind, 3)
 
 
-def to_array(value: Any, dtype: np.dtype | None = None) -> np.ndarray:
+def to_array(value: Any, dtype: DType | None = None) -> np.ndarray:
     """Convert Python or NumPy data to an ndarray with PyTorch's default dtypes.
 
     NumPy arrays keep their dtype (and memory); Python floats become the default float
@@ -194,7 +195,11 @@ def result_dtype(a: np.ndarray, b: np.ndarray) -> np.dtype:
     return promote_types(a.dtype, b.dtype)
 
 
-def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
+@overload
+def promote_types(a: np.dtype, b: np.dtype) -> np.dtype: ...
+@overload
+def promote_types(a: DType, b: DType) -> DType: ...
+def promote_types(a: DType, b: DType) -> DType:
     """``torch.promote_types``: the higher category wins outright (int64 with float32 is
     float32, where NumPy says float64); within a category NumPy's rule holds."""
     if _category(a) != _category(b):

@@ -34,6 +34,7 @@ class _PrintOptions:
 
 
 OPTIONS = _PrintOptions()
+_PROFILES: dict[str, dict[str, float]]  # option name -> value, per profile
 _PROFILES = {"default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
              "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
              "full": dict(precision=4, threshold=math.inf, edgeitems=3, linewidth=80)}
@@ -44,6 +45,7 @@ def set_printoptions(precision: int | None = None, threshold: float | None = Non
                      profile: str | None = None, sci_mode: bool | None = None) -> None:
     """Change how tensors print (``torch.set_printoptions``); a ``profile`` ('default',
     'short', 'full') sets the others first."""
+    value: float | None  # a profile's setting, then an argument
     if profile is not None:
         if profile not in _PROFILES:
             raise ValueError(f"set_printoptions: profile must be one of {sorted(_PROFILES)}, "

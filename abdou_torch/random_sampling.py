@@ -269,7 +269,7 @@ def _random_from_to(generator: Generator, count: int, dtype: dtypes.DType, low: 
     return sampling.random_from_to(generator, count, low, last - low + 1)
 
 
-def _update_from(low: int, dtype: np.dtype) -> int:
+def _update_from(low: int, dtype: dtypes.DType) -> int:
     """The closest ``from`` whose samples stay >= from once rounded to ``dtype``."""
     rounded = int(dtype.type(low + 1))
     if rounded < low:
@@ -278,7 +278,7 @@ def _update_from(low: int, dtype: np.dtype) -> int:
     return low
 
 
-def _update_to(high: int, dtype: np.dtype) -> int:
+def _update_to(high: int, dtype: dtypes.DType) -> int:
     """The closest ``to`` whose samples stay < to once rounded to ``dtype``."""
     rounded = int(dtype.type(high - 1))
     if rounded >= high:
@@ -287,7 +287,7 @@ def _update_to(high: int, dtype: np.dtype) -> int:
     return high
 
 
-def _check_in_range(low: int, last: int, dtype: np.dtype) -> None:
+def _check_in_range(low: int, last: int, dtype: dtypes.DType) -> None:
     if dtype.kind == "f":
         lowest, highest = float(np.finfo(dtype).min), float(np.finfo(dtype).max)
     elif dtype == np.bool_:

@@ -18,11 +18,11 @@ class Size(tuple):
     def __repr__(self) -> str:
         return f"torch.Size({list(self)})"
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index):
         item = tuple.__getitem__(self, index)
         return Size(item) if isinstance(index, slice) else item
 
-    def __add__(self, other):  # type: ignore[override]
+    def __add__(self, other):
         return Size(tuple.__add__(self, tuple(other)))
 
     def __radd__(self, other):

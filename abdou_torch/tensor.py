@@ -26,6 +26,9 @@ __all__ = ["Tensor", "TensorLike"]
 
 #: what the operators accept besides a Tensor: Python numbers and NumPy arrays
 TensorLike = Union["Tensor", float, int, bool, np.ndarray]
+#: what ``<``, ``<=``, ``>``, ``>=`` are typed to accept (as in PyTorch's stubs): no ndarray,
+#: since NumPy types ``ndarray > tensor`` as an ndarray (at run time it defers to the Tensor)
+Comparand = Union["Tensor", float, int, bool]
 
 
 class Tensor:
@@ -361,8 +364,9 @@ class Tensor:
             return f"torch.{_legacy_type_name(self._data.dtype)}"
         if isinstance(dtype, str) and dtype.startswith("torch."):
             dtype = _legacy_dtype(dtype[len("torch."):])
-        elif isinstance(dtype, type) and getattr(dtype, "_legacy_dtype", None) is not None:
-            dtype = dtype._legacy_dtype
+        elif (isinstance(dtype, type)  # a legacy type (tensor_types.py)
+              and (legacy := getattr(dtype, "_legacy_dtype", None)) is not None):
+            dtype = legacy
         return self.to(dtype)
 
     def type_as(self, other: "Tensor") -> "Tensor":
@@ -632,16 +636,16 @@ class Tensor:
     def __ne__(self, other: object) -> "Tensor":  # type: ignore[override]
         return True if other is None else _ew.ne(self, other)  # type: ignore[return-value]
 
-    def __lt__(self, other: TensorLike) -> "Tensor":
+    def __lt__(self, other: Comparand) -> "Tensor":
         return _ew.lt(self, other)
 
-    def __le__(self, other: TensorLike) -> "Tensor":
+    def __le__(self, other: Comparand) -> "Tensor":
         return _ew.le(self, other)
 
-    def __gt__(self, other: TensorLike) -> "Tensor":
+    def __gt__(self, other: Comparand) -> "Tensor":
         return _ew.gt(self, other)
 
-    def __ge__(self, other: TensorLike) -> "Tensor":
+    def __ge__(self, other: Comparand) -> "Tensor":
         return _ew.ge(self, other)
 
     def eq(self, other: TensorLike) -> "Tensor":

@@ -19,7 +19,7 @@ class _LegacyType(type):
 
     _legacy_dtype: np.dtype
 
-    def __call__(cls, *data: Any, device: Any = None) -> Tensor:  # type: ignore[override]
+    def __call__(cls, *data: Any, device: Any = None) -> Tensor:
         check_device(device, cls.__name__)
         if not data:
             return Tensor(np.zeros(0, dtype=cls._legacy_dtype))

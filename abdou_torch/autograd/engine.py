@@ -16,7 +16,7 @@ There is one walk, over one of two array namespaces (``autograd/namespace.py``):
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -136,7 +136,7 @@ def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
     """
     xp = TENSORS if create_graph else ARRAYS
     order = topological_order(roots)
-    pending: dict[int, object] = {}
+    pending: dict[int, Any] = {}  # id(tensor) -> its gradient so far (array or Tensor)
     for root, root_grad in zip(roots, root_grads):
         if root.requires_grad:
             _accumulate(pending, root, xp.value(root_grad))
@@ -225,6 +225,7 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
             raise RuntimeError(f"backward: inputs[{position}] does not require grad, so no "
                                f"gradient can be accumulated into it")
     results = run_backward(roots, grads, retain, create_graph, capture=inputs)
+    assert results is not None  # with capture, a list
     for tensor, result in zip(inputs, results):
         if result is not None:
             _store_leaf_grad(tensor, result, create_graph)
@@ -248,6 +249,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     grads = [_initial_gradient(o, g) for o, g in zip(outputs, grad_outputs)]
     retain = create_graph if retain_graph is None else retain_graph
     results = run_backward(outputs, grads, retain, create_graph, capture=inputs)
+    assert results is not None  # with capture, a list
     for position, result in enumerate(results):
         if result is None and not allow_unused:
             raise RuntimeError(

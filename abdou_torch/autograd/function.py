@@ -19,7 +19,7 @@ Two flavours share this machinery:
 from __future__ import annotations
 
 import weakref
-from typing import Any
+from typing import Any, Callable, Sequence
 
 from .anomaly import AnomalyMode, creation_site
 from .grad_mode import GradMode, no_grad
@@ -60,8 +60,11 @@ class Function:
     name: str = ""
     released: bool = False  # set on the instance by release()
     # defaults for what _link / save_for_backward record (cleared again by release())
-    _input_versions: tuple = ()
+    _input_versions: Sequence[tuple[Any, int]] = ()
     _saved_tensors: tuple = ()
+    #: the op itself, each subclass's: ``forward(ctx, *tensors)`` (a staticmethod) for a
+    #: Function, ``forward(self, *arrays, **options)`` on arrays for a Primitive
+    forward: Callable[..., Any]
 
     def __init__(self) -> None:
         self.inputs: tuple = ()

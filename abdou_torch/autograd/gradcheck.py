@@ -6,7 +6,7 @@ compares the analytic d(sum(w * f))/dx_i with the central difference
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -33,7 +33,7 @@ def _weighted_sum(func: Callable, inputs: Sequence, weights: Sequence) -> float:
 def numerical_gradients(func: Callable, inputs: Sequence, weights: Sequence,
                         eps: float) -> list:
     """Central-difference gradients of sum(w * func(*inputs)) for inputs requiring grad."""
-    gradients = []
+    gradients: list[np.ndarray | None] = []
     for tensor in inputs:
         if not getattr(tensor, "requires_grad", False):
             gradients.append(None)
@@ -72,7 +72,7 @@ def gradcheck(func: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5,
     differentiable_outputs = [o for o in outputs if o.requires_grad]
     loss = sum((o * Tensor(w)).sum() for o, w in zip(outputs, weights) if o.requires_grad)
     if not differentiable_outputs:
-        analytic = [None] * len(differentiable)
+        analytic: Sequence[Any] = [None] * len(differentiable)
     else:
         analytic = autograd_grad(loss, differentiable, allow_unused=True)
     numeric = [g for g in numerical_gradients(func, inputs, weights, eps) if g is not None]

@@ -37,7 +37,7 @@ def register_tensor_hook(tensor, hook: Callable) -> RemovableHandle:
     key = id(tensor)
     entry = registered.get(key)
     if entry is None or entry[0]() is not tensor:
-        reference = weakref.ref(tensor, lambda dead, key=key: _forget(key, dead))
+        reference = weakref.ref(tensor, lambda dead: _forget(key, dead))  # key: never rebound
         entry = registered[key] = (reference, OrderedDict())
     handle = RemovableHandle(entry[1])
     entry[1][handle.id] = hook

@@ -20,9 +20,12 @@ serves raw arrays and traced values alike), reduced to the few functions the for
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .function import Primitive
 
 __all__ = ["Namespace", "ARRAYS", "TENSORS"]
 
@@ -37,8 +40,16 @@ class Namespace:
         """A node input as this walk sees it: a Tensor's array, or the Tensor itself."""
         raise NotImplementedError
 
-    def apply(self, primitive: type, *args: Any, **kwargs: Any) -> Any:
+    def apply(self, primitive: type[Primitive], *args: Any, **kwargs: Any) -> Any:
         """``primitive`` used as a function of this walk's values."""
+        raise NotImplementedError
+
+    def sum_to(self, x: Any, shape: tuple[int, ...]) -> Any:
+        """``x`` summed down to ``shape`` (broadcasting undone: the engine's call)."""
+        raise NotImplementedError
+
+    def cast(self, x: Any, dtype: np.dtype) -> Any:
+        """``x`` converted to ``dtype`` (the engine's call)."""
         raise NotImplementedError
 
 
@@ -52,7 +63,7 @@ class _Arrays(Namespace):
         return x.data if isinstance(x, Tensor) else x
 
     @staticmethod
-    def apply(primitive: type, *args: Any, **kwargs: Any) -> np.ndarray:
+    def apply(primitive: type[Primitive], *args: Any, **kwargs: Any) -> np.ndarray:
         node = primitive.__new__(primitive)  # holds what forward saves; never linked
         return node.forward(*[a.data if isinstance(a, Tensor) else a for a in args], **kwargs)
 
@@ -103,7 +114,7 @@ class _Tensors(Namespace):
         return x
 
     @staticmethod
-    def apply(primitive: type, *args: Any, **kwargs: Any) -> Any:
+    def apply(primitive: type[Primitive], *args: Any, **kwargs: Any) -> Any:
         return primitive.apply(*args, **kwargs)
 
     @staticmethod

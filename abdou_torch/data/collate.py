@@ -51,7 +51,7 @@ _SUPPORTED = ("float64, float32, float16, complex64, complex128, int64, int32, i
 
 # -- torch.tensor's dtype inference and value checks ----------------------------------------
 
-def promote(a: np.dtype, b: np.dtype) -> np.dtype:
+def promote(a: dtypes.DType, b: dtypes.DType) -> dtypes.DType:
     """``torch.promote_types``, which refuses to mix uint16/32/64 with any other dtype but a
     floating one."""
     if a == b:
@@ -116,7 +116,7 @@ def _tensor_value(value: Tensor, kind: str) -> Any:
     return value.data.reshape(()).item()
 
 
-def _store(value: Any, dtype: np.dtype) -> Any:
+def _store(value: Any, dtype: dtypes.DType) -> Any:
     """``value`` as a number of ``dtype``'s kind, or the error PyTorch raises: integers
     and bools go through ``__index__`` (so ``np.bool_`` is no integer and a 0-d bool array
     no bool), floats through ``__float__``."""
@@ -241,10 +241,10 @@ def collate(batch: Any, *, collate_fn_map: dict | None = None) -> Any:
         if any(len(sample) != size for sample in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
         # each field's samples are a tuple, as PyTorch passes them (strings stay a tuple)
-        fields = [collate(samples, collate_fn_map=collate_fn_map) for samples in zip(*batch)]
+        items = [collate(samples, collate_fn_map=collate_fn_map) for samples in zip(*batch)]
         if isinstance(elem, tuple):
-            return fields  # PyTorch's backwards compatibility: tuples become lists
-        return _same_container(elem, fields, mapping=False)
+            return items  # PyTorch's backwards compatibility: tuples become lists
+        return _same_container(elem, items, mapping=False)
     raise TypeError(_ERROR.format(elem_type))
 
 
@@ -256,10 +256,10 @@ def _same_container(elem: Any, fields: Any, *, mapping: bool) -> Any:
             clone.update(fields)
             return clone
         if not mapping and isinstance(elem, collections.abc.MutableSequence):
-            clone = copy.copy(elem)
+            sequence = copy.copy(elem)
             for position, field in enumerate(fields):
-                clone[position] = field
-            return clone
+                sequence[position] = field
+            return sequence
         return type(elem)(fields)
     except TypeError:
         return dict(fields) if mapping else list(fields)

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.function import Primitive
 from ..errors import ShapeError
 from ..ops.elementwise import (Where, _as_tensor, _values, exp, expm1, gelu, leaky_relu, log,
                                log1p, relu, sigmoid, tanh, where)
@@ -311,7 +312,7 @@ def _softmax_dim(ndim: int, dim: int | None, op: str) -> int:
     return dim % max(ndim, 1) if ndim else 0
 
 
-def _along(primitive: type, x: Tensor, dim: int) -> Tensor:
+def _along(primitive: type[Primitive], x: Tensor, dim: int) -> Tensor:
     """``primitive`` (softmax or log-softmax) along ``dim``; a 0-d input as one element."""
     if x.ndim == 0:
         return primitive.apply(x.reshape(1), 0).reshape(())

@@ -72,7 +72,8 @@ class Cumprod(Primitive):
         return prefix * suffix
 
 
-def _scan(primitive: type, name: str, input: Any, dim: int, dtype: Any) -> Tensor:  # noqa: A002
+def _scan(primitive: type[Primitive], name: str, input: Any,  # noqa: A002
+          dim: int, dtype: Any) -> Tensor:
     x = _as_tensor(input)
     if dtype is not None:
         x = x.to(dtype)
