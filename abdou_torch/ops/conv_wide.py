@@ -309,6 +309,7 @@ def _stacked_weight(stacked: np.ndarray, dy: np.ndarray, window: _Window) -> np.
             grad = part
         else:
             grad += part
+    assert grad is not None  # chunks is not empty (chunks[0] is read above)
     # (kH, O, kW, C) -> (O, C, kH, kW)
     return np.ascontiguousarray(grad.reshape(kh, out_channels, kw, channels)
                                 .transpose(1, 3, 0, 2))

@@ -123,7 +123,7 @@ def _parse_equation(equation: str, count: int) -> tuple[list, list | None]:
 
 
 def _sublist_labels(sublist: Sequence) -> list:
-    labels = []
+    labels: list[str | None] = []
     for item in sublist:
         if item is Ellipsis:
             labels.append(None)

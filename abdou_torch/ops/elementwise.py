@@ -7,7 +7,7 @@ not here: a formula may return a gradient of the broadcast shape.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable, Literal
 
 import numpy as np
 
@@ -61,6 +61,8 @@ def _broadcast_error(name: str, a: Any, b: Any) -> ShapeError:
 
 class _Binary(Primitive):
     """A broadcasting binary op; subclasses give ``compute(a, b)``."""
+
+    compute: Callable[..., np.ndarray]  # a NumPy ufunc, as a staticmethod
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         try:
@@ -254,7 +256,7 @@ def _maximum_with_zero(flat: np.ndarray, out: np.ndarray) -> None:
                    out=out[start:stop])
 
 
-def _keeping_negative_zero(zero: np.ndarray, x: np.ndarray) -> tuple:
+def _keeping_negative_zero(zero: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The operands of ``maximum`` for max(0, x) = -0.0 at x = -0.0, as PyTorch's relu: on a
     tie NumPy returns the second operand, except for float16, where it returns the first
     (tests/ops/test_fast_paths.py checks both)."""
@@ -683,6 +685,7 @@ def clamp(input: Any, min: float | None = None, max: float | None = None):  # no
         raise ValueError("clamp: at least one of min and max must be given")
     x = _as_tensor(input)
     dtype = x.data.dtype  # PyTorch promotes with the bounds: int tensor, 0.5 -> float32
+    bound: float | np.ndarray | None  # a bound, then as an array
     for bound in (min, max):
         if bound is not None:
             bound = _values(bound) if not _is_scalar(bound) else scalar_to_array(bound, x.data)
@@ -747,7 +750,7 @@ class Clone(Primitive):
 
     saves_inputs = False
 
-    def forward(self, x, order: str = "K"):
+    def forward(self, x, order: Literal["K", "C"] = "K"):
         """``order`` 'K' keeps the input's layout (PyTorch's preserve_format), 'C' lays the
         copy out in row-major order (``contiguous()``)."""
         return np.array(x, copy=True, order=order)

@@ -238,7 +238,7 @@ def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:  # noqa: A002
         if value.ndim:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but "
                                f"got tensor with {value.ndim} dimension(s).")
-        fill = value if value.dtype == x.dtype else value.to(x.dtype)
+        fill: Tensor | np.ndarray = value if value.dtype == x.dtype else value.to(x.dtype)
     else:
         fill = _value_array(value, x.dtype)
     return Where.apply(condition, fill, x)

@@ -286,7 +286,7 @@ def _adaptive_output_size(op: str, x, output_size: Any) -> tuple[int, int]:
     if len(output_size) != 2 or min(output_size) < 1:
         raise ValueError(f"{op}: output_size must be a positive int or pair, got "
                          f"{output_size!r}")
-    return output_size  # type: ignore[return-value]
+    return output_size
 
 
 def adaptive_avg_pool2d(input: Any, output_size: Any):  # noqa: A002

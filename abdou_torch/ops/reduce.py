@@ -355,6 +355,7 @@ def _extreme(name: str, input: Any, dim: Any, keepdim: bool, largest: bool):
         return Amax.apply(x, tuple(range(x.ndim)), False, largest, True)
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{name}: dim must be an int, got {dim!r}")
+    dim = int(dim)  # an np.integer too
     if x.ndim == 0:  # a 0-d tensor is its own extreme, at index 0
         normalize_dims(dim, 0, name)
         values = amax(x) if largest else amin(x)

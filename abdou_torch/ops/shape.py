@@ -224,7 +224,7 @@ class Pad(Primitive):
 def _along(index: np.ndarray, dim: int) -> tuple:
     """The NumPy index that picks ``index`` along ``dim`` and position i elsewhere, so that
     ``index`` may be smaller than the input in the other dims (PyTorch's gather)."""
-    grid = list(np.indices(index.shape, sparse=True))
+    grid: list[np.ndarray] = list(np.indices(index.shape, sparse=True))
     grid[dim] = index
     return tuple(grid)
 

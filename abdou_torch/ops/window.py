@@ -18,7 +18,7 @@ from .workspace import workspace as _workspace
 def _pair(value: Any, name: str, op: str, minimum: int = 0) -> tuple[int, int]:
     """An int or a pair of ints as a pair, checked to be >= ``minimum``."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        pair = (int(value), int(value))
+        pair: tuple[int, ...] = (int(value), int(value))
     else:
         try:
             pair = tuple(int(v) for v in value)
@@ -31,7 +31,7 @@ def _pair(value: Any, name: str, op: str, minimum: int = 0) -> tuple[int, int]:
             raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
     if min(pair) < minimum:
         raise ValueError(f"{op}: {name} must be at least {minimum}, got {value!r}")
-    return pair  # type: ignore[return-value]
+    return pair[0], pair[1]  # checked above: two ints
 
 
 @dataclass(frozen=True)

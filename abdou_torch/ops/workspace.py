@@ -17,6 +17,7 @@ import math
 import sys
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 __all__ = ["Workspace", "workspace"]
 
@@ -47,7 +48,7 @@ class Workspace:
     def _free(self, buffer: np.ndarray) -> bool:
         return self._count(buffer) <= self._unused + 1  # + 1: _free's own argument
 
-    def empty(self, shape: tuple, dtype: np.dtype) -> np.ndarray:
+    def empty(self, shape: tuple, dtype: DTypeLike) -> np.ndarray:
         size = math.prod(shape)
         nbytes = size * np.dtype(dtype).itemsize
         if nbytes < self.min_bytes:
