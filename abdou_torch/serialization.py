@@ -409,7 +409,7 @@ def _read_source(f: Any) -> tuple[str, dict[str, np.ndarray], dict[str, str]]:
     return path, arrays, metadata
 
 
-def _read_handle(path: str, handle: BinaryIO, size: int
+def _read_handle(path: str, handle: io.BufferedIOBase, size: int
                  ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Validate the file behind ``handle`` and read its tensors as native arrays."""
     header_len = _read_header_length(path, handle, size)
@@ -424,14 +424,14 @@ def _fail(path: str, problem: str) -> ValueError:
     return ValueError(f"{path}: {problem}")
 
 
-def _read_exact(path: str, handle: BinaryIO, count: int) -> bytes:
+def _read_exact(path: str, handle: io.BufferedIOBase, count: int) -> bytes:
     data = handle.read(count)
     if len(data) != count:  # the file shrank after we measured it
         raise _fail(path, f"file ended early (wanted {count} bytes, got {len(data)})")
     return data
 
 
-def _read_header_length(path: str, handle: BinaryIO, size: int) -> int:
+def _read_header_length(path: str, handle: io.BufferedIOBase, size: int) -> int:
     """Read the u64 header length, recognising common wrong files when it is implausible.
 
     The sniffing of pickle and zip magic bytes comes only after the length check fails: a
@@ -599,9 +599,11 @@ def _short(value: Any, limit: int = 60) -> str:
 
 def _check_coverage(path: str, entries: list[_TensorEntry], buffer_size: int) -> None:
     """Tensors must cover the buffer exactly: no overlaps (aliasing), no holes (hidden data)."""
+    previous: _TensorEntry | None
     position, previous = 0, None
     for entry in sorted(entries, key=lambda e: (e.begin, e.end)):
         if entry.begin < position:
+            assert previous is not None  # position > 0: an entry came before (begin >= 0)
             raise _fail(path, f"tensors {previous.name!r} [{previous.begin}, {previous.end}] "
                               f"and {entry.name!r} [{entry.begin}, {entry.end}] overlap")
         if entry.begin > position:
@@ -613,13 +615,13 @@ def _check_coverage(path: str, entries: list[_TensorEntry], buffer_size: int) ->
                           f"at the end belong to no tensor")
 
 
-def _read_tensor(path: str, handle: BinaryIO, data_start: int, entry: _TensorEntry
+def _read_tensor(path: str, handle: io.BufferedIOBase, data_start: int, entry: _TensorEntry
                  ) -> np.ndarray:
     """Read one tensor's bytes straight into a fresh (writable, aligned) array."""
     array = np.empty(entry.shape, dtype=_FILE_DTYPES[entry.dtype_name])
     if array.nbytes:
         handle.seek(data_start + entry.begin)
-        view = memoryview(array.reshape(-1).view(np.uint8))
+        view = array.reshape(-1).view(np.uint8).data  # a memoryview of its bytes
         got = 0
         while got < len(view):
             count = handle.readinto(view[got:])

@@ -167,13 +167,17 @@ class DataLoader:
         index_iterator = None if self._iterable else iter(self._index_sampler)
         base_seed = draw_seed(self.generator)
         self._batches_drawn = 0
-        self._batches_yielded = skip = resume["batches_yielded"] if replaying else 0
+        skip = resume["batches_yielded"] if resume is not None and replaying else 0
+        self._batches_yielded = skip
         self._epoch_in_progress = True
+        batches: Iterator[Any]
         if self._iterable:  # no indices to replay: fetch and drop what was handed out
             batches = itertools.islice(self._iterable_batches(base_seed), skip, None)
             return self._counted(batches, token)
+        assert index_iterator is not None  # map-style: made above
         redo: list = []
         if replaying:
+            assert resume is not None  # replaying: resuming from it
             drawn = list(itertools.islice(index_iterator, resume["batches_drawn"]))
             redo = drawn[skip:]  # drawn and fetched ahead, but not handed out
             _set_states(generators, resume["generator_states"])
@@ -233,6 +237,7 @@ class DataLoader:
     def _threaded(self, make_job: Callable[[int], Callable], indices: Iterator | None,
                   base_seed: int) -> Iterator[Any]:
         """Batches fetched by worker threads, handed out in the order of their tasks."""
+        assert self.prefetch_factor is not None  # set whenever num_workers > 0
         workers = WorkerThreads(self.num_workers, make_job, self.worker_init_fn, base_seed,
                                 self.dataset)
         active = [True] * self.num_workers
@@ -356,6 +361,7 @@ def _batches_of(samples: Iterator[Any], loader: DataLoader) -> Iterator[Any]:
         for sample in samples:
             yield loader.collate_fn(sample)
         return
+    assert loader.batch_size is not None  # an IterableDataset collates by batch_size
     while True:
         batch = list(itertools.islice(samples, loader.batch_size))
         if not batch or (loader.drop_last and len(batch) < loader.batch_size):

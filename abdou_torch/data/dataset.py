@@ -14,8 +14,8 @@ from __future__ import annotations
 import bisect
 import math
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Iterable, Iterator, Sequence, Sized
+from typing import Any, Generic, TypeVar, cast, overload
 
 import numpy as np
 
@@ -38,7 +38,7 @@ class Dataset(Generic[T_co]):
     def __getitem__(self, index: int) -> T_co:
         raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
 
-    def __add__(self, other: Dataset[T_co]) -> ConcatDataset[T_co]:
+    def __add__(self, other: Dataset[T_co]) -> Dataset[T_co]:  # iterable ones chain
         return ConcatDataset([self, other])
 
 
@@ -136,7 +136,11 @@ class Subset(Dataset[T_co]):
         self.dataset = dataset
         self.indices = indices
 
-    def __getitem__(self, index: int | list[int]) -> T_co:
+    @overload
+    def __getitem__(self, index: int) -> T_co: ...
+    @overload
+    def __getitem__(self, index: list[int]) -> list[T_co]: ...
+    def __getitem__(self, index: int | list[int]) -> T_co | list[T_co]:
         if isinstance(index, list):
             return [self.dataset[self.indices[i]] for i in index]
         return self.dataset[self.indices[index]]
@@ -167,7 +171,9 @@ class ConcatDataset(Dataset[T_co]):
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("ConcatDataset: datasets should not be an empty iterable")
-        self.cumulative_sizes = list(np.cumsum([len(d) for d in self.datasets]).tolist())
+        # each must have __len__ (len() raises TypeError otherwise, as PyTorch's does)
+        self.cumulative_sizes = list(np.cumsum([len(cast(Sized, d))
+                                                for d in self.datasets]).tolist())
 
     def __len__(self) -> int:
         return self.cumulative_sizes[-1]
@@ -194,7 +200,7 @@ def random_split(dataset: Dataset[T_co], lengths: Sequence[int | float],
     to 1; fractions are floored and the remainder is handed out one by one, round-robin,
     starting with the first subset (PyTorch's rule).
     """
-    total = len(dataset)
+    total = len(cast(Sized, dataset))  # TypeError without __len__, as in PyTorch
     sizes = _split_sizes(list(lengths), total)
     from abdou_torch.factories import randperm
     order = randperm(total, generator=generator).data.tolist()

@@ -175,7 +175,7 @@ class BatchSampler(Sampler[list[int]]):
     """Group the indices of ``sampler`` (any iterable) into lists of ``batch_size``; the
     last, shorter list is dropped with ``drop_last``."""
 
-    def __init__(self, sampler: Sampler[int] | Iterable[int], batch_size: int,
+    def __init__(self, sampler: Sampler[Any] | Iterable[Any], batch_size: int,
                  drop_last: bool) -> None:
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
             raise ValueError(f"batch_size should be a positive integer value, but got "

@@ -32,6 +32,10 @@ _local = threading.local()
 class WorkerInfo:
     """What a worker knows about itself: ``id``, ``num_workers``, ``seed``, ``dataset``."""
 
+    id: int  # the fields __init__ sets (the DataLoader gives these four)
+    num_workers: int
+    seed: int
+    dataset: Any
     __initialized = False
 
     def __init__(self, **fields: Any) -> None:

@@ -10,11 +10,12 @@ is reported as a ``ValueError`` that names the file.
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import tempfile
 import zlib
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import Union
 
 import numpy as np
 
@@ -61,7 +62,7 @@ def read_idx(path: PathLike) -> np.ndarray:
             raise ValueError(f"{path}: broken gzip stream ({error})") from None
 
 
-def _read_plain(stream: BinaryIO, path: Path) -> np.ndarray:
+def _read_plain(stream: io.BufferedIOBase, path: Path) -> np.ndarray:
     """Plain files know their size, so header and size are checked before reading data."""
     file_size = os.fstat(stream.fileno()).st_size
     dtype, shape, header_size = _read_header(stream, path)
@@ -74,7 +75,7 @@ def _read_plain(stream: BinaryIO, path: Path) -> np.ndarray:
     return _to_array(buffer, dtype, shape)
 
 
-def _read_gzip(stream: BinaryIO, path: Path) -> np.ndarray:
+def _read_gzip(stream: io.BufferedIOBase, path: Path) -> np.ndarray:
     """Compressed files do not know their size: the buffer only grows as data arrives."""
     dtype, shape, _ = _read_header(stream, path)
     expected = _data_nbytes(dtype, shape, path)
@@ -93,14 +94,14 @@ def _read_gzip(stream: BinaryIO, path: Path) -> np.ndarray:
     return _to_array(buffer, dtype, shape)
 
 
-def _count_rest(stream: BinaryIO) -> int:
+def _count_rest(stream: io.BufferedIOBase) -> int:
     total = 0
     while chunk := stream.read(_CHUNK):
         total += len(chunk)
     return total
 
 
-def _read_exact(stream: BinaryIO, size: int, path: Path, what: str) -> bytes:
+def _read_exact(stream: io.BufferedIOBase, size: int, path: Path, what: str) -> bytes:
     data = b""
     while len(data) < size:
         chunk = stream.read(size - len(data))
@@ -111,7 +112,7 @@ def _read_exact(stream: BinaryIO, size: int, path: Path, what: str) -> bytes:
     return data
 
 
-def _read_header(stream: BinaryIO, path: Path) -> tuple[np.dtype, tuple[int, ...], int]:
+def _read_header(stream: io.BufferedIOBase, path: Path) -> tuple[np.dtype, tuple[int, ...], int]:
     """Parse magic, type code and dimensions; returns (dtype, shape, header size)."""
     magic = _read_exact(stream, 4, path, "header")
     if magic[:2] != b"\x00\x00":
