@@ -35,6 +35,9 @@ class MultiheadAttention(Module):
     xavier-normal, out_proj.weight as a Linear's.
     """
 
+    bias_k: Parameter | None  # with add_bias_kv
+    bias_v: Parameter | None
+
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
                  vdim: int | None = None, batch_first: bool = False, device: Any = None,
@@ -86,6 +89,7 @@ class MultiheadAttention(Module):
                 init.xavier_uniform_(weight)
         if self.in_proj_bias is not None:
             init.constant_(self.in_proj_bias, 0.0)
+            assert self.out_proj.bias is not None  # bias=True gave out_proj one too
             init.constant_(self.out_proj.bias, 0.0)
         if self.bias_k is not None:
             init.xavier_normal_(self.bias_k)

@@ -254,7 +254,7 @@ class Module:
             yield module
 
     def _named_members(self, registry: str, prefix: str, recurse: bool,
-                       remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+                       remove_duplicate: bool = True) -> Iterator[tuple[str, Any]]:
         seen: set[int] = set()
         modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
             if recurse else [(prefix, self)]
@@ -372,7 +372,7 @@ class Module:
         """Keys that ``load_state_dict`` may find missing without complaint: each module's
         ``_optional_state`` (BatchNorm's num_batches_tracked, as in PyTorch), unless the
         checkpoint's metadata says it was saved by a version that had them."""
-        found = set()
+        found: set[str] = set()
         version = None if metadata is None else \
             metadata.get(prefix[:-1], {}).get("version")
         if version is None or version < 2:
@@ -388,7 +388,7 @@ class Module:
         return ()
 
     def state_dict(self, *args: Any, destination: dict | None = None, prefix: str = "",
-                   keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
+                   keep_vars: bool = False) -> dict[str, Tensor]:
         """Parameters and persistent buffers by dotted name (sharing memory with them)."""
         if args:  # PyTorch's deprecated positional form: (destination, prefix, keep_vars)
             destination, prefix, keep_vars = (tuple(args) + (destination, prefix,

@@ -66,6 +66,7 @@ class RNNBase(Module):
         directions = 2 if bidirectional else 1
         self._flat_weights_names: list[str] = []
         self._all_weights: list[list[str]] = []
+        shapes: dict[str, tuple[int, ...]]  # parameter name -> shape, per layer and direction
         for layer in range(num_layers):
             for direction in range(directions):
                 layer_input = input_size if layer == 0 else real_hidden * directions
@@ -144,6 +145,7 @@ class RNNBase(Module):
             self._check_states(states, x.shape[1])
             if packed:
                 states = [_permute_batch(s, input.sorted_indices) for s in states]
+        output: Tensor | PackedSequence
         output, finals = self._run_layers(x, states, batch_sizes)
         if packed:
             output = PackedSequence(padded_to_packed(output, batch_sizes), input.batch_sizes,
@@ -292,7 +294,7 @@ def _permute_batch(state: Tensor, indices: Any) -> Tensor:
 
 
 def _check_arguments(mode: str, input_size: Any, hidden_size: Any, num_layers: Any,
-                     bias: Any, batch_first: Any, dropout: Any, proj_size: Any) -> None:
+                     bias: Any, batch_first: Any, dropout: float, proj_size: Any) -> None:
     """PyTorch's argument checks, with its messages."""
     if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) \
             or not 0 <= dropout <= 1:

@@ -169,6 +169,7 @@ class Reducer:
         bucket = self._bucket_of[index]
         start = bucket.offsets[index]
         param = self.params[index]
+        assert bucket.flat is not None  # allocated by prepare_for_backward
         return bucket.flat[start:start + param.data.size].reshape(param.shape)
 
     def _write_slot(self, index: int, grad: np.ndarray | None) -> None:
@@ -177,7 +178,9 @@ class Reducer:
         if existing is None and grad is None:
             slot[...] = 0
         elif existing is None or grad is None:
-            np.multiply(grad if existing is None else existing.data, self._scale, out=slot)
+            term = grad if existing is None else existing.data
+            assert term is not None  # one of the two is missing, not both
+            np.multiply(term, self._scale, out=slot)
         else:
             np.add(existing.data, grad, out=slot)
             slot *= self._scale
@@ -225,7 +228,7 @@ class Reducer:
             self._next_bucket += 1
             self._remaining -= 1
 
-    def _finish(self, last: int) -> Tensor:
+    def _finish(self, last: int) -> Tensor | None:
         """Wait for every bucket, then give each parameter its averaged gradient. Returns
         the one for ``last``, whose hook is running (the walk stores it)."""
         self._armed = False

@@ -25,7 +25,7 @@ from ...tensor import Tensor
 __all__ = ["PackedSequence", "invert_permutation", "pad_sequence", "unpad_sequence",
            "pack_padded_sequence", "pad_packed_sequence", "pack_sequence", "unpack_sequence"]
 
-_PackedSequenceFields = namedtuple("PackedSequence",
+_PackedSequenceFields = namedtuple("_PackedSequenceFields",
                                    ["data", "batch_sizes", "sorted_indices", "unsorted_indices"])
 
 
