@@ -26,8 +26,8 @@ import shlex
 import shutil
 import signal
 import sys
-from contextlib import nullcontext
-from typing import Sequence
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, Callable, Sequence
 
 __all__ = ["main", "build_parser"]
 
@@ -128,11 +128,17 @@ def _train(args: argparse.Namespace, argv: list[str], program: list[str]) -> int
             refuse_to_replace(os.path.join(out, "checkpoint.safetensors"), describe_unfinished,
                               resume=args.resume, overwrite=args.overwrite,
                               resume_command=resume)
-            return join_or_relaunch(args.nproc, argv)
+            status = join_or_relaunch(args.nproc, argv)
+            assert isinstance(status, int)  # not in an MPI job: the ranks' exit status
+            return status
+    make_run: Callable[..., TrainingRun]
+    directory: AbstractContextManager[Any]
     make_run, directory = TrainingRun, RunDirectory(out)
     if args.nproc > 1:  # a rank: the process that started the job holds the directory
-        from .training.parallel import join_or_relaunch
-        make_run, directory = join_or_relaunch(args.nproc, argv).training_run, nullcontext()
+        from .training.parallel import Parallel, join_or_relaunch
+        rank = join_or_relaunch(args.nproc, argv)
+        assert isinstance(rank, Parallel)  # launched by MPI: this rank joined the job
+        make_run, directory = rank.training_run, nullcontext()
     with directory:
         if args.nproc == 1:
             refuse_to_replace(os.path.join(out, "checkpoint.safetensors"), describe_unfinished,

@@ -24,8 +24,8 @@ from .size import Size
 
 __all__ = ["Tensor", "TensorLike"]
 
-#: what the operators accept besides a Tensor: Python numbers and NumPy arrays
-TensorLike = Union["Tensor", float, int, bool, np.ndarray]
+#: what the operators accept besides a Tensor: Python numbers, NumPy arrays and scalars
+TensorLike = Union["Tensor", float, int, bool, np.ndarray, np.generic]
 #: what ``<``, ``<=``, ``>``, ``>=`` are typed to accept (as in PyTorch's stubs): no ndarray,
 #: since NumPy types ``ndarray > tensor`` as an ndarray (at run time it defers to the Tensor)
 Comparand = Union["Tensor", float, int, bool]

@@ -24,6 +24,7 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False,  # noqa: 
             disable: bool = False) -> Any:
     """``torch.compile(model, ...)``; without a model, a decorator (``@torch.compile(...)``)."""
     _check_arguments(backend, mode, options)
+    settings: dict[str, Any]  # keyword arguments for the library's compile
     settings = dict(fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
                     options=options, disable=disable)
     if model is None:
@@ -51,6 +52,7 @@ def _check_arguments(backend: Any, mode: str | None, options: dict | None) -> No
 
 def _library_compile() -> Callable | None:
     """``abdou_torch.compile`` (the function, also when it lives in a module of that name)."""
+    found: Any  # the module or the package's attribute, then the function
     try:
         found = importlib.import_module("abdou_torch.compile")
     except ModuleNotFoundError as error:

@@ -28,7 +28,8 @@ import os
 import signal
 import sys
 import types
-from typing import Any, Sequence
+from importlib.abc import InspectLoader
+from typing import Any, Sequence, cast
 
 from . import alias
 
@@ -94,7 +95,8 @@ def run_module(name: str, args: Sequence[str] = ()) -> int:
     sys.argv[:] = [spec.origin or name, *args]
     module = _new_main(__file__=spec.origin, __cached__=spec.cached, __package__=spec.parent,
                        __spec__=spec, __loader__=spec.loader)
-    return _execute(lambda: spec.loader.get_code(spec.name), module)
+    loader = cast(InspectLoader, spec.loader)  # _main_spec checked that it has get_code
+    return _execute(lambda: loader.get_code(spec.name), module)
 
 
 def run_code(code: str, args: Sequence[str] = ()) -> int:
@@ -147,7 +149,7 @@ def _new_main(**attributes: Any) -> types.ModuleType:
     """A fresh ``__main__`` module, installed in ``sys.modules`` for good (as Python's own)."""
     module = types.ModuleType("__main__")
     module.__dict__.update(attributes)
-    module.__builtins__ = builtins
+    module.__dict__["__builtins__"] = builtins  # the same as setting the attribute
     previous = sys.modules.get("__main__")
     if previous is not None:
         _previous_main.append(previous)

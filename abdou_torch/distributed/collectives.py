@@ -226,6 +226,7 @@ def reduce(tensor: Tensor, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group: Any
 
     def finish() -> None:
         if is_root:
+            assert result is not None  # the root receives
             if op is ReduceOp.AVG:
                 np.divide(result, world.size(), out=result)
             _store(tensor, result)

@@ -187,7 +187,7 @@ def _build(onnx: Any, model: Any, inputs: tuple[Tensor, ...], input_names: list[
 
 def _named_state(model: Any) -> dict[int, tuple[str, np.ndarray]]:
     """id(array) -> (state_dict name, array) for every parameter and buffer."""
-    named = {}
+    named: dict[int, tuple[str, np.ndarray]] = {}
     for getter in ("named_parameters", "named_buffers"):
         for name, tensor in getattr(model, getter, lambda: [])():
             named.setdefault(id(tensor.data), (name, tensor.data))

@@ -6,7 +6,7 @@ buffers are named first; any other array an op receives becomes a constant initi
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn, Sequence
 
 import numpy as np
 
@@ -79,7 +79,7 @@ class GraphBuilder:
             return self.node(op_type, [x, axes_name], keepdims=int(keepdims))
         return self.node(op_type, [x], axes=axes, keepdims=int(keepdims))
 
-    def shape_constant(self, call: Call, shape: tuple[int, ...]) -> str:
+    def shape_constant(self, call: Call, shape: Sequence[int]) -> str:
         """A target shape; in a batch-dynamic export, dim 0 copied from the input (0)."""
         shape = list(shape)
         if self.position in self.dynamic_batch:
@@ -99,6 +99,8 @@ class GraphBuilder:
             at = index.index(Ellipsis)
             fill = ndim - (len(index) - 1 - sum(part is None for part in index))
             index = index[:at] + (slice(None),) * fill + index[at + 1:]
+        squeeze: list[int]  # axes, as the Squeeze and Unsqueeze nodes take them
+        unsqueeze: list[int]
         axis, squeeze, unsqueeze = 0, [], []
         for part in index:
             if part is None:
@@ -135,7 +137,7 @@ class GraphBuilder:
                   for v in (start, stop, axis, step)]
         return self.node("Slice", [x, *values])
 
-    def unsupported(self, call: Call, why: str = "") -> None:
+    def unsupported(self, call: Call, why: str = "") -> NoReturn:
         detail = f" ({why})" if why else ""
         raise UnsupportedOperatorError(
             f"torch.onnx.export: the op {call.kind!r} has no ONNX translation in abdou_torch"

@@ -64,12 +64,12 @@ def recording() -> Iterator[_Recorder]:
                FUNCTIONAL_OPS.items() for name in names]
     originals = [getattr(module, name) for module, name in patched]
 
-    def record_primitive(cls: type, *args: Any, **kwargs: Any) -> Any:
+    def record_primitive(cls: type[Primitive], *args: Any, **kwargs: Any) -> Any:
         out = primitive_apply.__func__(cls, *args, **kwargs)
         recorder.record(cls.__name__, args, kwargs, out)
         return out
 
-    def record_function(cls: type, *args: Any, **kwargs: Any) -> Any:
+    def record_function(cls: type[Function], *args: Any, **kwargs: Any) -> Any:
         recorder.inside_functional += 1  # its forward's own ops are not the graph
         try:
             out = function_apply.__func__(cls, *args, **kwargs)
@@ -89,15 +89,16 @@ def recording() -> Iterator[_Recorder]:
             return out
         return op
 
-    Primitive.apply = classmethod(record_primitive)
-    Function.apply = classmethod(record_function)
+    # apply patched for the export, restored below (mypy forbids assigning to a method)
+    Primitive.apply = classmethod(record_primitive)  # type: ignore[method-assign, assignment]
+    Function.apply = classmethod(record_function)  # type: ignore[method-assign, assignment]
     for (module, name), original in zip(patched, originals):
         setattr(module, name, functional_op(name, original))
     try:
         yield recorder
     finally:
-        Primitive.apply = primitive_apply
-        Function.apply = function_apply
+        Primitive.apply = primitive_apply  # type: ignore[method-assign]
+        Function.apply = function_apply  # type: ignore[method-assign]
         for (module, name), original in zip(patched, originals):
             setattr(module, name, original)
 

@@ -99,7 +99,7 @@ class LBFGS(Optimizer):
         return loss, flat_grad
 
     # -- the step --------------------------------------------------------------------------
-    def step(self, closure: Callable[[], Any]) -> Any:  # type: ignore[override]
+    def step(self, closure: Callable[[], Any]) -> Any:
         """Up to ``max_iter`` iterations, numbered as in the class docstring; returns the
         loss of the first closure call."""
         if len(self.param_groups) != 1:

@@ -122,7 +122,9 @@ class Optimizer:
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")
         if step is not None and not getattr(step, "_counts_steps", False):
-            cls.step = _counted_step(step)
+            # the subclass's own step, wrapped once as the class is made (mypy forbids
+            # assigning to a method)
+            cls.step = _counted_step(step)  # type: ignore[method-assign]
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters (a dict with 'params' and optional hyperparameters)."""

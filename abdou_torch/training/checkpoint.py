@@ -38,7 +38,8 @@ class CheckpointError(ValueError):
 
 def _optimizer_tensors(optimizer_state: dict[str, Any]) -> tuple[dict, dict]:
     """Split an optimizer state dict into tensors and a JSON-ready remainder."""
-    tensors, plain = {}, {}
+    tensors: dict[str, Any] = {}
+    plain: dict[str, Any] = {}
     for index, values in optimizer_state["state"].items():
         plain[str(index)] = {}
         for name, value in values.items():

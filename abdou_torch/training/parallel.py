@@ -78,6 +78,7 @@ class Parallel:
         import json
         from ..distributed.coalesced import all_gather_bytes
         from ..distributed.process_group import GroupMember
+        assert GroupMember.WORLD is not None  # initialised by __init__
         payloads = all_gather_bytes(json.dumps(value).encode(), GroupMember.WORLD)
         return [json.loads(p) for p in payloads]
 
