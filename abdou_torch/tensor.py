@@ -630,6 +630,8 @@ class Tensor:
         return self._inplace("div_", _ew.div, other)
 
     # -- comparisons: boolean tensors, no gradient (``t == None`` is False, as in PyTorch) ----
+    # elementwise, so a Tensor rather than object's bool (PyTorch's stubs say the same); with
+    # None, False as PyTorch gives
     def __eq__(self, other: object) -> "Tensor":  # type: ignore[override]
         return False if other is None else _ew.eq(self, other)  # type: ignore[return-value]
 

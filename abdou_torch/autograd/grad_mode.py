@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, TypeVar, cast
 
 __all__ = ["GradMode", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "inference_mode"]
@@ -52,7 +52,7 @@ class _GradModeContext:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self.__class__():
                 return func(*args, **kwargs)
-        return wrapper  # type: ignore[return-value]
+        return cast(F, wrapper)  # functools.wraps keeps func's signature
 
 
 class no_grad(_GradModeContext):
@@ -93,4 +93,4 @@ class set_grad_enabled:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with set_grad_enabled(mode):
                 return func(*args, **kwargs)
-        return wrapper  # type: ignore[return-value]
+        return cast(F, wrapper)  # functools.wraps keeps func's signature

@@ -74,7 +74,7 @@ class ChainDataset(IterableDataset[T_co]):
         for dataset in self.datasets:
             if not isinstance(dataset, IterableDataset):
                 raise AssertionError("ChainDataset only supports IterableDataset")
-            total += len(dataset)  # type: ignore[arg-type]
+            total += len(cast(Sized, dataset))  # TypeError without __len__, as PyTorch's
         return total
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Sequence, Sized
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import numpy as np
 
@@ -199,8 +199,8 @@ class BatchSampler(Sampler[list[int]]):
 
     def __len__(self) -> int:
         if self.drop_last:
-            return len(self.sampler) // self.batch_size  # type: ignore[arg-type]
-        return (len(self.sampler) + self.batch_size - 1) // self.batch_size  # type: ignore
+            return len(cast(Sized, self.sampler)) // self.batch_size  # TypeError if unsized
+        return (len(cast(Sized, self.sampler)) + self.batch_size - 1) // self.batch_size
 
 
 def sampler_generators(sampler: Any) -> list[_random.Generator | None]:

@@ -54,7 +54,8 @@ class _Window:
 
     def output_size(self, size: Sequence[int]) -> tuple[int, int]:
         padded = self.padded_size(size)
-        return tuple((p - d * (k - 1) - 1) // s + 1 for p, k, s, d in  # type: ignore
+        # two sizes, one per zipped pair (mypy types a tuple() of a generator as any length)
+        return tuple((p - d * (k - 1) - 1) // s + 1 for p, k, s, d in  # type: ignore[return-value]
                      zip(padded, self.kernel, self.stride, self.dilation))
 
     def offsets(self, out_size: Sequence[int]) -> list[tuple[int, int, tuple]]:
