@@ -334,7 +334,7 @@ class Tensor:
     def __repr__(self) -> str:
         """PyTorch's layout (abdou_torch/printing.py): ``tensor([1.5000, 2.0000])``."""
         from .printing import tensor_repr
-        grad_fn = None if self._ctx is None else f"{type(self._ctx).__name__}Backward0"
+        grad_fn = None if self._ctx is None else self._ctx.grad_fn_name
         return tensor_repr(self._data, dtypes.get_default_dtype(), grad_fn,
                            self._requires_grad)
 

@@ -132,6 +132,8 @@ class Pow(_Binary):
 
 
 class PowScalar(Primitive):
+    torch_grad_fn = "PowBackward0"
+
     """y = x ** p (p a Python number);  dx = dy * p * x^(p-1)"""
 
     name = "pow"
