@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 FASHION_DIR := /usr/share/datasets/fashion-mnist
 RUN_ARGS ?=
 
-.PHONY: run test bench fashion-mnist clean
+.PHONY: run test bench docs fashion-mnist clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,5 +41,15 @@ test: $(VENV)/.test-installed fashion-mnist
 bench: $(VENV)/.test-installed
 	$(PY) -m benchmarks
 
+# the documentation site, into docs/_build/html: API pages from the docstrings, tutorials
+# executed as they build (a failing cell fails the build), warnings as errors
+$(VENV)/.docs-installed: $(VENV)/.test-installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[train,test,bench,mpi,docs]'
+	touch $@
+
+docs: $(VENV)/.docs-installed
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m sphinx -W --keep-going -n -b html -j 1 \
+	  docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache docs/_build docs/api/generated
