@@ -14,9 +14,8 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS / "_ext"))
 sys.path.insert(0, str(DOCS.parent))
-# the executed notebooks import the library and the examples from the checkout, and draw
-# their plots without a display; one BLAS thread keeps a shared machine responsive
-os.environ.setdefault("MPLBACKEND", "Agg")
+# the executed notebooks import the library and the examples from the checkout (their
+# kernels inherit this environment); one BLAS thread keeps a shared machine responsive
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ["PYTHONPATH"] = os.pathsep.join(

@@ -365,15 +365,20 @@ _LONE_STAR = re.compile(r"(?<=[(,\[] )\*(?=[,)\]])|(?<=[(\[])\*(?=[A-Za-z_(])|"
                         r"(?<=[(,\[] )\*(?=[A-Za-z_])")
 
 
-def escape_shape_stars(app, what, name, obj, options, lines) -> None:
-    """Shapes are written as in PyTorch's docs, ``(N, *)`` or ``(*x.shape, C)``: there the
-    star is a character, not the start of emphasis, so escape it outside inline literals."""
+_BAR = re.compile(r"(?<=\S)\||\|(?=\S)")
+
+
+def escape_math_characters(app, what, name, obj, options, lines) -> None:
+    """Docstrings write math as text: shapes as in PyTorch's docs, ``(N, *)`` or
+    ``(*x.shape, C)``, and absolute values as ``|x|``. There the star and the bar are
+    characters, not emphasis or a substitution, so escape them outside inline literals."""
     for index, line in enumerate(lines):
-        if "*" not in line:
+        if "*" not in line and "|" not in line:
             continue
         parts = line.split("``")
         for part in range(0, len(parts), 2):  # even parts lie outside ``literals``
-            parts[part] = _LONE_STAR.sub(r"\\*", parts[part])
+            text = _LONE_STAR.sub(r"\\*", parts[part])
+            parts[part] = _BAR.sub(r"\\|", text)
         lines[index] = "``".join(parts)
 
 
@@ -386,5 +391,5 @@ def _reference(app, env, node, contnode, name, entry):
 def setup(app):
     app.connect("builder-inited", generate)
     app.connect("missing-reference", resolve_alias)
-    app.connect("autodoc-process-docstring", escape_shape_stars)
+    app.connect("autodoc-process-docstring", escape_math_characters)
     return {"parallel_read_safe": True, "version": "1"}
