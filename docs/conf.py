@@ -37,7 +37,8 @@ extensions = [
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb"}
-exclude_patterns = ["_build", "README.md", "**.ipynb_checkpoints", "jupyter_execute"]
+exclude_patterns = ["_build", "README.md", "**.ipynb_checkpoints", "jupyter_execute",
+                    "**/recorded/*"]
 root_doc = "index"
 
 # -- API pages -------------------------------------------------------------------------------
