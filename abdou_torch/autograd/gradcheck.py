@@ -58,6 +58,12 @@ def gradcheck(func: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5,
 
     Returns True when every gradient matches; otherwise raises (or returns False) with the
     input, the largest difference and where it is.
+
+    >>> import abdou_torch as torch
+    >>> from abdou_torch.autograd import gradcheck
+    >>> x = torch.randn(3, dtype=torch.float64, requires_grad=True)
+    >>> gradcheck(torch.tanh, (x,))
+    True
     """
     from ..tensor import Tensor
 
