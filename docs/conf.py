@@ -32,6 +32,7 @@ extensions = [
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "sphinx_copybutton",
+    "sphinx-mathjax-offline",  # MathJax served with the site: pages render offline too
     "myst_nb",
     "api_pages",
 ]
@@ -73,7 +74,8 @@ nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_execution_in_temp = True  # checkpoints and runs written by a tutorial vanish after it
 nb_merge_streams = True
-nb_render_image_options = {"width": "100%"}
+# plots keep their own size (a small figure is not blown up), shrunk to fit narrow screens
+nb_render_image_options = {}
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
 
