@@ -88,7 +88,7 @@ def gradcheck(func: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5,
             where = np.unravel_index(np.argmax(np.abs(exact - estimate)), estimate.shape)
             message = (f"gradcheck: gradient for input {position} differs from the numerical "
                        f"estimate: at index {tuple(int(i) for i in where)} analytic "
-                       f"{exact[where]!r} vs numerical {estimate[where]!r}")
+                       f"{float(exact[where])!r} vs numerical {float(estimate[where])!r}")
             if raise_exception:
                 raise AssertionError(message)
             return False
