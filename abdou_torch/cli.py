@@ -8,6 +8,8 @@ Examples::
     abdou-torch train blobs --out runs/blobs
     abdou-torch train mnist --checkpoint-every 200 --out runs/a   # then, after a crash:
     abdou-torch train mnist --checkpoint-every 200 --out runs/a --resume
+    abdou-torch train shakespeare                # a small GPT on characters (--model lstm)
+    abdou-torch sample runs/shakespeare-gpt --prompt "ROMEO:" --top-k 40
 
 A run holds a lock on its --out directory, refuses to replace an unfinished run there
 (--resume it, or --overwrite), stops with a non-zero status when the loss stops being
@@ -45,13 +47,16 @@ def _non_negative_float(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .training.language_model import LM_DATASETS, LM_MODELS, add_language_model_arguments
     from .training.recipes import DATASETS, MODELS
+    from .training.sampling import add_sample_command
     parser = argparse.ArgumentParser(prog="abdou-torch",
                                      description="Train models with abdou_torch.")
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="train a model and report its test accuracy")
-    train.add_argument("dataset", choices=DATASETS)
-    train.add_argument("--model", choices=MODELS, default="mlp")
+    train.add_argument("dataset", choices=DATASETS + LM_DATASETS)
+    train.add_argument("--model", choices=MODELS + LM_MODELS, default=None,
+                       help="default: mlp for images and blobs, gpt for shakespeare")
     train.add_argument("--epochs", type=_positive_int, help="default: the recipe's")
     train.add_argument("--batch-size", type=_positive_int, help="default: the recipe's")
     train.add_argument("--lr", type=_non_negative_float,
@@ -75,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="BLAS threads (default: 1 for the MLP and blobs, whose matrices "
                             "are too small to gain from more, and the BLAS default for the "
                             "CNN)")
+    add_language_model_arguments(train)
+    add_sample_command(commands)
     from .distributed.launch import add_arguments as add_launch_arguments
     add_launch_arguments(commands.add_parser(
         "launch", help="run a script as N processes over MPI (torchrun-like)"))
@@ -104,6 +111,10 @@ def _train(args: argparse.Namespace, argv: list[str], program: list[str]) -> int
     from .training.run_dir import RunDirectory, RunDirectoryError, refuse_to_replace
     from .training.signals import exit_code
     from .training.trainer import Interrupted, TrainingRun
+    from .training.language_model import LM_DATASETS, train_from_args
+    if args.dataset in LM_DATASETS:
+        return train_from_args(args, _resume_command(program, argv), _last_checkpoint)
+    args.model = args.model or "mlp"
     recipe = recipe_for(args.dataset, args.model).with_overrides(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         weight_decay=args.weight_decay)
@@ -218,6 +229,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(arguments)
     if args.command == "train":
         return _train_command(args, arguments, argv is not None)
+    if args.command == "sample":
+        from .training.sampling import run_sample
+        try:
+            return run_sample(args)
+        except (ValueError, OSError) as error:
+            _error(str(error))
+            return 2
     if args.command == "launch":
         from .distributed.launch import run
         try:

@@ -21,8 +21,8 @@ The JSON grammar (version 1); a node is one of::
     {"dtype": "float32"}                                 a dtype (abdou_torch.float32)
 
 where NAME is the name of an array in the file (a NumPy array is stored as a tensor, and
-loads as a Tensor, as state dicts of arrays always did here) and a key is a str, an int, a float, a bool,
-None or a tuple of those (``{"tuple": [...]}``). A tensor met twice (tied weights) is stored
+loads as a Tensor, as state dicts of arrays always did here) and a key is a str, an int, a
+float, a bool, None or a tuple of those (``{"tuple": [...]}``). A tensor met twice (tied weights) is stored
 once and comes back as one object. Anything else (a function, an instance of a user class,
 a Module, an object array) is refused with a TypeError that names its key path, before
 anything is written.
@@ -200,8 +200,7 @@ def unflatten(text: str, arrays: dict[str, np.ndarray]) -> Any:
     Raises :class:`StructureError` (a ValueError) naming what is wrong and where.
     """
     try:
-        document = json.loads(text, object_pairs_hook=_no_duplicate_keys,
-                              parse_constant=_reject_constant)
+        document = loads_strict(text)
     except RecursionError:
         raise StructureError("the structure is nested too deeply") from None
     except ValueError as error:
@@ -217,6 +216,14 @@ def unflatten(text: str, arrays: dict[str, np.ndarray]) -> Any:
     if unused:
         raise StructureError(f"tensor {unused[0]!r} is in the file but not in its structure")
     return result
+
+
+def loads_strict(text: str) -> Any:
+    """``json.loads`` refusing what would make a file ambiguous or non-standard: a repeated
+    key (the file would mean two things) and NaN/Infinity constants. Raises ValueError
+    (or RecursionError for absurd nesting)."""
+    return json.loads(text, object_pairs_hook=_no_duplicate_keys,
+                      parse_constant=_reject_constant)
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

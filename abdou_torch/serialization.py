@@ -37,7 +37,6 @@ the one-line PyTorch command that converts it; it is never unpickled.
 from __future__ import annotations
 
 import io
-import json
 import math
 import os
 import re
@@ -478,20 +477,6 @@ def _explain_wrong_file(path: str, start: bytes) -> None:
                           + _CONVERT_HINT)
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """JSON object hook: a repeated key would make the file mean two different things."""
-    result = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key {key!r}")
-        result[key] = value
-    return result
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"non-standard JSON constant {name}")
-
-
 def _parse_header(path: str, raw: bytes) -> dict[str, Any]:
     """Decode the UTF-8 JSON header into a dict (keys in file order)."""
     try:
@@ -503,8 +488,7 @@ def _parse_header(path: str, raw: bytes) -> dict[str, Any]:
         raise _fail(path, f"header does not start with '{{' (starts with {text[:20]!r}); "
                           f"not a safetensors file or corrupt")
     try:
-        header = json.loads(text, object_pairs_hook=_no_duplicates,
-                            parse_constant=_reject_constant)
+        header = object_tree.loads_strict(text)
     except RecursionError:
         raise _fail(path, "header JSON is nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError, duplicate keys, constants, huge int literals

@@ -341,20 +341,7 @@ class Tensor:
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``: this tensor,
         or a copy with another dtype (differentiable). The device must be the CPU;
         ``non_blocking`` is accepted, ``copy=True`` always copies."""
-        dtype, where = kwargs.pop("dtype", None), kwargs.pop("device", None)
-        copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif isinstance(arg, (str, device)) or isinstance(arg, int) and \
-                    not isinstance(arg, bool):
-                where = arg
-            elif arg is not None:
-                dtype = arg
+        dtype, where, copy = to_arguments(args, kwargs, "to")
         check_device(where, "to")
         result = self if dtype is None else self._cast(dtypes.as_dtype(dtype))
         return result.clone() if copy and result is self else result
@@ -851,6 +838,27 @@ class Tensor:
 
     def narrow(self, dim: int, start: int, length: int) -> "Tensor":
         return _shape.narrow(self, dim, start, length)
+
+
+def to_arguments(args: tuple, kwargs: dict, op: str) -> tuple[Any, Any, bool]:
+    """(dtype, device, copy) from the arguments of ``Tensor.to`` / ``Module.to``: a dtype,
+    a device (a string, a ``device`` or an index), both, or a tensor whose dtype to take,
+    positionally or as keywords; ``non_blocking`` and ``memory_format`` are accepted."""
+    dtype, where = kwargs.pop("dtype", None), kwargs.pop("device", None)
+    copy = bool(kwargs.pop("copy", False))
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"{op}() got unexpected keyword arguments {sorted(kwargs)}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, (str, device)) or isinstance(arg, int) and \
+                not isinstance(arg, bool):
+            where = arg
+        elif arg is not None:
+            dtype = arg
+    return dtype, where, copy
 
 
 def _construct(data: tuple, dtype: Any) -> np.ndarray:

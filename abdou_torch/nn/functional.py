@@ -185,8 +185,8 @@ def _class_weight(weight: Any, classes: int, dtype: np.dtype, op: str) -> np.nda
         return None
     values = np.asarray(_values(weight))
     if values.shape != (classes,):
-        raise ShapeError(f"{op}: weight of shape {tuple(values.shape)} must have one entry per class "
-                         f"({classes},)")
+        raise ShapeError(f"{op}: weight of shape {tuple(values.shape)} must have one entry per "
+                         f"class ({classes},)")
     return values.astype(dtype, copy=False)
 
 

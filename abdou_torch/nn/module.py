@@ -12,9 +12,9 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..devices import check_device, device
+from ..devices import check_device
 from ..dtypes import wrap
-from ..tensor import Tensor
+from ..tensor import Tensor, to_arguments
 from ..utils.hooks import RemovableHandle
 from .parameter import Parameter
 
@@ -323,18 +323,7 @@ class Module:
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``: cast the
         floating parameters and buffers to ``dtype``, in place; the device must be the CPU.
         Returns the module."""
-        dtype, where = kwargs.pop("dtype", None), kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"Module.to() got unexpected keyword arguments {sorted(kwargs)}")
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif isinstance(arg, (str, device)) or isinstance(arg, int) and \
-                    not isinstance(arg, bool):
-                where = arg
-            elif arg is not None:
-                dtype = arg
+        dtype, where, _ = to_arguments(args, kwargs, "Module.to")
         check_device(where, "Module.to")
         if dtype is None:
             return self

@@ -78,8 +78,8 @@ def _matmul_error(a: np.ndarray, b: np.ndarray) -> ShapeError:
     if inner_a != inner_b:
         return ShapeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} do not align "
                           f"({inner_a} != {inner_b})")
-    return ShapeError(f"matmul: batch dims of {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast "
-                      f"together")
+    return ShapeError(f"matmul: batch dims of {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+                      f"broadcast together")
 
 
 class Linear(Primitive):
@@ -128,7 +128,8 @@ def mm(input: Any, mat2: Any):  # noqa: A002
     """Product of two 2-D matrices."""
     a, b = _as_tensor(input), _as_tensor(mat2)
     if a.ndim != 2 or b.ndim != 2:
-        raise ShapeError(f"mm: expected 2-D matrices, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+        raise ShapeError(f"mm: expected 2-D matrices, got shapes {tuple(a.shape)} and "
+                         f"{tuple(b.shape)}")
     return matmul(a, b)
 
 
@@ -144,7 +145,8 @@ def bmm(input: Any, mat2: Any):  # noqa: A002
 def dot(input: Any, other: Any):  # noqa: A002
     a, b = _as_tensor(input), _as_tensor(other)
     if a.ndim != 1 or b.ndim != 1:
-        raise ShapeError(f"dot: expected 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+        raise ShapeError(f"dot: expected 1-D tensors, got shapes {tuple(a.shape)} and "
+                         f"{tuple(b.shape)}")
     return matmul(a, b)
 
 

@@ -65,11 +65,15 @@ def save_training_checkpoint(path: str | os.PathLike, *, model_state: dict, opti
     serialization.save(tensors, path, metadata=metadata)
 
 
-def load_training_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+def load_training_checkpoint(path: str | os.PathLike,
+                             progress_fields: dict[str, tuple[type, ...]] | None = None
+                             ) -> dict[str, Any]:
     """Read a checkpoint written by :func:`save_training_checkpoint`.
 
     Returns ``model_state``, ``optimizer_state``, ``scheduler_state``, ``loader_state``,
-    ``rng_state`` and ``progress``. Anything malformed is a ValueError naming the file.
+    ``rng_state`` and ``progress``, whose fields must have the types of
+    ``progress_fields`` (default: :data:`PROGRESS_FIELDS`, those of ``TrainingRun``).
+    Anything malformed is a ValueError naming the file.
     """
     try:
         tensors, metadata = serialization.load_with_metadata(path)
@@ -86,7 +90,7 @@ def load_training_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         except (KeyError, json.JSONDecodeError) as error:
             raise CheckpointError(f"{path}: checkpoint metadata field {name!r} is missing or "
                                   f"not valid JSON ({error})") from None
-    check_progress(path, fields["progress"])
+    check_progress(path, fields["progress"], progress_fields)
     model_state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
     return {"model_state": model_state,
             "optimizer_state": _optimizer_state(path, tensors, fields["optimizer"]),
@@ -120,11 +124,13 @@ def _optimizer_state(path: Any, tensors: dict, saved: Any) -> dict[str, Any]:
     return {"state": state, "param_groups": groups}
 
 
-def check_progress(path: Any, progress: Any) -> None:
-    """Raise :class:`CheckpointError` unless ``progress`` has every field, well typed."""
+def check_progress(path: Any, progress: Any,
+                   fields: dict[str, tuple[type, ...]] | None = None) -> None:
+    """Raise :class:`CheckpointError` unless ``progress`` has every field of ``fields``
+    (default :data:`PROGRESS_FIELDS`), well typed."""
     if not isinstance(progress, dict):
         raise CheckpointError(f"{path}: checkpoint progress is not a JSON object")
-    for name, types in PROGRESS_FIELDS.items():
+    for name, types in (PROGRESS_FIELDS if fields is None else fields).items():
         if name not in progress:
             raise CheckpointError(f"{path}: checkpoint progress has no {name!r} field")
         value = progress[name]

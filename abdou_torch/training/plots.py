@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["plot_curve", "plot_predictions", "plot_decision_boundary"]
+__all__ = ["plot_curve", "plot_predictions", "plot_decision_boundary", "plot_losses"]
 
 
 def _pyplot():
@@ -82,4 +82,19 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray], points: 
     axes.contour(xs, ys, scores, levels=[0], colors="black", linewidths=1.5)
     axes.scatter(points[:, 0], points[:, 1], c=labels, cmap="RdBu", edgecolors="black", s=18)
     axes.set(title="decision boundary", xlabel="x1", ylabel="x2")
+    _save(figure, path)
+
+
+def plot_losses(train_steps: Sequence[int], train_loss: Sequence[float],
+                val_steps: Sequence[int], val_loss: Sequence[float],
+                path: str | os.PathLike) -> None:
+    """Training loss (each point the mean since the previous one) and validation loss
+    against the step at which each was measured."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(6, 4))
+    axes.plot(train_steps, train_loss, label="train", alpha=0.8)
+    axes.plot(val_steps, val_loss, marker="o", label="validation")
+    axes.set(title="loss", xlabel="step", ylabel="cross-entropy (nats per character)")
+    axes.grid(alpha=0.3)
+    axes.legend()
     _save(figure, path)

@@ -1,14 +1,10 @@
-"""Ready-made models for the command line (``abdou-torch train mnist --model cnn``).
-
-Each model's state-dict names match what the same ``torch.nn`` code would produce, so
-weights move between the two libraries by name.
-"""
+"""A small VGG-style CNN for 28x28 images (``abdou-torch train mnist --model cnn``)."""
 from __future__ import annotations
 
 from typing import Sequence
 
-from . import nn
-from .tensor import Tensor
+from .. import nn
+from ..tensor import Tensor
 
 __all__ = ["CNN"]
 
