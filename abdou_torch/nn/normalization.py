@@ -62,6 +62,10 @@ class _BatchNorm(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
+    def _optional_state(self) -> tuple[str, ...]:
+        """A checkpoint without num_batches_tracked (older PyTorch) loads, keeping it."""
+        return ("num_batches_tracked",) if self.track_running_stats else ()
+
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return self._normalize(input, norm_ops.batch_norm)
 
