@@ -229,43 +229,37 @@ def winograd_conv(x: np.ndarray, weight: np.ndarray, window: _Window) -> np.ndar
     transform = _InputTransform(tiling, channels, x.dtype)
     y = _workspace.empty((n, out_channels) + tiling.out_size, x.dtype)
     width = tiling.chunk * tiling.plane
-    m = np.empty((16, out_channels, width), x.dtype)
-    rows = np.empty((2, 4, out_channels, width), x.dtype)
+    products = np.empty(16 * out_channels * width, x.dtype)
+    tiles = np.empty(4 * out_channels * width, x.dtype)
+    output = _OUTPUT.astype(x.dtype)
     for first, last in tiling.chunks():
         v = transform(x, first, last)
-        used = v.shape[2]
-        np.matmul(u, v, out=m[:, :, :used])
-        _output_transform(m[:, :, :used], rows[..., :used], y, first, last, tiling)
+        size = 16 * out_channels * v.shape[2]
+        m = products[:size].reshape(16, out_channels, v.shape[2])  # contiguous: one block
+        np.matmul(u, v, out=m)
+        np.matmul(output, m.reshape(16, -1), out=tiles[:size // 4].reshape(4, -1))
+        _to_output(tiles[:size // 4], y, first, last, tiling)
     return y
 
 
-def _output_transform(m: np.ndarray, rows: np.ndarray, y: np.ndarray, first: int, last: int,
-                      tiling: _Tiling) -> None:
-    """y[first:last]'s tiles Y = A^T M A: rows R0 = M0 + M1 + M2, R1 = M1 - M2 - M3, then
-    the same on R's columns, the last step writing straight into y's strided positions."""
-    out_channels, width = m.shape[1:]
-    blocks = m.reshape(4, 4, out_channels, width)
-    np.add(blocks[1], blocks[2], out=rows[0])
-    rows[0] += blocks[0]
-    np.subtract(blocks[1], blocks[2], out=rows[1])
-    rows[1] -= blocks[3]
-    # m is free now: it holds R1 + R2 and R1 - R2 for both rows of the tile
-    pair = m[:4].reshape(2, 2, out_channels, width)
-    np.add(rows[:, 1], rows[:, 2], out=pair[0])
-    np.subtract(rows[:, 1], rows[:, 2], out=pair[1])
+# A^T, and the output transform Y = A^T M A as one (4, 16) matrix on the flattened tile:
+# Y[i, j] = sum_ab A^T[i, a] A^T[j, b] M[a, b]. One product over a block's 16 planes reads
+# each plane once, where adding them pairwise passes over them several times.
+_A_T = np.array([[1.0, 1.0, 1.0, 0.0], [0.0, 1.0, -1.0, -1.0]])
+_OUTPUT = np.einsum("ia,jb->ijab", _A_T, _A_T).reshape(4, 16)
+
+
+def _to_output(tiles: np.ndarray, y: np.ndarray, first: int, last: int,
+               tiling: _Tiling) -> None:
+    """Copy the output tiles Y[i, j] (4, O, count * plane) to y[first:last]'s rows i::2 and
+    columns j::2, dropping the positions that are not tiles."""
     count, (yp, xp) = last - first, tiling.plane_shape
-
-    def planes(a: np.ndarray, h: int, w: int) -> np.ndarray:
-        return a.reshape(out_channels, count, yp, xp)[:, :, :h, :w]
-
+    planes = tiles.reshape(2, 2, y.shape[1], count, yp, xp)
     for i in range(2):
         for j in range(2):
             target = y[first:last, :, i::2, j::2].transpose(1, 0, 2, 3)
             h, w = target.shape[2:]
-            if j == 0:  # Y[i, 0] = R_i0 + (R_i1 + R_i2)
-                np.add(planes(rows[i, 0], h, w), planes(pair[0, i], h, w), out=target)
-            else:       # Y[i, 1] = (R_i1 - R_i2) - R_i3
-                np.subtract(planes(pair[1, i], h, w), planes(rows[i, 3], h, w), out=target)
+            np.copyto(target, planes[i, j, :, :, :h, :w])
 
 
 def winograd_weight(x: np.ndarray, dy: np.ndarray, window: _Window) -> np.ndarray:
