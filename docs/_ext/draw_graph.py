@@ -4,8 +4,8 @@
 leaves and lays the tensors out in columns: a leaf in the first column, every other tensor
 one column right of its deepest parent. Leaves are green when they require a gradient and
 grey when they are constants; results of ops are blue, labelled with the op's name; arrows
-run the way the forward pass did. With ``gradients=True`` each tensor that received a ``.grad`` also shows
-it (small tensors only).
+run the way the forward pass did. With ``gradients=True`` each tensor that received a
+``.grad`` also shows it (small tensors only).
 """
 from __future__ import annotations
 
