@@ -19,16 +19,25 @@ __all__ = ["cumsum", "cumprod"]
 
 
 class Cumsum(Primitive):
-    """y_i = sum_{j <= i} x_j along dim (sum_{j >= i} with ``reverse``);
-    dx = dy summed the other way"""
+    """y_i = 0 + sum_{j <= i} x_j along dim (sum_{j >= i} with ``reverse``);
+    dx = dy summed the other way
+
+    The sum starts from +0, as PyTorch's does, so a run of -0.0 at the start gives +0.0
+    (NumPy starts from x_0 and keeps -0.0): fixed only when the first slice holds a zero.
+    """
 
     saves_inputs = False
 
     def forward(self, x: np.ndarray, dim: int, reverse: bool = False) -> np.ndarray:
         self.dim, self.reverse = dim, reverse
         if reverse:
-            return np.ascontiguousarray(np.flip(np.cumsum(np.flip(x, dim), axis=dim), dim))
-        return np.cumsum(x, axis=dim)
+            y = np.ascontiguousarray(np.flip(np.cumsum(np.flip(x, dim), axis=dim), dim))
+        else:
+            y = np.cumsum(x, axis=dim)
+        first = -1 if reverse else 0
+        if x.dtype.kind == "f" and x.shape[dim] and (np.take(x, first, axis=dim) == 0).any():
+            y += 0.0  # -0.0 + 0.0 = +0.0; every other value unchanged
+        return y
 
     def backward(self, xp, dy):
         return xp.apply(Cumsum, dy, self.dim, not self.reverse)
@@ -40,7 +49,10 @@ class Cumprod(Primitive):
 
     Without zeros in x that is (reverse cumsum of dy * y) / x. With zeros the division is
     not defined, so the sum is built with the recurrence s_i = dy_i + x_{i+1} s_{i+1} and
-    dx_i = (prod_{k < i} x_k) s_i, exact and still differentiable (create_graph).
+    dx_i = (prod_{k < i} x_k) s_i, exact and still differentiable (create_graph). A term
+    with a zero factor is exactly 0, as in PyTorch, also where the other factors are
+    infinite or NaN (dx_i = 0 after the first zero; an infinite dy_j past a zero does not
+    reach the elements before it): where 0 * inf made NaN, the term is set to 0.
     """
 
     saves_output = True
@@ -58,18 +70,31 @@ class Cumprod(Primitive):
 
     def _backward_with_zeros(self, xp, dy, x):
         dim, size = self.dim, x.shape[self.dim]
+        is_zero = self.inputs[0].data == 0
 
         def part(t, start, stop):
             return xp.apply(Index, t, (slice(None),) * dim + (slice(start, stop),))
 
+        def drop_nan_terms(mask, terms):
+            """0 where ``mask`` says the term holds a zero factor and the product made
+            NaN (0 * inf): the term is exactly 0; finite terms keep their graph."""
+            return xp.where(mask & np.isnan(_array(terms)), 0.0, terms)
+
         sums = [part(dy, size - 1, size)]
         for i in range(size - 2, -1, -1):
-            sums.append(part(dy, i, i + 1) + part(x, i + 1, i + 2) * sums[-1])
+            carried = part(x, i + 1, i + 2) * sums[-1]
+            zero_next = np.take(is_zero, [i + 1], axis=dim)
+            sums.append(part(dy, i, i + 1) + drop_nan_terms(zero_next, carried))
         suffix = xp.apply(Cat, *reversed(sums), dim=dim)
         ones = np.ones(x.shape[:dim] + (1,) + x.shape[dim + 1:], dtype=dy.dtype)
         before = part(xp.apply(Cumprod, x, dim), 0, size - 1)
         prefix = xp.apply(Cat, ones, before, dim=dim)
-        return prefix * suffix
+        after_a_zero = np.cumsum(is_zero, axis=dim) - is_zero > 0
+        return drop_nan_terms(after_a_zero, prefix * suffix)
+
+
+def _array(value: Any) -> np.ndarray:
+    return value.data if isinstance(value, Tensor) else value
 
 
 def _scan(primitive: type, name: str, input: Any, dim: int, dtype: Any) -> Tensor:  # noqa: A002
