@@ -49,10 +49,11 @@ class Cumprod(Primitive):
 
     Without zeros in x that is (reverse cumsum of dy * y) / x. With zeros the division is
     not defined, so the sum is built with the recurrence s_i = dy_i + x_{i+1} s_{i+1} and
-    dx_i = (prod_{k < i} x_k) s_i, exact and still differentiable (create_graph). A term
-    with a zero factor is exactly 0, as in PyTorch, also where the other factors are
-    infinite or NaN (dx_i = 0 after the first zero; an infinite dy_j past a zero does not
-    reach the elements before it): where 0 * inf made NaN, the term is set to 0.
+    dx_i = (prod_{k < i} x_k) s_i, exact and still differentiable (create_graph).
+
+    Fast path (training walk, zeros present): PyTorch's O(n) masked form of the same sum,
+    which leaves out every term with a zero factor instead of multiplying it by 0, so an
+    infinite dy past a zero gives 0, not NaN, as in PyTorch.
     """
 
     saves_output = True
@@ -63,38 +64,50 @@ class Cumprod(Primitive):
 
     def backward(self, xp, dy):
         x = xp.value(self.inputs[0])
+        if x.shape[self.dim] <= 1:  # y = x
+            return dy
         if np.all(self.inputs[0].data != 0):
             y = xp.value(self.output)
             return xp.apply(Cumsum, dy * y, self.dim, True) / x
+        if xp.arrays:
+            return self._first_order_with_zeros(dy)
         return self._backward_with_zeros(xp, dy, x)
 
     def _backward_with_zeros(self, xp, dy, x):
         dim, size = self.dim, x.shape[self.dim]
-        is_zero = self.inputs[0].data == 0
 
         def part(t, start, stop):
             return xp.apply(Index, t, (slice(None),) * dim + (slice(start, stop),))
 
-        def drop_nan_terms(mask, terms):
-            """0 where ``mask`` says the term holds a zero factor and the product made
-            NaN (0 * inf): the term is exactly 0; finite terms keep their graph."""
-            return xp.where(mask & np.isnan(_array(terms)), 0.0, terms)
-
         sums = [part(dy, size - 1, size)]
         for i in range(size - 2, -1, -1):
-            carried = part(x, i + 1, i + 2) * sums[-1]
-            zero_next = np.take(is_zero, [i + 1], axis=dim)
-            sums.append(part(dy, i, i + 1) + drop_nan_terms(zero_next, carried))
+            sums.append(part(dy, i, i + 1) + part(x, i + 1, i + 2) * sums[-1])
         suffix = xp.apply(Cat, *reversed(sums), dim=dim)
         ones = np.ones(x.shape[:dim] + (1,) + x.shape[dim + 1:], dtype=dy.dtype)
         before = part(xp.apply(Cumprod, x, dim), 0, size - 1)
         prefix = xp.apply(Cat, ones, before, dim=dim)
-        after_a_zero = np.cumsum(is_zero, axis=dim) - is_zero > 0
-        return drop_nan_terms(after_a_zero, prefix * suffix)
+        return prefix * suffix
 
-
-def _array(value: Any) -> np.ndarray:
-    return value.data if isinstance(value, Tensor) else value
+    def _first_order_with_zeros(self, dy: np.ndarray) -> np.ndarray:
+        """The formula on arrays, by zero count: with z1, z2 the first two zeros,
+        dx_k = (sum_{k <= j < z1} dy_j y_j) / x_k for k < z1,
+        dx_z1 = y_{z1-1} sum_{z1 <= j < z2} dy_j prod_{z1 < l <= j} x_l, and dx_k = 0 after."""
+        x, y, dim = self.inputs[0].data, self.output.data, self.dim
+        is_zero = x == 0
+        zeros_so_far = np.cumsum(is_zero, axis=dim)
+        before_first = zeros_so_far == 0
+        from_first = zeros_so_far == 1  # [z1, z2)
+        first_zero = from_first & is_zero
+        with np.errstate(all="ignore"):
+            weighted = np.where(before_first, dy * y, 0)
+            reversed_sums = np.flip(np.cumsum(np.flip(weighted, dim), axis=dim), dim)
+            dx = np.where(before_first, reversed_sums / np.where(before_first, x, 1), 0)
+            runs = np.cumprod(np.where(from_first & ~is_zero, x, 1), axis=dim)
+            at_first = np.sum(runs * np.where(from_first, dy, 0), axis=dim, keepdims=True)
+            ones = np.ones_like(np.take(y, [0], axis=dim))
+            y_before = np.concatenate([ones, np.take(y, range(x.shape[dim] - 1), axis=dim)],
+                                      axis=dim)
+            return np.where(first_zero, y_before * at_first, dx).astype(dy.dtype, copy=False)
 
 
 def _scan(primitive: type, name: str, input: Any, dim: int, dtype: Any) -> Tensor:  # noqa: A002
