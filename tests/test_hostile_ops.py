@@ -337,23 +337,39 @@ class Case:
 
 # -- known divergences -------------------------------------------------------------------------
 
+ALL = "all values"
+
+
 @dataclass(frozen=True)
 class Exemption:
-    """Cases of one op whose values are not compared (whether it raises still is)."""
-    applies: Callable[[Case], bool]
+    """What of a case is not compared, and why: ``skips(case)`` names the parts ("output
+    0", "gradient of input 1") or ALL; whether it raises is compared regardless."""
+    skips: Callable[[Case], set]
     reason: str
 
 
-def _bin_positions_overflow(bins: int) -> Callable[[Case], bool]:
-    """Whether (max - min) * bins overflows the input's dtype, for a histogram over the
+def _bin_positions_overflow(bins: int) -> Callable[[Case], set]:
+    """ALL where (max - min) * bins overflows the input's dtype, for a histogram over the
     data's own range."""
-    def applies(case: Case) -> bool:
+    def skips(case: Case) -> set:
         x = case.arrays[0]
         if x.dtype.kind != "f" or not x.size:
-            return False
+            return set()
         with np.errstate(all="ignore"):
-            return bool(np.isinf((x.max() - x.min()) * x.dtype.type(bins)))
-    return applies
+            return {ALL} if np.isinf((x.max() - x.min()) * x.dtype.type(bins)) else set()
+    return skips
+
+
+def _padding_meets_non_finite(padding_of: Callable[[Case], int]) -> Callable[[Case], set]:
+    """In a float32 convolution with padding: the output where the weight is not finite,
+    the weight's gradient where the upstream gradient may not be."""
+    def skips(case: Case) -> set:
+        x, w = case.arrays[:2]
+        if x.dtype != np.float32 or w.dtype != np.float32 or not padding_of(case):
+            return set()
+        parts = set() if np.isfinite(w).all() else {"output 0"}
+        return parts | ({"gradient of input 1"} if case.grad_special_rate else set())
+    return skips
 
 
 _HISTOGRAM_OVERFLOW = (
@@ -364,11 +380,27 @@ _HISTOGRAM_OVERFLOW = (
     "bin 1 of 4 (float64: bin 3, right), histc(7) puts all five in bin 0. Ours counts by the "
     "edges, as float64 PyTorch does.")
 
-#: op name -> the cases whose values are not compared, and why. Short on purpose.
+_CONV_PADDING = (
+    "Zero padding times an infinite (or NaN) factor: PyTorch's float32 convolutions of all "
+    "but tiny sizes run in oneDNN, which leaves the padding out of the output and of the "
+    "weight's gradient, while its float64, float16 and tiny float32 ones multiply the "
+    "zeros and give NaN (conv2d of a (2, 3, 5, 5) input, padding=1, with one infinite "
+    "weight: no NaN in float32, 18 in float64). PyTorch itself disagrees across dtypes; "
+    "ours multiplies the zeros in every dtype. The input's gradient agrees everywhere.")
+
+#: op name -> the parts of its cases that are not compared, and why. Short on purpose.
 EXEMPT = {
     "histogram": Exemption(_bin_positions_overflow(4), _HISTOGRAM_OVERFLOW),
     "histc_data_range": Exemption(_bin_positions_overflow(7), _HISTOGRAM_OVERFLOW),
+    "conv2d": Exemption(_padding_meets_non_finite(
+        lambda case: case.args[1] if case.args else 1), _CONV_PADDING),
+    "conv1d": Exemption(_padding_meets_non_finite(
+        lambda case: case.args[0] if case.args else 2), _CONV_PADDING),
 }
+
+
+def _skipped(case: Case) -> set:
+    return EXEMPT[case.op].skips(case) if case.op in EXEMPT else set()
 
 
 def compare(case: Case, grad: bool = True) -> str:
@@ -390,7 +422,8 @@ def compare(case: Case, grad: bool = True) -> str:
             f"{ours.error}; torch {type(theirs.error).__name__}: {theirs.error}")
         check_error_message(ours.error)
         return "raised"
-    if case.op in EXEMPT and EXEMPT[case.op].applies(case):
+    skipped = _skipped(case)
+    if ALL in skipped:
         return "exempt"
     if theirs.scalar is not None or ours.scalar is not None:
         assert ours.scalar == theirs.scalar, f"{case.op}: {ours.scalar!r} != {theirs.scalar!r}"
@@ -407,7 +440,8 @@ def compare(case: Case, grad: bool = True) -> str:
         assert mine.requires_grad == ref.requires_grad, \
             f"{what}: requires_grad {mine.requires_grad} != torch's {ref.requires_grad}"
         bound = None if bounds is None or i >= len(bounds) else bounds[i]
-        assert_close(_numpy(mine), _numpy(ref), bound, _dtype_name(ref.dtype), what)
+        if f"output {i}" not in skipped:
+            assert_close(_numpy(mine), _numpy(ref), bound, _dtype_name(ref.dtype), what)
     if not grad or not any(o.requires_grad for o in theirs.outputs):
         return "values"
     weights = [make_array(tuple(o.shape), _dtype_name(o.dtype), case.grad_seed + i,
@@ -428,7 +462,8 @@ def compare(case: Case, grad: bool = True) -> str:
         ref = np.zeros(shape, dtype) if ref is None else _numpy(ref)
         assert mine.dtype == ref.dtype, f"{what}: dtype {mine.dtype} != torch's {ref.dtype}"
         bound = None if grad_bounds is None or grad_bounds[i] is None else grad_bounds[i]
-        assert_close(mine, ref, bound, dtype, what, signed_zeros=False)
+        if f"gradient of input {i}" not in skipped:
+            assert_close(mine, ref, bound, dtype, what, signed_zeros=False)
     return "gradients"
 
 

@@ -103,11 +103,14 @@ class ConvTranspose2d(Primitive):
 
     def forward(self, y, weight, window: _Window, size: tuple[int, int]):
         self.window = window
-        if _adjoint_applies(window, size, weight.shape[1], weight.shape[0]):
-            return _wide_adjoint(y, weight, window, size)
-        full = _full_correlation(y, weight, window, size)
-        if full is not None:
-            return full
+        # The two fast paths multiply w by zeros around y, which an infinite w turns into
+        # NaN; matmul + col2im below only adds real products (PyTorch's input gradient).
+        if np.isfinite(weight).all():
+            if _adjoint_applies(window, size, weight.shape[1], weight.shape[0]):
+                return _wide_adjoint(y, weight, window, size)
+            full = _full_correlation(y, weight, window, size)
+            if full is not None:
+                return full
         n, _, ho, wo = y.shape
         groups = window.groups
         cols = np.matmul(_grouped(weight, groups).transpose(0, 2, 1),
