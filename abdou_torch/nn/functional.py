@@ -82,7 +82,8 @@ def _float_tensor(input: Any, op: str) -> Tensor:  # noqa: A002
 # -- activations ------------------------------------------------------------------------------
 
 def logsigmoid(input: Any) -> Tensor:  # noqa: A002
-    """log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|)), which never overflows.
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), which never overflows (log1p keeps
+    the digits that 1 + exp(-|x|) would round away for large |x|).
 
     ``-|x|`` is written as where(x >= 0, -x, x) rather than with ``abs`` so that the
     gradient at exactly x = 0 is sigmoid(-0) = 1/2 (abs's subgradient there is 0).
@@ -91,7 +92,7 @@ def logsigmoid(input: Any) -> Tensor:  # noqa: A002
     nonnegative = x.data >= 0
     zero = np.zeros((), dtype=x.dtype)
     negative_abs = where(nonnegative, -x, x)
-    return where(nonnegative, zero, x) - log(1 + exp(negative_abs))
+    return where(nonnegative, zero, x) - log1p(exp(negative_abs))
 
 
 def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002

@@ -102,7 +102,10 @@ class Mul(_Binary):
 
 
 class Div(_Binary):
-    """y = a / b;  da = dy / b, db = -dy * a / b^2"""
+    """y = a / b;  da = dy / b, db = -dy * ((a / b) / b)
+
+    db is divided twice rather than by b^2, as in PyTorch: dy * a and b^2 overflow for
+    large operands where the quotients do not."""
 
     compute = staticmethod(np.true_divide)
     reads_inputs = staticmethod(lambda needs: (needs[1], True))
@@ -110,7 +113,7 @@ class Div(_Binary):
     def backward(self, xp, dy):
         a, b = xp.value(self.inputs[0]), xp.value(self.inputs[1])
         da, db = self.needs_input_grad
-        return (dy / b if da else None), (-dy * a / (b * b) if db else None)
+        return (dy / b if da else None), (-dy * (a / b / b) if db else None)
 
 
 class Pow(_Binary):

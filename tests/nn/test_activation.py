@@ -142,3 +142,22 @@ def test_errors_like_torch(call):
         call(torch, TF)
     with pytest.raises(type(theirs.value)):
         call(at, F)
+
+
+def test_logsigmoid_keeps_the_digits_of_tiny_results_like_torch():
+    """log(1 + 1e-9) rounds 1 + 1e-9 first; log1p does not."""
+    x = np.array([18.8, 25.0, 30.0, -40.0])
+    ours = F.logsigmoid(at.tensor(x)).numpy()
+    theirs = TF.logsigmoid(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-14)
+
+
+def test_softsign_gradient_does_not_overflow_for_a_large_upstream_gradient():
+    x = np.array([1.6061630249023438, -0.5, 3.0], dtype=np.float32)
+    dy = np.array([3e38, -3e38, 1e38], dtype=np.float32)
+    grads = []
+    for lib, fn in ((at, F.softsign), (torch, TF.softsign)):
+        xt = lib.tensor(x, requires_grad=True)
+        grads.append(lib.autograd.grad(fn(xt), [xt], lib.tensor(dy))[0].numpy())
+    assert np.isfinite(grads[1]).all()
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5)

@@ -225,3 +225,16 @@ def test_log1p_and_expm1_keep_small_arguments():
     np.testing.assert_allclose(x.expm1().numpy(), [1e-12 + 5e-25, -3e-15 + 4.5e-30],
                                rtol=1e-15)
     assert at.log(1 + x).tolist()[1] != -3e-15  # what the primitives avoid
+
+
+def test_div_gradient_of_the_divisor_divides_twice_like_torch():
+    """-dy * a / b^2 overflows where -dy * ((a / b) / b) does not."""
+    a = np.array([3e38, 1e30, 2.0], dtype=np.float32)
+    b = np.array([2.0, 1e-5, 1e20], dtype=np.float32)
+    dy = np.array([3.0, 1e10, 3e38], dtype=np.float32)
+    grads = []
+    for lib in (at, torch):
+        at_b = lib.tensor(b, requires_grad=True)
+        grads.append(lib.autograd.grad(lib.tensor(a) / at_b, [at_b], lib.tensor(dy))[0].numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+    assert np.isfinite(grads[0][[0, 2]]).all()
