@@ -297,8 +297,10 @@ def prelu(input: Any, weight: Any) -> Tensor:  # noqa: A002
 def softmin(input: Any, dim: int | None = None, _stacklevel: int = 3,  # noqa: A002
             dtype: Any = None) -> Tensor:
     """softmax(-x) along ``dim``."""
-    x = _float_tensor(input if dtype is None else _as_tensor(input).to(dtype), "softmin")
-    return _along(Softmax, -x, _softmax_dim(x.ndim, dim, "softmin"))
+    negated = -_as_tensor(input)  # then cast, as PyTorch's (-input).softmax(dim, dtype)
+    negated = negated if dtype is None else negated.to(dtype)
+    d = _softmax_dim(negated.ndim, dim, "softmin")  # PyTorch checks dim before dtype
+    return _along(Softmax, _float_tensor(negated, "softmin"), d)
 
 
 def _softmax_dim(ndim: int, dim: int | None, op: str) -> int:
@@ -322,16 +324,18 @@ def softmax(input: Any, dim: int | None = None, _stacklevel: int = 3,  # noqa: A
             dtype: Any = None) -> Tensor:
     """exp(x - m) / sum(exp(x - m)) along ``dim``, with m the maximum: one fused primitive
     (``ops/softmax.py``)."""
-    x = _float_tensor(input if dtype is None else _as_tensor(input).to(dtype), "softmax")
-    return _along(Softmax, x, _softmax_dim(x.ndim, dim, "softmax"))
+    x = _as_tensor(input if dtype is None else _as_tensor(input).to(dtype))
+    d = _softmax_dim(x.ndim, dim, "softmax")  # PyTorch checks dim before dtype
+    return _along(Softmax, _float_tensor(x, "softmax"), d)
 
 
 def log_softmax(input: Any, dim: int | None = None, _stacklevel: int = 3,  # noqa: A002
                 dtype: Any = None) -> Tensor:
     """(x - m) - log(sum(exp(x - m))) along ``dim``, with m the maximum: finite for logits
     of any magnitude (the largest term of the sum is exp(0) = 1); one fused primitive."""
-    x = _float_tensor(input if dtype is None else _as_tensor(input).to(dtype), "log_softmax")
-    return _along(LogSoftmax, x, _softmax_dim(x.ndim, dim, "log_softmax"))
+    x = _as_tensor(input if dtype is None else _as_tensor(input).to(dtype))
+    d = _softmax_dim(x.ndim, dim, "log_softmax")  # PyTorch checks dim before dtype
+    return _along(LogSoftmax, _float_tensor(x, "log_softmax"), d)
 
 
 # -- regression losses ------------------------------------------------------------------------

@@ -161,3 +161,22 @@ def test_softsign_gradient_does_not_overflow_for_a_large_upstream_gradient():
         grads.append(lib.autograd.grad(fn(xt), [xt], lib.tensor(dy))[0].numpy())
     assert np.isfinite(grads[1]).all()
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
+@pytest.mark.parametrize("values, dim", [(3, 1), ([3], 0), ([True], 3)])
+def test_softmax_family_checks_dim_before_dtype_like_torch(name, values, dim):
+    with pytest.raises(Exception) as theirs:
+        getattr(TF, name)(torch.tensor(values), dim)
+    with pytest.raises(Exception) as ours:
+        getattr(F, name)(at.tensor(values), dim)
+    expected = IndexError if isinstance(theirs.value, IndexError) else RuntimeError
+    assert isinstance(ours.value, expected) or (expected is RuntimeError and
+                                                isinstance(ours.value, TypeError))
+
+
+def test_softmin_negates_before_casting_like_torch():
+    x = np.array([0, 1, 2], dtype=np.uint8)  # -x wraps in uint8 (0, 255, 254), then the cast
+    ours = F.softmin(at.tensor(x), 0, dtype=at.float32).numpy()
+    theirs = TF.softmin(torch.tensor(x), 0, dtype=torch.float32).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
