@@ -591,8 +591,16 @@ def smooth_l1_loss(input: Any, target: Any, size_average: bool | None = None,  #
     if beta == 0:
         return _reduce(abs(x - t), reduction)
     d = x - t
-    small = np.abs(d.data) < beta
-    return _reduce(where(small, d * d * (0.5 / beta), abs(d) - 0.5 * beta), reduction)
+    small = ~(np.abs(d.data) >= beta)  # NaN takes the quadratic branch, as in PyTorch
+    inside = _inside(d, small)
+    return _reduce(where(small, inside * inside * (0.5 / beta), abs(d) - 0.5 * beta),
+                   reduction)
+
+
+def _inside(d: Tensor, small: np.ndarray) -> Tensor:
+    """d where ``small``, else 0: the quadratic branch of a piecewise loss squares this, so
+    its gradient where |d| is large (infinite) is 0, not 0 * inf = NaN."""
+    return where(small, d, np.zeros((), dtype=d.dtype))
 
 
 def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0,  # noqa: A002
@@ -605,8 +613,9 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
                            f"{delta}")
     x, t = _regression_inputs("huber_loss", input, target)
     d = x - t
-    small = np.abs(d.data) < delta
-    loss = where(small, d * d * 0.5, (abs(d) - 0.5 * delta) * delta)
+    small = ~(np.abs(d.data) >= delta)  # NaN takes the quadratic branch, as in PyTorch
+    inside = _inside(d, small)
+    loss = where(small, inside * inside * 0.5, (abs(d) - 0.5 * delta) * delta)
     if weight is not None:
         weight = _as_tensor(weight)
         if tuple(weight.shape) != tuple(x.shape):

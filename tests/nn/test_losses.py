@@ -457,3 +457,17 @@ def test_more_loss_errors_like_torch(call):
         call(torch, TF)
     with pytest.raises(type(theirs.value)):
         call(at, F)
+
+
+@pytest.mark.parametrize("name, kwargs", [("huber_loss", dict(delta=0.7)),
+                                          ("smooth_l1_loss", dict(beta=0.5))])
+def test_piecewise_losses_give_no_nan_gradient_for_an_infinite_difference(name, kwargs):
+    """The quadratic branch's gradient at an infinite difference is 0 (not 0 * inf)."""
+    x = np.array([1e-7, np.inf, 0.25, -3.0, np.nan])
+    t = np.array([np.inf, 2.0, 0.0, 1.0, 0.0])
+    grads = []
+    for lib in (at, torch):
+        xt = lib.tensor(x, requires_grad=True)
+        loss = getattr(lib.nn.functional, name)(xt, lib.tensor(t), reduction="none", **kwargs)
+        grads.append(lib.autograd.grad(loss, [xt], lib.ones(5, dtype=lib.float64))[0].numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
