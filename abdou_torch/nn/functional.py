@@ -763,17 +763,22 @@ def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float =
     """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1 (cos
     over the last dim, with 1e-12 added to each squared length, as PyTorch)."""
     reduction = _reduction(size_average, reduce, reduction, "cosine_embedding_loss")
-    x1, x2 = _float_tensor(input1, "cosine_embedding_loss"), _as_tensor(input2)
+    # any dtypes: the sums of products promote as PyTorch's composite does (integer
+    # inputs give the default float dtype once 1e-12 is added)
+    x1, x2 = _as_tensor(input1), _as_tensor(input2)
     t = _values(_as_tensor(target))
-    if x1.ndim not in (1, 2) or x1.shape != x2.shape or t.ndim != x1.ndim - 1:
-        raise RuntimeError(f"cosine_embedding_loss: expected 1-D or 2-D inputs of one shape "
-                           f"and a target with one dim fewer, got {tuple(x1.shape)}, "
-                           f"{tuple(x2.shape)} and {t.shape}")
-    dim = x1.ndim - 1
+    if t.ndim not in (0, 1):
+        raise RuntimeError(f"cosine_embedding_loss: 0D or 1D target tensor expected, "
+                           f"multi-target not supported (got shape {t.shape})")
+    if x1.ndim != t.ndim + 1 or x2.ndim != t.ndim + 1:
+        raise RuntimeError(f"cosine_embedding_loss: {t.ndim}D target tensor expects "
+                           f"{t.ndim + 1}D input tensors, but found inputs with sizes "
+                           f"{tuple(x1.shape)} and {tuple(x2.shape)}")
+    dim = t.ndim  # the inputs broadcast together, as in PyTorch
     products = _sum(x1 * x2, dim)
     lengths = (_sum(x1 * x1, dim) + 1e-12) * (_sum(x2 * x2, dim) + 1e-12)
     cos = products / sqrt(lengths)
-    zero = np.zeros((), dtype=x1.dtype)
+    zero = np.zeros((), dtype=cos.dtype)
     loss = where(t == 1, 1 - cos, zero) + where(t == -1, _positive_part(cos - margin), zero)
     return _reduce(loss, reduction)
 

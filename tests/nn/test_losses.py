@@ -471,3 +471,29 @@ def test_piecewise_losses_give_no_nan_gradient_for_an_infinite_difference(name, 
         loss = getattr(lib.nn.functional, name)(xt, lib.tensor(t), reduction="none", **kwargs)
         grads.append(lib.autograd.grad(loss, [xt], lib.ones(5, dtype=lib.float64))[0].numpy())
     np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("dtypes, shapes", [
+    (("int64", "float64"), ((3, 4), (3, 4))), (("int64", "int64"), ((3, 4), (3, 4))),
+    (("bool", "float16"), ((3, 4), (3, 4))), (("float32", "float32"), ((1, 4), (3, 4)))])
+def test_cosine_embedding_loss_promotes_and_broadcasts_like_torch(dtypes, shapes):
+    rng = np.random.default_rng(5)
+    arrays = [(rng.standard_normal(s) * 3).astype(d) for d, s in zip(dtypes, shapes)]
+    results = []
+    for lib in (at, torch):
+        loss = lib.nn.functional.cosine_embedding_loss(
+            lib.tensor(arrays[0]), lib.tensor(arrays[1]), lib.tensor([1, -1, 1]), margin=-0.2)
+        results.append((str(loss.dtype), loss.numpy()))
+    assert results[0][0] == results[1][0]
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-3)
+
+
+def test_cosine_embedding_loss_checks_dims_like_torch():
+    for target, shapes in [([[1]], ((3, 4), (3, 4))), ([1, -1], ((4,), (4,))),
+                           (1, ((2, 4), (2, 4)))]:
+        with pytest.raises(RuntimeError):
+            TF.cosine_embedding_loss(torch.ones(shapes[0]), torch.ones(shapes[1]),
+                                     torch.tensor(target))
+        with pytest.raises(RuntimeError):
+            at.nn.functional.cosine_embedding_loss(at.ones(shapes[0]), at.ones(shapes[1]),
+                                                   at.tensor(target))
