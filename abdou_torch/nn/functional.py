@@ -458,11 +458,23 @@ def nll_loss(input: Any, target: Any, weight: Any = None,  # noqa: A002
         picked = _sum(x, class_dim)
     target_weights = _target_weights(weight, safe, ignored, x.dtype)
     losses = -picked * target_weights
+    if ignored.any():  # exactly +0 there, as in PyTorch (not -0, nor NaN for a -inf input)
+        losses = where(ignored, np.zeros((), dtype=losses.dtype), losses)
     if reduction == "none":
         return losses
     if reduction == "sum":
         return losses.sum()
     return _weighted_mean(losses.sum(), float(target_weights.sum()))
+
+
+def _no_class_dim(target: Tensor) -> None:
+    """Raise for a 0-d input as PyTorch does: a 0-d target of its dims is read as class
+    probabilities (which must be floating), then the class dim 1 is out of range."""
+    if target.ndim == 0 and target.dtype.kind != "f":
+        raise RuntimeError(f"cross_entropy: a 0-d input takes a 0-d target as class "
+                           f"probabilities, which must be floating point, got {target.dtype}")
+    raise IndexError("cross_entropy: input must have a class dim (1 of (N, C, ...), 0 of "
+                     "(C,)), got a 0-d tensor")
 
 
 def cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
@@ -483,7 +495,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got "
                          f"{label_smoothing}")
     if x.ndim == 0:
-        raise ShapeError("cross_entropy: input must have a class dim, got a 0-d tensor")
+        _no_class_dim(_as_tensor(target))
     class_dim = 0 if x.ndim == 1 else 1
     classes = x.shape[class_dim]
     weight_values = _class_weight(weight, classes, x.dtype, "cross_entropy")

@@ -497,3 +497,26 @@ def test_cosine_embedding_loss_checks_dims_like_torch():
         with pytest.raises(RuntimeError):
             at.nn.functional.cosine_embedding_loss(at.ones(shapes[0]), at.ones(shapes[1]),
                                                    at.tensor(target))
+
+
+def test_ignored_targets_give_exactly_zero_like_torch():
+    """-picked * 0 is -0 (or NaN for a -inf log-probability); PyTorch writes +0."""
+    x = np.array([[-np.inf, 0.0], [1.0, 2.0], [0.5, 0.25]])
+    for reduction in ("none", "sum"):
+        results = []
+        for lib in (at, torch):
+            xt = lib.tensor(x, requires_grad=True)
+            loss = lib.nn.functional.nll_loss(xt, lib.tensor([0, 1, 0]), ignore_index=0,
+                                              reduction=reduction)
+            results.append((loss.detach().numpy(), lib.autograd.grad(loss.sum(), xt)[0].numpy()))
+        np.testing.assert_array_equal(results[0][0], results[1][0])
+        assert np.array_equal(np.signbit(results[0][0]), np.signbit(results[1][0]))
+        np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+@pytest.mark.parametrize("target", [0, [0], 0.5])
+def test_cross_entropy_of_a_0d_input_raises_like_torch(target):
+    with pytest.raises(Exception) as theirs:
+        TF.cross_entropy(torch.tensor(0.5), torch.tensor(target))
+    with pytest.raises(type(theirs.value)):
+        at.nn.functional.cross_entropy(at.tensor(0.5), at.tensor(target))
