@@ -702,11 +702,10 @@ def poisson_nll_loss(input: Any, target: Any, log_input: bool = True,  # noqa: A
     reduction = _reduction(size_average, reduce, reduction, "poisson_nll_loss")
     x, t = _float_tensor(input, "poisson_nll_loss"), _as_tensor(target)
     loss = exp(x) - t * x if log_input else x - t * log(x + eps)
-    if full:
-        big = t.data > 1
-        safe = where(big, t, np.full((), 2.0, dtype=t.dtype))
-        stirling = safe * log(safe) - safe + log(safe * (2 * np.pi)) * 0.5
-        loss = loss + where(big, stirling, np.zeros((), dtype=stirling.dtype))
+    if full:  # PyTorch's formula: Stirling's term on every target, then masked, so the
+        # target's gradient is NaN where t <= 0 (log t), as there
+        stirling = t * log(t) - t + log(t * (2 * np.pi)) * 0.5
+        loss = loss + where(t.data > 1, stirling, np.zeros((), dtype=stirling.dtype))
     return _reduce(loss, reduction)
 
 

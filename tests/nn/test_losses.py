@@ -520,3 +520,17 @@ def test_cross_entropy_of_a_0d_input_raises_like_torch(target):
         TF.cross_entropy(torch.tensor(0.5), torch.tensor(target))
     with pytest.raises(type(theirs.value)):
         at.nn.functional.cross_entropy(at.tensor(0.5), at.tensor(target))
+
+
+def test_poisson_nll_loss_full_target_gradient_like_torch():
+    """Stirling's term is computed on every target and masked where t <= 1, as in PyTorch:
+    the target's gradient is 0 for 0 < t <= 1 and NaN for t <= 0 there."""
+    x = np.array([0.8, 1.5, 2.0, 0.3, 1.0])
+    t = np.array([-2.2, 0.0, 0.5, 3.0, 1.0])
+    grads = []
+    for lib in (at, torch):
+        tt = lib.tensor(t, requires_grad=True)
+        loss = lib.nn.functional.poisson_nll_loss(lib.tensor(x), tt, log_input=False,
+                                                  full=True, reduction="sum")
+        grads.append(lib.autograd.grad(loss, tt)[0].numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
