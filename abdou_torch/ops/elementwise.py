@@ -738,7 +738,7 @@ def _no_grad_unary(name: str, compute):
     return function
 
 
-sign = _no_grad_unary("sign", np.sign)
+sign = _no_grad_unary("sign", _sign)
 logical_not = _no_grad_unary("logical_not", np.logical_not)
 isnan = _no_grad_unary("isnan", np.isnan)
 isfinite = _no_grad_unary("isfinite", np.isfinite)
