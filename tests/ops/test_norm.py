@@ -3,7 +3,6 @@ dim and keepdim; gradients at zero and at ties; dtype; errors; what create_graph
 from __future__ import annotations
 
 import itertools
-
 import math
 
 import numpy as np
