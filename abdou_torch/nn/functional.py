@@ -871,7 +871,7 @@ def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Tens
                            f"yet common dtype is {a.dtype}")
     a, b = (t if t.dtype.kind == "f" else t.to(get_default_dtype()) for t in (a, b))
     shape = np.broadcast_shapes(a.shape, b.shape)
-    a, b = a.expand(*shape), b.expand(*shape)
+    a, b = a.expand(shape), b.expand(shape)
     na = vector_norm(a, 2, dim, keepdim=True)
     nb = vector_norm(b, 2, dim, keepdim=True)
     na = na + _constant(np.maximum(na.data, eps) - na.data)
