@@ -238,3 +238,16 @@ def test_div_gradient_of_the_divisor_divides_twice_like_torch():
         grads.append(lib.autograd.grad(lib.tensor(a) / at_b, [at_b], lib.tensor(dy))[0].numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
     assert np.isfinite(grads[0][[0, 2]]).all()
+
+
+@pytest.mark.parametrize("fn", [lambda lib, x: 2 ** x, lambda lib, x: 0 ** x,
+                                lambda lib, x: (-1) ** x, lambda lib, x: x ** lib.tensor(-2),
+                                lambda lib, x: x ** lib.tensor([-1, -2, -3, -1, -2, -3]),
+                                lambda lib, x: lib.tensor(-2) ** x,
+                                lambda lib, x: x.int() ** lib.tensor(-1, dtype=lib.int32)])
+def test_integer_powers_with_negative_exponents_like_torch(fn):
+    """NumPy raises for integers to negative integer powers; PyTorch truncates."""
+    x = [3, 1, 0, -1, -2, 2]
+    ours, theirs = fn(at, at.tensor(x)), fn(torch, torch.tensor(x))
+    assert str(ours.dtype) == str(theirs.dtype)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
