@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..ops.elementwise import (Where, _as_tensor, _values, exp, expm1, gelu, leaky_relu, log,
                                log1p, relu, sigmoid, tanh, where)
-from ..dtypes import get_default_dtype
+from ..dtypes import promote_types
 from ..ops.elementwise import clamp, minimum, sqrt
 from ..ops.linalg import linear
 from ..ops.norm import vector_norm
@@ -51,6 +51,13 @@ _REDUCTIONS = ("none", "mean", "sum")
 
 def _constant(array: np.ndarray) -> Tensor:
     return Tensor._wrap(np.asarray(array), False)
+
+
+def _clamp_min_value_only(t: Tensor, low: float) -> Tensor:
+    """max(t, low) in value, with t's gradient everywhere (PyTorch clamps these under
+    no_grad). The shift is 0 where t >= low, and where t is inf or NaN."""
+    shift = np.where(t.data < low, low - t.data, 0).astype(t.dtype)
+    return t + _constant(shift)
 
 
 def _reduction(size_average: bool | None, reduce: bool | None, reduction: str,
@@ -731,7 +738,7 @@ def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False,  # 
             raise ValueError(f"gaussian_nll_loss: var is of incorrect size {tuple(var.shape)} "
                              f"for input of shape {tuple(x.shape)}")
     reduction = _reduction(None, None, reduction, "gaussian_nll_loss")
-    var = var + _constant(np.maximum(var.data, eps) - var.data)  # clamp the value only
+    var = _clamp_min_value_only(var, eps)
     loss = (log(var) + (x - t) ** 2 / var) * 0.5
     if full:
         loss = loss + 0.5 * float(np.log(2 * np.pi))
@@ -869,13 +876,13 @@ def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Tens
     if a.dtype.kind != "f" and b.dtype.kind != "f":
         raise RuntimeError(f"cosine_similarity: expected common dtype to be floating point, "
                            f"yet common dtype is {a.dtype}")
-    a, b = (t if t.dtype.kind == "f" else t.to(get_default_dtype()) for t in (a, b))
+    common = promote_types(a.dtype, b.dtype)  # float16 with int64 stays float16
+    a, b = (t if t.dtype == common else t.to(common) for t in (a, b))
     shape = np.broadcast_shapes(a.shape, b.shape)
     a, b = a.expand(shape), b.expand(shape)
     na = vector_norm(a, 2, dim, keepdim=True)
     nb = vector_norm(b, 2, dim, keepdim=True)
-    na = na + _constant(np.maximum(na.data, eps) - na.data)
-    nb = nb + _constant(np.maximum(nb.data, eps) - nb.data)
+    na, nb = _clamp_min_value_only(na, eps), _clamp_min_value_only(nb, eps)
     return _sum((a / na) * (b / nb), dim)
 
 
