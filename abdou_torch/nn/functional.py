@@ -96,6 +96,8 @@ def logsigmoid(input: Any) -> Tensor:  # noqa: A002
     gradient at exactly x = 0 is sigmoid(-0) = 1/2 (abs's subgradient there is 0).
     """
     x = _float_tensor(input, "logsigmoid")
+    if x.dtype == np.float16:  # PyTorch's half kernel works in float32 and rounds once
+        return logsigmoid(x.float()).half()
     nonnegative = x.data >= 0
     zero = np.zeros((), dtype=x.dtype)
     negative_abs = where(nonnegative, -x, x)
@@ -255,19 +257,24 @@ def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa
 
 
 def hardshrink(input: Any, lambd: float = 0.5) -> Tensor:  # noqa: A002
-    """y = x if |x| > lambd else 0."""
+    """y = 0 if -lambd <= x <= lambd else x (NaN passes, as in PyTorch)."""
     x = _float_tensor(input, "hardshrink")
-    return where(np.abs(x.data) > lambd, x, np.zeros((), dtype=x.dtype))
+    inside = (x.data >= -lambd) & (x.data <= lambd)
+    return where(inside, np.zeros((), dtype=x.dtype), x)
 
 
 def softshrink(input: Any, lambd: float = 0.5) -> Tensor:  # noqa: A002
-    """y = x - lambd if x > lambd, x + lambd if x < -lambd, else 0."""
+    """y = x - lambd if x > lambd, x + lambd if x < -lambd, else 0 (x * 0: -0.0 for
+    negative x, as PyTorch's kernel); dy passes where |x| > lambd, and at NaN (x - lambd)."""
     if lambd < 0:
         raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found to be "
                            f"{lambd}")
     x = _float_tensor(input, "softshrink")
-    zero = np.zeros((), dtype=x.dtype)
-    return where(x.data > lambd, x - lambd, where(x.data < -lambd, x + lambd, zero))
+    inside = (x.data >= -lambd) & (x.data <= lambd)
+    with np.errstate(invalid="ignore"):  # inf * 0: never selected
+        zeros = _constant(x.data * 0)
+    return where(inside, zeros,
+                 where(x.data < -lambd, x + lambd, x - lambd))
 
 
 def glu(input: Any, dim: int = -1) -> Tensor:  # noqa: A002
@@ -680,10 +687,26 @@ def kl_div(input: Any, target: Any, size_average: bool | None = None,  # noqa: A
 
 def soft_margin_loss(input: Any, target: Any, size_average: bool | None = None,  # noqa: A002
                      reduce: bool | None = None, reduction: str = "mean") -> Tensor:
-    """log(1 + exp(-target * input)) for targets +1 / -1."""
+    """log(1 + exp(-target * input)) for targets +1 / -1, in the input's dtype and shape
+    (PyTorch computes it in place in a tensor like the input: the target broadcasts to the
+    input, not the other way)."""
     reduction = _reduction(size_average, reduce, reduction, "soft_margin_loss")
     x, t = _float_tensor(input, "soft_margin_loss"), _as_tensor(target)
-    return _reduce(log1p(exp(-x * t)), reduction)
+    shape = _broadcast_shape("soft_margin_loss", x, t)
+    if shape != tuple(x.shape):
+        raise RuntimeError(f"soft_margin_loss: output with shape {list(x.shape)} doesn't "
+                           f"match the broadcast shape {list(shape)}")
+    margin = -x * t
+    return _reduce(log1p(exp(margin if margin.dtype == x.dtype else margin.to(x.dtype))),
+                   reduction)
+
+
+def _broadcast_shape(op: str, a: Tensor, b: Tensor) -> tuple:
+    try:
+        return tuple(np.broadcast_shapes(a.shape, b.shape))
+    except ValueError:
+        raise ShapeError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+                         f"broadcast together") from None
 
 
 def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None,  # noqa: A002
@@ -693,11 +716,13 @@ def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None,  # 
     last dim), then reduced over the samples."""
     reduction = _reduction(size_average, reduce, reduction, "multilabel_soft_margin_loss")
     x, t = _float_tensor(input, "multilabel_soft_margin_loss"), _as_tensor(target)
+    if x.ndim == 0:
+        raise IndexError("multilabel_soft_margin_loss: the input has no class dim (the last "
+                         "one): Dimension specified as -1 but tensor has no dimensions")
     loss = -(t * logsigmoid(x) + (1 - t) * logsigmoid(-x))
     if weight is not None:
         loss = loss * weight
-    classes = x.shape[-1] if x.ndim else 1
-    return _reduce(_sum(loss, x.ndim - 1 if x.ndim else None) / classes, reduction)
+    return _reduce(_sum(loss, x.ndim - 1) / x.shape[-1], reduction)
 
 
 def poisson_nll_loss(input: Any, target: Any, log_input: bool = True,  # noqa: A002

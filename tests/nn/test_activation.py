@@ -180,3 +180,29 @@ def test_softmin_negates_before_casting_like_torch():
     ours = F.softmin(at.tensor(x), 0, dtype=at.float32).numpy()
     theirs = TF.softmin(torch.tensor(x), 0, dtype=torch.float32).numpy()
     np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+def test_softshrink_zeros_keep_the_sign_and_nan_passes_like_torch():
+    x = np.array([np.nan, -0.3, 0.3, -0.0, 0.7, -0.7, np.inf])
+    dy = np.array([1.0, np.inf, 2.0, 3.0, 4.0, 5.0, 6.0])
+    results = []
+    for lib, fn in ((at, F.softshrink), (torch, TF.softshrink)):
+        xt = lib.tensor(x, requires_grad=True)
+        y = fn(xt)
+        results.append((y.detach().numpy(), lib.autograd.grad(y, xt, lib.tensor(dy))[0].numpy()))
+    (y, g), (y_ref, g_ref) = results
+    np.testing.assert_array_equal(y, y_ref)
+    assert np.array_equal(np.signbit(y), np.signbit(y_ref))
+    np.testing.assert_array_equal(g, g_ref)
+
+
+def test_logsigmoid_of_half_rounds_once_like_torch():
+    x = np.array([0.82, -2.75, 2.9, -0.1, 8.0, -12.0], dtype=np.float16)
+    np.testing.assert_array_equal(F.logsigmoid(at.tensor(x)).numpy(),
+                                  TF.logsigmoid(torch.tensor(x)).numpy())
+
+
+def test_hardshrink_passes_nan_like_torch():
+    x = np.array([np.nan, -0.3, 0.5, -0.0, 0.7, -0.7, np.inf])
+    np.testing.assert_array_equal(F.hardshrink(at.tensor(x)).numpy(),
+                                  TF.hardshrink(torch.tensor(x)).numpy())

@@ -534,3 +534,23 @@ def test_poisson_nll_loss_full_target_gradient_like_torch():
                                                   full=True, reduction="sum")
         grads.append(lib.autograd.grad(loss, tt)[0].numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+
+
+def test_soft_margin_loss_keeps_the_inputs_shape_and_dtype_like_torch():
+    x = np.array([[0.5, -1.0, 2.0, 0.1]], dtype=np.float16).repeat(3, 0)
+    t = np.array([1.0, -1.0, 1.0, -1.0], dtype=np.float32)
+    ours = at.nn.functional.soft_margin_loss(at.tensor(x), at.tensor(t))
+    theirs = TF.soft_margin_loss(torch.tensor(x), torch.tensor(t))
+    assert str(ours.dtype) == str(theirs.dtype)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-3)
+    with pytest.raises(RuntimeError):
+        TF.soft_margin_loss(torch.tensor(0.5), torch.tensor(t))
+    with pytest.raises(RuntimeError):
+        at.nn.functional.soft_margin_loss(at.tensor(0.5), at.tensor(t))
+
+
+def test_multilabel_soft_margin_loss_of_a_0d_input_raises_like_torch():
+    with pytest.raises(IndexError):
+        TF.multilabel_soft_margin_loss(torch.tensor(0.5), torch.ones(4))
+    with pytest.raises(IndexError):
+        at.nn.functional.multilabel_soft_margin_loss(at.tensor(0.5), at.ones(4))
