@@ -19,7 +19,7 @@ from .workspace import workspace
 
 __all__ = ["add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "sqrt", "tanh",
            "sigmoid", "relu", "leaky_relu", "erf", "gelu", "sin", "cos", "clamp", "maximum",
-           "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge", "square", "sign",
+           "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge", "square",
            "logical_not", "isnan", "isfinite", "log1p", "expm1", "log2", "log10"]
 
 
@@ -153,6 +153,8 @@ def _integer_power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 class PowScalar(Primitive):
+    torch_grad_fn = "PowBackward0"
+
     """y = x ** p (p a Python number);  dx = dy * p * x^(p-1)"""
 
     name = "pow"
@@ -294,8 +296,9 @@ def _passes_gradient(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray
 class Relu(Primitive):
     """y = max(0, x);  dx = dy where not x <= 0, else 0 (``_passes_gradient``)
 
-    As in PyTorch, relu(-0.0) is -0.0 (``_keeping_negative_zero``), NaN passes through, and the gradient is selected, not
-    multiplied by a mask, so that an infinite dy at x <= 0 gives 0, not NaN.
+    As in PyTorch, relu(-0.0) is -0.0 (``_keeping_negative_zero``), NaN passes through, and
+    the gradient is selected, not multiplied by a mask, so that an infinite dy at x <= 0
+    gives 0, not NaN.
 
     Large outputs come from the workspace pool (see ``ops/workspace.py``): ReLU runs on
     every activation of a network, and a fresh array costs it more than the maximum.
@@ -756,7 +759,6 @@ def _no_grad_unary(name: str, compute):
     return function
 
 
-sign = _no_grad_unary("sign", _sign)
 logical_not = _no_grad_unary("logical_not", np.logical_not)
 isnan = _no_grad_unary("isnan", np.isnan)
 isfinite = _no_grad_unary("isfinite", np.isfinite)
