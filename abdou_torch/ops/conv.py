@@ -32,6 +32,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..autograd.function import Primitive
+from ..dtypes import DType
 from ..errors import ShapeError
 from .conv_wide import (_adjoint_applies, _wide_adjoint, _wide_applies, _wide_conv,
                         _wide_input, _wide_weight)
@@ -236,7 +237,7 @@ def _conv_args(op: str, x, weight, bias, groups: int):
     return x, weight, bias, int(groups)
 
 
-def _result_dtype(x: Any, weight: Any) -> np.dtype:
+def _result_dtype(x: Any, weight: Any) -> DType:
     """The weight's dtype, but a floating input without values keeps its own: PyTorch
     returns an empty batch in the input's dtype without reading the weight."""
     from ..tensor import Tensor

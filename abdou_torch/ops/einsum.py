@@ -37,7 +37,7 @@ __all__ = ["einsum"]
 _LETTERS = string.ascii_uppercase + string.ascii_lowercase  # NumPy's 52 sublist labels
 
 
-def _align(tensor: Tensor, labels: tuple, layout: tuple) -> Tensor:
+def _align(tensor: Tensor, labels: Sequence, layout: tuple) -> Tensor:
     """``tensor`` (one dim per label) with repeated labels taken as diagonals, permuted to
     ``layout`` order, with size-1 dims for the labels it lacks."""
     labels = list(labels)

@@ -45,7 +45,7 @@ def _int_arg(value: Any, name: str, op: str) -> int:
     raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__}")
 
 
-def _dim(dim: int, ndim: int, op: str) -> int:
+def _dim(dim: Any, ndim: int, op: str) -> int:  # dim: what _int_arg accepts
     dim = _int_arg(dim, "dim", op)
     if not -max(ndim, 1) <= dim < max(ndim, 1):
         raise IndexError(f"{op}: dim {dim} is out of range for a tensor of {ndim} dims")
