@@ -221,8 +221,9 @@ def _target_weights(weight: np.ndarray | None, safe: np.ndarray, ignored: np.nda
     return np.where(ignored, 0, picked).astype(dtype, copy=False)
 
 
-def _weighted_mean(total: Tensor, weight_sum: float) -> Tensor:
-    # all targets ignored: PyTorch returns nan (0 / 0); say so without a NumPy warning
+def _weighted_mean(total: Tensor, weight_sum: np.ndarray) -> Tensor:
+    # all targets ignored: PyTorch returns nan (0 / 0); say so without a NumPy warning.
+    # weight_sum stays an array (a float() of it would be a value compile must guard on)
     return total * float("nan") if weight_sum == 0 else total / weight_sum
 
 
@@ -243,7 +244,7 @@ def nll_loss(input: Any, target: Any, weight: Any = None,  # noqa: A002
         return losses
     if reduction == "sum":
         return losses.sum()
-    return _weighted_mean(losses.sum(), float(target_weights.sum()))
+    return _weighted_mean(losses.sum(), target_weights.sum())
 
 
 def cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
@@ -283,8 +284,8 @@ def cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
     terms = log_probs if weight_view is None else log_probs * weight_view
     smooth = where(ignored, np.zeros((), dtype=x.dtype), -_sum(terms, class_dim))
     if reduction == "mean":
-        smooth = _weighted_mean(smooth.sum(), float(
-            _target_weights(weight_values, safe, ignored, x.dtype).sum()))
+        smooth = _weighted_mean(smooth.sum(),
+                                _target_weights(weight_values, safe, ignored, x.dtype).sum())
     elif reduction == "sum":
         smooth = smooth.sum()
     return loss * (1 - label_smoothing) + smooth * (label_smoothing / classes)
@@ -309,7 +310,7 @@ def _cross_entropy_probabilities(log_probs: Tensor, target: Tensor, weight_view:
     if reduction == "sum":
         return -terms.sum()
     count = log_probs.data.size // classes if classes else 0
-    return _weighted_mean(-terms.sum(), float(count))
+    return _weighted_mean(-terms.sum(), np.asarray(count, dtype=log_probs.dtype))
 
 
 def binary_cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
