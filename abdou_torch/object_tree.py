@@ -36,6 +36,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .dtypes import dtype, wrap
 from .tensor import Tensor
 
 __all__ = ["flatten", "unflatten", "FORMAT", "VERSION"]
@@ -93,8 +94,8 @@ class _Flattener:
             return {"tensor": self.array(value, value, path)}
         if isinstance(value, np.generic) and not isinstance(value, np.object_):
             return {"numpy_scalar": self.array(value, np.asarray(value), path)}
-        if isinstance(value, np.dtype):
-            return {"dtype": value.name}
+        if isinstance(value, (np.dtype, dtype)):
+            return {"dtype": np.dtype(value).name}
         if isinstance(value, (list, tuple, dict)):
             return self.container(value, path, depth)
         raise TypeError(_unsupported(value, path))
@@ -328,12 +329,13 @@ class _Builder:
                                  f"has shape {array.shape}")
         return array[()]
 
-    def dtype(self, name: Any, path: tuple) -> np.dtype:
+    def dtype(self, name: Any, path: tuple) -> dtype:
+        """A saved dtype comes back as abdou_torch's (torch.float32 under PyTorch's name)."""
         allowed = ("float64", "float32", "float16", "int64", "int32", "int16", "int8",
                    "uint8", "bool")
         if name not in allowed:
             raise StructureError(f"{key_path(path)}: unknown dtype {_short(name)}")
-        return np.dtype(name)
+        return wrap(name)
 
 
 def _short(value: Any, limit: int = 60) -> str:

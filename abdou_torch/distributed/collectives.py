@@ -245,8 +245,9 @@ def all_gather(tensor_list: list[Tensor], tensor: Tensor, group: Any = None,
     for position, output in enumerate(tensor_list):
         _check_tensor(output, name, f"tensor_list[{position}]")
         if output.shape != tensor.shape or output.dtype != tensor.dtype:
-            raise ValueError(f"{name}: tensor_list[{position}] has shape {output.shape} and "
-                             f"dtype {output.dtype}, but the input has shape {tensor.shape} "
+            raise ValueError(f"{name}: tensor_list[{position}] has shape {tuple(output.shape)} "
+                             f"and dtype {output.dtype}, but the input has shape "
+                             f"{tuple(tensor.shape)} "
                              f"and dtype {tensor.dtype}")
     wire = _wire_array(tensor)
     gathered = np.empty((world.size(),) + wire.shape, dtype=wire.dtype)

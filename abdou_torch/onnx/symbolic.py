@@ -158,6 +158,25 @@ def _softmax_like(op_type: str) -> Callable:
     return lambda g, call: g.node(op_type, [g.value(call.args[0])], axis=int(call.args[1]))
 
 
+def _gelu(g: Any, call: Call) -> str:
+    """x/2 (1 + erf(x / sqrt 2)) with ONNX's Erf (opset 9; Gelu itself needs opset 20)."""
+    x = call.args[0]
+    constant = lambda v: g.constant(np.asarray(v, dtype=x.dtype))  # noqa: E731
+    name = g.value(x)
+    erf = g.node("Erf", [g.node("Mul", [name, constant(1 / np.sqrt(2))])])
+    return g.node("Mul", [g.node("Mul", [name, g.node("Add", [erf, constant(1.0)])]),
+                          constant(0.5)])
+
+
+def _layer_norm(g: Any, call: Call) -> str:
+    """LayerNormalization (opset 17) over the trailing ``dims``; a missing weight is ones."""
+    x, weight, bias, dims, eps = call.args[:5]
+    shape = np.shape(x)[len(np.shape(x)) - len(dims):]
+    scale = g.value(weight) if weight is not None else g.constant(np.ones(shape, x.dtype))
+    inputs = [g.value(x), scale] + ([g.value(bias)] if bias is not None else [])
+    return g.node("LayerNormalization", inputs, axis=-len(dims), epsilon=float(eps))
+
+
 def _softplus(g: Any, call: Call) -> str:
     """log(1 + exp(beta x)) / beta; PyTorch's linear part above the threshold equals it to
     float precision for the default threshold, so ONNX's Softplus serves."""
@@ -201,6 +220,7 @@ SYMBOLIC: dict[str, Callable[[Any, Call], str]] = {
     "Neg": _unary("Neg"), "Abs": _unary("Abs"), "Exp": _unary("Exp"), "Log": _unary("Log"),
     "Sqrt": _unary("Sqrt"), "Tanh": _unary("Tanh"), "Sin": _unary("Sin"), "Cos": _unary("Cos"),
     "Sigmoid": _unary("Sigmoid"), "Relu": _unary("Relu"), "Erf": _unary("Erf"),
+    "Gelu": _gelu, "LayerNorm": _layer_norm,
     "LeakyRelu": _leaky_relu, "Clamp": _clamp, "Cast": _cast, "Clone": _unary("Identity"),
     "Where": lambda g, call: g.node("Where", [g.value(a) for a in call.args[:3]]),
     # linear algebra, convolution, pooling, embedding

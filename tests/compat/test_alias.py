@@ -202,7 +202,7 @@ def test_bfloat16_autocast_is_accepted_and_bfloat16_tensors_are_refused(tmp_path
             print("TypeError", "bfloat16" in str(error))
     ''')
     assert out.splitlines() == [
-        "float32 [[3.0, 3.0], [3.0, 3.0]] ['autocast to bfloat16 on the CP']",
+        "torch.float32 [[3.0, 3.0], [3.0, 3.0]] ['autocast to bfloat16 on the CP']",
         "TypeError True"]
 
 

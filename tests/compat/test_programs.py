@@ -43,26 +43,21 @@ class Program:
 PROGRAMS = {
     "bigram_lecture": Program(
         losses=r"step \d+ loss ([\d.]+)",
-        needs=("torch.multinomial", "Tensor.nelement",
-               "elementwise ops on 0-d tensors keeping 0-d arrays: torch.log(P[i, j]) holds "
-               "a NumPy scalar, so `s += torch.log(P[i, j])` fails as read-only"),
+        needs=("torch.multinomial",),
         output_needs=(RANDOM_STREAMS,)),
     "mlp_char_lecture": Program(
         losses=r"^\s*\d+/\s*\d+: ([\d.]+)",
-        needs=("Tensor.nelement", "Tensor.log10", "torch.multinomial"),
-        output_needs=("torch.Size printing as torch.Size([287, 3])", RANDOM_STREAMS)),
+        needs=("Tensor.log10", "torch.multinomial"),
+        output_needs=(RANDOM_STREAMS,)),
     "mnist_style": Program(
         args=("--epochs", "2", "--save-model"), losses=r"Loss: ([\d.]+)",
-        needs=("torch.device", "Module.to(device) / Tensor.to(device)",
-               "torch.optim.Adadelta"),
+        needs=("torch.optim.Adadelta",),
         output_needs=(RANDOM_STREAMS,)),
     "cnn_bars": Program(losses=r"loss ([\d.]+)", output_needs=(RANDOM_STREAMS,)),
     "tutorial_basics": Program(
-        losses=r"loss: ([\d.]+)", needs=("Tensor.type(dtype)",),
-        output_needs=("torch.Size printing", "tensor printing as PyTorch's (4 decimals, "
-                      "80-column rows, grad_fn=<SliceBackward0>)")),
-    "device_regression": Program(
-        losses=r"loss ([\d.]+)", needs=("the device= keyword of torch.tensor",)),
+        losses=r"loss: ([\d.]+)",
+        output_needs=("grad_fn names as PyTorch's (grad_fn=<SliceBackward0>)",)),
+    "device_regression": Program(losses=r"loss ([\d.]+)"),
     "autograd_polynomial": Program(
         losses=r"^\d+ ([\d.]+)$", rtol=2e-3, atol=5e-3),  # RMSprop amplifies rounding
     "tensorboard_logging": Program(args=("tb_run",), losses=r"loss ([\d.]+)"),

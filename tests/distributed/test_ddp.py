@@ -192,10 +192,10 @@ def test_float64_gradients_are_averaged_in_float64(features):
 
 
 @pytest.mark.parametrize("kind, words", [
-    ("shapes", "entry 0 is parameter 'weight' of shape (4, 6), float32, requires_grad on "
+    ("shapes", "entry 0 is parameter 'weight' of shape (4, 6), torch.float32, requires_grad on "
                "rank 0 but parameter 'weight' of shape (5, 6)"),
     ("order", "entry 1 is parameter '0.bias'"),
-    ("dtypes", "of shape (4, 6), float64"),
+    ("dtypes", "of shape (4, 6), torch.float64"),
     ("counts", "rank 0 has 4 parameters and buffers, rank 1 has 6")])
 def test_different_models_fail_at_construction_on_every_rank(features, kind, words):
     for _, facts in features:

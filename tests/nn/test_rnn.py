@@ -448,16 +448,16 @@ def test_input_dtype_other_than_the_weights_is_a_clear_error():
     ours, theirs = pair("LSTM", 4, 5, dtype=np.float32)
     x = np.zeros((3, 2, 4))
     raises_like_pytorch(lambda: ours(at.Tensor(x)), lambda: theirs(torch.tensor(x)),
-                        ValueError, "RNN input dtype \\(float64\\) does not match weight dtype "
-                                    "\\(float32\\)")
+                        ValueError, "RNN input dtype \\(torch.float64\\) does not match weight "
+                                    "dtype \\(torch.float32\\)")
 
 
 def test_hidden_state_dtype_other_than_the_weights_is_a_clear_error():
     ours, theirs = pair("GRU", 3, 4, dtype=np.float32)
     raises_like_pytorch(lambda: ours(at.zeros(2, 1, 3), at.zeros(1, 1, 4).double()),
                         lambda: theirs(torch.zeros(2, 1, 3), torch.zeros(1, 1, 4).double()),
-                        RuntimeError, "hidden state 0 is float64; input, hidden state and "
-                                      "weights must all be float32")
+                        RuntimeError, "hidden state 0 is torch.float64; input, hidden state "
+                                      "and weights must all be torch.float32")
 
 
 def test_empty_sequence_is_a_clear_error():
