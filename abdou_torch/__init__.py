@@ -25,14 +25,28 @@ from .ops.reduce import (amax, amin, argmax, argmin, logsumexp, max, mean, min, 
 from .ops.shape import (broadcast_to, cat, chunk, concat, expand, flatten, gather, movedim,
                         narrow, pad, permute, reshape, split, squeeze, stack, transpose, unbind,
                         unsqueeze)
+from .ops.shape import select, take_along_dim
 from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
                      seed, set_rng_state)
+from .ops.compare import allclose, equal, isclose
+from .ops.einsum import einsum
+from .ops.elementwise import expm1, log1p, log2, log10
+from .ops.histogram import bincount, histc, histogram
+from .ops.indexing import (index_add, index_select, masked_fill, masked_select, scatter,
+                           scatter_add)
+from .ops.linalg import addbmm, addmm, addmv, baddbmm
+from .ops.movement import flip, fliplr, flipud, roll, tril, triu
+from .ops.norm import torch_norm as norm
+from .ops.reduce import all, any
+from .ops.scan import cumprod, cumsum
+from .ops.sorting import argsort, msort, sort, topk
 from .printing import get_printoptions, printoptions, set_printoptions
+from .random_sampling import bernoulli, multinomial, normal, poisson, randint_like
 from .size import Size
 from .tensor import Tensor
 from .tensor_types import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
                            HalfTensor, IntTensor, LongTensor, ShortTensor)
-from . import nn, optim  # noqa: E402 - they build on the names above
+from . import linalg, nn, optim  # noqa: E402 - they build on the names above
 from .nn import MLP, Linear, Module, Parameter
 from .optim import WAdam, AdamW
 from .compile import compile  # noqa: A004 - PyTorch's name (torch.compile)

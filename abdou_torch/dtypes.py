@@ -157,13 +157,23 @@ def to_array(value: Any, dtype: np.dtype | None = None) -> np.ndarray:
 
 
 def scalar_to_array(value: Any, other: np.ndarray) -> np.ndarray:
-    """A Python scalar as a 0-d array whose dtype follows PyTorch's 'weak scalar' rule."""
+    """A Python scalar as a 0-d array whose dtype follows PyTorch's 'weak scalar' rule.
+
+    NumPy scalars count as the Python numbers they hold (PyTorch reads them so: a float16
+    tensor times np.float64(1.5) stays float16). An int outside the dtype's range wraps
+    around, as PyTorch's does (uint8 tensor + 300 adds 44)."""
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        value = value.item()
     if isinstance(value, (np.ndarray, np.generic)):
         return np.asarray(value)
     if isinstance(value, builtins_bool):
         return np.asarray(value, dtype=other.dtype if other.dtype.kind != "b" else np.bool_)
     if isinstance(value, builtins_int):
-        return np.asarray(value, dtype=other.dtype if other.dtype.kind in "iuf" else np.int64)
+        dtype = other.dtype if other.dtype.kind in "iuf" else np.dtype(np.int64)
+        if dtype.kind in "iu" and not np.iinfo(dtype).min <= value <= np.iinfo(dtype).max:
+            wide = np.uint64 if value > np.iinfo(np.int64).max else np.int64
+            return np.asarray(value, dtype=wide).astype(dtype)  # OverflowError beyond 64 bits
+        return np.asarray(value, dtype=dtype)
     if isinstance(value, builtins_float):
         return np.asarray(value, dtype=other.dtype if other.dtype.kind == "f" else _default_float)
     raise TypeError(f"unsupported operand of type {type(value).__name__}; "

@@ -1,8 +1,9 @@
 """Tensor factories with PyTorch's names: ``tensor``, ``zeros``, ``randn``, ``arange`` ...
 
 Sizes may be given as separate ints or one tuple (``zeros(2, 3)`` or ``zeros((2, 3))``).
-Floating results default to float32; random draws come from the default generator unless
-a ``generator`` is passed.
+Floating results default to float32. The random factories (``rand``, ``randn``,
+``randint``, ``randperm`` and their ``*_like`` forms) live in
+:mod:`abdou_torch.random_sampling` and are re-exported here.
 """
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ import numpy as np
 
 from . import dtypes
 from .devices import check_device
-from .random import Generator, resolve
+from .random_sampling import (rand, rand_like, randint, randint_like, randn, randn_like,
+                              randperm)
 from .tensor import Tensor
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange",
            "linspace", "eye", "rand", "randn", "randint", "randperm", "zeros_like",
-           "ones_like", "full_like", "rand_like", "randn_like", "empty_like"]
+           "ones_like", "full_like", "rand_like", "randn_like", "randint_like", "empty_like"]
 
 
 def _size(size: tuple) -> tuple[int, ...]:
@@ -120,53 +122,27 @@ def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
     return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
-def rand(*size: Any, generator: Generator | None = None, dtype: Any = None,
-         requires_grad: bool = False) -> Tensor:
-    """Uniform samples on [0, 1)."""
-    dtype = _float_dtype(dtype)
-    values = resolve(generator).random(_size(size), dtype=np.float64).astype(dtype)
-    # a float64 draw just below 1 rounds up to 1.0 in float32: keep the interval half-open
-    below_one = np.nextafter(np.ones((), dtype), np.zeros((), dtype))
-    return _make(np.minimum(values, below_one), requires_grad)
-
-
-def randn(*size: Any, generator: Generator | None = None, dtype: Any = None,
-          requires_grad: bool = False) -> Tensor:
-    """Standard normal samples."""
-    dtype = _float_dtype(dtype)
-    return _make(resolve(generator).standard_normal(_size(size)).astype(dtype), requires_grad)
-
-
-def randint(low: int, high: int | None = None, size: Any = (), generator: Generator | None = None,
-            dtype: Any = np.int64) -> Tensor:
-    """Integers uniform on [low, high)."""
-    if high is None:
-        low, high = 0, low
-    return Tensor(resolve(generator).integers(low, high, _size((size,))).astype(dtype))
-
-
-def randperm(n: int, generator: Generator | None = None, dtype: Any = np.int64) -> Tensor:
-    return Tensor(resolve(generator).permutation(n).astype(dtype))
-
-
 def _like(input: Tensor, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:  # noqa: A002
     return tuple(np.shape(input)), dtypes.as_dtype(dtype or np.asarray(input).dtype)
 
 
 def zeros_like(input: Any, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:  # noqa: A002
+    check_device(device, "zeros_like")
     shape, dtype = _like(input, dtype)
     return _make(np.zeros(shape, dtype=dtype), requires_grad)
 
 
 def ones_like(input: Any, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:  # noqa: A002
+    check_device(device, "ones_like")
     shape, dtype = _like(input, dtype)
     return _make(np.ones(shape, dtype=dtype), requires_grad)
 
 
 def empty_like(input: Any, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:  # noqa: A002
+    check_device(device, "empty_like")
     shape, dtype = _like(input, dtype)
     return _make(np.empty(shape, dtype=dtype), requires_grad)
 
@@ -175,18 +151,5 @@ def full_like(input: Any, fill_value: Any, dtype: Any = None,  # noqa: A002
               device: Any = None,
               requires_grad: bool = False) -> Tensor:
     check_device(device, "full_like")
-    check_device(device, "empty_like")
-    check_device(device, "ones_like")
-    check_device(device, "zeros_like")
     shape, dtype = _like(input, dtype)
     return _make(np.full(shape, fill_value, dtype=dtype), requires_grad)
-
-
-def rand_like(input: Any, dtype: Any = None, generator: Generator | None = None) -> Tensor:  # noqa: A002
-    shape, dtype = _like(input, dtype)
-    return rand(shape, generator=generator, dtype=dtype)
-
-
-def randn_like(input: Any, dtype: Any = None, generator: Generator | None = None) -> Tensor:  # noqa: A002
-    shape, dtype = _like(input, dtype)
-    return randn(shape, generator=generator, dtype=dtype)

@@ -515,6 +515,36 @@ class Tensor:
             src = np.asarray(src)
         return self._assign("copy_", src)
 
+    # -- random fills (PyTorch's samplers, in abdou_torch.random_sampling) -----------------------
+    def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator: Any = None) -> "Tensor":
+        from .random_sampling import uniform_
+        return uniform_(self, from_, to, generator=generator)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> "Tensor":
+        from .random_sampling import normal_
+        return normal_(self, mean, std, generator=generator)
+
+    def random_(self, *bounds: Any, generator: Any = None, **to: Any) -> "Tensor":
+        from .random_sampling import random_
+        return random_(self, *bounds, generator=generator, **to)
+
+    def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> "Tensor":
+        from .random_sampling import exponential_
+        return exponential_(self, lambd, generator=generator)
+
+    def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> "Tensor":
+        from .random_sampling import bernoulli_
+        return bernoulli_(self, p, generator=generator)
+
+    def bernoulli(self, p: Any = None, *, generator: Any = None) -> "Tensor":
+        from .random_sampling import bernoulli
+        return bernoulli(self, p, generator=generator)
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *,
+                    generator: Any = None) -> "Tensor":
+        from .random_sampling import multinomial
+        return multinomial(self, num_samples, replacement, generator=generator)
+
     def __setitem__(self, key: Any, value: Any) -> None:
         """``self[key] = value``: a plain write, or, when the graph is involved, a new
         history for ``self`` in which the gradient of ``self[key]`` goes to ``value``."""
@@ -710,10 +740,6 @@ class Tensor:
     def isfinite(self) -> "Tensor":
         return _ew.isfinite(self)
 
-    def masked_fill(self, mask: TensorLike, value: float) -> "Tensor":
-        """Replace the values where ``mask`` is true by ``value`` (differentiable elsewhere)."""
-        return _ew.where(mask, np.asarray(value, dtype=self.data.dtype), self)
-
     def softmax(self, dim: int | None = None, dtype: Any = None) -> "Tensor":
         from .nn import functional
         return functional.softmax(self, dim, dtype=dtype)
@@ -763,12 +789,6 @@ class Tensor:
     def logsumexp(self, dim: Any = None, keepdim: bool = False, **numpy_names: Any) \
             -> "Tensor":
         return _reduce.logsumexp(self, dim, keepdim, **numpy_names)
-
-    def all(self, dim: int | None = None) -> "Tensor":
-        return Tensor._wrap(np.asarray(np.all(self.data, axis=dim)), False)
-
-    def any(self, dim: int | None = None) -> "Tensor":
-        return Tensor._wrap(np.asarray(np.any(self.data, axis=dim)), False)
 
     # -- matrix products -------------------------------------------------------------------
     def matmul(self, other: TensorLike) -> "Tensor":
@@ -824,6 +844,12 @@ class Tensor:
     def expand_as(self, other: "Tensor") -> "Tensor":
         return _shape.expand(self, other.shape)
 
+    def select(self, dim: int, index: int) -> "Tensor":
+        return _shape.select(self, dim, index)
+
+    def take_along_dim(self, indices: Any, dim: int | None = None) -> "Tensor":
+        return _shape.take_along_dim(self, indices, dim)
+
     def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple["Tensor", ...]:
         return _shape.split(self, split_size_or_sections, dim)
 
@@ -838,6 +864,241 @@ class Tensor:
 
     def narrow(self, dim: int, start: int, length: int) -> "Tensor":
         return _shape.narrow(self, dim, start, length)
+
+    # -- ops of the wider API (issue 11) --------------------------------------------------
+    # unary maths, and the in-place forms scripts use
+    def log1p(self) -> "Tensor":
+        return _ew.log1p(self)
+
+    def expm1(self) -> "Tensor":
+        return _ew.expm1(self)
+
+    def log2(self) -> "Tensor":
+        return _ew.log2(self)
+
+    def log10(self) -> "Tensor":
+        return _ew.log10(self)
+
+    def clamp_min(self, min: Any) -> "Tensor":  # noqa: A002
+        return _ew.clamp(self, min=min)
+
+    def clamp_max(self, max: Any) -> "Tensor":  # noqa: A002
+        return _ew.clamp(self, max=max)
+
+    def clamp_min_(self, min: Any) -> "Tensor":  # noqa: A002
+        return self._inplace("clamp_min_", _ew.clamp, min, None)
+
+    def clamp_max_(self, max: Any) -> "Tensor":  # noqa: A002
+        return self._inplace("clamp_max_", _ew.clamp, None, max)
+
+    clip_ = clamp_
+
+    def exp_(self) -> "Tensor":
+        return self._inplace("exp_", _ew.exp)
+
+    def log_(self) -> "Tensor":
+        return self._inplace("log_", _ew.log)
+
+    def log1p_(self) -> "Tensor":
+        return self._inplace("log1p_", _ew.log1p)
+
+    def expm1_(self) -> "Tensor":
+        return self._inplace("expm1_", _ew.expm1)
+
+    def sqrt_(self) -> "Tensor":
+        return self._inplace("sqrt_", _ew.sqrt)
+
+    def abs_(self) -> "Tensor":
+        return self._inplace("abs_", _ew.abs)
+
+    def neg_(self) -> "Tensor":
+        return self._inplace("neg_", _ew.neg)
+
+    def pow_(self, exponent: TensorLike) -> "Tensor":
+        return self._inplace("pow_", _ew.pow, exponent)
+
+    def square_(self) -> "Tensor":
+        return self._inplace("square_", _ew.square)
+
+    def sin_(self) -> "Tensor":
+        return self._inplace("sin_", _ew.sin)
+
+    def cos_(self) -> "Tensor":
+        return self._inplace("cos_", _ew.cos)
+
+    def tanh_(self) -> "Tensor":
+        return self._inplace("tanh_", _ew.tanh)
+
+    def sigmoid_(self) -> "Tensor":
+        return self._inplace("sigmoid_", _ew.sigmoid)
+
+    def relu_(self) -> "Tensor":
+        return self._inplace("relu_", _ew.relu)
+
+    # reductions and comparisons
+    def all(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        return _reduce.all(self, dim, keepdim)
+
+    def any(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+        return _reduce.any(self, dim, keepdim)
+
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False,
+             dtype: Any = None) -> "Tensor":
+        from .ops import norm
+        return norm.torch_norm(self, p, dim, keepdim, dtype=dtype)
+
+    def isclose(self, other: "Tensor", rtol: float = 1e-05, atol: float = 1e-08,
+                equal_nan: bool = False) -> "Tensor":
+        from .ops import compare
+        return compare.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other: "Tensor", rtol: float = 1e-05, atol: float = 1e-08,
+                 equal_nan: bool = False) -> bool:
+        from .ops import compare
+        return compare.allclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other: "Tensor") -> bool:
+        from .ops import compare
+        return compare.equal(self, other)
+
+    def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> "Tensor":  # noqa: A002
+        from .ops import histogram
+        return histogram.histc(self, bins, min, max)
+
+    def bincount(self, weights: Any = None, minlength: int = 0) -> "Tensor":
+        from .ops import histogram
+        return histogram.bincount(self, weights, minlength)
+
+    # sorting and scans
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        from .ops import sorting
+        return sorting.sort(self, dim, descending, stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> "Tensor":
+        from .ops import sorting
+        return sorting.argsort(self, dim, descending, stable)
+
+    def msort(self) -> "Tensor":
+        from .ops import sorting
+        return sorting.msort(self)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        from .ops import sorting
+        return sorting.topk(self, k, dim, largest, sorted)
+
+    def cumsum(self, dim: int, dtype: Any = None) -> "Tensor":
+        from .ops import scan
+        return scan.cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim: int, dtype: Any = None) -> "Tensor":
+        from .ops import scan
+        return scan.cumprod(self, dim, dtype=dtype)
+
+    # moving and masking by position
+    def flip(self, *args: Any, dims: Any = None) -> "Tensor":
+        from .ops import movement
+        return movement.flip(self, _shape._shape_arg(args) if dims is None else dims)
+
+    def fliplr(self) -> "Tensor":
+        from .ops import movement
+        return movement.fliplr(self)
+
+    def flipud(self) -> "Tensor":
+        from .ops import movement
+        return movement.flipud(self)
+
+    def roll(self, shifts: Any, dims: Any = None) -> "Tensor":
+        from .ops import movement
+        return movement.roll(self, shifts, dims)
+
+    def tril(self, diagonal: int = 0) -> "Tensor":
+        from .ops import movement
+        return movement.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> "Tensor":
+        from .ops import movement
+        return movement.triu(self, diagonal)
+
+    def tril_(self, diagonal: int = 0) -> "Tensor":
+        from .ops import movement
+        return self._inplace("tril_", movement.tril, diagonal)
+
+    def triu_(self, diagonal: int = 0) -> "Tensor":
+        from .ops import movement
+        return self._inplace("triu_", movement.triu, diagonal)
+
+    # indexed reads and writes
+    def masked_fill(self, mask: TensorLike, value: Any) -> "Tensor":
+        """Replace the values where ``mask`` is true by ``value`` (differentiable elsewhere)."""
+        from .ops import indexing
+        return indexing.masked_fill(self, mask, value)
+
+    def masked_fill_(self, mask: TensorLike, value: Any) -> "Tensor":
+        from .ops import indexing
+        return self._inplace("masked_fill_", indexing.masked_fill, mask, value)
+
+    def masked_select(self, mask: TensorLike) -> "Tensor":
+        from .ops import indexing
+        return indexing.masked_select(self, mask)
+
+    def index_select(self, dim: int, index: Any) -> "Tensor":
+        from .ops import indexing
+        return indexing.index_select(self, dim, index)
+
+    def index_add(self, dim: int, index: Any, source: Any, *, alpha: float = 1) -> "Tensor":
+        from .ops import indexing
+        return indexing.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_add_(self, dim: int, index: Any, source: Any, *, alpha: float = 1) -> "Tensor":
+        from .ops import indexing
+        return self._inplace("index_add_", _with_keywords(indexing.index_add, alpha=alpha),
+                             dim, index, source)
+
+    def scatter(self, dim: int, index: Any, src: Any = None, value: Any = None, *,
+                reduce: str | None = None) -> "Tensor":
+        from .ops import indexing
+        return indexing.scatter(self, dim, index, src, value, reduce=reduce)
+
+    def scatter_(self, dim: int, index: Any, src: Any = None, value: Any = None, *,
+                 reduce: str | None = None) -> "Tensor":
+        from .ops import indexing
+        return self._inplace("scatter_", _with_keywords(indexing.scatter, reduce=reduce),
+                             dim, index, src, value)
+
+    def scatter_add(self, dim: int, index: Any, src: "Tensor") -> "Tensor":
+        from .ops import indexing
+        return indexing.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim: int, index: Any, src: "Tensor") -> "Tensor":
+        from .ops import indexing
+        return self._inplace("scatter_add_", indexing.scatter_add, dim, index, src)
+
+    # matrix products
+    def mm(self, mat2: "Tensor") -> "Tensor":
+        return _linalg.mm(self, mat2)
+
+    def bmm(self, mat2: "Tensor") -> "Tensor":
+        return _linalg.bmm(self, mat2)
+
+    def dot(self, other: "Tensor") -> "Tensor":
+        return _linalg.dot(self, other)
+
+    def outer(self, vec2: "Tensor") -> "Tensor":
+        return _linalg.outer(self, vec2)
+
+    def addmm(self, mat1: "Tensor", mat2: "Tensor", *, beta: float = 1,
+              alpha: float = 1) -> "Tensor":
+        return _linalg.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1: "Tensor", batch2: "Tensor", *, beta: float = 1,
+                alpha: float = 1) -> "Tensor":
+        return _linalg.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+
+def _with_keywords(function: Any, **keywords: Any) -> Any:
+    """``function`` with keyword arguments bound (for the in-place forms of ops whose
+    options are keyword-only)."""
+    return lambda *args: function(*args, **keywords)
 
 
 def to_arguments(args: tuple, kwargs: dict, op: str) -> tuple[Any, Any, bool]:

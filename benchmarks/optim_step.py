@@ -3,7 +3,9 @@
     python benchmarks/optim_step.py [--steps 1000] [--threads 2]
 
 1. ``optimizer.step()`` alone on the parameters of MLP(784, [64, 64, 64, 10]) with fixed
-   random gradients: WAdam vs torch.optim.AdamW, Adam, SGD (momentum) vs their twins.
+   random gradients: each optimizer vs its PyTorch twin; then WAdam on a deep narrow
+   MLP (32 layers of 128, 64 parameter tensors), where the per-parameter lines (the ones
+   that write θ, once per tensor) weigh most.
 2. A whole training step at batch 64 (forward, MSE loss, backward, WAdam step).
 3. WAdam's step once exp_avg_sq is full of subnormal values (zero gradients after a few
    steps), to show the flush keeps the step at its normal cost.
@@ -23,6 +25,7 @@ from abdou_torch import MLP, Tensor
 from abdou_torch import optim
 
 SIZES = (784, [64, 64, 64, 10])
+DEEP = (128, [128] * 32)
 
 
 def best_per_call(fn, calls: int, repeats: int = 5) -> float:
@@ -47,9 +50,9 @@ def compare(ours, theirs, calls: int, repeats: int = 7) -> tuple[float, float]:
     return best_ours, best_theirs
 
 
-def models():
-    ours = MLP(*SIZES)
-    sizes = [SIZES[0]] + SIZES[1]
+def models(sizes=SIZES):
+    ours = MLP(*sizes)
+    sizes = [sizes[0]] + sizes[1]
     layers = []
     for a, b in zip(sizes, sizes[1:]):
         layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
@@ -62,9 +65,14 @@ def bench_steps(calls: int) -> list[tuple[str, float, float]]:
     cases = [("WAdam/AdamW", optim.WAdam, torch.optim.AdamW, dict(lr=4e-4, weight_decay=1e-4)),
              ("Adam", optim.Adam, torch.optim.Adam, dict(lr=1e-3)),
              ("SGD momentum", optim.SGD, torch.optim.SGD, dict(lr=1e-2, momentum=0.9)),
-             ("RMSprop", optim.RMSprop, torch.optim.RMSprop, dict(lr=1e-3))]
-    for name, ours_cls, theirs_cls, kwargs in cases:
-        ours, theirs = models()
+             ("RMSprop", optim.RMSprop, torch.optim.RMSprop, dict(lr=1e-3)),
+             ("Adagrad", optim.Adagrad, torch.optim.Adagrad, dict(lr=1e-2)),
+             ("Adamax", optim.Adamax, torch.optim.Adamax, dict(lr=2e-3)),
+             ("NAdam", optim.NAdam, torch.optim.NAdam, dict(lr=2e-3)),
+             ("RAdam", optim.RAdam, torch.optim.RAdam, dict(lr=1e-3)),
+             ("WAdam, 64 tensors", optim.WAdam, torch.optim.AdamW, dict(lr=1e-3), DEEP)]
+    for name, ours_cls, theirs_cls, kwargs, *sizes in cases:
+        ours, theirs = models(*sizes)
         rng = np.random.default_rng(0)
         for p, q in zip(ours.parameters(), theirs.parameters()):
             grad = (rng.standard_normal(p.shape) * 1e-2).astype(np.float32)

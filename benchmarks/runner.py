@@ -10,7 +10,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from .workloads import BLAS_SIZES, SEED_SIZES, make_tiny_ops, make_training_steps
+from .workloads import (BLAS_SIZES, SEED_SIZES, make_model_init, make_random_draws,
+                        make_tiny_ops, make_training_steps)
 
 LIBRARIES = ("abdou_torch", "pytorch")
 
@@ -57,6 +58,12 @@ def run_interleaved(repeats: int, threads: int, quick: bool, only: set | None) -
                         lambda: make_training_steps(BLAS_SIZES, 1024, 10), 1.0, 1.1),
         "c_tiny_ops": ("ms / op-chain fwd+bwd (4x4)", lambda: make_tiny_ops(200),
                        1000 / 200, 1.0),
+        "h_randn": ("ms / randn(2^20) float32, same numbers", lambda: make_random_draws("randn"),
+                    1000.0, None),
+        "h_rand": ("ms / rand(2^20) float32, same numbers", lambda: make_random_draws("rand"),
+                   1000.0, None),
+        "i_model_init": ("ms / build CNN + MLP(784, [64, 64, 64, 10])", make_model_init,
+                         1000.0, None),
     }
     rows = []
     for name, (unit, make, scale, goal) in workloads.items():

@@ -124,3 +124,37 @@ def make_tiny_ops(repeats: int = 200) -> dict:
             step(ta, tb, torch.relu).backward()
 
     return {"abdou_torch": run_ours, "pytorch": run_torch}
+
+
+def make_random_draws(kind: str, size: int = 1 << 20) -> dict:
+    """One ``randn(size)`` or ``rand(size)`` (float32) per repetition: the same numbers in
+    both libraries (abdou_torch replays PyTorch's mt19937 and samplers)."""
+    import abdou_torch as at
+    import torch
+    ours, theirs = at.Generator().manual_seed(0), torch.Generator().manual_seed(0)
+    at_draw, torch_draw = getattr(at, kind), getattr(torch, kind)
+    return {"abdou_torch": lambda: at_draw(size, generator=ours),
+            "pytorch": lambda: torch_draw(size, generator=theirs)}
+
+
+def make_model_init() -> dict:
+    """Building, with default initialisation, the CNN of ``abdou_torch.models`` and an
+    MLP(784, [64, 64, 64, 10]), as the command line's recipes do."""
+    import abdou_torch as at
+    import torch
+    from abdou_torch.models import CNN
+
+    def torch_models():
+        c1, c2, c3 = 32, 32, 64
+        nn = torch.nn
+        nn.Sequential(nn.Conv2d(1, c1, 3, padding=1, bias=False), nn.BatchNorm2d(c1),
+                      nn.Conv2d(c1, c2, 3, bias=False), nn.BatchNorm2d(c2),
+                      nn.Conv2d(c2, c3, 3, bias=False), nn.BatchNorm2d(c3),
+                      nn.Linear(c3 * 25, 128), nn.Linear(128, 10))
+        nn.Sequential(*[nn.Linear(a, b) for a, b in zip(SEED_SIZES, SEED_SIZES[1:])])
+
+    def ours_models():
+        CNN()
+        at.MLP(SEED_SIZES[0], SEED_SIZES[1:])
+
+    return {"abdou_torch": ours_models, "pytorch": torch_models}

@@ -116,8 +116,7 @@ context = torch.tensor([vocab.encode("ROMEO:").tolist()])
 with torch.no_grad():
     for _ in range(300):
         logits = model(context[:, -block_size:])[0, -1] / 0.8
-        # Gumbel-max trick: argmax(logits + Gumbel noise) is a draw from softmax(logits)
-        gumbel = -torch.log(-torch.log(torch.rand(logits.shape[0])))
-        next_id = torch.argmax(logits + gumbel).reshape(1, 1)
+        probabilities = torch.softmax(logits, dim=-1)
+        next_id = torch.multinomial(probabilities, num_samples=1).reshape(1, 1)
         context = torch.cat([context, next_id], dim=1)
 print(vocab.decode(context[0]))

@@ -185,3 +185,40 @@ def test_misc_properties():
     assert Tensor([1.0, 0.0]).all().item() is False and Tensor([1.0, 0.0]).any().item() is True
     masked = Tensor([1.0, 2.0, 3.0]).masked_fill(at.tensor([True, False, True]), -1.0)
     assert masked.tolist() == [-1.0, 2.0, -1.0]
+
+
+# -- the methods of the wider API (issue 11) ----------------------------------------------------
+
+ISSUE_11_METHODS = [
+    "tril", "triu", "tril_", "triu_", "topk", "sort", "argsort", "msort", "cumsum", "cumprod",
+    "flip", "fliplr", "flipud", "roll", "masked_fill", "masked_fill_", "masked_select",
+    "scatter", "scatter_", "scatter_add", "scatter_add_", "index_select", "index_add",
+    "index_add_", "log1p", "expm1", "log2", "log10", "norm", "all", "any", "isclose",
+    "allclose", "equal", "histc", "bincount", "mm", "bmm", "dot", "outer", "addmm", "baddbmm",
+    "clamp_min", "clamp_max", "clamp_min_", "clamp_max_", "exp_", "log_", "log1p_", "expm1_",
+    "sqrt_", "abs_", "neg_", "pow_", "square_", "sin_", "cos_", "tanh_", "sigmoid_", "relu_",
+]
+
+
+def test_the_methods_pytorch_scripts_use_exist_under_pytorchs_names():
+    torch = pytest.importorskip("torch")
+    for name in ISSUE_11_METHODS:
+        assert hasattr(torch.Tensor, name), f"not a PyTorch method: {name}"
+        assert callable(getattr(Tensor, name, None)), f"Tensor.{name} is missing"
+
+
+ISSUE_11_FUNCTIONS = [
+    "tril", "triu", "topk", "sort", "argsort", "msort", "cumsum", "cumprod", "roll", "flip",
+    "fliplr", "flipud", "einsum", "masked_fill", "masked_select", "scatter", "scatter_add",
+    "index_select", "index_add", "log1p", "expm1", "log2", "log10", "all", "any", "allclose",
+    "isclose", "equal", "histc", "histogram", "bincount", "outer", "mm", "bmm", "addmm",
+    "addmv", "baddbmm", "addbmm", "norm", "gather",
+]
+
+
+def test_the_functions_pytorch_scripts_use_exist_under_pytorchs_names():
+    torch = pytest.importorskip("torch")
+    for name in ISSUE_11_FUNCTIONS:
+        assert callable(getattr(torch, name)) and callable(getattr(at, name)), name
+    for name in ("norm", "vector_norm", "matrix_norm", "svdvals", "matmul"):
+        assert callable(getattr(torch.linalg, name)) and callable(getattr(at.linalg, name))

@@ -73,6 +73,9 @@ def _initial_gradient(root, gradient):
                 f"shape {tuple(root.shape)}. Reduce it first (out.sum().backward()) or pass "
                 f"backward(gradient=...) with a tensor of that shape.")
         return Tensor._wrap(np.array(1, dtype=root.dtype).reshape(root.shape), False)
+    if not isinstance(gradient, (Tensor, np.ndarray)):
+        raise TypeError(f"backward: gradients can be Tensors (or None), but got "
+                        f"{type(gradient).__name__}")
     gradient = gradient if isinstance(gradient, Tensor) else Tensor(np.asarray(gradient))
     if gradient.shape != root.shape:
         raise RuntimeError(f"backward: gradient has shape {tuple(gradient.shape)} but the "
@@ -96,10 +99,31 @@ def _store_leaf_grad(node, grad, create_graph: bool) -> None:
     if current is None:
         node._grad = grad if create_graph and grad.requires_grad else \
             Tensor._wrap(np.array(grad.data, copy=True), False)
-    elif create_graph or current.requires_grad or not current.data.flags.writeable:
+        return
+    if current.data.shape != grad.data.shape or current.data.dtype != grad.data.dtype:
+        _check_accumulates(node, current.data, grad.data)
+    if create_graph or current.requires_grad or not current.data.flags.writeable:
         node._grad = current + grad
     else:
         np.add(current.data, grad.data, out=current.data)
+
+
+def _check_accumulates(node, current: np.ndarray, grad: np.ndarray) -> None:
+    """A ``.grad`` changed through ``.grad.data`` may no longer hold the gradient: say so,
+    naming the shapes and dtypes, before NumPy fails inside the sum."""
+    try:
+        fits = np.broadcast_shapes(current.shape, grad.shape) == current.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"backward: the gradient of shape {tuple(grad.shape)} cannot be "
+                           f"accumulated into the existing .grad of shape "
+                           f"{tuple(current.shape)} (of a tensor of shape "
+                           f"{tuple(node.shape)}); set .grad to None or zero it")
+    if not np.can_cast(np.result_type(current, grad), current.dtype, casting="same_kind"):
+        raise RuntimeError(f"backward: the {grad.dtype} gradient cannot be accumulated into "
+                           f"the existing .grad of dtype {current.dtype} (of a {node.dtype} "
+                           f"tensor); set .grad to None or zero it")
 
 
 def run_backward(roots: Sequence, root_grads: Sequence, retain_graph: bool,
@@ -193,6 +217,13 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
         run_backward(roots, grads, retain, create_graph)
         return
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if not inputs:
+        raise RuntimeError("backward: the `inputs` argument cannot be empty (leave it out to "
+                           "accumulate into every leaf)")
+    for position, tensor in enumerate(inputs):
+        if not tensor.requires_grad:
+            raise RuntimeError(f"backward: inputs[{position}] does not require grad, so no "
+                               f"gradient can be accumulated into it")
     results = run_backward(roots, grads, retain, create_graph, capture=inputs)
     for tensor, result in zip(inputs, results):
         if result is not None:

@@ -42,34 +42,17 @@ def _randint(high: int, size: int, generator: _random.Generator) -> list[int]:
 def draw_seed(generator: _random.Generator | None = None) -> int:
     """``torch.empty((), dtype=torch.int64).random_(generator=generator).item()``: one
     non-negative int64 drawn from ``generator`` (default: the default generator)."""
-    import abdou_torch
-    from abdou_torch.tensor import Tensor
-    if hasattr(Tensor, "random_"):
-        return int(abdou_torch.empty((), dtype=np.int64).random_(generator=generator).item())
-    # Until Tensor.random_ exists (the rng work): the same range, [0, 2**63 - 1].
-    from abdou_torch.factories import randint
-    return int(randint(0, 2**63 - 1, (), generator=generator).item())
+    from abdou_torch.factories import empty
+    return int(empty((), dtype=np.int64).random_(generator=generator).item())
 
 
 def _multinomial(weights: np.ndarray, num_samples: int, replacement: bool,
                  generator: _random.Generator | None) -> list[int]:
-    import abdou_torch
-    if hasattr(abdou_torch, "multinomial"):
-        return abdou_torch.multinomial(abdou_torch.as_tensor(weights), num_samples,
-                                       replacement, generator=generator).data.tolist()
-    # Until abdou_torch.multinomial exists (the rng work): the same distribution.
-    total = weights.sum()
-    if not (np.isfinite(total) and total > 0 and (weights >= 0).all()):
-        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0, "
-                           "negative or non-finite)")
-    if not replacement and num_samples > len(weights):
-        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
-                           "replacement")
-    rng = _random.resolve(generator)
-    drawn = min(num_samples, np.count_nonzero(weights)) if not replacement else num_samples
-    chosen = rng.choice(len(weights), drawn, replace=replacement, p=weights / total).tolist()
-    # without replacement, once the positive weights are used up the zero ones come last
-    return chosen + np.flatnonzero(weights == 0)[:num_samples - drawn].tolist()
+    """PyTorch's ``torch.multinomial``: the same indices for the same generator state."""
+    from abdou_torch.factories import as_tensor
+    from abdou_torch.random_sampling import multinomial
+    return multinomial(as_tensor(weights), num_samples, replacement,
+                       generator=generator).data.tolist()
 
 
 class Sampler(Generic[T_co]):

@@ -4,6 +4,7 @@ from .layers import (ACTIVATIONS, GELU, MLP, Dropout, Flatten, Identity, LeakyRe
                      LogSoftmax, ModuleDict, ModuleList, ReLU, Sequential, Sigmoid, SiLU,
                      Softmax, Softplus, Tanh, Unflatten)
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .loss import *  # noqa: F401,F403,E402 - the other losses
 from .module import Module
 from .parameter import Parameter
 
@@ -12,6 +13,7 @@ __all__ = ["Module", "Parameter", "Linear", "MLP", "Sequential", "ModuleList", "
            "SiLU", "Softplus", "Softmax", "LogSoftmax", "Dropout", "MSELoss", "L1Loss",
            "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "functional", "init",
            "utils"]
+from .activation import *  # noqa: F401,F403,E402 - more activations
 from .conv import *  # noqa: F401,F403,E402 - convolution layers
 from .embedding import *  # noqa: F401,F403,E402
 from .normalization import *  # noqa: F401,F403,E402

@@ -18,20 +18,33 @@ from typing import Any
 import numpy as np
 
 from ..errors import ShapeError
-from ..ops.elementwise import (_as_tensor, _values, exp, gelu, leaky_relu, log, relu,
-                               sigmoid, tanh, where)
+from ..ops.elementwise import (Where, _as_tensor, _values, exp, expm1, gelu, leaky_relu, log,
+                               log1p, relu, sigmoid, tanh, where)
+from ..dtypes import get_default_dtype
+from ..ops.elementwise import clamp, minimum, sqrt
 from ..ops.linalg import linear
+from ..ops.norm import vector_norm
 from ..ops.loss import BinaryCrossEntropy
 from ..ops.softmax import LogSoftmax, Softmax
 from ..ops.reduce import sum as _sum
-from ..ops.shape import gather, pad
-from ..random import Generator, resolve
+from ..ops.shape import gather, narrow, pad
+from .. import random_sampling
+from ..random import Generator
 from ..tensor import Tensor
 
 __all__ = ["relu", "leaky_relu", "gelu", "sigmoid", "tanh", "silu", "softplus", "logsigmoid",
            "linear", "pad", "softmax", "log_softmax", "mse_loss", "l1_loss", "cross_entropy",
            "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "one_hot",
            "dropout"]
+
+__all__ += ["relu_", "leaky_relu_", "hardtanh", "hardtanh_", "relu6", "elu", "elu_", "selu",
+            "celu", "mish", "hardsigmoid", "hardswish", "softsign", "tanhshrink", "threshold",
+            "threshold_", "hardshrink", "softshrink", "glu", "prelu", "softmin",
+            "smooth_l1_loss", "huber_loss", "kl_div", "soft_margin_loss",
+            "multilabel_soft_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
+            "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss",
+            "multi_margin_loss", "triplet_margin_loss", "pairwise_distance",
+            "cosine_similarity", "normalize"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -89,10 +102,202 @@ def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor: 
     return where(scaled.data > threshold, x, smooth)
 
 
-def silu(input: Any) -> Tensor:  # noqa: A002
+def silu(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
     """x * sigmoid(x) (also called swish)."""
     x = _float_tensor(input, "silu")
+    if inplace:
+        return x._inplace("silu_", silu)
     return x * sigmoid(x)
+
+
+# -- more activations (issue 11): composites; ``inplace=True`` overwrites the input ------------
+
+def _in_place_or_not(name: str, function: Any, x: Tensor, inplace: bool, *args: Any) -> Tensor:
+    return x._inplace(name + "_", function, *args) if inplace else function(x, *args)
+
+
+def _clipped(x: Tensor, low: float, high: float) -> Tensor:
+    """min(max(x, low), high), with the gradient passing only strictly inside (low, high), as
+    PyTorch's hardtanh family (clamp's passes at the bounds too)."""
+    inside = (x.data > low) & (x.data < high)
+    return Where.apply(inside, x, np.clip(x.data, low, high))
+
+
+def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0,  # noqa: A002
+             inplace: bool = False) -> Tensor:
+    """y = min(max(x, min_val), max_val); dy/dx = 1 strictly inside, 0 elsewhere."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got {min_val} and "
+                         f"{max_val}")
+    x = _float_tensor(input, "hardtanh")
+    return _in_place_or_not("hardtanh", _clipped, x, inplace, min_val, max_val)
+
+
+def relu_(input: Tensor) -> Tensor:  # noqa: A002
+    return input.relu_()
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:  # noqa: A002
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
+    """y = min(max(x, 0), 6) (hardtanh between 0 and 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def _elu(x: Tensor, alpha: float, scale: float = 1.0, input_scale: float = 1.0) -> Tensor:
+    """scale * (x if x > 0 else alpha (exp(x * input_scale) - 1)). The exponential only sees
+    the non-positive side, so a large x neither overflows nor spoils the gradient."""
+    positive = x.data > 0
+    zero = np.zeros((), dtype=x.dtype)
+    negative_part = where(positive, zero, x)
+    if input_scale != 1.0:
+        negative_part = negative_part * input_scale
+    y = where(positive, x, expm1(negative_part) * alpha)
+    return y if scale == 1.0 else y * scale
+
+
+def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """y = x if x > 0 else alpha (exp(x) - 1)."""
+    return _in_place_or_not("elu", _elu, _float_tensor(input, "elu"), inplace, alpha)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    return elu(input, alpha, inplace=True)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
+    """y = scale (x if x > 0 else alpha (exp(x) - 1)), with the self-normalising constants
+    alpha = 1.6732..., scale = 1.0507..."""
+    return _in_place_or_not("selu", _elu, _float_tensor(input, "selu"), inplace, _SELU_ALPHA,
+                            _SELU_SCALE)
+
+
+def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """y = x if x > 0 else alpha (exp(x / alpha) - 1)."""
+    if alpha == 0:
+        raise ZeroDivisionError("celu: alpha cannot be 0 (the formula divides by it)")
+    return _in_place_or_not("celu", _elu, _float_tensor(input, "celu"), inplace, alpha, 1.0,
+                            1.0 / alpha)
+
+
+def _mish(x: Tensor) -> Tensor:
+    return x * tanh(softplus(x))
+
+
+def mish(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
+    """y = x tanh(softplus(x))."""
+    return _in_place_or_not("mish", _mish, _float_tensor(input, "mish"), inplace)
+
+
+def _hardsigmoid(x: Tensor) -> Tensor:
+    return _clipped(x + 3.0, 0.0, 6.0) * (1.0 / 6.0)
+
+
+def hardsigmoid(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
+    """y = min(max(x + 3, 0), 6) / 6; dy/dx = 1/6 strictly inside (-3, 3)."""
+    return _in_place_or_not("hardsigmoid", _hardsigmoid, _float_tensor(input, "hardsigmoid"),
+                            inplace)
+
+
+def _hardswish(x: Tensor) -> Tensor:
+    return x * _clipped(x + 3.0, 0.0, 6.0) * (1.0 / 6.0)
+
+
+def hardswish(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
+    """y = x min(max(x + 3, 0), 6) / 6."""
+    return _in_place_or_not("hardswish", _hardswish, _float_tensor(input, "hardswish"),
+                            inplace)
+
+
+def softsign(input: Any) -> Tensor:  # noqa: A002
+    """y = x / (1 + |x|)."""
+    x = _float_tensor(input, "softsign")
+    return x / (1 + abs(x))
+
+
+def tanhshrink(input: Any) -> Tensor:  # noqa: A002
+    """y = x - tanh(x)."""
+    x = _float_tensor(input, "tanhshrink")
+    return x - tanh(x)
+
+
+def _threshold(x: Tensor, threshold: float, value: float) -> Tensor:
+    return where(x.data > threshold, x, np.asarray(value, dtype=x.dtype))
+
+
+def threshold(input: Any, threshold: float, value: float,  # noqa: A002
+              inplace: bool = False) -> Tensor:
+    """y = x if x > threshold else value."""
+    return _in_place_or_not("threshold", _threshold, _as_tensor(input), inplace, threshold,
+                            value)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa: A002
+    return _in_place_or_not("threshold", _threshold, input, True, threshold, value)
+
+
+def hardshrink(input: Any, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    """y = x if |x| > lambd else 0."""
+    x = _float_tensor(input, "hardshrink")
+    return where(np.abs(x.data) > lambd, x, np.zeros((), dtype=x.dtype))
+
+
+def softshrink(input: Any, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    """y = x - lambd if x > lambd, x + lambd if x < -lambd, else 0."""
+    if lambd < 0:
+        raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found to be "
+                           f"{lambd}")
+    x = _float_tensor(input, "softshrink")
+    zero = np.zeros((), dtype=x.dtype)
+    return where(x.data > lambd, x - lambd, where(x.data < -lambd, x + lambd, zero))
+
+
+def glu(input: Any, dim: int = -1) -> Tensor:  # noqa: A002
+    """The gated linear unit: a * sigmoid(b), with a and b the two halves of ``dim``."""
+    x = _float_tensor(input, "glu")
+    if x.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = dim % x.ndim if -x.ndim <= dim < x.ndim else dim
+    if not 0 <= d < x.ndim:
+        raise IndexError(f"glu: dim {dim} is out of range for a tensor of {x.ndim} dims")
+    if x.shape[d] % 2:
+        raise RuntimeError(f"glu: Halving dimension must be even, but dimension {d} is size "
+                           f"{x.shape[d]}")
+    half = x.shape[d] // 2
+    return narrow(x, d, 0, half) * sigmoid(narrow(x, d, half, half))
+
+
+def prelu(input: Any, weight: Any) -> Tensor:  # noqa: A002
+    """y = x if x > 0 else weight * x, with one weight, or one per channel (dim 1; an input
+    of fewer than 2 dims has one channel)."""
+    x, w = _float_tensor(input, "prelu"), _as_tensor(weight)
+    if w.numel() != 1:
+        channels = x.shape[1] if x.ndim >= 2 else 1
+        if w.ndim != 1 or w.shape[0] != channels:
+            raise RuntimeError(f"prelu: Mismatch of parameter numbers and input channel size. "
+                               f"Found parameter numbers = {w.numel()} and channel size = "
+                               f"{channels}.")
+        w = w.reshape((channels,) + (1,) * (x.ndim - 2))
+    elif x.ndim < 2:
+        w = w.reshape(())
+    return where(x.data > 0, x, w * x)
+
+
+def softmin(input: Any, dim: int | None = None, _stacklevel: int = 3,  # noqa: A002
+            dtype: Any = None) -> Tensor:
+    """softmax(-x) along ``dim``."""
+    x = _float_tensor(input if dtype is None else _as_tensor(input).to(dtype), "softmin")
+    return _along(Softmax, -x, _softmax_dim(x.ndim, dim, "softmin"))
 
 
 def _softmax_dim(ndim: int, dim: int | None, op: str) -> int:
@@ -201,6 +406,9 @@ def _class_targets(op: str, x: Tensor, target: Any, ignore_index: int) -> tuple:
     if t.dtype.kind not in "iu":
         raise TypeError(f"{op}: class-index targets must be an integer tensor, got {t.dtype} "
                         f"(for class probabilities pass a float target of the input's shape)")
+    if t.dtype not in (np.int64, np.uint8):
+        raise TypeError(f"{op}: expected target dtype to be int64 (long) or uint8, but got "
+                        f"{t.dtype}, as PyTorch requires (convert it with .long())")
     expected = () if x.ndim == 1 else (x.shape[0],) + x.shape[2:]
     if t.shape != expected:
         raise ShapeError(f"{op}: target of shape {tuple(t.shape)} does not fit input of shape "
@@ -221,10 +429,12 @@ def _target_weights(weight: np.ndarray | None, safe: np.ndarray, ignored: np.nda
     return np.where(ignored, 0, picked).astype(dtype, copy=False)
 
 
-def _weighted_mean(total: Tensor, weight_sum: np.ndarray) -> Tensor:
-    # all targets ignored: PyTorch returns nan (0 / 0); say so without a NumPy warning.
-    # weight_sum stays an array (a float() of it would be a value compile must guard on)
-    return total * float("nan") if weight_sum == 0 else total / weight_sum
+def _weighted_mean(total: Tensor, weight_sum: float) -> Tensor:
+    # all targets ignored: PyTorch returns nan (0 / 0), and a zero gradient (no element
+    # counts), so the NaN is selected rather than multiplied in
+    if weight_sum == 0:
+        return where(np.ones((), dtype=bool), np.full((), np.nan, dtype=total.dtype), total)
+    return total / weight_sum
 
 
 def nll_loss(input: Any, target: Any, weight: Any = None,  # noqa: A002
@@ -237,14 +447,17 @@ def nll_loss(input: Any, target: Any, weight: Any = None,  # noqa: A002
     x = _float_tensor(input, "nll_loss")
     class_dim, safe, ignored = _class_targets("nll_loss", x, target, ignore_index)
     weight = _class_weight(weight, x.shape[class_dim], x.dtype, "nll_loss")
-    picked = gather(x, class_dim, np.expand_dims(safe, class_dim)).squeeze(class_dim)
+    if x.shape[class_dim]:
+        picked = gather(x, class_dim, np.expand_dims(safe, class_dim)).squeeze(class_dim)
+    else:  # no classes, every target ignored: zeros of the target's shape
+        picked = _sum(x, class_dim)
     target_weights = _target_weights(weight, safe, ignored, x.dtype)
     losses = -picked * target_weights
     if reduction == "none":
         return losses
     if reduction == "sum":
         return losses.sum()
-    return _weighted_mean(losses.sum(), target_weights.sum())
+    return _weighted_mean(losses.sum(), float(target_weights.sum()))
 
 
 def cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
@@ -284,8 +497,8 @@ def cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
     terms = log_probs if weight_view is None else log_probs * weight_view
     smooth = where(ignored, np.zeros((), dtype=x.dtype), -_sum(terms, class_dim))
     if reduction == "mean":
-        smooth = _weighted_mean(smooth.sum(),
-                                _target_weights(weight_values, safe, ignored, x.dtype).sum())
+        smooth = _weighted_mean(smooth.sum(), float(
+            _target_weights(weight_values, safe, ignored, x.dtype).sum()))
     elif reduction == "sum":
         smooth = smooth.sum()
     return loss * (1 - label_smoothing) + smooth * (label_smoothing / classes)
@@ -310,7 +523,7 @@ def _cross_entropy_probabilities(log_probs: Tensor, target: Tensor, weight_view:
     if reduction == "sum":
         return -terms.sum()
     count = log_probs.data.size // classes if classes else 0
-    return _weighted_mean(-terms.sum(), np.asarray(count, dtype=log_probs.dtype))
+    return _weighted_mean(-terms.sum(), float(count))
 
 
 def binary_cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
@@ -358,6 +571,293 @@ def binary_cross_entropy_with_logits(input: Any, target: Any,  # noqa: A002
     return _reduce(loss, reduction)
 
 
+# -- more losses (issue 11): composites ---------------------------------------------------------
+
+def smooth_l1_loss(input: Any, target: Any, size_average: bool | None = None,  # noqa: A002
+                   reduce: bool | None = None, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target); beta 0 is
+    l1_loss."""
+    reduction = _reduction(size_average, reduce, reduction, "smooth_l1_loss")
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got "
+                           f"{beta}")
+    x, t = _regression_inputs("smooth_l1_loss", input, target)
+    if beta == 0:
+        return _reduce(abs(x - t), reduction)
+    d = x - t
+    small = np.abs(d.data) < beta
+    return _reduce(where(small, d * d * (0.5 / beta), abs(d) - 0.5 * beta), reduction)
+
+
+def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0,  # noqa: A002
+               weight: Any = None) -> Tensor:
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta) (d = input - target); a
+    weighted 'mean' is the plain mean of the weighted losses (PyTorch's rule here)."""
+    reduction = _reduction(None, None, reduction, "huber_loss")
+    if delta <= 0:
+        raise RuntimeError(f"huber_loss does not support non-positive values for delta, got "
+                           f"{delta}")
+    x, t = _regression_inputs("huber_loss", input, target)
+    d = x - t
+    small = np.abs(d.data) < delta
+    loss = where(small, d * d * 0.5, (abs(d) - 0.5 * delta) * delta)
+    if weight is not None:
+        weight = _as_tensor(weight)
+        if tuple(weight.shape) != tuple(x.shape):
+            raise ValueError(f"huber_loss: weights and input must have the same size, got "
+                             f"{tuple(weight.shape)} and {tuple(x.shape)}")
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def _xlogx(t: Tensor) -> Tensor:
+    """t log t, taken as 0 where t = 0 (the limit; xlogy(t, t) in PyTorch)."""
+    zero = t.data == 0
+    safe = where(zero, np.ones((), dtype=t.dtype), t)
+    return where(zero, np.zeros((), dtype=t.dtype), t * log(safe))
+
+
+def kl_div(input: Any, target: Any, size_average: bool | None = None,  # noqa: A002
+           reduce: bool | None = None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """Kullback-Leibler divergence for log-probabilities ``input``: target (log target -
+    input) pointwise (exp(target) (target - input) with ``log_target``). 'batchmean' divides
+    the sum by the batch size (the mathematical KL divergence); 'mean' divides by the number
+    of elements, with PyTorch's warning."""
+    if size_average is not None or reduce is not None:
+        reduction = _reduction(size_average, reduce, reduction, "kl_div")
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.'mean' will be changed to behave the same as "
+                      "'batchmean' in the next major release.", stacklevel=2)
+    elif reduction not in _REDUCTIONS + ("batchmean",):
+        raise ValueError(f"kl_div: {reduction!r} is not a valid value for reduction; use "
+                         f"'none', 'batchmean', 'mean' or 'sum'")
+    x, t = _float_tensor(input, "kl_div"), _as_tensor(target)
+    if t.dtype != x.dtype:
+        t = t.to(x.dtype)
+    loss = exp(t) * (t - x) if log_target else _xlogx(t) - t * x
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / x.shape[0] if x.ndim else total
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input: Any, target: Any, size_average: bool | None = None,  # noqa: A002
+                     reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """log(1 + exp(-target * input)) for targets +1 / -1."""
+    reduction = _reduction(size_average, reduce, reduction, "soft_margin_loss")
+    x, t = _float_tensor(input, "soft_margin_loss"), _as_tensor(target)
+    return _reduce(log1p(exp(-x * t)), reduction)
+
+
+def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None,  # noqa: A002
+                                size_average: bool | None = None, reduce: bool | None = None,
+                                reduction: str = "mean") -> Tensor:
+    """-(t logsigmoid(x) + (1 - t) logsigmoid(-x)), weighted, averaged over the classes (the
+    last dim), then reduced over the samples."""
+    reduction = _reduction(size_average, reduce, reduction, "multilabel_soft_margin_loss")
+    x, t = _float_tensor(input, "multilabel_soft_margin_loss"), _as_tensor(target)
+    loss = -(t * logsigmoid(x) + (1 - t) * logsigmoid(-x))
+    if weight is not None:
+        loss = loss * weight
+    classes = x.shape[-1] if x.ndim else 1
+    return _reduce(_sum(loss, x.ndim - 1 if x.ndim else None) / classes, reduction)
+
+
+def poisson_nll_loss(input: Any, target: Any, log_input: bool = True,  # noqa: A002
+                     full: bool = False, size_average: bool | None = None, eps: float = 1e-8,
+                     reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of ``target`` under Poisson(rate): exp(x) - t x for log-rates
+    (``log_input``), else x - t log(x + eps); ``full`` adds Stirling's t log t - t +
+    log(2 pi t) / 2 where t > 1."""
+    reduction = _reduction(size_average, reduce, reduction, "poisson_nll_loss")
+    x, t = _float_tensor(input, "poisson_nll_loss"), _as_tensor(target)
+    loss = exp(x) - t * x if log_input else x - t * log(x + eps)
+    if full:
+        big = t.data > 1
+        safe = where(big, t, np.full((), 2.0, dtype=t.dtype))
+        stirling = safe * log(safe) - safe + log(safe * (2 * np.pi)) * 0.5
+        loss = loss + where(big, stirling, np.zeros((), dtype=stirling.dtype))
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False,  # noqa: A002
+                      eps: float = 1e-6, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of ``target`` under N(input, var): (log var + (input -
+    target)^2 / var) / 2 (+ log(2 pi) / 2 with ``full``). ``var`` has the input's shape, or
+    one dim fewer or of size 1 (one variance shared); it is clamped at ``eps`` for the value
+    only, so its gradient is the unclamped formula's (PyTorch's rule)."""
+    x, t = _float_tensor(input, "gaussian_nll_loss"), _as_tensor(target)
+    if isinstance(var, (int, float)):
+        if var < 0:
+            raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+        var = Tensor._wrap(np.full(x.shape, var, dtype=x.dtype), False)
+    var = _as_tensor(var)
+    if (var.data < 0).any():
+        raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+    if var.shape != x.shape:
+        if x.shape[:-1] == var.shape:
+            var = var.unsqueeze(-1)
+        elif not (var.ndim == x.ndim and
+                  sum(v for n, v in zip(x.shape, var.shape) if n != v) == 1):
+            raise ValueError(f"gaussian_nll_loss: var is of incorrect size {tuple(var.shape)} "
+                             f"for input of shape {tuple(x.shape)}")
+    reduction = _reduction(None, None, reduction, "gaussian_nll_loss")
+    var = var + _constant(np.maximum(var.data, eps) - var.data)  # clamp the value only
+    loss = (log(var) + (x - t) ** 2 / var) * 0.5
+    if full:
+        loss = loss + 0.5 * float(np.log(2 * np.pi))
+    return _reduce(loss, reduction)
+
+
+def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0,
+                        size_average: bool | None = None, reduce: bool | None = None,
+                        reduction: str = "mean") -> Tensor:
+    """max(0, -target (input1 - input2) + margin): input1 should rank above input2 where
+    target is 1, below where it is -1."""
+    reduction = _reduction(size_average, reduce, reduction, "margin_ranking_loss")
+    x1, x2, t = _as_tensor(input1), _as_tensor(input2), _as_tensor(target)
+    if not x1.ndim == x2.ndim == t.ndim:
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same "
+                           f"dimension but got sizes: input1: {tuple(x1.shape)}, input2: "
+                           f"{tuple(x2.shape)}, target: {tuple(t.shape)}")
+    return _reduce(_positive_part(-t * (x1 - x2) + margin), reduction)
+
+
+def _positive_part(x: Tensor) -> Tensor:
+    """max(x, 0) as PyTorch's losses take it (clamp_min(0): the gradient passes at 0 too)."""
+    return clamp(x, min=0)
+
+
+def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0,  # noqa: A002
+                         size_average: bool | None = None, reduce: bool | None = None,
+                         reduction: str = "mean") -> Tensor:
+    """input where target is 1, max(0, margin - input) where target is -1."""
+    reduction = _reduction(size_average, reduce, reduction, "hinge_embedding_loss")
+    x, t = _float_tensor(input, "hinge_embedding_loss"), _values(_as_tensor(target))
+    zero = np.zeros((), dtype=x.dtype)
+    loss = where(t != 1, _positive_part(margin - x), zero) + where(t != -1, x, zero)
+    return _reduce(loss, reduction)
+
+
+def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float = 0,
+                          size_average: bool | None = None, reduce: bool | None = None,
+                          reduction: str = "mean") -> Tensor:
+    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1 (cos
+    over the last dim, with 1e-12 added to each squared length, as PyTorch)."""
+    reduction = _reduction(size_average, reduce, reduction, "cosine_embedding_loss")
+    x1, x2 = _float_tensor(input1, "cosine_embedding_loss"), _as_tensor(input2)
+    t = _values(_as_tensor(target))
+    if x1.ndim not in (1, 2) or x1.shape != x2.shape or t.ndim != x1.ndim - 1:
+        raise RuntimeError(f"cosine_embedding_loss: expected 1-D or 2-D inputs of one shape "
+                           f"and a target with one dim fewer, got {tuple(x1.shape)}, "
+                           f"{tuple(x2.shape)} and {t.shape}")
+    dim = x1.ndim - 1
+    products = _sum(x1 * x2, dim)
+    lengths = (_sum(x1 * x1, dim) + 1e-12) * (_sum(x2 * x2, dim) + 1e-12)
+    cos = products / sqrt(lengths)
+    zero = np.zeros((), dtype=x1.dtype)
+    loss = where(t == 1, 1 - cos, zero) + where(t == -1, _positive_part(cos - margin), zero)
+    return _reduce(loss, reduction)
+
+
+def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0,  # noqa: A002
+                      weight: Any = None, size_average: bool | None = None,
+                      reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+    """Multi-class hinge loss: sum over classes j != y of max(0, margin - x_y + x_j)^p,
+    times weight[y], divided by the number of classes."""
+    reduction = _reduction(size_average, reduce, reduction, "multi_margin_loss")
+    if p not in (1, 2):
+        raise ValueError("multi_margin_loss: only p == 1 and p == 2 supported")
+    x = _float_tensor(input, "multi_margin_loss")
+    if x.ndim not in (1, 2):
+        raise RuntimeError(f"multi_margin_loss: expected a 1-D or 2-D input, got shape "
+                           f"{tuple(x.shape)}")
+    rows = x if x.ndim == 2 else x.reshape(1, -1)
+    classes = rows.shape[1]
+    labels = np.asarray(_values(_as_tensor(target))).reshape(-1).astype(np.int64)
+    if labels.shape != (rows.shape[0],) or labels.size and (labels.min() < 0 or
+                                                           labels.max() >= classes):
+        raise RuntimeError(f"multi_margin_loss: target must hold one class index in "
+                           f"[0, {classes}) per sample, got {labels.tolist()}")
+    picked = gather(rows, 1, labels[:, None])
+    z = margin - picked + rows
+    counted = (z.data > 0) & (np.arange(classes) != labels[:, None])
+    hinge = where(counted, z, np.zeros((), dtype=x.dtype))
+    if p == 2:
+        hinge = hinge * hinge
+    if weight is not None:
+        w = _as_tensor(weight)
+        if w.ndim != 1:
+            raise ValueError("multi_margin_loss: weight must be one-dimensional")
+        hinge = hinge * w.reshape(-1)[labels].reshape(-1, 1)
+    loss = _sum(hinge, 1) / classes
+    return _reduce(loss if x.ndim == 2 else loss.reshape(()), reduction)
+
+
+def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float = 1.0,
+                        p: float = 2, eps: float = 1e-6, swap: bool = False,
+                        size_average: bool | None = None, reduce: bool | None = None,
+                        reduction: str = "mean") -> Tensor:
+    """max(0, margin + d(a, p) - d(a, n)) with d the pairwise p-norm distance; ``swap``
+    uses min(d(a, n), d(p, n)) for the negative distance."""
+    reduction = _reduction(size_average, reduce, reduction, "triplet_margin_loss")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a, pos, neg = _as_tensor(anchor), _as_tensor(positive), _as_tensor(negative)
+    if not a.ndim == pos.ndim == neg.ndim:
+        raise RuntimeError(f"triplet_margin_loss: The anchor, positive, and negative tensors "
+                           f"are expected to have the same number of dimensions, but got: "
+                           f"anchor {a.ndim}D, positive {pos.ndim}D, and negative "
+                           f"{neg.ndim}D inputs")
+    distance_positive = pairwise_distance(a, pos, p, eps)
+    distance_negative = pairwise_distance(a, neg, p, eps)
+    if swap:
+        distance_negative = minimum(distance_negative, pairwise_distance(pos, neg, p, eps))
+    return _reduce(_positive_part(margin + distance_positive - distance_negative), reduction)
+
+
+# -- distances ------------------------------------------------------------------------------------
+
+def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """The p-norm of x1 - x2 + eps over the last dim."""
+    a, b = _as_tensor(x1), _as_tensor(x2)
+    dim = max(a.ndim, b.ndim) - 1
+    return vector_norm(a - b + eps, p, dim if dim >= 0 else None, keepdim)
+
+
+def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """sum(x1 / max(|x1|, eps) * x2 / max(|x2|, eps)) along ``dim`` (inputs broadcast).
+
+    The norms are clamped at ``eps`` for their value only: the gradient is that of the
+    unclamped formula, as in PyTorch."""
+    a, b = _as_tensor(x1), _as_tensor(x2)
+    if a.dtype.kind != "f" and b.dtype.kind != "f":
+        raise RuntimeError(f"cosine_similarity: expected common dtype to be floating point, "
+                           f"yet common dtype is {a.dtype}")
+    a, b = (t if t.dtype.kind == "f" else t.to(get_default_dtype()) for t in (a, b))
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    a, b = a.expand(*shape), b.expand(*shape)
+    na = vector_norm(a, 2, dim, keepdim=True)
+    nb = vector_norm(b, 2, dim, keepdim=True)
+    na = na + _constant(np.maximum(na.data, eps) - na.data)
+    nb = nb + _constant(np.maximum(nb.data, eps) - nb.data)
+    return _sum((a / na) * (b / nb), dim)
+
+
+def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12,  # noqa: A002
+              out: Any = None) -> Tensor:
+    """input / max(|input|_p, eps) along ``dim``."""
+    if out is not None:
+        raise TypeError("normalize: out= is not supported in abdou_torch; use the result")
+    x = _float_tensor(input, "normalize")
+    return x / clamp(vector_norm(x, p, dim, keepdim=True), min=eps)
+
+
 # -- utilities ----------------------------------------------------------------------------------
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
@@ -386,19 +886,24 @@ def dropout(input: Any, p: float = 0.5, training: bool = True,  # noqa: A002
     """Inverted dropout: zero each element with probability ``p`` and scale the survivors by
     1 / (1 - p), so the expected value is unchanged; the identity when not ``training``.
 
-    The mask comes from ``generator`` (default: abdou_torch.random's default generator, so
-    ``manual_seed`` makes it reproducible). ``inplace`` is accepted for PyTorch
+    The mask is PyTorch's: ``noise = empty_like(x).bernoulli_(1 - p) / (1 - p)`` (one
+    float64 uniform per element, kept where u < 1 - p; the division in x's dtype), then
+    ``x * noise``, drawn from ``generator`` (default: the default generator, so
+    ``manual_seed`` gives PyTorch's masks). ``inplace`` is accepted for PyTorch
     compatibility; the result is always a new tensor.
     """
     if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     x = _float_tensor(input, "dropout")
-    if not training or p == 0:
+    if not training or p == 0 or x.data.size == 0:
         return x
     if p == 1:
         return x * np.zeros((), dtype=x.dtype)
-    keep = resolve(generator).random(x.shape) >= p
-    return x * (keep * (1.0 / (1.0 - p))).astype(x.dtype)
+    keep = 1.0 - p
+    noise = random_sampling.bernoulli_(Tensor._wrap(np.empty_like(x.data), False), keep,
+                                       generator=generator).data
+    noise /= x.dtype.type(keep)
+    return x * noise
 
 
 # Convolution, pooling and normalisation functions, written in their own ops families.

@@ -368,6 +368,25 @@ class Module:
             if module is not None:
                 yield from module._state_items(f"{prefix}{name}.")
 
+    def _state_defaults(self, prefix: str, metadata: Any) -> set[str]:
+        """Keys that ``load_state_dict`` may find missing without complaint: each module's
+        ``_optional_state`` (BatchNorm's num_batches_tracked, as in PyTorch), unless the
+        checkpoint's metadata says it was saved by a version that had them."""
+        found = set()
+        version = None if metadata is None else \
+            metadata.get(prefix[:-1], {}).get("version")
+        if version is None or version < 2:
+            found.update(prefix + name for name in self._optional_state())
+        for name, module in self._modules.items():
+            if module is not None:
+                found |= module._state_defaults(f"{prefix}{name}.", metadata)
+        return found
+
+    def _optional_state(self) -> tuple[str, ...]:
+        """Names of this module's state that older checkpoints lack (kept as they are when
+        missing); none by default."""
+        return ()
+
     def state_dict(self, *args: Any, destination: dict | None = None, prefix: str = "",
                    keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
         """Parameters and persistent buffers by dotted name (sharing memory with them)."""
@@ -394,7 +413,8 @@ class Module:
             raise TypeError(f"Expected state_dict to be dict-like, got "
                             f"{type(state_dict).__name__}.")
         own = OrderedDict(self._state_items(""))
-        missing = [key for key in own if key not in state_dict]
+        defaults = self._state_defaults("", getattr(state_dict, "_metadata", None))
+        missing = [key for key in own if key not in state_dict and key not in defaults]
         unexpected = [key for key in state_dict.keys() if key not in own]
         problems, arrays = [], {}
         for key, target in own.items():
@@ -405,6 +425,8 @@ class Module:
                 array = _as_array(value)
             except (TypeError, ValueError, RuntimeError):
                 array = None
+            if array is not None and target.ndim == 0 and array.shape == (1,):
+                array = array.reshape(())  # PyTorch 0.3's one-element 1-D scalars
             if array is None:
                 problems.append(f'While copying the parameter named "{key}", expected a '
                                 f"tensor or array from checkpoint but received "
@@ -413,6 +435,12 @@ class Module:
                 problems.append(f"size mismatch for {key}: copying a param with shape "
                                 f"{tuple(array.shape)} from checkpoint, the shape in current model "
                                 f"is {tuple(target.shape)}.")
+            elif assign and target.requires_grad and array.dtype.kind != "f":
+                problems.append(f'While copying the parameter named "{key}", whose dimensions '
+                                f"in the model are {tuple(target.shape)} and whose dimensions "
+                                f"in the checkpoint are {tuple(array.shape)}, an exception "
+                                f"occurred : ('Only Tensors of floating point and complex "
+                                f"dtype can require gradients', got {array.dtype}).")
             else:
                 arrays[key] = array
         if strict and unexpected:

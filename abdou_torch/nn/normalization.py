@@ -62,6 +62,10 @@ class _BatchNorm(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
+    def _optional_state(self) -> tuple[str, ...]:
+        """A checkpoint without num_batches_tracked (older PyTorch) loads, keeping it."""
+        return ("num_batches_tracked",) if self.track_running_stats else ()
+
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         if input.ndim not in self.expected_dims:
             wanted = " or ".join(f"{n}D" for n in self.expected_dims)

@@ -190,10 +190,11 @@ def _same_padding(kernel: Sequence[int], dilation: Sequence[int]) -> tuple:
 
 
 def _conv_args(op: str, x, weight, bias, groups: int):
+    _check_dtypes(op, x, weight, bias)
     x, weight = _as_tensor(x), _as_tensor(weight)
     if weight.dtype.kind != "f":
         raise TypeError(f"{op}: weight must be floating point, got {weight.dtype}")
-    if x.dtype != weight.dtype:
+    if x.dtype != weight.dtype:  # an array or a list: read in the weight's dtype
         x = x.to(weight.dtype)
     if bias is not None:
         bias = _as_tensor(bias)
@@ -202,6 +203,31 @@ def _conv_args(op: str, x, weight, bias, groups: int):
     if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
     return x, weight, bias, int(groups)
+
+
+def _check_dtypes(op: str, x: Any, weight: Any, bias: Any) -> None:
+    """Tensors of another dtype than the weight are an error, as in PyTorch (a float64 batch
+    into a float32 model would otherwise run silently in float64)."""
+    from ..tensor import Tensor
+    for name, value in (("input", x), ("bias", bias)):
+        if isinstance(value, Tensor) and isinstance(weight, Tensor) and \
+                value.dtype != weight.dtype:
+            raise RuntimeError(f"{op}: {name} dtype {value.dtype} does not match weight dtype "
+                               f"{weight.dtype}; convert it (.to(dtype), .float(), "
+                               f".double())")
+
+
+def _no_values(op: str, x, weight, bias, shape: tuple):
+    """The convolution of an input without values (a batch of 0): zeros of the output's
+    ``shape`` plus the bias. The input and the weight get zero gradients, selected, not
+    multiplied (an infinite dy must not make them NaN)."""
+    from .elementwise import Where
+    from .reduce import sum as _sum
+    if x.shape[1] == 0:
+        raise ShapeError(f"{op}: input of shape {tuple(x.shape)} has no channels")
+    out = Where.apply(np.zeros((), dtype=bool), _sum(x) + _sum(weight),
+                      np.zeros(shape, dtype=weight.dtype))
+    return out if bias is None else out + bias.reshape(-1, 1, 1)
 
 
 def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: A002
@@ -220,6 +246,9 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: 
         raise ShapeError(f"conv2d: expected a 4-D weight (out_channels, in_channels/groups, "
                          f"kH, kW), got shape {tuple(weight.shape)}")
     out_channels, group_channels, kh, kw = weight.shape
+    if out_channels == 0:
+        raise ShapeError(f"conv2d: weight of shape {tuple(weight.shape)} has no output "
+                         f"channels")
     if x.shape[1] != group_channels * groups:
         raise ShapeError(f"conv2d: input of shape {tuple(x.shape)} has {x.shape[1]} channels but "
                          f"weight of shape {tuple(weight.shape)} with groups={groups} expects "
@@ -252,6 +281,9 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: 
         raise ShapeError(f"conv2d: input of shape {tuple(x.shape)} padded to {padded} is smaller "
                          f"than the (dilated) kernel of weight shape {tuple(weight.shape)} "
                          f"(dilation {dilation})")
+    if x.data.size == 0:
+        shape = (x.shape[0], out_channels) + tuple(window.output_size(x.shape[2:]))
+        return _no_values("conv2d", x, weight, bias, shape)
     return Conv2d.apply(x, weight, bias, window)
 
 
@@ -315,6 +347,9 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
     # the window of the convolution it is the adjoint of (output_padding's extra rows and
     # columns are ones that convolution never reads)
     window = _Window(kernel, stride, ((ph, ph), (pw, pw)), dilation, groups)
+    if x.data.size == 0:
+        shape = (x.shape[0], weight.shape[1] * groups) + size
+        return _no_values("conv_transpose2d", x, weight, bias, shape)
     out = ConvTranspose2d.apply(x, weight, window, size)
     if bias is not None:
         out = out + bias.reshape(-1, 1, 1)

@@ -20,7 +20,7 @@ from .workspace import workspace
 __all__ = ["add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "sqrt", "tanh",
            "sigmoid", "relu", "leaky_relu", "erf", "gelu", "sin", "cos", "clamp", "maximum",
            "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge", "square", "sign",
-           "logical_not", "isnan", "isfinite"]
+           "logical_not", "isnan", "isfinite", "log1p", "expm1", "log2", "log10"]
 
 
 def _operands(a: Any, b: Any) -> tuple:
@@ -49,7 +49,9 @@ def _operands(a: Any, b: Any) -> tuple:
 
 
 def _is_scalar(value: Any) -> bool:
-    return isinstance(value, (int, float, bool))
+    """Python numbers, and NumPy scalars, which PyTorch reads as the numbers they hold."""
+    return isinstance(value, (int, float, bool)) or \
+        isinstance(value, np.generic) and value.dtype.kind in "biuf"
 
 
 def _broadcast_error(name: str, a: Any, b: Any) -> ShapeError:
@@ -113,7 +115,7 @@ class Div(_Binary):
 
 class Pow(_Binary):
     """y = a ** b;  da = dy * b * a^(b-1) (0 where b == 0), db = dy * y * log(a) (0 where
-    a == 0), as in PyTorch"""
+    a == 0 and b >= 0), as in PyTorch"""
 
     compute = staticmethod(np.power)
 
@@ -124,7 +126,8 @@ class Pow(_Binary):
         if self.needs_input_grad[0]:
             da = dy * xp.where(_values(b) != 0, b * a ** (b - 1), zero)
         if self.needs_input_grad[1]:
-            db = dy * a ** b * xp.log(xp.where(_values(a) == 0, zero + 1, a))
+            flat = (_values(a) == 0) & (_values(b) >= 0)  # y = 0 or 1 there: no slope
+            db = xp.where(flat, zero, dy * a ** b * xp.log(xp.where(flat, zero + 1, a)))
         return da, db
 
 
@@ -180,6 +183,17 @@ Tanh = _unary("tanh", "y = tanh(x);  dx = dy * (1 - y^2)", np.tanh,
 Sin = _unary("sin", "y = sin(x);  dx = dy * cos(x)", np.sin, lambda xp, x, _: xp.cos(x), False)
 Cos = _unary("cos", "y = cos(x);  dx = -dy * sin(x)", np.cos, lambda xp, x, _: -xp.sin(x),
              False)
+# log1p and expm1 are primitives for precision: log(1 + x) and exp(x) - 1 lose every digit
+# of a small x to rounding. log2 and log10 are primitives so that exact powers give exact
+# results (log2(8) is 3, where log(8) / log(2) is 3.0000000000000004).
+Log1p = _unary("log1p", "y = log(1 + x);  dx = dy / (1 + x)", np.log1p,
+               lambda xp, x, _: 1 / (1 + x), False)
+Expm1 = _unary("expm1", "y = exp(x) - 1;  dx = dy * (y + 1)", np.expm1,
+               lambda xp, x, y: y + 1, True)
+Log2 = _unary("log2", "y = log2(x);  dx = dy / (x ln 2)", np.log2,
+              lambda xp, x, _: 1 / (x * math.log(2)), False)
+Log10 = _unary("log10", "y = log10(x);  dx = dy / (x ln 10)", np.log10,
+               lambda xp, x, _: 1 / (x * math.log(10)), False)
 
 
 def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -205,13 +219,18 @@ class Neg(Primitive):
 
 
 class Abs(Primitive):
-    """y = |x|;  dx = dy * sign(x)"""
+    """y = |x|;  dx = dy * sign(x), with sign(NaN) = 0 as in PyTorch"""
 
     def forward(self, x):
         return np.abs(x)
 
     def backward(self, xp, dy):
-        return dy * np.sign(self.inputs[0].data)
+        return dy * _sign(self.inputs[0].data)
+
+
+def _sign(x: np.ndarray) -> np.ndarray:
+    """PyTorch's sign: -1, 0 or 1, and 0 for NaN (NumPy's is NaN)."""
+    return np.sign(np.where(np.isnan(x), 0, x)) if x.dtype.kind == "f" else np.sign(x)
 
 
 # Elements per block of _maximum_with_zero (tuned: benchmarks/RESULTS.md).
@@ -220,10 +239,10 @@ _zero_blocks: dict = {}
 
 
 def _maximum_with_zero(flat: np.ndarray, out: np.ndarray) -> None:
-    """out = max(flat, 0) for 1-D float arrays, a block at a time against a block of zeros.
+    """out = max(0, flat) for 1-D float arrays, a block at a time against a block of zeros.
 
     NumPy's maximum has a vectorised loop for two arrays but a slower one for an array
-    and a scalar, so this is faster than ``np.maximum(flat, 0)``, with the same result,
+    and a scalar, so this is faster than ``np.maximum(0, flat)``, with the same result,
     NaN and signed zeros included (a fast path of ``Relu.forward``).
     """
     zeros = _zero_blocks.get(flat.dtype)
@@ -231,7 +250,15 @@ def _maximum_with_zero(flat: np.ndarray, out: np.ndarray) -> None:
         zeros = _zero_blocks[flat.dtype] = np.zeros(_ZEROS_BLOCK, dtype=flat.dtype)
     for start in range(0, flat.size, _ZEROS_BLOCK):
         stop = min(start + _ZEROS_BLOCK, flat.size)
-        np.maximum(flat[start:stop], zeros[:stop - start], out=out[start:stop])
+        np.maximum(*_keeping_negative_zero(zeros[:stop - start], flat[start:stop]),
+                   out=out[start:stop])
+
+
+def _keeping_negative_zero(zero: np.ndarray, x: np.ndarray) -> tuple:
+    """The operands of ``maximum`` for max(0, x) = -0.0 at x = -0.0, as PyTorch's relu: on a
+    tie NumPy returns the second operand, except for float16, where it returns the first
+    (tests/ops/test_fast_paths.py checks both)."""
+    return (x, zero) if x.dtype == np.float16 else (zero, x)
 
 
 def _passes_gradient(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -244,18 +271,22 @@ def _passes_gradient(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray
 
 
 class Relu(Primitive):
-    """y = max(x, 0);  dx = dy * [not x <= 0] (``_passes_gradient``)
+    """y = max(0, x);  dx = dy where not x <= 0, else 0 (``_passes_gradient``)
+
+    As in PyTorch, relu(-0.0) is -0.0 (``_keeping_negative_zero``), NaN passes through, and the gradient is selected, not
+    multiplied by a mask, so that an infinite dy at x <= 0 gives 0, not NaN.
 
     Large outputs come from the workspace pool (see ``ops/workspace.py``): ReLU runs on
     every activation of a network, and a fresh array costs it more than the maximum.
     """
 
     def forward(self, x):
+        zero = np.zeros((), dtype=x.dtype)
         if x.nbytes < workspace.min_bytes:
-            return np.maximum(x, 0)
+            return np.maximum(*_keeping_negative_zero(zero, x))
         out = workspace.empty(x.shape, x.dtype)
         if x.dtype.kind != "f" or not x.flags.c_contiguous:
-            return np.maximum(x, 0, out=out)
+            return np.maximum(*_keeping_negative_zero(zero, x), out=out)
         _maximum_with_zero(x.reshape(-1), out.reshape(-1))
         return out
 
@@ -263,13 +294,16 @@ class Relu(Primitive):
         x = self.inputs[0].data
         if xp.arrays and dy.nbytes >= workspace.min_bytes and dy.dtype.kind == "f":
             return _relu_backward_pooled(dy, x)
-        return dy * _passes_gradient(x)
+        return xp.where(_passes_gradient(x), dy, np.zeros((), dtype=dy.dtype))
 
 
 def _relu_backward_pooled(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Fast path of ``Relu.backward`` on arrays: ``dy * _passes_gradient(x)`` with the mask
-    and the result in pooled memory."""
+    """Fast path of ``Relu.backward`` on arrays: ``where(_passes_gradient(x), dy, 0)`` with
+    the mask and the result in pooled memory. It multiplies by the mask, which is the same
+    wherever dy is finite; the sum of dy tells (one pass) when it may not be."""
     passes = _passes_gradient(x, out=workspace.empty(x.shape, np.bool_))
+    if not np.isfinite(np.add.reduce(dy, axis=None)):  # inf * 0 would be NaN
+        return np.where(passes, dy, np.zeros((), dtype=dy.dtype))
     return np.multiply(dy, passes, out=workspace.empty(dy.shape, dy.dtype))
 
 
@@ -308,11 +342,17 @@ class Erf(Primitive):
 
 
 class Clamp(Primitive):
-    """y = min(max(x, lo), hi);  dx = dy * [lo <= x <= hi]"""
+    """y = min(max(x, lo), hi);  dx = dy where lo <= x <= hi, else 0 (selected, so an
+    infinite dy outside gives 0, not NaN). A NaN bound makes y NaN, as in PyTorch."""
 
     def forward(self, x, min: float | None, max: float | None):  # noqa: A002 - torch names
         self.bounds = (min, max)
-        return np.clip(x, min, max)
+        y = x
+        if min is not None:
+            y = np.where((y < min) | np.isnan(min), np.asarray(min, dtype=x.dtype), y)
+        if max is not None:
+            y = np.where((y > max) | np.isnan(max), np.asarray(max, dtype=x.dtype), y)
+        return np.array(y, dtype=x.dtype)
 
     def backward(self, xp, dy):
         x = self.inputs[0].data
@@ -322,29 +362,37 @@ class Clamp(Primitive):
             inside &= x >= low
         if high is not None:
             inside &= x <= high
-        return dy * inside
+        return xp.where(inside, dy, np.zeros((), dtype=dy.dtype))
+
+
+def _pick(xp, loses: np.ndarray, tie: np.ndarray, dy):
+    """PyTorch's gradient of maximum/minimum for one input: dy, halved on a tie, 0 where the
+    input loses; selected, not multiplied (a NaN operand loses nowhere)."""
+    zero = np.zeros((), dtype=dy.dtype)
+    return xp.where(loses, zero, xp.where(tie, dy * 0.5, dy))
 
 
 class Maximum(_Binary):
-    """y = max(a, b);  da = dy * ([a > b] + [a == b] / 2), db likewise (ties split evenly)"""
+    """y = max(a, b);  da = dy where a > b, dy / 2 where a == b, 0 where a < b (so both
+    get dy where either is NaN, as in PyTorch);  db likewise"""
 
     compute = staticmethod(np.maximum)
 
     def backward(self, xp, dy):
         a, b = (_values(v) for v in self.inputs)
-        tie = 0.5 * (a == b)
-        return dy * ((a > b) + tie).astype(dy.dtype), dy * ((b > a) + tie).astype(dy.dtype)
+        tie = a == b
+        return _pick(xp, a < b, tie, dy), _pick(xp, b < a, tie, dy)
 
 
 class Minimum(_Binary):
-    """y = min(a, b);  da = dy * ([a < b] + [a == b] / 2), db likewise"""
+    """y = min(a, b);  da = dy where a < b, dy / 2 where a == b, 0 where a > b;  db likewise"""
 
     compute = staticmethod(np.minimum)
 
     def backward(self, xp, dy):
         a, b = (_values(v) for v in self.inputs)
-        tie = 0.5 * (a == b)
-        return dy * ((a < b) + tie).astype(dy.dtype), dy * ((b < a) + tie).astype(dy.dtype)
+        tie = a == b
+        return _pick(xp, a > b, tie, dy), _pick(xp, b > a, tie, dy)
 
 
 class Where(Primitive):
@@ -394,10 +442,22 @@ def add(input: Any, other: Any, alpha: float = 1):  # noqa: A002 - PyTorch's arg
 
 
 def sub(input: Any, other: Any, alpha: float = 1):  # noqa: A002
-    """input - alpha * other, with broadcasting."""
+    """input - alpha * other, with broadcasting; not for bool operands (PyTorch's rule: for
+    masks, ``~`` or ``logical_xor`` say what is meant)."""
+    if any(_is_bool(v) for v in (input, other)):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                           "supported. If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
     if alpha != 1:
         other = mul(other, alpha)
     return Sub.apply(*_operands(input, other))
+
+
+def _is_bool(value: Any) -> bool:
+    """A bool tensor, array or scalar."""
+    if isinstance(value, (bool, np.bool_)):
+        return True
+    return getattr(getattr(value, "dtype", None), "kind", None) == "b"
 
 
 def mul(input: Any, other: Any):  # noqa: A002
@@ -438,7 +498,12 @@ def _as_tensor(value: Any):
 
 
 def neg(input: Any):  # noqa: A002
-    return Neg.apply(_as_tensor(input))
+    x = _as_tensor(input)
+    if x.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    return Neg.apply(x)
 
 
 def abs(input: Any):  # noqa: A001,A002
@@ -463,6 +528,24 @@ def sqrt(input: Any):  # noqa: A002
     return Sqrt.apply(_float_input(input))
 
 
+def log1p(input: Any):  # noqa: A002
+    """log(1 + x), accurate for small x."""
+    return Log1p.apply(_float_input(input))
+
+
+def expm1(input: Any):  # noqa: A002
+    """exp(x) - 1, accurate for small x."""
+    return Expm1.apply(_float_input(input))
+
+
+def log2(input: Any):  # noqa: A002
+    return Log2.apply(_float_input(input))
+
+
+def log10(input: Any):  # noqa: A002
+    return Log10.apply(_float_input(input))
+
+
 def tanh(input: Any):  # noqa: A002
     return Tanh.apply(_float_input(input))
 
@@ -483,18 +566,35 @@ def erf(input: Any):  # noqa: A002
     return Erf.apply(_float_input(input))
 
 
-def relu(input: Any):  # noqa: A002
-    return Relu.apply(_as_tensor(input))
+def relu(input: Any, inplace: bool = False):  # noqa: A002
+    """max(x, 0); ``inplace=True`` (nn.functional's option) overwrites ``input``."""
+    if inplace:
+        return input.relu_()
+    x = _as_tensor(input)
+    if x.dtype.kind == "b":
+        raise RuntimeError("relu: boolean inputs are not supported")
+    return Relu.apply(x)
 
 
-def leaky_relu(input: Any, negative_slope: float = 0.01):  # noqa: A002
-    return LeakyRelu.apply(_as_tensor(input), float(negative_slope))
+def _floating_only(op: str, input: Any):  # noqa: A002
+    """PyTorch implements some activations for floating dtypes only."""
+    x = _as_tensor(input)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point input, got {x.dtype} (PyTorch "
+                        f"implements it for floating dtypes only)")
+    return x
+
+
+def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False):  # noqa: A002
+    if inplace:
+        return input._inplace("leaky_relu_", leaky_relu, negative_slope)
+    return LeakyRelu.apply(_floating_only("leaky_relu", input), float(negative_slope))
 
 
 def gelu(input: Any, approximate: str = "none"):  # noqa: A002
     """GELU: x * Phi(x) = x/2 (1 + erf(x / sqrt 2)) as one primitive (:class:`Gelu`); with
     approximate='tanh', the composite x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
-    x = _float_input(input)
+    x = _floating_only("gelu", input)
     if approximate == "none":
         return Gelu.apply(x)
     if approximate == "tanh":
@@ -580,7 +680,15 @@ def clamp(input: Any, min: float | None = None, max: float | None = None):  # no
     """Limit values to [min, max]; gradient flows where min <= x <= max."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    return Clamp.apply(_as_tensor(input), min, max)
+    x = _as_tensor(input)
+    dtype = x.data.dtype  # PyTorch promotes with the bounds: int tensor, 0.5 -> float32
+    for bound in (min, max):
+        if bound is not None:
+            bound = _values(bound) if not _is_scalar(bound) else scalar_to_array(bound, x.data)
+            dtype = result_dtype(np.empty((0,) * x.ndim, dtype), np.asarray(bound))
+    if dtype != x.data.dtype:
+        x = x.to(dtype) if dtype.kind == "f" else Tensor._wrap(x.data.astype(dtype), False)
+    return Clamp.apply(x, min, max)
 
 
 def maximum(input: Any, other: Any):  # noqa: A002

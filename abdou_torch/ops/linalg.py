@@ -8,9 +8,9 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..errors import ShapeError
-from .elementwise import _as_tensor, _operands
+from .elementwise import Where, _as_tensor, _operands
 
-__all__ = ["matmul", "mm", "bmm", "linear", "dot", "outer"]
+__all__ = ["matmul", "mm", "bmm", "linear", "dot", "outer", "addmm", "addmv", "baddbmm", "addbmm"]
 
 
 class MatMul(Primitive):
@@ -119,9 +119,20 @@ class Linear(Primitive):
 
 
 def matmul(input: Any, other: Any):  # noqa: A002
-    """Matrix product with PyTorch's rules for 1-D and batched operands."""
+    """Matrix product with PyTorch's rules for 1-D and batched operands. Two tensors must
+    have one dtype, as in PyTorch: a float64 batch into float32 weights is an error, not a
+    silent float64 computation."""
+    _check_same_dtype("matmul", input, other)
     a, b = _operands(input, other)
     return MatMul.apply(a, b)
+
+
+def _check_same_dtype(op: str, a: Any, b: Any, names: tuple = ("input", "other")) -> None:
+    from ..tensor import Tensor
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype != b.dtype:
+        raise RuntimeError(f"{op}: expected both operands to have the same dtype, but got "
+                           f"{names[0]} {a.dtype} and {names[1]} {b.dtype}; convert one "
+                           f"(.to(dtype), .float(), .double())")
 
 
 def mm(input: Any, mat2: Any):  # noqa: A002
@@ -151,15 +162,91 @@ def dot(input: Any, other: Any):  # noqa: A002
 
 
 def outer(input: Any, vec2: Any):  # noqa: A002
+    """y[i, j] = input[i] * vec2[j], for two 1-D tensors."""
     a, b = _as_tensor(input), _as_tensor(vec2)
+    if a.ndim != 1 or b.ndim != 1:
+        raise ShapeError(f"outer: expected 1-D arguments, got shapes {tuple(a.shape)} and "
+                         f"{tuple(b.shape)}")
     return a.unsqueeze(-1) * b.unsqueeze(0)
 
 
 def linear(input: Any, weight: Any, bias: Any = None):  # noqa: A002
     """y = input @ weight^T + bias, with weight in PyTorch's (out_features, in_features)."""
+    _check_same_dtype("linear", input, weight, ("input", "weight"))
     x, w = _as_tensor(input), _as_tensor(weight)
-    if x.dtype != w.dtype:
+    if x.dtype != w.dtype:  # an array or a list: read in the weight's dtype
         x = x.to(w.dtype)
     if bias is not None:
         bias = _as_tensor(bias)
     return Linear.apply(x, w, bias)
+
+
+def _scaled_sum(op: str, input: Any, product: Any, beta: float, alpha: float):  # noqa: A002
+    """beta * input + alpha * product (input broadcast to the product's shape); with beta 0
+    the input is not read at all, so NaN or inf in it do not propagate (PyTorch's rule)."""
+    x = _as_tensor(input)
+    try:
+        np.broadcast_to(np.empty(x.shape, dtype=bool), product.shape)
+    except ValueError:
+        raise ShapeError(f"{op}: input of shape {tuple(x.shape)} cannot be broadcast to the "
+                         f"product's shape {tuple(product.shape)}") from None
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:  # input gets a zero gradient, and its values are never read
+        return Where.apply(np.zeros((), dtype=bool), x, product)
+    return (x if beta == 1 else x * beta) + product
+
+
+def _same_dtype(op: str, *tensors: Any) -> None:
+    for t in tensors[1:]:
+        if t.dtype != tensors[0].dtype:
+            raise RuntimeError(f"{op}: expected all tensors to have one dtype, got "
+                               f"{', '.join(str(u.dtype) for u in tensors)}")
+
+
+def addmm(input: Any, mat1: Any, mat2: Any, *, beta: float = 1,  # noqa: A002
+          alpha: float = 1):
+    """beta * input + alpha * (mat1 @ mat2), for 2-D mat1 and mat2."""
+    x, a, b = _as_tensor(input), _as_tensor(mat1), _as_tensor(mat2)
+    for name, m in (("mat1", a), ("mat2", b)):
+        if m.ndim != 2:
+            raise ShapeError(f"addmm: {name} must be a matrix, got shape {tuple(m.shape)}")
+    _same_dtype("addmm", x, a, b)
+    return _scaled_sum("addmm", x, MatMul.apply(a, b), beta, alpha)
+
+
+def addmv(input: Any, mat: Any, vec: Any, *, beta: float = 1, alpha: float = 1):  # noqa: A002
+    """beta * input + alpha * (mat @ vec), for a 2-D mat and a 1-D vec."""
+    x, a, v = _as_tensor(input), _as_tensor(mat), _as_tensor(vec)
+    if a.ndim != 2 or v.ndim != 1:
+        raise ShapeError(f"addmv: expected a matrix and a vector, got shapes "
+                         f"{tuple(a.shape)} and {tuple(v.shape)}")
+    _same_dtype("addmv", x, a, v)
+    return _scaled_sum("addmv", x, MatMul.apply(a, v), beta, alpha)
+
+
+def _batches(op: str, batch1: Any, batch2: Any) -> tuple:
+    a, b = _as_tensor(batch1), _as_tensor(batch2)
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise ShapeError(f"{op}: expected 3-D batches (b, n, m) and (b, m, p), got shapes "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+    return a, b
+
+
+def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: float = 1,  # noqa: A002
+            alpha: float = 1):
+    """beta * input + alpha * (batch1 @ batch2), batch by batch."""
+    x = _as_tensor(input)
+    a, b = _batches("baddbmm", batch1, batch2)
+    _same_dtype("baddbmm", x, a, b)
+    return _scaled_sum("baddbmm", x, MatMul.apply(a, b), beta, alpha)
+
+
+def addbmm(input: Any, batch1: Any, batch2: Any, *, beta: float = 1,  # noqa: A002
+           alpha: float = 1):
+    """beta * input + alpha * sum over the batch of batch1[i] @ batch2[i]."""
+    from .reduce import sum as _sum
+    x = _as_tensor(input)
+    a, b = _batches("addbmm", batch1, batch2)
+    _same_dtype("addbmm", x, a, b)
+    return _scaled_sum("addbmm", x, _sum(MatMul.apply(a, b), 0), beta, alpha)

@@ -153,6 +153,19 @@ def _check_channel_vector(name: str, value: Any, channels: int, shape: tuple):
     return value
 
 
+def _empty_batch(x: Any, weight: Any, bias: Any):
+    """Batch norm of a batch without values, as PyTorch: the (empty) input's shape, the
+    running statistics untouched, zero gradients for weight and bias (selected, not
+    multiplied, so that nothing becomes NaN)."""
+    from .elementwise import Where
+    from .reduce import sum as _sum
+    out = x
+    for parameter in (weight, bias):
+        if parameter is not None:
+            out = Where.apply(np.ones((), dtype=bool), out, _sum(parameter))
+    return out if out is not x else x.clone()
+
+
 def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = None,  # noqa: A002
                bias: Any = None, training: bool = False, momentum: float = 0.1,
                eps: float = 1e-5):
@@ -178,6 +191,8 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
     bias = bias if bias is None or bias.dtype == x.dtype else bias.to(x.dtype)
     _, view = _channel_view(x.ndim)
     if training:
+        if x.data.size == 0:
+            return _empty_batch(x, weight, bias)
         count = x.data.size // channels
         if count <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
@@ -286,7 +301,9 @@ class Embedding(Primitive):
 
     def backward(self, xp, dy):
         if self.padding_idx is not None:
-            dy = dy * (self.indices != self.padding_idx)[..., None].astype(dy.dtype)
+            # selected, not multiplied: an infinite dy there must not become NaN
+            dy = xp.where((self.indices != self.padding_idx)[..., None], dy,
+                          np.zeros((), dtype=dy.dtype))
         return xp.apply(IndexAdd, dy, self.shape, (self.indices,))
 
 
@@ -306,15 +323,16 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None,  # noqa: 
         raise ShapeError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got "
                          f"shape {tuple(weight.shape)}")
     rows = weight.shape[0]
-    if indices.size and (indices.min() < -rows or indices.max() >= rows):
+    # a negative index is an error, as in PyTorch (NumPy would count it from the end)
+    if indices.size and (indices.min() < 0 or indices.max() >= rows):
         bad = indices.max() if indices.max() >= rows else indices.min()
-        raise IndexError(f"embedding: index {int(bad)} is out of range for {rows} embeddings")
+        raise IndexError(f"embedding: index {int(bad)} is out of range for {rows} embeddings "
+                         f"(indices must lie in [0, {rows}))")
     if padding_idx is not None:
         if not -rows <= padding_idx < rows:
             raise ValueError(f"embedding: padding_idx {padding_idx} is out of range for "
                              f"{rows} embeddings")
         padding_idx = int(padding_idx) % rows
-        indices = indices % rows  # so that -1 and rows - 1 both match padding_idx
     return Embedding.apply(weight, indices.astype(np.int64, copy=False), padding_idx)
 
 

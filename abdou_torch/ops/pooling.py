@@ -26,7 +26,8 @@ __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool
 
 class MaxPool2d(Primitive):
     """y[n, c, ho, wo] = max_{i, j} x_pad[n, c, ho*sh + i*dh, wo*sw + j*dw] (padding -inf);
-    dx = dy routed to the position of each window's (first) maximum.
+    dx = dy routed to the position of each window's maximum (the first one, or the last
+    NaN, as PyTorch picks them).
 
     The position is kept as the kernel offset k = i*kW + j of the maximum (``argmax``).
     """
@@ -45,7 +46,8 @@ class MaxPool2d(Primitive):
 
 def _max_and_argmax(x: np.ndarray, window: _Window) -> tuple[np.ndarray, np.ndarray]:
     """Each window's maximum (NaN if it holds one, as in PyTorch) and the kernel offset
-    i*kW + j where it sits (the first one on ties)."""
+    i*kW + j where it sits: the first one on ties, the last NaN where there is one
+    (PyTorch's kernel takes any NaN it meets)."""
     xp = _pad(x, window.padding, -np.inf)
     offsets = window.offsets(window.output_size(x.shape[2:]))
     first = xp[offsets[0][2]]
@@ -63,6 +65,9 @@ def _max_and_argmax(x: np.ndarray, window: _Window) -> tuple[np.ndarray, np.ndar
         hit &= ~found
         found |= hit
         argmax += hit.astype(kind) * kind(k)
+    if best.dtype.kind == "f" and np.isnan(best).any():
+        for k, (_, _, index) in enumerate(offsets):
+            np.copyto(argmax, kind(k), where=np.isnan(xp[index]))
     return best, argmax
 
 
@@ -94,11 +99,14 @@ class _MaxPoolScatter(Primitive):
             and all(n == o * s for n, o, s in zip(padded, y.shape[2:], window.stride))
         if not tiling:
             xp.fill(0)
+        # the routed values are selected, not multiplied by the mask: an infinite y must
+        # not put NaN where it does not go
+        zero = np.zeros((), dtype=y.dtype)
         for k, (_, _, index) in enumerate(window.offsets(y.shape[2:])):
             if disjoint:  # each pixel is in one window at most: write, don't add
-                np.multiply(argmax == k, y, out=xp[index])
+                xp[index] = np.where(argmax == k, y, zero)
             else:
-                xp[index] += (argmax == k) * y
+                xp[index] += np.where(argmax == k, y, zero)
         return _crop(xp, window.padding, size)
 
     def backward(self, xp, g):
@@ -117,7 +125,7 @@ class _MaxPoolGather(Primitive):
         xp = _pad(x, window.padding)
         out = np.zeros(argmax.shape, dtype=x.dtype)
         for k, (_, _, index) in enumerate(window.offsets(argmax.shape[2:])):
-            out += (argmax == k) * xp[index]
+            np.copyto(out, xp[index], where=argmax == k)
         return out
 
     def backward(self, xp, dy):
@@ -194,13 +202,19 @@ def _pool_window(op: str, x, kernel_size, stride, padding, dilation, ceil_mode) 
                                     (pad[1], pad[1] + max(extra[1], 0))), dilation)
 
 
-def _pool_input(op: str, input: Any):  # noqa: A002
+def _pool_input(op: str, input: Any, batch_dims: int | None = None):  # noqa: A002
+    """The input as a floating (C, H, W) or (N, C, H, W) tensor whose dims after the first
+    ``batch_dims`` (the batch's, when there is one) are not empty, as PyTorch requires."""
     x = _as_tensor(input)
     if x.ndim not in (3, 4):
         raise ShapeError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
                          f"shape {tuple(x.shape)}")
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating-point input, got {x.dtype}")
+    batch_dims = x.ndim - 3 if batch_dims is None else batch_dims
+    if 0 in x.shape[batch_dims:]:
+        raise ShapeError(f"{op}: expected an input with non-zero sizes apart from the batch "
+                         f"dim, got shape {tuple(x.shape)}")
     return x
 
 
@@ -263,14 +277,6 @@ def _adaptive_bins(size: int, out: int) -> list[tuple[int, int]]:
     return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
 
 
-def _adaptive_matrix(size: int, out: int, dtype: np.dtype) -> np.ndarray:
-    """(out, size) averaging matrix over the adaptive bins."""
-    matrix = np.zeros((out, size), dtype=dtype)
-    for i, (start, end) in enumerate(_adaptive_bins(size, out)):
-        matrix[i, start:end] = 1.0 / (end - start)
-    return matrix
-
-
 def _adaptive_output_size(op: str, x, output_size: Any) -> tuple[int, int]:
     """``output_size`` (an int, a pair, None keeping a dim) as a pair of positive ints."""
     if isinstance(output_size, (int, np.integer)):
@@ -285,23 +291,27 @@ def _adaptive_output_size(op: str, x, output_size: Any) -> tuple[int, int]:
 
 def adaptive_avg_pool2d(input: Any, output_size: Any):  # noqa: A002
     """Average over PyTorch's adaptive bins so the output is ``output_size`` (an int, a pair,
-    None keeping a dim): avg_pool2d when the bins tile evenly, else the composite
-    P_h @ x @ P_w^T with fixed averaging matrices (differentiable to any order)."""
-    x = _pool_input("adaptive_avg_pool2d", input)
+    None keeping a dim): avg_pool2d when the bins tile evenly, else the composite of the
+    means over each column bin, then over each row bin (differentiable to any order). A
+    product with averaging matrices would multiply the other bins' zeros by an infinite
+    value, spreading NaN into every bin."""
+    x = _pool_input("adaptive_avg_pool2d", input, 1)
     output_size = _adaptive_output_size("adaptive_avg_pool2d", x, output_size)
     (h, w), (ho, wo) = x.shape[-2:], output_size
     if output_size == (1, 1):
         return x.mean((-2, -1), keepdim=True)
     if h % ho == 0 and w % wo == 0:
         return avg_pool2d(x, (h // ho, w // wo))
-    rows = _as_tensor(_adaptive_matrix(h, ho, x.dtype))
-    cols = _as_tensor(_adaptive_matrix(w, wo, x.dtype).T.copy())
-    return rows @ (x @ cols)
+    from .shape import stack
+    columns = stack([x[..., start:end].mean(-1) for start, end in _adaptive_bins(w, wo)], -1)
+    return stack([columns[..., start:end, :].mean(-2) for start, end in
+                  _adaptive_bins(h, ho)], -2)
 
 
 def _adaptive_argmax(x: np.ndarray, output_size: tuple[int, int]) -> np.ndarray:
     """The flat index h*W + w, in its (H, W) plane, of each adaptive bin's maximum: the
-    first in row-major order on ties (and the first NaN, if any). The maximum over a bin
+    first in row-major order on ties, the last NaN where there is one (as PyTorch's
+    kernel, which takes any NaN it meets). The maximum over a bin
     is taken along each row's column bins first, then along the row bins of those row
     maxima, which keeps row-major order: the first row that holds the bin's maximum,
     and in it the first column that does. One NumPy reduction per output row and column,
@@ -318,7 +328,21 @@ def _adaptive_argmax(x: np.ndarray, output_size: tuple[int, int]) -> np.ndarray:
         rows = row_max[..., start:end, :].argmax(-2) + start  # (..., Wo)
         cols = np.take_along_axis(row_arg, rows[..., None, :], -2)[..., 0, :]
         index[..., i, :] = rows * w + cols
+    if x.dtype.kind == "f" and np.isnan(x).any():
+        _last_nans(x, output_size, index)
     return index
+
+
+def _last_nans(x: np.ndarray, output_size: tuple[int, int], index: np.ndarray) -> None:
+    """Point ``index`` at the last NaN (row-major) of each adaptive bin that holds one."""
+    (h, w), (ho, wo) = x.shape[-2:], output_size
+    for i, (top, bottom) in enumerate(_adaptive_bins(h, ho)):
+        for j, (left, right) in enumerate(_adaptive_bins(w, wo)):
+            nan = np.isnan(x[..., top:bottom, left:right]).reshape(x.shape[:-2] + (-1,))
+            found = nan.any(-1)
+            last = nan.shape[-1] - 1 - nan[..., ::-1].argmax(-1)
+            flat = (top + last // (right - left)) * w + left + last % (right - left)
+            index[..., i, j] = np.where(found, flat, index[..., i, j])
 
 
 def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = False):  # noqa: A002
@@ -330,11 +354,12 @@ def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = Fal
     bin's maximum, adding up where bins overlap, to any order."""
     from ..tensor import Tensor
     from .shape import gather
-    x = _pool_input("adaptive_max_pool2d", input)
+    x = _pool_input("adaptive_max_pool2d", input, 1)
     output_size = _adaptive_output_size("adaptive_max_pool2d", x, output_size)
     index = _adaptive_argmax(x.data, output_size)
     lead, (h, w) = x.shape[:-2], x.shape[-2:]
-    out = gather(x.reshape(lead + (h * w,)), -1, index.reshape(lead + (-1,)))
+    out = gather(x.reshape(lead + (h * w,)), -1,
+                 index.reshape(lead + (output_size[0] * output_size[1],)))
     out = out.reshape(lead + output_size)
     return (out, Tensor._wrap(index, False)) if return_indices else out
 

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
 
 from ..autograd.function import Primitive
-from ..errors import ShapeError
+from ..errors import IndexOutOfRangeError, ShapeError
 from .elementwise import _as_tensor, log, exp, sqrt
 
+_any = builtins.any  # this module defines its own any (the reduction)
+
 __all__ = ["sum", "mean", "var", "std", "amax", "amin", "max", "min", "argmax", "argmin",
-           "logsumexp", "sum_to", "prod"]
+           "logsumexp", "sum_to", "prod", "all", "any"]
 
 
 def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
@@ -24,6 +27,8 @@ def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
     tuple, as PyTorch's sum/mean/var read ``dim=()``)."""
     if dim is None or isinstance(dim, (tuple, list)) and not dim:
         return tuple(range(ndim))
+    if isinstance(dim, (bool, np.bool_)):
+        raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {dim!r}")
     if isinstance(dim, (int, np.integer)):
         dims = (dim,)
     elif isinstance(dim, (tuple, list)):
@@ -99,7 +104,7 @@ def sum_to_shape(x: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     """``x`` summed over the dims that broadcasting ``shape`` to ``x.shape`` added or
     stretched."""
     lead = x.ndim - len(shape)
-    if lead < 0 or any(s not in (1, n) for s, n in zip(shape, x.shape[lead:])):
+    if lead < 0 or _any(s not in (1, n) for s, n in zip(shape, x.shape[lead:])):
         raise ShapeError(f"sum_to: cannot reduce shape {tuple(x.shape)} to {tuple(shape)}")
     axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
                                       if s == 1 and x.shape[lead + i] != 1)
@@ -107,12 +112,19 @@ def sum_to_shape(x: np.ndarray, shape: Sequence[int]) -> np.ndarray:
 
 
 class Amax(Primitive):
-    """y = max of x over dims;  dx = dy * [x == y] / (number of maxima), as torch.amax"""
+    """y = max of x over dims;  dx = dy * [x == y] / (number of maxima), as torch.amax (NaN
+    where y is NaN, since no x equals it).
 
-    def forward(self, x, dims: tuple[int, ...], keepdim: bool, largest: bool):
+    ``evenly``: the whole-tensor ``max()``/``min()`` instead, whose gradient PyTorch
+    distributes evenly over the elements equal to y, NaN counting as equal to NaN, and
+    selects rather than multiplies (an infinite dy gives 0, not NaN, elsewhere).
+    """
+
+    def forward(self, x, dims: tuple[int, ...], keepdim: bool, largest: bool,
+                evenly: bool = False):
         if x.size == 0:
             raise ShapeError(f"{'amax' if largest else 'amin'}: cannot reduce an empty tensor")
-        self.dims, self.keepdim, self.largest = dims, keepdim, largest
+        self.dims, self.keepdim, self.largest, self.evenly = dims, keepdim, largest, evenly
         reduce = np.max if largest else np.min
         return np.asarray(reduce(x, axis=dims, keepdims=keepdim))
 
@@ -120,11 +132,16 @@ class Amax(Primitive):
         x = self.inputs[0].data
         reduce = np.max if self.largest else np.min
         y = reduce(x, axis=self.dims, keepdims=True)
-        hits = (x == y)
-        share = hits / np.sum(hits, axis=self.dims, keepdims=True)
+        hits = x == y
+        if self.evenly:
+            hits |= np.isnan(x) & np.isnan(y)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = (hits / np.sum(hits, axis=self.dims, keepdims=True)).astype(dy.dtype)
         if not self.keepdim:
             dy = dy.reshape(_kept_shape(x.shape, self.dims))
-        return dy * share.astype(dy.dtype)
+        if self.evenly:
+            return xp.where(hits, dy * share, np.zeros((), dtype=dy.dtype))
+        return dy * share
 
 
 class Amin(Amax):
@@ -209,17 +226,37 @@ def var(input: Any, dim: Any = None, *, correction: float = 1, keepdim: bool = F
         correction = 1 if unbiased else 0
     dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
     dims = normalize_dims(dim, x.ndim, "var")
-    centered = x - mean(x, dims, keepdim=True)
+    return _variance("var", x, dims, correction, keepdim)
+
+
+def _variance(op: str, x: Any, dims: tuple, correction: float, keepdim: bool):
+    """sum((x - mean)^2) / max(0, N - correction): inf (or NaN for a zero sum) when the
+    correction leaves no degree of freedom, with PyTorch's warning."""
+    freedom = builtins.max(0, _count(x.shape, dims) - correction)
+    if freedom <= 0:
+        warnings.warn(f"{op}(): degrees of freedom is <= 0. Correction should be strictly "
+                      f"less than the reduction factor (input numel divided by output "
+                      f"numel).", stacklevel=3)
+        # the mean is a constant here: through it, the infinite scale would turn the
+        # (exactly zero) gradient of the mean term into inf - inf = NaN everywhere
+        centered = x - mean(x.detach(), dims, keepdim=True)
+    else:
+        centered = x - mean(x, dims, keepdim=True)
     squares = Sum.apply(centered * centered, dims, keepdim)
-    return squares * (1.0 / (_count(x.shape, dims) - correction) if
-                      _count(x.shape, dims) > correction else float("nan"))
+    return squares * (1.0 / freedom if freedom > 0 else math.inf)
 
 
 def std(input: Any, dim: Any = None, *, correction: float = 1, keepdim: bool = False,
         unbiased: bool | None = None, axis: Any = None, keepdims: Any = None):
     """Standard deviation: sqrt(var)."""
-    return sqrt(var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased,
-                    axis=axis, keepdims=keepdims))
+    x = _as_tensor(input)
+    if x.dtype.kind != "f":
+        raise TypeError(f"std: expected a floating tensor, got {x.dtype}; convert it with "
+                        f".float() first")
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
+    return sqrt(_variance("std", x, normalize_dims(dim, x.ndim, "std"), correction, keepdim))
 
 
 def amax(input: Any, dim: Any = (), keepdim: bool = False, *, axis: Any = None,  # noqa: A002
@@ -227,42 +264,71 @@ def amax(input: Any, dim: Any = (), keepdim: bool = False, *, axis: Any = None, 
     """Maximum over ``dim`` (all dims for () or None); ties share the gradient evenly."""
     dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
     x = _as_tensor(input)
-    dims = normalize_dims(None if dim in ((), None) else dim, x.ndim, "amax")
-    return Amax.apply(x, dims, keepdim, True)
+    return Amax.apply(x, _extreme_dims("amax", x, dim), keepdim, True)
 
 
 def amin(input: Any, dim: Any = (), keepdim: bool = False, *, axis: Any = None,  # noqa: A002
          keepdims: Any = None):
     dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
     x = _as_tensor(input)
-    dims = normalize_dims(None if dim in ((), None) else dim, x.ndim, "amin")
-    return Amin.apply(x, dims, keepdim, False)
+    return Amin.apply(x, _extreme_dims("amin", x, dim), keepdim, False)
+
+
+def _extreme_dims(op: str, x: Any, dim: Any) -> tuple[int, ...]:
+    """The dims of an amax/amin, which must not be empty (PyTorch's two errors)."""
+    every = dim is None or isinstance(dim, (tuple, list)) and not dim
+    dims = normalize_dims(None if every else dim, x.ndim, op)
+    if x.data.size == 0:
+        if every:
+            raise ShapeError(f"{op}(): cannot reduce the empty tensor of shape "
+                             f"{tuple(x.shape)} over all dims: specify the reduction dim")
+        empty = [d for d in dims if x.shape[d] == 0]
+        if empty:
+            raise IndexOutOfRangeError(f"{op}(): cannot reduce over dim {empty[0]}, which is "
+                                       f"empty (input shape {tuple(x.shape)})")
+    return dims
 
 
 def _arg_reduce(name: str, compute, input: Any, dim: Any, keepdim: bool):
+    """The index of the extreme along ``dim`` (of the flattened tensor for None: shape
+    (1, ..., 1) with keepdim), the first NaN if any; an empty tensor only reduces along a
+    dim that is not empty."""
     from ..tensor import Tensor
     x = _as_tensor(input)
-    if x.data.size == 0:
-        raise ShapeError(f"{name}: cannot reduce an empty tensor")
     if dim is None:
-        return Tensor._wrap(np.asarray(compute(x.data), dtype=np.int64), False)
+        if x.data.size == 0:
+            raise IndexOutOfRangeError(f"{name}(): cannot reduce the empty tensor of shape "
+                                       f"{tuple(x.shape)} over all dims: specify the "
+                                       f"reduction dim")
+        index = np.asarray(compute(x.data), dtype=np.int64)
+        return Tensor._wrap(index.reshape((1,) * x.ndim if keepdim else ()), False)
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{name}: dim must be an int, got {dim!r}")
     (axis,) = normalize_dims(dim, x.ndim, name) or (0,)
+    if x.ndim and x.shape[axis] == 0:
+        raise IndexOutOfRangeError(f"{name}(): cannot reduce over dim {axis}, which is empty "
+                                   f"(input shape {tuple(x.shape)})")
     indices = compute(x.data, axis=axis, keepdims=keepdim) if x.ndim else np.asarray(0)
     return Tensor._wrap(np.asarray(indices, dtype=np.int64), False)
+
+
+def _no_bool(name: str, input: Any) -> None:
+    if getattr(input, "dtype", None) == np.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input")
 
 
 def argmax(input: Any, dim: int | None = None, keepdim: bool = False, *,  # noqa: A002
            axis: Any = None, keepdims: Any = None):
     """Index of the largest value (of the flattened tensor when dim is None)."""
     dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
+    _no_bool("argmax", input)
     return _arg_reduce("argmax", np.argmax, input, dim, keepdim)
 
 
 def argmin(input: Any, dim: int | None = None, keepdim: bool = False, *,  # noqa: A002
            axis: Any = None, keepdims: Any = None):
     dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
+    _no_bool("argmin", input)
     return _arg_reduce("argmin", np.argmin, input, dim, keepdim)
 
 
@@ -283,7 +349,10 @@ def _extreme(name: str, input: Any, dim: Any, keepdim: bool, largest: bool):
     from ..tensor import Tensor
     x = _as_tensor(input)
     if dim is None:
-        return amax(x) if largest else amin(x)
+        if x.data.size == 0:
+            raise ShapeError(f"{name}(): cannot reduce the empty tensor of shape "
+                             f"{tuple(x.shape)} over all dims: specify the reduction dim")
+        return Amax.apply(x, tuple(range(x.ndim)), False, largest, True)
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{name}: dim must be an int, got {dim!r}")
     if x.ndim == 0:  # a 0-d tensor is its own extreme, at index 0
@@ -340,3 +409,32 @@ def prod(input: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
     dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
     x = _as_tensor(input)
     return Prod.apply(x, normalize_dims(dim, x.ndim, "prod"), keepdim)
+
+
+def _logical_reduce(name: str, compute, input: Any, dim: Any, keepdim: bool):  # noqa: A002
+    """all/any: bool results (uint8 for uint8 input, as PyTorch), no gradient. ``dim=()``
+    reduces nothing (PyTorch's reading for these two, unlike sum's)."""
+    from ..tensor import Tensor
+    x = _as_tensor(input)
+    if isinstance(dim, (tuple, list)) and not dim:
+        result = x.data.astype(bool)
+    else:
+        dims = normalize_dims(dim, x.ndim, name)
+        result = np.asarray(compute(x.data, axis=dims, keepdims=bool(keepdim) and x.ndim > 0))
+    if x.dtype == np.uint8:
+        result = result.astype(np.uint8)
+    return Tensor._wrap(np.asarray(result), False)
+
+
+def all(input: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A001,A002
+        axis: Any = None, keepdims: Any = None):
+    """True where every element along ``dim`` (all dims when None) is nonzero."""
+    dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
+    return _logical_reduce("all", np.all, input, dim, keepdim)
+
+
+def any(input: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A001,A002
+        axis: Any = None, keepdims: Any = None):
+    """True where some element along ``dim`` (all dims when None) is nonzero."""
+    dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
+    return _logical_reduce("any", np.any, input, dim, keepdim)

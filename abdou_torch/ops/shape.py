@@ -11,12 +11,12 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..dtypes import promote_types
-from ..errors import ShapeError
+from ..errors import IndexOutOfRangeError, ShapeError
 from .elementwise import _as_tensor
 
 __all__ = ["reshape", "view", "flatten", "permute", "transpose", "squeeze", "unsqueeze",
            "expand", "broadcast_to", "index", "cat", "concat", "stack", "split", "chunk",
-           "pad", "gather", "narrow", "movedim", "unbind"]
+           "pad", "gather", "narrow", "movedim", "unbind", "select", "take_along_dim"]
 
 
 def _shape_arg(shape: tuple) -> tuple[int, ...]:
@@ -30,7 +30,19 @@ def _shape_arg(shape: tuple) -> tuple[int, ...]:
     return tuple(int(n) for n in shape)
 
 
+def _int_arg(value: Any, name: str, op: str) -> int:
+    """An int argument: a Python or NumPy integer, or a 0-d integer tensor; a bool or a
+    float is a TypeError, as in PyTorch (a bool would silently count as 0 or 1)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if getattr(value, "ndim", None) == 0 and getattr(value, "dtype", None) is not None and \
+            np.dtype(value.dtype).kind in "iu":
+        return int(value.item())
+    raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__}")
+
+
 def _dim(dim: int, ndim: int, op: str) -> int:
+    dim = _int_arg(dim, "dim", op)
     if not -max(ndim, 1) <= dim < max(ndim, 1):
         raise IndexError(f"{op}: dim {dim} is out of range for a tensor of {ndim} dims")
     return dim % max(ndim, 1)
@@ -115,6 +127,7 @@ class Index(Primitive):
         try:
             if _is_basic_index(index):  # a view, 0-d included (x[0] of a vector)
                 return x[_with_ellipsis(index)]
+            _check_masks(x.shape, index)
             return np.asarray(x[index])
         except IndexError as error:
             raise IndexError(f"getitem: {error} (tensor shape {tuple(x.shape)})") from None
@@ -124,6 +137,31 @@ class Index(Primitive):
 
     def view_step(self, out_shape: tuple) -> tuple:
         return (Index, self.index)
+
+
+def _check_masks(shape: tuple, index: Any) -> None:
+    """Raise unless each boolean mask in ``index`` has the shape of the dims it selects from
+    (NumPy lets an empty mask through against a dim of any size)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    masks = [p for p in parts if isinstance(p, np.ndarray) and p.dtype == np.bool_ and p.ndim]
+    if not masks:
+        return
+    consumed = sum(p.ndim if isinstance(p, np.ndarray) and p.dtype == np.bool_ else
+                   0 if p is None or p is Ellipsis or isinstance(p, (bool, np.bool_)) else 1
+                   for p in parts)
+    dim = 0
+    for part in parts:
+        if part is Ellipsis:
+            dim += max(len(shape) - consumed, 0)
+        elif isinstance(part, np.ndarray) and part.dtype == np.bool_:
+            covered = shape[dim:dim + part.ndim]
+            if part.ndim and part.shape != covered:
+                raise IndexError(f"getitem: the shape of the mask {list(part.shape)} does "
+                                 f"not match the shape of the indexed tensor {list(shape)} "
+                                 f"at dim {dim}")
+            dim += part.ndim
+        elif part is not None and not isinstance(part, (bool, np.bool_)):
+            dim += 1
 
 
 class IndexAdd(Primitive):
@@ -414,9 +452,38 @@ def index(input: Any, key: Any):  # noqa: A002
 
 
 def narrow(input: Any, dim: int, start: int, length: int):  # noqa: A002
+    """``length`` elements of dim ``dim`` from ``start`` (negative: counted from the end),
+    as PyTorch: the range must lie inside the dim (it is never clipped)."""
     x = _as_tensor(input)
+    if x.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = _dim(dim, x.ndim, "narrow")
+    start, length = _int_arg(start, "start", "narrow"), _int_arg(length, "length", "narrow")
+    size = x.shape[d]
+    if not -size <= start <= size:
+        raise IndexOutOfRangeError(f"narrow(): start {start} is out of range for dim {d} of "
+                                   f"size {size} (expected to be in range of [{-size}, {size}])")
+    start = start + size if start < 0 else start
+    if length < 0:
+        raise RuntimeError(f"narrow(): length must be non-negative, got {length}")
+    if start + length > size:
+        raise RuntimeError(f"narrow(): start ({start}) + length ({length}) exceeds dimension "
+                           f"size ({size}) of dim {d}")
     return Index.apply(x, (slice(None),) * d + (slice(start, start + length),))
+
+
+def select(input: Any, dim: int, index: int):  # noqa: A002
+    """``input[..., index, ...]`` with ``index`` along ``dim`` (that dim removed); a negative
+    index counts from the end, one outside the dim raises."""
+    x = _as_tensor(input)
+    if x.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = _dim(dim, x.ndim, "select")
+    i, size = _int_arg(index, "index", "select"), x.shape[d]
+    if not -size <= i < size:
+        raise IndexOutOfRangeError(f"select(): index {i} out of range for tensor of size "
+                                   f"{list(x.shape)} at dimension {d}")
+    return Index.apply(x, (slice(None),) * d + (i % size,))
 
 
 def cat(tensors: Sequence[Any], dim: int = 0):
@@ -424,6 +491,13 @@ def cat(tensors: Sequence[Any], dim: int = 0):
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
+    # PyTorch's legacy rule: 1-D empty tensors are skipped, whatever the others' shapes
+    kept = [t for t in tensors if t.shape != (0,)] or tensors[:1]
+    if len(kept) < len(tensors):
+        dtype = _common_dtype(tensors)[0].dtype
+        tensors = [t if t.dtype == dtype else t.to(dtype) for t in kept]
+    ndim = max(t.ndim for t in tensors)
+    dim = _dim(dim, ndim, "cat")
     ndim = tensors[0].ndim
     if any(t.ndim != ndim for t in tensors):
         raise ShapeError("cat: tensors must have the same number of dims, got shapes "
@@ -449,6 +523,7 @@ def stack(tensors: Sequence[Any], dim: int = 0):
     tensors = [_as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("stack: expected a non-empty sequence of tensors")
+    _dim(dim, tensors[0].ndim + 1, "stack")
     shapes = {t.shape for t in tensors}
     if len(shapes) > 1:
         raise ShapeError("stack: tensors must all have one shape, got "
@@ -460,32 +535,45 @@ def stack(tensors: Sequence[Any], dim: int = 0):
 def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
     """Split into chunks of a given size (the last may be smaller) or of given sizes."""
     x = _as_tensor(tensor)
+    if x.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = _dim(dim, x.ndim, "split")
     length = x.shape[d]
-    if isinstance(split_size_or_sections, (int, np.integer)):
-        size = int(split_size_or_sections)
-        if size <= 0:
-            raise ValueError(f"split: split_size must be positive, got {size}")
-        sizes = [min(size, length - start) for start in range(0, length, size)] or [0]
-    else:
-        sizes = [int(s) for s in split_size_or_sections]
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sizes = [_int_arg(s, "split_sizes", "split") for s in split_size_or_sections]
+        if any(s < 0 for s in sizes):
+            raise ValueError(f"split: split_sizes must be non-negative, got {sizes}")
         if sum(sizes) != length:
             raise ValueError(f"split: sizes {sizes} do not add up to dim {d}'s size {length}")
+    else:
+        size = _int_arg(split_size_or_sections, "split_size", "split")
+        if size < 0 or size == 0 and length:
+            raise ValueError(f"split: split_size must be positive (or 0 for a dim of size 0), "
+                             f"got {size} for dim {d} of size {length}")
+        sizes = [min(size, length - start) for start in range(0, length, size or 1)] or [0]
     starts = np.cumsum([0] + sizes[:-1])
     return tuple(narrow(x, d, int(s), n) for s, n in zip(starts, sizes))
 
 
 def chunk(input: Any, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
-    """Split into ``chunks`` pieces of size ceil(n / chunks) (fewer if n is small)."""
+    """Split into ``chunks`` pieces of size ceil(n / chunks) (fewer if n is small); a dim of
+    size 0 gives ``chunks`` empty pieces, as in PyTorch."""
     x = _as_tensor(input)
+    chunks = _int_arg(chunks, "chunks", "chunk")
+    if x.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     length = x.shape[_dim(dim, x.ndim, "chunk")]
-    return split(x, max(-(-length // chunks), 1), dim)
+    if length == 0:
+        return split(x, [0] * chunks, dim)
+    return split(x, -(-length // chunks), dim)
 
 
 def unbind(input: Any, dim: int = 0) -> tuple:  # noqa: A002
     x = _as_tensor(input)
+    if x.ndim == 0:
+        raise IndexError("unbind: dimension specified as 0 but tensor has no dimensions")
     d = _dim(dim, x.ndim, "unbind")
     return tuple(Index.apply(x, (slice(None),) * d + (i,)) for i in range(x.shape[d]))
 
@@ -567,4 +655,48 @@ def gather(input: Any, dim: int, index: Any):  # noqa: A002
         raise TypeError(f"gather: index must be an integer tensor, got {index.dtype}")
     if index.ndim != x.ndim:
         raise ShapeError(f"gather: index has {index.ndim} dims but input has {x.ndim}")
-    return Gather.apply(x, _dim(dim, x.ndim, "gather"), index)
+    d = _dim(dim, x.ndim, "gather")
+    size = x.shape[d] if x.ndim else 1
+    if index.size and (index.min() < 0 or index.max() >= size):  # NumPy would wrap -1
+        bad = int(index.min()) if index.min() < 0 else int(index.max())
+        raise IndexOutOfRangeError(f"gather(): index {bad} is out of bounds for dimension {d} "
+                                   f"with size {size}")
+    if x.ndim == 0:  # one element, index 0
+        return x.clone()
+    return Gather.apply(x, d, index)
+
+
+def take_along_dim(input: Any, indices: Any, dim: int | None = None):  # noqa: A002
+    """Values of ``input`` at ``indices`` along ``dim``, the other dims broadcast between the
+    two (NumPy's take_along_axis); without ``dim``, of the flattened input at the flattened
+    indices. Indices are int64; a negative one counts from the end, one outside the dim
+    raises (PyTorch wraps those around on the ``dim`` path)."""
+    x = _as_tensor(input)
+    index = np.asarray(indices.data if hasattr(indices, "data") else indices)
+    if index.dtype != np.int64:
+        raise TypeError(f"take_along_dim(): dtype of indices should be int64, got "
+                        f"{index.dtype}")
+    if dim is None:
+        x, index, d = x.reshape(-1), index.reshape(-1), 0
+    else:
+        if x.ndim == 0:
+            raise IndexError("take_along_dim(): dimension specified as 0 but tensor has no "
+                             "dimensions")
+        d = _dim(dim, x.ndim, "take_along_dim")
+        if index.ndim != x.ndim:
+            raise ShapeError(f"take_along_dim(): input and indices should have the same number "
+                             f"of dimensions, got {x.ndim} and {index.ndim}")
+        try:
+            shape = np.broadcast_shapes(x.shape[:d] + (1,) + x.shape[d + 1:],
+                                        index.shape[:d] + (1,) + index.shape[d + 1:])
+        except ValueError:
+            raise ShapeError(f"take_along_dim(): shapes {tuple(x.shape)} and "
+                             f"{tuple(index.shape)} do not broadcast outside dim {d}") from None
+        x = expand(x, shape[:d] + (x.shape[d],) + shape[d + 1:])
+        index = np.broadcast_to(index, shape[:d] + (index.shape[d],) + shape[d + 1:])
+    size = x.shape[d]
+    if index.size and (index.min() < -size or index.max() >= size):
+        bad = int(index.min()) if index.min() < -size else int(index.max())
+        raise IndexOutOfRangeError(f"take_along_dim(): index {bad} is out of bounds for "
+                                   f"dimension {d} with size {size}")
+    return gather(x, d, np.where(index < 0, index + size, index))

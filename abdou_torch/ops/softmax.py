@@ -8,9 +8,9 @@ so each is one node whose gradient is stated in closed form:
 - log-softmax:  y = (x - m) - log(sum(exp(x - m))), dx = dy - exp(y) * sum(dy)
 
 with the sums along ``dim`` and m the maximum along ``dim`` (subtracting it changes
-neither the value nor the gradient of the exact function, and keeps exp finite). A maximum
-that is not finite (a row of -inf) is replaced by 0, so the row's values follow from the
-arithmetic as PyTorch's do.
+neither the value nor the gradient of the exact function, and keeps exp finite). As in
+PyTorch, a row whose maximum is not finite gives NaN throughout: +inf - inf and
+-inf - (-inf) are NaN (logsumexp, by contrast, treats such rows specially).
 """
 from __future__ import annotations
 
@@ -22,12 +22,11 @@ __all__ = ["Softmax", "LogSoftmax"]
 
 
 def _shifted(x: np.ndarray, dim: int) -> np.ndarray:
-    """x - max(x) along ``dim`` (a non-finite maximum counts as 0)."""
+    """x - max(x) along ``dim``."""
     if x.size == 0:
         return x.copy()
-    shift = np.max(x, axis=dim, keepdims=True)
-    shift = np.where(np.isfinite(shift), shift, 0)  # no branch on values: see compile.py
-    return np.subtract(x, shift, dtype=x.dtype)
+    with np.errstate(invalid="ignore"):  # inf - inf: the NaN PyTorch gives too
+        return np.subtract(x, np.max(x, axis=dim, keepdims=True), dtype=x.dtype)
 
 
 class Softmax(Primitive):

@@ -14,14 +14,24 @@ from bisect import bisect_right
 from collections import Counter
 from typing import Any, Iterable, Sequence
 
-from .optimizer import Optimizer
+from ..tensor import Tensor
+from .optimizer import Optimizer, scalar
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR",
            "CosineAnnealingLR", "OneCycleLR"]
 
 
 def _lrs(optimizer: Optimizer) -> list[float]:
-    return [group["lr"] for group in optimizer.param_groups]
+    return [scalar(group["lr"]) for group in optimizer.param_groups]
+
+
+def _set_lr(group: dict[str, Any], lr: Any) -> None:
+    """A learning rate given as a tensor is filled in place (whoever holds it sees the new
+    value), as PyTorch's schedulers do; a number is replaced."""
+    if isinstance(group["lr"], Tensor):
+        group["lr"].data[...] = scalar(lr)
+    else:
+        group["lr"] = scalar(lr)
 
 
 def _format_param(name: str, optimizer: Optimizer, param: Any) -> list[Any]:
@@ -52,7 +62,7 @@ class LRScheduler:
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+                group.setdefault("initial_lr", scalar(group["lr"]))
         else:
             for index, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -99,7 +109,7 @@ class LRScheduler:
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
+            _set_lr(group, lr)
         self._last_lr = _lrs(self.optimizer)
 
     # -- state -----------------------------------------------------------------------------
@@ -155,7 +165,7 @@ class StepLR(LRScheduler):
     def get_lr(self) -> list[float]:
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return _lrs(self.optimizer)
-        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+        return [lr * self.gamma for lr in _lrs(self.optimizer)]
 
     def _get_closed_form_lr(self) -> list[float]:
         return [base_lr * self.gamma ** (self.last_epoch // self.step_size)
@@ -175,7 +185,7 @@ class MultiStepLR(LRScheduler):
         if self.last_epoch not in self.milestones:
             return _lrs(self.optimizer)
         factor = self.gamma ** self.milestones[self.last_epoch]
-        return [group["lr"] * factor for group in self.optimizer.param_groups]
+        return [lr * factor for lr in _lrs(self.optimizer)]
 
     def _get_closed_form_lr(self) -> list[float]:
         milestones = sorted(self.milestones.elements())
@@ -209,10 +219,10 @@ class ConstantLR(LRScheduler):
 
     def get_lr(self) -> list[float]:
         if self.last_epoch == 0:
-            return [group["lr"] * self.factor for group in self.optimizer.param_groups]
+            return [lr * self.factor for lr in _lrs(self.optimizer)]
         if self.last_epoch != self.total_iters:
             return _lrs(self.optimizer)
-        return [group["lr"] * (1.0 / self.factor) for group in self.optimizer.param_groups]
+        return [lr * (1.0 / self.factor) for lr in _lrs(self.optimizer)]
 
     def _get_closed_form_lr(self) -> list[float]:
         return [base_lr * (self.factor + (self.last_epoch >= self.total_iters)
@@ -237,13 +247,13 @@ class LinearLR(LRScheduler):
 
     def get_lr(self) -> list[float]:
         if self.last_epoch == 0:
-            return [group["lr"] * self.start_factor for group in self.optimizer.param_groups]
+            return [lr * self.start_factor for lr in _lrs(self.optimizer)]
         if self._is_initial or self.last_epoch > self.total_iters:
             return _lrs(self.optimizer)
         change = self.end_factor - self.start_factor
         factor = 1.0 + change / (self.total_iters * self.start_factor
                                  + (self.last_epoch - 1) * change)
-        return [group["lr"] * factor for group in self.optimizer.param_groups]
+        return [lr * factor for lr in _lrs(self.optimizer)]
 
     def _get_closed_form_lr(self) -> list[float]:
         return [base_lr * (self.start_factor + (self.end_factor - self.start_factor)
@@ -261,7 +271,7 @@ class ExponentialLR(LRScheduler):
     def get_lr(self) -> list[float]:
         if self._is_initial:
             return _lrs(self.optimizer)
-        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+        return [lr * self.gamma for lr in _lrs(self.optimizer)]
 
     def _get_closed_form_lr(self) -> list[float]:
         return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
@@ -290,12 +300,12 @@ class CosineAnnealingLR(LRScheduler):
                     * (1 + math.cos(self.last_epoch * math.pi / self.T_max)) / 2
                     for base_lr in self.base_lrs]
         if (self.last_epoch - 1 - self.T_max) % (2 * self.T_max) == 0:
-            return [group["lr"] + (base_lr - self.eta_min)
+            return [scalar(group["lr"]) + (base_lr - self.eta_min)
                     * (1 - math.cos(math.pi / self.T_max)) / 2
                     for base_lr, group in zip(self.base_lrs, self.optimizer.param_groups)]
         return [(1 + math.cos(math.pi * self.last_epoch / self.T_max))
                 / (1 + math.cos(math.pi * (self.last_epoch - 1) / self.T_max))
-                * (group["lr"] - self.eta_min) + self.eta_min
+                * (scalar(group["lr"]) - self.eta_min) + self.eta_min
                 for group in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self) -> list[float]:

@@ -37,23 +37,17 @@ class Program:
     output_needs: tuple[str, ...] = ()   # it runs, but prints differently until these land
     rtol: float = 1e-4
     atol: float = 1e-6
+    percent_atol: float = 0.0  # for numbers printed with a % sign (accuracies)
     extra: dict = field(default_factory=dict)
 
 
 PROGRAMS = {
-    "bigram_lecture": Program(
-        losses=r"step \d+ loss ([\d.]+)",
-        needs=("torch.multinomial",),
-        output_needs=(RANDOM_STREAMS,)),
-    "mlp_char_lecture": Program(
-        losses=r"^\s*\d+/\s*\d+: ([\d.]+)",
-        needs=("Tensor.log10", "torch.multinomial"),
-        output_needs=(RANDOM_STREAMS,)),
+    "bigram_lecture": Program(losses=r"step \d+ loss ([\d.]+)"),
+    "mlp_char_lecture": Program(losses=r"^\s*\d+/\s*\d+: ([\d.]+)"),
     "mnist_style": Program(
-        args=("--epochs", "2", "--save-model"), losses=r"Loss: ([\d.]+)",
-        needs=("torch.optim.Adadelta",),
-        output_needs=(RANDOM_STREAMS,)),
-    "cnn_bars": Program(losses=r"loss ([\d.]+)", output_needs=(RANDOM_STREAMS,)),
+        args=("--epochs", "2", "--save-model"), losses=r"Loss: ([\d.]+)"),
+    "cnn_bars": Program(  # PyTorch on 1 and on 2 threads differs by 0.8 points of accuracy
+        losses=r"loss ([\d.]+)", percent_atol=3.2),  # (near-tie test images flip)
     "tutorial_basics": Program(
         losses=r"loss: ([\d.]+)",
         output_needs=("grad_fn names as PyTorch's (grad_fn=<SliceBackward0>)",)),
@@ -103,10 +97,18 @@ def test_program_learns(name, tmp_path_factory):
 
 
 NUMBER = re.compile(r"-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
+PERCENT = re.compile(r"(-?\d+(?:\.\d*)?)%")
 
 
-def assert_same_output(ours: str, theirs: str, rtol: float, atol: float) -> None:
-    """Line by line: the text between numbers equal, the numbers close."""
+def assert_same_output(ours: str, theirs: str, rtol: float, atol: float,
+                       percent_atol: float = 0.0) -> None:
+    """Line by line: the text between numbers equal, the numbers close (percentages within
+    ``percent_atol`` points when it is given)."""
+    if percent_atol:
+        np.testing.assert_allclose([float(x) for x in PERCENT.findall(ours)],
+                                   [float(x) for x in PERCENT.findall(theirs)],
+                                   rtol=0, atol=percent_atol, err_msg="percentages")
+        ours, theirs = PERCENT.sub("%", ours), PERCENT.sub("%", theirs)
     our_lines, their_lines = ours.splitlines(), theirs.splitlines()
     assert len(our_lines) == len(their_lines), (ours, theirs)
     for index, (mine, reference) in enumerate(zip(our_lines, their_lines)):
@@ -125,7 +127,8 @@ def test_program_matches_pytorch(name, tmp_path_factory):
     assert theirs.returncode == 0, theirs.stderr
     assert ours.returncode == 0, ours.stderr[-3000:]
     program = PROGRAMS[name]
-    assert_same_output(ours.stdout, theirs.stdout, program.rtol, program.atol)
+    assert_same_output(ours.stdout, theirs.stdout, program.rtol, program.atol,
+                       program.percent_atol)
 
 
 def test_tensorboard_program_writes_the_same_events(tmp_path_factory):

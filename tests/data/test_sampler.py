@@ -118,22 +118,16 @@ def test_weighted_random_sampler_follows_the_weights():
 
 
 # -- PyTorch's numbers for a seed ------------------------------------------------------------
-# These need abdou_torch.randperm, randint, multinomial and Tensor.random_ to give PyTorch's
-# numbers for a seed: the rng work. Until it lands here, they fail (strict xfail: the day
-# they pass, the marks must go).
-
-_STREAMS = pytest.mark.xfail(strict=True, reason="abdou_torch's random streams are not yet "
-                             "PyTorch's (the rng work)")
+# abdou_torch.randperm, randint, multinomial and Tensor.random_ give PyTorch's numbers for a
+# seed (abdou_torch.random_sampling), so the samplers' orders are PyTorch's.
 
 
-@_STREAMS
 @pytest.mark.parametrize("seed", [0, 1, 1234])
 def test_seeded_shuffle_order_is_pytorchs(seed):
     ours, theirs = both(lambda m, g: list(m.RandomSampler(range(50), generator=g(seed))))
     assert ours == theirs
 
 
-@_STREAMS
 def test_default_generator_shuffle_order_is_pytorchs():
     manual_seed(7)
     torch.manual_seed(7)
@@ -142,7 +136,6 @@ def test_default_generator_shuffle_order_is_pytorchs():
     assert ours == theirs
 
 
-@_STREAMS
 def test_loader_generator_shuffles_as_pytorch_over_epochs():
     def epochs(m, g):
         loader = m.DataLoader(range(30), batch_size=4, shuffle=True, generator=g(5))
@@ -151,7 +144,6 @@ def test_loader_generator_shuffles_as_pytorch_over_epochs():
     assert ours == theirs
 
 
-@_STREAMS
 def test_other_samplers_and_random_split_are_pytorchs():
     ours, theirs = both(lambda m, g: (
         list(m.SubsetRandomSampler([4, 8, 15, 16, 23, 42], generator=g(3))),

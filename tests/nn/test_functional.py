@@ -168,3 +168,31 @@ def test_dropout_eval_edges_and_validation():
             F.dropout(x, p)
     with pytest.raises(ValueError, match="between 0 and 1"):
         TF.dropout(torch.ones(2), 1.5)  # torch says the same
+
+
+ISSUE_11_FUNCTIONAL = [
+    "hardtanh", "hardtanh_", "relu6", "elu", "elu_", "selu", "celu", "mish", "hardswish",
+    "hardsigmoid", "softsign", "tanhshrink", "threshold", "threshold_", "glu", "logsigmoid",
+    "softmin", "hardshrink", "softshrink", "prelu", "relu_", "leaky_relu_", "normalize",
+    "cosine_similarity", "pairwise_distance", "smooth_l1_loss", "huber_loss", "kl_div",
+    "soft_margin_loss", "multilabel_soft_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
+    "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss", "multi_margin_loss",
+    "triplet_margin_loss", "one_hot", "softplus",
+]
+ISSUE_11_MODULES = [
+    "ELU", "Hardtanh", "ReLU6", "SELU", "CELU", "Mish", "Hardswish", "Hardsigmoid", "Softsign",
+    "Tanhshrink", "Threshold", "GLU", "LogSigmoid", "Softmin", "Hardshrink", "Softshrink",
+    "PReLU", "CosineSimilarity", "PairwiseDistance", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
+    "SoftMarginLoss", "MultiLabelSoftMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
+    "MarginRankingLoss", "HingeEmbeddingLoss", "CosineEmbeddingLoss", "MultiMarginLoss",
+    "TripletMarginLoss",
+]
+
+
+def test_the_functional_names_and_modules_of_issue_11_exist():
+    for name in ISSUE_11_FUNCTIONAL:
+        assert callable(getattr(TF, name)) and callable(getattr(F, name)), name
+        assert name in F.__all__, name
+    for name in ISSUE_11_MODULES:
+        assert isinstance(getattr(torch.nn, name), type), name
+        assert issubclass(getattr(at.nn, name), at.nn.Module), name

@@ -126,3 +126,106 @@ def test_generator_argument_and_seeding():
     c = init.xavier_uniform_(_empty(4, 4)).data.copy()
     at.manual_seed(5)
     np.testing.assert_array_equal(init.xavier_uniform_(_empty(4, 4)).data, c)
+
+
+# -- bit for bit against PyTorch -------------------------------------------------------------
+def _same_bits(ours, theirs):
+    ours, theirs = np.asarray(ours), theirs.detach().numpy()
+    assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+    np.testing.assert_array_equal(ours.view(f"i{ours.itemsize}"),
+                                  theirs.view(f"i{theirs.itemsize}"))
+
+
+def _pair(seed, shape, dtype=np.float32):
+    at.manual_seed(seed)
+    torch.manual_seed(seed)
+    return _empty(*shape, dtype=dtype), torch.empty(shape, dtype=getattr(torch,
+                                                                          np.dtype(dtype).name))
+
+
+INITIALISERS = [
+    ("uniform_", {"a": -0.3, "b": 0.8}), ("normal_", {"mean": 0.2, "std": 0.02}),
+    ("xavier_uniform_", {"gain": 1.3}), ("xavier_normal_", {}),
+    ("kaiming_uniform_", {"a": math.sqrt(5)}), ("kaiming_uniform_", {"nonlinearity": "relu"}),
+    ("kaiming_normal_", {"mode": "fan_out", "nonlinearity": "relu"}),
+    ("trunc_normal_", {"std": 0.02}), ("trunc_normal_", {"mean": 0.5, "a": -0.5, "b": 2.0}),
+    ("trunc_normal_", {"mean": 0.0, "std": 1.0, "a": 1.5, "b": 1.7}),  # narrow window
+]
+
+
+@pytest.mark.parametrize("name, kwargs", INITIALISERS)
+@pytest.mark.parametrize("shape", [(3, 4), (64, 27), (16, 8, 3, 3)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_initialisers_match_torch_bit_for_bit(name, kwargs, shape, dtype):
+    ours, theirs = _pair(7, shape, dtype)
+    getattr(init, name)(ours, **kwargs)
+    getattr(torch.nn.init, name)(theirs, **kwargs)
+    _same_bits(ours.data, theirs)
+    assert at.random.default_generator.torch_state().tolist() == \
+        torch.get_rng_state().tolist()
+
+
+def test_initialisers_take_a_generator():
+    ours, theirs = at.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    _same_bits(init.kaiming_uniform_(_empty(5, 6), a=1.0, generator=ours).data,
+               torch.nn.init.kaiming_uniform_(torch.empty(5, 6), a=1.0, generator=theirs))
+    _same_bits(init.trunc_normal_(_empty(40), std=0.5, generator=ours).data,
+               torch.nn.init.trunc_normal_(torch.empty(40), std=0.5, generator=theirs))
+
+
+@pytest.mark.parametrize("shape", [(6, 10), (10, 6), (8, 2, 3)])
+def test_orthogonal_draws_as_torch_and_agrees_to_rounding(shape):
+    ours, theirs = _pair(4, shape)
+    init.orthogonal_(ours, gain=1.5)
+    torch.nn.init.orthogonal_(theirs, gain=1.5)
+    np.testing.assert_allclose(ours.data, theirs.numpy(), atol=2e-6)
+    assert at.random.default_generator.torch_state().tolist() == \
+        torch.get_rng_state().tolist()
+
+
+def _default_layers(nn):
+    """The same layers built in the same order, in either library."""
+    return [nn.Linear(20, 30), nn.Linear(7, 3, bias=False), nn.Conv1d(3, 5, 4),
+            nn.Conv2d(3, 8, 3, padding=1), nn.Conv2d(4, 6, (3, 5), groups=2),
+            nn.ConvTranspose2d(4, 6, 3, stride=2), nn.Embedding(50, 16),
+            nn.Embedding(10, 3, padding_idx=2), nn.LayerNorm(12), nn.BatchNorm2d(5),
+            nn.Linear(5, 1)]
+
+
+def test_default_initialisation_of_layers_matches_torch():
+    at.manual_seed(0)
+    torch.manual_seed(0)
+    ours, theirs = _default_layers(at.nn), _default_layers(torch.nn)
+    for mine, reference in zip(ours, theirs):
+        mine_state, reference_state = mine.state_dict(), reference.state_dict()
+        for name, tensor in reference_state.items():
+            if name == "num_batches_tracked":
+                continue
+            _same_bits(mine_state[name].data, tensor)
+
+
+def test_default_initialisation_of_the_models_matches_torch():
+    from abdou_torch.models import CNN
+    at.manual_seed(1)
+    torch.manual_seed(1)
+    mlp = at.MLP(784, [64, 64, 64, 10])
+    reference = [torch.nn.Linear(a, b) for a, b in [(784, 64), (64, 64), (64, 64), (64, 10)]]
+    for index, layer in enumerate(reference):
+        _same_bits(mlp.state_dict()[f"layers.{index}.weight"].data, layer.weight)
+        _same_bits(mlp.state_dict()[f"layers.{index}.bias"].data, layer.bias)
+    cnn = CNN()
+    c1, c2, c3 = 32, 32, 64
+    torch_cnn = torch.nn.Sequential(
+        torch.nn.Sequential(
+            torch.nn.Conv2d(1, c1, 3, padding=1, bias=False), torch.nn.BatchNorm2d(c1),
+            torch.nn.ReLU(), torch.nn.Conv2d(c1, c2, 3, bias=False), torch.nn.BatchNorm2d(c2),
+            torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Conv2d(c2, c3, 3, bias=False),
+            torch.nn.BatchNorm2d(c3), torch.nn.ReLU(), torch.nn.MaxPool2d(2)),
+        torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(c3 * 25, 128), torch.nn.ReLU(),
+                            torch.nn.Dropout(0.3), torch.nn.Linear(128, 10)))
+    names = {"0": "features", "1": "classifier"}
+    for name, tensor in torch_cnn.state_dict().items():
+        if name.endswith("num_batches_tracked"):
+            continue
+        head, rest = name.split(".", 1)
+        _same_bits(cnn.state_dict()[f"{names[head]}.{rest}"].data, tensor)

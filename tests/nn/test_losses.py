@@ -343,3 +343,117 @@ def test_composite_losses_are_twice_differentiable():
     for loss in (ce, bce):
         assert gradcheck(loss, (x,))
         assert gradgradcheck(loss, (x,))
+
+
+# -- the other losses of nn.functional (issue 11) -------------------------------------------------
+
+def _signs(shape):
+    return rng.choice([-1.0, 1.0], shape)
+
+
+def _log_probs(shape):
+    x = rng.standard_normal(shape)
+    return x - np.log(np.exp(x).sum(-1, keepdims=True))
+
+
+# (module name, constructor kwargs, the inputs: a function of nothing giving the arrays)
+MORE_LOSSES = [
+    ("SmoothL1Loss", {}, lambda: [rng.standard_normal((5, 3)) * 2, rng.standard_normal((5, 3))]),
+    ("SmoothL1Loss", dict(beta=0.3), lambda: [rng.standard_normal((5, 3)),
+                                              rng.standard_normal((5, 3))]),
+    ("SmoothL1Loss", dict(beta=0.0), lambda: [rng.standard_normal((5, 3)),
+                                              rng.standard_normal((5, 3))]),
+    ("HuberLoss", dict(delta=0.5), lambda: [rng.standard_normal((5, 3)) * 2,
+                                            rng.standard_normal((5, 3))]),
+    ("KLDivLoss", {}, lambda: [_log_probs((4, 5)), np.exp(_log_probs((4, 5)))]),
+    ("KLDivLoss", dict(log_target=True), lambda: [_log_probs((4, 5)), _log_probs((4, 5))]),
+    ("SoftMarginLoss", {}, lambda: [rng.standard_normal((5, 3)),
+                                    _signs((5, 3)).astype(np.int64)]),  # no target gradient
+    ("MultiLabelSoftMarginLoss", {}, lambda: [rng.standard_normal((5, 3)),
+                                              rng.integers(0, 2, (5, 3)).astype(float)]),
+    ("PoissonNLLLoss", {}, lambda: [rng.standard_normal((5, 3)), rng.uniform(0, 3, (5, 3))]),
+    ("PoissonNLLLoss", dict(log_input=False, full=True),
+     lambda: [rng.uniform(0.1, 2, (5, 3)), rng.uniform(0, 3, (5, 3))]),
+    ("MarginRankingLoss", dict(margin=0.2), lambda: [rng.standard_normal(6),
+                                                     rng.standard_normal(6), _signs(6)]),
+    ("HingeEmbeddingLoss", dict(margin=0.7), lambda: [rng.standard_normal((5, 3)),
+                                                      _signs((5, 3))]),
+    ("CosineEmbeddingLoss", dict(margin=0.1), lambda: [rng.standard_normal((5, 3)),
+                                                       rng.standard_normal((5, 3)), _signs(5)]),
+    ("CosineEmbeddingLoss", {}, lambda: [rng.standard_normal(4), rng.standard_normal(4),
+                                         np.array(-1.0)]),
+    ("MultiMarginLoss", {}, lambda: [rng.standard_normal((5, 4)), rng.integers(0, 4, 5)]),
+    ("MultiMarginLoss", dict(p=2, margin=0.5), lambda: [rng.standard_normal((5, 4)),
+                                                        rng.integers(0, 4, 5)]),
+    ("MultiMarginLoss", {}, lambda: [rng.standard_normal(4), np.array(2)]),
+    ("TripletMarginLoss", {}, lambda: [rng.standard_normal((5, 3)) for _ in range(3)]),
+    ("TripletMarginLoss", dict(margin=0.5, p=1.0, swap=True),
+     lambda: [rng.standard_normal((5, 3)) for _ in range(3)]),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name, kwargs, inputs", MORE_LOSSES,
+                         ids=[f"{m[0]}{m[1]}" for m in MORE_LOSSES])
+def test_more_loss_modules_match_torch(check, name, kwargs, inputs, reduction, dtype):
+    ours = getattr(nn, name)(reduction=reduction, **kwargs)
+    theirs = getattr(torch.nn, name)(reduction=reduction, **kwargs)
+    assert repr(ours) == repr(theirs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # KLDivLoss's 'mean' warning, checked below
+        check(ours, theirs, inputs(), dtype, tol=LOOSE[dtype])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("full", [False, True])
+@pytest.mark.parametrize("var_shape", [(5, 3), (5, 1), (5,)])
+def test_gaussian_nll_loss_matches_torch(check, reduction, full, var_shape):
+    ours = nn.GaussianNLLLoss(full=full, reduction=reduction)
+    theirs = torch.nn.GaussianNLLLoss(full=full, reduction=reduction)
+    var = rng.uniform(0, 2, var_shape)
+    var.flat[0] = 1e-9  # clamped at eps for the value only, as in PyTorch
+    check(ours, theirs, [rng.standard_normal((5, 3)), rng.standard_normal((5, 3)), var])
+
+
+def test_kl_div_batchmean_and_its_mean_warning():
+    x, t = _log_probs((4, 5)), np.exp(_log_probs((4, 5)))
+    ours = F.kl_div(at.Tensor(x), at.Tensor(t), reduction="batchmean")
+    theirs = TF.kl_div(torch.tensor(x), torch.tensor(t), reduction="batchmean")
+    np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-12)
+    with pytest.warns(UserWarning, match="batchmean"):
+        F.kl_div(at.Tensor(x), at.Tensor(t))
+    zero_target = F.kl_div(at.Tensor(x), at.Tensor(np.zeros((4, 5))), reduction="sum")
+    assert zero_target.item() == 0.0  # 0 log 0 counts as 0
+
+
+def test_huber_and_multilabel_weights_match_torch(check):
+    w = rng.random((5, 3))
+    for reduction in REDUCTIONS:
+        check(lambda a, b, c: F.huber_loss(a, b, reduction=reduction, weight=c),
+              lambda a, b, c: TF.huber_loss(a, b, reduction=reduction, weight=c),
+              [rng.standard_normal((5, 3)), rng.standard_normal((5, 3)), w])
+    targets = rng.integers(0, 2, (5, 3)).astype(float)
+    ours = nn.MultiLabelSoftMarginLoss(weight=at.Tensor(w[0]))
+    theirs = torch.nn.MultiLabelSoftMarginLoss(weight=torch.tensor(w[0]))
+    check(lambda a: ours(a, at.Tensor(targets)), lambda a: theirs(a, torch.tensor(targets)),
+          [rng.standard_normal((5, 3))])
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, F: F.smooth_l1_loss(lib.ones(2), lib.ones(2), beta=-1.0),
+    lambda lib, F: F.kl_div(lib.ones(2), lib.ones(2), reduction="avg"),
+    lambda lib, F: F.triplet_margin_loss(lib.ones(2, 3), lib.ones(2, 3), lib.ones(3), margin=1.0),
+    lambda lib, F: F.triplet_margin_loss(lib.ones(2, 3), lib.ones(2, 3), lib.ones(2, 3),
+                                         margin=0.0),
+    lambda lib, F: F.margin_ranking_loss(lib.ones(2), lib.ones(2), lib.ones(2, 1)),
+    lambda lib, F: F.multi_margin_loss(lib.ones(2, 3), lib.tensor([0, 1]), p=3),
+    lambda lib, F: F.gaussian_nll_loss(lib.ones(2, 3), lib.ones(2, 3), lib.ones(3, 2)),
+    lambda lib, F: F.gaussian_nll_loss(lib.ones(2, 3), lib.ones(2, 3), -lib.ones(2, 3)),
+    lambda lib, F: F.poisson_nll_loss(lib.ones(2), lib.ones(2), reduction="avg"),
+])
+def test_more_loss_errors_like_torch(call):
+    with pytest.raises(Exception) as theirs:
+        call(torch, TF)
+    with pytest.raises(type(theirs.value)):
+        call(at, F)

@@ -138,8 +138,8 @@ def test_gelu_modes_match_torch():
 def test_relu_of_large_arrays_matches_torch(dtype):
     """Arrays from the workspace pool's size up go through the blocked maximum against
     zeros (``_maximum_with_zero``), a partial last block included: same values as
-    PyTorch, NaN and infinities included, the same sign bits as NumPy's maximum (relu(-0)
-    is +0 here, -0 in PyTorch), and the same gradient."""
+    PyTorch, NaN and infinities included, the same sign bits (relu(-0) is -0), and the same
+    gradient."""
     size = (1 << 20) // np.dtype(dtype).itemsize * 3 + 12345
     x0 = np.random.default_rng(5).standard_normal(size).astype(dtype)
     x0[[0, 7, -1, -2, -3, 99_999]] = [np.nan, -0.0, 0.0, -np.inf, np.inf, -np.nan]
@@ -148,7 +148,7 @@ def test_relu_of_large_arrays_matches_torch(dtype):
     tx = torch.tensor(x0, requires_grad=True)
     ty = torch.relu(tx)
     np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
-    assert np.array_equal(np.signbit(y.numpy()), np.signbit(np.maximum(x0, 0)))
+    assert np.array_equal(np.signbit(y.numpy()), np.signbit(ty.detach().numpy()))
     weights = np.linspace(-1, 1, size).astype(dtype)
     (y * at.tensor(weights)).sum().backward()
     (ty * torch.tensor(weights)).sum().backward()
@@ -195,3 +195,33 @@ def test_fused_gelu_forward_and_backward_match_torch(dtype):
     y.sum().backward()
     expected.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), **tol)
+
+
+# -- log1p, expm1, log2, log10 (issue 11) -------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["log1p", "expm1", "log2", "log10"])
+@pytest.mark.parametrize("values, dtype", [([1, 2, 8], "int64"), ([True, False], "bool"),
+                                           ([0.5, 8.0], "float64"), ([0.5, 8.0], "float16")])
+def test_new_unary_maths_dtypes_and_values_like_torch(name, values, dtype):
+    import torch
+    data = np.array(values, dtype=dtype)
+    ours = getattr(at, name)(at.tensor(data))
+    theirs = getattr(torch, name)(torch.tensor(data))
+    assert str(ours.dtype).replace("torch.", "") == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_allclose(ours.numpy().astype(np.float64),
+                               theirs.numpy().astype(np.float64), rtol=1e-3 if
+                               dtype == "float16" else 1e-7)
+
+
+def test_log2_and_log10_of_exact_powers_are_exact():
+    assert at.log2(at.tensor([8.0, 1024.0, 0.25])).tolist() == [3.0, 10.0, -2.0]
+    assert at.log10(at.tensor([1000.0, 1e-3], dtype=at.float64)).tolist() == [3.0, -3.0]
+
+
+def test_log1p_and_expm1_keep_small_arguments():
+    x = at.tensor([1e-12, -3e-15], dtype=at.float64)
+    np.testing.assert_allclose(at.log1p(x).numpy(), [1e-12 - 5e-25, -3e-15 - 4.5e-30],
+                               rtol=1e-15)
+    np.testing.assert_allclose(x.expm1().numpy(), [1e-12 + 5e-25, -3e-15 + 4.5e-30],
+                               rtol=1e-15)
+    assert at.log(1 + x).tolist()[1] != -3e-15  # what the primitives avoid

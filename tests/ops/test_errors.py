@@ -50,7 +50,9 @@ ERRORS = [
     (lambda: ones(4).split([1, 2]), ValueError, ["split", "[1, 2]", "4"]),
     (lambda: at.pad(ones(2), (1, 1, 1, 1)), ValueError, ["pad", "[1, 1, 1, 1]"]),
     (lambda: ones(0).max(), ShapeError, ["empty"]),
-    (lambda: ones(0).argmax(), ShapeError, ["argmax", "empty"]),
+    (lambda: ones(0).argmax(), IndexError, ["argmax", "empty"]),  # PyTorch: IndexError
+    (lambda: ones(2, 0).argmax(1), IndexError, ["argmax", "dim 1", "empty"]),
+    (lambda: ones(2, 0).amax(1), IndexError, ["amax", "dim 1", "empty"]),
     (lambda: at.tensor([1.0, 2.0]).item(), ValueError, ["item", "(2,)"]),
     # wrong argument types or dtypes: TypeError saying what was expected
     (lambda: ones(2) + "a", TypeError, ["str", "expected"]),

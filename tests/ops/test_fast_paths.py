@@ -25,16 +25,21 @@ def test_relu_pooled_backward_equals_its_formula(dtype):
     size = workspace.min_bytes // np.dtype(dtype).itemsize + 123  # over the pool's threshold
     x = _with_specials(rng.standard_normal(size).astype(dtype))
     dy = rng.standard_normal(size).astype(dtype)
-    expected = dy * _passes_gradient(x)
+    expected = np.where(_passes_gradient(x), dy, 0)
     np.testing.assert_array_equal(_relu_backward_pooled(dy, x), expected)
+    dy[-3:] = [np.inf, -np.inf, np.nan]  # an infinite dy where x <= 0 gives 0, not NaN
+    x[-3:] = -1.0
+    np.testing.assert_array_equal(_relu_backward_pooled(dy, x), np.where(_passes_gradient(x),
+                                                                          dy, 0))
+    assert not np.isnan(_relu_backward_pooled(dy, x)[-3:]).any()
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
 def test_blocked_maximum_equals_numpy_maximum(dtype):
     x = _with_specials(rng.standard_normal(3 * (1 << 16) + 7).astype(dtype))
     out = np.empty_like(x)
     _maximum_with_zero(x, out)
-    expected = np.maximum(x, 0)
+    expected = np.where(x < 0, 0, x)  # -0.0 stays -0.0, as PyTorch's relu(-0.0)
     np.testing.assert_array_equal(out, expected)
     assert np.array_equal(np.signbit(out), np.signbit(expected))
 

@@ -136,7 +136,9 @@ class Op:
     grad: bool = True       # differentiable: check gradients and backward against PyTorch
     numeric: bool = True    # central differences are valid (False where the op has kinks)
     grad2: bool = True      # compare second derivatives with PyTorch
+    recorded: bool = True   # the backward can itself be recorded (create_graph)
     rtol32: float = 2e-5
+    rtol64: float = 1e-10   # looser only where PyTorch rounds a constant (hardsigmoid's 1/6)
     ids: list = field(default_factory=list)
 
 
@@ -411,6 +413,436 @@ OPS = [
        [[(3, 4), (3, 4)]]),
 ]
 
+# -- the wider API of issue 11 -----------------------------------------------------------------
+
+INF = math.inf
+
+
+def _linalg(lib):
+    return lib.linalg
+
+
+def _softmax_np(x, axis):
+    e = np.exp(x - x.max(axis, keepdims=True))
+    return e / e.sum(axis, keepdims=True)
+
+
+def _topk_ref(x, k, axis, largest):
+    order = np.argsort(-x if largest else x, axis, kind="stable")
+    order = np.take(order, np.arange(k), axis)
+    return np.take_along_axis(x, order, axis), order
+
+
+def _index_add_ref(x, axis, index, source, alpha=1.0):
+    out = x.copy()
+    np.add.at(out, (slice(None),) * axis + (np.asarray(index),), alpha * source)
+    return out
+
+
+def _scatter_ref(x, axis, index, src):
+    out = x.copy()
+    index = np.asarray(index)
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[axis] = index
+    out[tuple(grid)] = src[tuple(slice(0, n) for n in index.shape)]
+    return out
+
+
+def _scatter_add_ref(x, axis, index, src):
+    out = x.copy()
+    index = np.asarray(index)
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[axis] = index
+    np.add.at(out, tuple(grid), src[tuple(slice(0, n) for n in index.shape)])
+    return out
+
+
+def _vector_norm_ref(x, p, axis=None, keepdims=False):
+    a = np.abs(x)
+    if p == INF:
+        return a.max(axis, keepdims=keepdims)
+    if p == -INF:
+        return a.min(axis, keepdims=keepdims)
+    if p == 0:
+        return (a != 0).sum(axis, keepdims=keepdims).astype(x.dtype)
+    return (a ** p).sum(axis, keepdims=keepdims) ** (1 / p)
+
+
+def _elu_np(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+_SELU = (1.6732632423543772848170429916717, 1.0507009873554804934193349852946)
+_PM1 = [[1., -1., 1., 1.], [-1., -1., 1., -1.], [1., 1., -1., 1.]]   # +-1 targets, (3, 4)
+_BITS = [[1., 0., 1., 1.], [0., 0., 1., 0.], [1., 1., 0., 1.]]       # 0/1 targets, (3, 4)
+_CUMPROD_ZEROS = [[False, True, False, False], [False, False, False, True],
+                  [True, False, True, False]]
+
+
+def _mask(lib, rows):
+    return lib.tensor(rows)
+
+
+def _smooth_l1_np(d, beta):
+    return np.where(np.abs(d) < beta, 0.5 * d * d / beta, np.abs(d) - 0.5 * beta)
+
+
+def _huber_np(d, delta):
+    return np.where(np.abs(d) < delta, 0.5 * d * d, delta * (np.abs(d) - 0.5 * delta))
+
+
+def _log_softmax_np(x, axis):
+    return x - _logsumexp(x, axis)[..., None] if axis in (-1, x.ndim - 1) else \
+        np.log(_softmax_np(x, axis))
+
+
+def _cos_sim_np(a, b, axis, eps=1e-8):
+    a, b = np.broadcast_arrays(a, b)
+    na = np.maximum(np.sqrt((a * a).sum(axis, keepdims=True)), eps)
+    nb = np.maximum(np.sqrt((b * b).sum(axis, keepdims=True)), eps)
+    return ((a / na) * (b / nb)).sum(axis)
+
+
+def _multi_margin_np(x, y, p, margin, weight=None):
+    z = margin - x[np.arange(len(y)), y][:, None] + x
+    z = np.where((z > 0) & (np.arange(x.shape[1]) != y[:, None]), z, 0) ** p
+    if weight is not None:
+        z = z * weight[y][:, None]
+    return (z.sum(1) / x.shape[1]).mean()
+
+
+_Y3 = [2, 0, 3]
+_W4 = [0.5, 2.0, 1.0, 1.5]
+
+OPS += [
+    # unary maths
+    Op("log1p", lambda lib, x: lib.log1p(x), np.log1p, U, domain="unit"),
+    Op("log1p_method_tiny", lambda lib, x: x.log1p() * 1e12, lambda x: np.log1p(x) * 1e12,
+       U[:1], domain="tiny"),
+    Op("expm1", lambda lib, x: lib.expm1(x), np.expm1, U),
+    Op("expm1_method_tiny", lambda lib, x: x.expm1() * 1e12, lambda x: np.expm1(x) * 1e12,
+       U[:1], domain="tiny"),
+    Op("log2", lambda lib, x: lib.log2(x), np.log2, U, domain="positive"),
+    Op("log10", lambda lib, x: x.log10(), np.log10, U, domain="positive"),
+    Op("clamp_min_method", lambda lib, x: x.clamp_min(0.3), lambda x: np.maximum(x, 0.3),
+       U[:1]),
+    # logical reductions, closeness, counting: no gradient
+    Op("all", lambda lib, x: lib.all(x > -1.5), lambda x: np.all(x > -1.5), U, grad=False),
+    Op("all_dim_keepdim", lambda lib, x: (x > -1.5).all(dim=1, keepdim=True),
+       lambda x: np.all(x > -1.5, 1, keepdims=True), R3, grad=False),
+    Op("any_dims", lambda lib, x: lib.any(x > 1.5, dim=(0, 2)),
+       lambda x: np.any(x > 1.5, (0, 2)), R3, grad=False),
+    Op("any_method", lambda lib, x: (x > 1.8).any(), lambda x: np.any(x > 1.8), U,
+       grad=False),
+    Op("isclose", lambda lib, a, b: lib.isclose(a, b, rtol=0.5, atol=0.2),
+       lambda a, b: np.isclose(a, b, rtol=0.5, atol=0.2), [[(3, 4), (3, 4)], [(3, 4), (4,)]],
+       grad=False),
+    Op("histc", lambda lib, x: lib.histc(x, bins=5, min=-1, max=1.5),
+       lambda x: np.histogram(x, 5, (-1, 1.5))[0].astype(x.dtype), [[(4, 5)]], grad=False),
+    Op("histc_data_range", lambda lib, x: x.histc(7),
+       lambda x: np.histogram(x, 7)[0].astype(x.dtype), [[(30,)]], grad=False),
+    Op("histogram", lambda lib, x: tuple(lib.histogram(x, bins=4)),
+       lambda x: tuple(h.astype(x.dtype) for h in np.histogram(x, 4)), [[(20,)]],
+       grad=False),
+    Op("bincount", lambda lib, x: lib.bincount((x * 2 + 5).long(), minlength=12),
+       lambda x: np.bincount((x * 2 + 5).astype(np.int64), minlength=12), [[(20,)]],
+       grad=False),
+    Op("bincount_weights", lambda lib, x, w: lib.bincount((x * 2 + 5).long(), w),
+       lambda x, w: np.bincount((x * 2 + 5).astype(np.int64), w), [[(20,), (20,)]],
+       grad=False),
+    # sorting
+    Op("sort", lambda lib, x: tuple(lib.sort(x, dim=1)),
+       lambda x: (np.sort(x, 1), np.argsort(x, 1, kind="stable")), R3 + R2),
+    Op("sort_descending", lambda lib, x: tuple(x.sort(descending=True)),
+       lambda x: (-np.sort(-x, -1), np.argsort(-x, -1, kind="stable")), R3),
+    Op("sort_0d", lambda lib, x: tuple(lib.sort(x)), lambda x: (x, np.asarray(0)), [[()]]),
+    Op("argsort", lambda lib, x: lib.argsort(x, dim=0, descending=True),
+       lambda x: np.argsort(-x, 0, kind="stable"), R3, grad=False),
+    Op("msort", lambda lib, x: lib.msort(x), lambda x: np.sort(x, 0), R2),
+    Op("topk", lambda lib, x: tuple(lib.topk(x, 2)), lambda x: _topk_ref(x, 2, -1, True),
+       R3 + R2),
+    Op("topk_smallest_dim0", lambda lib, x: tuple(x.topk(2, dim=0, largest=False)),
+       lambda x: _topk_ref(x, 2, 0, False), R3),
+    # scans
+    Op("cumsum", lambda lib, x: lib.cumsum(x, 0), lambda x: np.cumsum(x, 0), R3 + R2),
+    Op("cumsum_neg_dim", lambda lib, x: x.cumsum(dim=-1), lambda x: np.cumsum(x, -1), R3),
+    Op("cumsum_0d", lambda lib, x: lib.cumsum(x, 0), lambda x: x, [[()]]),
+    Op("cumprod", lambda lib, x: lib.cumprod(x, 1), lambda x: np.cumprod(x, 1), R3 + R2,
+       domain="nonzero"),
+    Op("cumprod_zeros", lambda lib, x: lib.cumprod(lib.where(_mask(lib, _CUMPROD_ZEROS),
+                                                             0.0, x), 1),
+       lambda x: np.cumprod(np.where(_CUMPROD_ZEROS, 0.0, x), 1), R2, domain="nonzero"),
+    # moving and masking by position
+    Op("flip", lambda lib, x: lib.flip(x, (0, 2)), lambda x: np.flip(x, (0, 2)), R3),
+    Op("flip_method", lambda lib, x: x.flip(-1), lambda x: np.flip(x, -1), R3 + R2),
+    Op("fliplr", lambda lib, x: lib.fliplr(x), np.fliplr, R2 + R3),
+    Op("flipud", lambda lib, x: x.flipud(), np.flipud, R2),
+    Op("roll", lambda lib, x: lib.roll(x, 1, 1), lambda x: np.roll(x, 1, 1), R3),
+    Op("roll_dims", lambda lib, x: x.roll((-1, 5), (0, 2)),
+       lambda x: np.roll(x, (-1, 5), (0, 2)), R3),
+    Op("roll_flat", lambda lib, x: lib.roll(x, 7), lambda x: np.roll(x, 7), R3),
+    Op("tril", lambda lib, x: lib.tril(x), np.tril, R2 + R3),
+    Op("tril_diagonal", lambda lib, x: x.tril(-1), lambda x: np.tril(x, -1), R3),
+    Op("triu", lambda lib, x: lib.triu(x, 1), lambda x: np.triu(x, 1), R2 + R3),
+    Op("triu_method", lambda lib, x: x.triu(), np.triu, [[(4, 3)]]),
+    # einsum
+    Op("einsum_matmul", lambda lib, a, b: lib.einsum("ij,jk->ik", a, b),
+       lambda a, b: a @ b, [[(3, 4), (4, 2)]]),
+    Op("einsum_batched", lambda lib, a, b: lib.einsum("bij,bjk->bik", a, b),
+       np.matmul, [[(2, 3, 4), (2, 4, 2)]]),
+    Op("einsum_attention", lambda lib, a, b: lib.einsum("bhqd,bhkd->bhqk", a, b),
+       lambda a, b: np.einsum("bhqd,bhkd->bhqk", a, b), [[(2, 2, 3, 4), (2, 2, 5, 4)]]),
+    Op("einsum_diagonal", lambda lib, x: lib.einsum("ii->i", x), np.diagonal, [[(4, 4)]]),
+    Op("einsum_trace", lambda lib, x: lib.einsum("ii", x), np.trace, [[(4, 4)]]),
+    Op("einsum_diagonal_3d", lambda lib, x: lib.einsum("iji->ji", x),
+       lambda x: np.einsum("iji->ji", x), [[(3, 2, 3)]]),
+    Op("einsum_outer", lambda lib, a, b: lib.einsum("i,j->ij", a, b), np.outer,
+       [[(3,), (4,)]]),
+    Op("einsum_sum", lambda lib, x: lib.einsum("ij->", x), np.sum, R2),
+    Op("einsum_sum_one_operand", lambda lib, a, b: lib.einsum("ij,jk->j", a, b),
+       lambda a, b: np.einsum("ij,jk->j", a, b), [[(3, 4), (4, 2)]]),
+    Op("einsum_ellipsis", lambda lib, x: lib.einsum("...ij->...ji", x),
+       lambda x: np.swapaxes(x, -1, -2), R3),
+    Op("einsum_ellipsis_broadcast", lambda lib, a, b: lib.einsum("...ij,...jk", a, b),
+       np.matmul, [[(2, 1, 3, 4), (5, 4, 2)]]),
+    Op("einsum_implicit", lambda lib, a, b: lib.einsum("bA,c", a, b),
+       lambda a, b: np.einsum("bA,c", a, b), [[(2, 3), (4,)]]),
+    Op("einsum_three", lambda lib, a, b, c: lib.einsum("ij,jk,kl->il", a, b, c),
+       lambda a, b, c: a @ b @ c, [[(2, 3), (3, 4), (4, 2)]]),
+    Op("einsum_size_one", lambda lib, a, b: lib.einsum("ij,ij->ij", a, b), np.multiply,
+       [[(3, 1), (3, 4)]]),
+    Op("einsum_list", lambda lib, a, b: lib.einsum("i,i", [a, b]), np.dot, [[(4,), (4,)]]),
+    Op("einsum_sublist", lambda lib, a, b: lib.einsum(a, [0, 1], b, [1, 2], [0, 2]),
+       np.matmul, [[(3, 4), (4, 2)]]),
+    # indexed reads and writes
+    Op("index_select", lambda lib, x: lib.index_select(x, 1, lib.tensor([2, 0, 2])),
+       lambda x: np.take(x, [2, 0, 2], 1), R3 + R2),
+    Op("index_select_method", lambda lib, x: x.index_select(0, lib.tensor(1)),
+       lambda x: x[[1]], R2),
+    Op("index_add", lambda lib, x, s: lib.index_add(x, 1, lib.tensor([2, 0, 2]), s),
+       lambda x, s: _index_add_ref(x, 1, [2, 0, 2], s), [[(3, 4), (3, 3)]]),
+    Op("index_add_alpha", lambda lib, x, s: x.index_add(0, lib.tensor([1, 1]), s, alpha=2.5),
+       lambda x, s: _index_add_ref(x, 0, [1, 1], s, 2.5), [[(3, 4), (2, 4)]]),
+    Op("scatter_value", lambda lib, x: lib.scatter(x, 1, lib.tensor([[0, 2], [3, 1]]), 1.5),
+       lambda x: _scatter_ref(x, 1, [[0, 2], [3, 1]], np.full((2, 2), 1.5)), R2),
+    Op("scatter_src", lambda lib, x, s: lib.scatter(x, 0, lib.tensor([[2, 0, 1, 0]]), s),
+       lambda x, s: _scatter_ref(x, 0, [[2, 0, 1, 0]], s), [[(3, 4), (1, 4)]]),
+    Op("scatter_method_value_keyword", lambda lib, x: x.scatter(0, lib.tensor([[1, 0, 2]]),
+                                                                value=-2.0),
+       lambda x: _scatter_ref(x, 0, [[1, 0, 2]], np.full((1, 3), -2.0)), R2),
+    Op("scatter_add", lambda lib, x, s: lib.scatter_add(x, 0, lib.tensor([[0, 2, 0, 0],
+                                                                          [0, 2, 1, 0]]), s),
+       lambda x, s: _scatter_add_ref(x, 0, [[0, 2, 0, 0], [0, 2, 1, 0]], s),
+       [[(3, 4), (2, 4)]]),
+    Op("scatter_reduce_add", lambda lib, x, s: x.scatter(1, lib.tensor([[0, 0], [1, 3]]), s,
+                                                         reduce="add"),
+       lambda x, s: _scatter_add_ref(x, 1, [[0, 0], [1, 3]], s), [[(3, 4), (2, 2)]],
+       grad=False),
+    Op("masked_fill", lambda lib, x: lib.masked_fill(x, x > 0.5, -1.0),
+       lambda x: np.where(x > 0.5, -1.0, x), U),
+    Op("masked_fill_broadcast", lambda lib, x: x.masked_fill(lib.tensor([True, False, True,
+                                                                         False]), 0.25),
+       lambda x: np.where([True, False, True, False], 0.25, x), R3),
+    Op("masked_fill_tensor_value", lambda lib, x, v: x.masked_fill(x < 0, v),
+       lambda x, v: np.where(x < 0, v, x), [[(3, 4), ()]]),
+    Op("masked_select", lambda lib, x: lib.masked_select(x, x > 0),
+       lambda x: x[x > 0], R3),
+    # matrix products
+    Op("addmm", lambda lib, x, a, b: lib.addmm(x, a, b), lambda x, a, b: x + a @ b,
+       [[(3, 2), (3, 4), (4, 2)], [(2,), (3, 4), (4, 2)]]),
+    Op("addmm_scaled", lambda lib, x, a, b: x.addmm(a, b, beta=0.5, alpha=-2.0),
+       lambda x, a, b: 0.5 * x - 2 * a @ b, [[(3, 2), (3, 4), (4, 2)]]),
+    Op("addmm_beta0", lambda lib, x, a, b: lib.addmm(x, a, b, beta=0),
+       lambda x, a, b: a @ b, [[(3, 2), (3, 4), (4, 2)]]),
+    Op("addmv", lambda lib, x, a, v: lib.addmv(x, a, v, alpha=3.0),
+       lambda x, a, v: x + 3 * a @ v, [[(3,), (3, 4), (4,)]]),
+    Op("baddbmm", lambda lib, x, a, b: lib.baddbmm(x, a, b, beta=2.0),
+       lambda x, a, b: 2 * x + a @ b, [[(2, 3, 2), (2, 3, 4), (2, 4, 2)], [(2,), (2, 3, 4),
+                                                                          (2, 4, 2)]]),
+    Op("addbmm", lambda lib, x, a, b: lib.addbmm(x, a, b),
+       lambda x, a, b: x + (a @ b).sum(0), [[(3, 2), (2, 3, 4), (2, 4, 2)]]),
+    Op("mm_method", lambda lib, a, b: a.mm(b), np.matmul, [[(3, 4), (4, 2)]]),
+    Op("outer_method", lambda lib, a, b: a.outer(b), np.outer, [[(3,), (2,)]]),
+    # norms
+    Op("norm", lambda lib, x: x.norm(), lambda x: np.sqrt((x * x).sum()), U + R3),
+    Op("norm_p1", lambda lib, x: lib.norm(x, p=1), lambda x: np.abs(x).sum(), R2,
+       domain="nonzero"),
+    Op("norm_p3_dim_keepdim", lambda lib, x: lib.norm(x, 3, dim=1, keepdim=True),
+       lambda x: _vector_norm_ref(x, 3, 1, True), R3),
+    Op("norm_fro_dims", lambda lib, x: x.norm(p="fro", dim=(0, 2)),
+       lambda x: np.sqrt((x * x).sum((0, 2))), R3),
+    Op("norm_nuc", lambda lib, x: lib.norm(x, p="nuc"),
+       lambda x: np.linalg.norm(x, "nuc"), R2, grad2=False, recorded=False, rtol32=1e-4),
+    Op("vector_norm_inf", lambda lib, x: _linalg(lib).vector_norm(x, ord=INF, dim=1),
+       lambda x: np.abs(x).max(1), R3),
+    Op("vector_norm_neg_inf", lambda lib, x: _linalg(lib).vector_norm(x, -INF, (0, 2),
+                                                                      keepdim=True),
+       lambda x: np.abs(x).min((0, 2), keepdims=True), R3),
+    Op("vector_norm_0", lambda lib, x: _linalg(lib).vector_norm(x, 0),
+       lambda x: np.asarray(float(np.count_nonzero(x))), R2),
+    Op("vector_norm_half", lambda lib, x: _linalg(lib).vector_norm(x, 0.5, dim=0),
+       lambda x: _vector_norm_ref(x, 0.5, 0), R3, domain="nonzero"),
+    Op("vector_norm_1_5", lambda lib, x: _linalg(lib).vector_norm(x, 1.5, dim=-1),
+       lambda x: _vector_norm_ref(x, 1.5, -1), R3, domain="nonzero"),
+    Op("vector_norm_neg1", lambda lib, x: _linalg(lib).vector_norm(x, -1),
+       lambda x: _vector_norm_ref(x, -1), R2, domain="nonzero"),
+    Op("linalg_norm", lambda lib, x: _linalg(lib).norm(x), lambda x: np.sqrt((x * x).sum()),
+       R2 + R3),
+    Op("linalg_norm_vector_dim", lambda lib, x: _linalg(lib).norm(x, 4, dim=1),
+       lambda x: _vector_norm_ref(x, 4, 1), R3),
+    Op("linalg_norm_matrix_1", lambda lib, x: _linalg(lib).norm(x, ord=1),
+       lambda x: np.linalg.norm(x, 1), R2),
+    Op("linalg_norm_matrix_inf", lambda lib, x: _linalg(lib).norm(x, ord=INF),
+       lambda x: np.linalg.norm(x, np.inf), R2),
+    Op("linalg_norm_matrix_neg1", lambda lib, x: _linalg(lib).norm(x, ord=-1),
+       lambda x: np.linalg.norm(x, -1), R2),
+    Op("linalg_norm_matrix_neg_inf", lambda lib, x: _linalg(lib).norm(x, ord=-INF),
+       lambda x: np.linalg.norm(x, -np.inf), R2),
+    Op("linalg_norm_spectral", lambda lib, x: _linalg(lib).norm(x, ord=2),
+       lambda x: np.linalg.norm(x, 2), R2, grad2=False, recorded=False, rtol32=1e-4),
+    Op("linalg_norm_spectral_min", lambda lib, x: _linalg(lib).norm(x, ord=-2),
+       lambda x: np.linalg.norm(x, -2), R2, grad2=False, recorded=False, rtol32=1e-4),
+    Op("matrix_norm_fro_batched", lambda lib, x: _linalg(lib).matrix_norm(x),
+       lambda x: np.sqrt((x * x).sum((-2, -1))), R3),
+    Op("matrix_norm_1_dims_keepdim", lambda lib, x: _linalg(lib).matrix_norm(
+        x, 1, dim=(2, 0), keepdim=True),
+       lambda x: np.abs(x).sum(2, keepdims=True).max(0, keepdims=True), R3),
+    Op("matrix_norm_nuc_batched", lambda lib, x: _linalg(lib).matrix_norm(x, "nuc", (0, 2)),
+       lambda x: np.linalg.norm(np.moveaxis(x, 1, 0), "nuc", (1, 2)), R3, grad2=False,
+       recorded=False, rtol32=1e-4),
+    # activations
+    Op("softplus", lambda lib, x: _NN(lib).softplus(x), lambda x: np.log1p(np.exp(x)), U),
+    Op("softplus_beta_threshold", lambda lib, x: _NN(lib).softplus(x, beta=2, threshold=1.5),
+       lambda x: np.where(2 * x > 1.5, x, np.log1p(np.exp(2 * x)) / 2), U, domain="nonzero"),
+    Op("logsigmoid", lambda lib, x: _NN(lib).logsigmoid(x * 10),
+       lambda x: -np.log1p(np.exp(-x * 10)), U),
+    Op("silu", lambda lib, x: _NN(lib).silu(x), lambda x: x * _sigmoid(x), U),
+    Op("hardtanh", lambda lib, x: _NN(lib).hardtanh(x), lambda x: np.clip(x, -1, 1), U),
+    Op("hardtanh_bounds", lambda lib, x: _NN(lib).hardtanh(x, -0.5, 1.5),
+       lambda x: np.clip(x, -0.5, 1.5), U[:1]),
+    Op("relu6", lambda lib, x: _NN(lib).relu6(x * 4), lambda x: np.clip(x * 4, 0, 6), U),
+    Op("elu", lambda lib, x: _NN(lib).elu(x), _elu_np, U, domain="nonzero"),
+    Op("elu_alpha_large", lambda lib, x: _NN(lib).elu(x * 400, alpha=0.5),
+       lambda x: _elu_np(x * 400, 0.5), U[:1], domain="nonzero"),
+    Op("selu", lambda lib, x: _NN(lib).selu(x),
+       lambda x: _SELU[1] * _elu_np(x, _SELU[0]), U, domain="nonzero"),
+    Op("celu", lambda lib, x: _NN(lib).celu(x, alpha=2.0),
+       lambda x: np.where(x > 0, x, 2 * np.expm1(x / 2)), U, domain="nonzero"),
+    Op("mish", lambda lib, x: _NN(lib).mish(x * 3),
+       lambda x: 3 * x * np.tanh(np.log1p(np.exp(3 * x))), U),
+    Op("hardswish", lambda lib, x: _NN(lib).hardswish(x * 3),
+       lambda x: 3 * x * np.clip(3 * x + 3, 0, 6) / 6, U),
+    # PyTorch's hardsigmoid: its backward uses float32's 1/6 in every dtype, and has no
+    # derivative of its own (second derivatives raise there)
+    Op("hardsigmoid", lambda lib, x: _NN(lib).hardsigmoid(x * 3),
+       lambda x: np.clip(3 * x + 3, 0, 6) / 6, U, rtol64=1e-7, grad2=False),
+    Op("softsign", lambda lib, x: _NN(lib).softsign(x), lambda x: x / (1 + np.abs(x)), U),
+    Op("tanhshrink", lambda lib, x: _NN(lib).tanhshrink(x), lambda x: x - np.tanh(x), U),
+    Op("threshold", lambda lib, x: _NN(lib).threshold(x, 0.5, -3.0),
+       lambda x: np.where(x > 0.5, x, -3.0), U),
+    Op("hardshrink", lambda lib, x: _NN(lib).hardshrink(x, 0.7),
+       lambda x: np.where(np.abs(x) > 0.7, x, 0), U),
+    Op("softshrink", lambda lib, x: _NN(lib).softshrink(x),
+       lambda x: np.where(x > 0.5, x - 0.5, np.where(x < -0.5, x + 0.5, 0)), U),
+    Op("glu", lambda lib, x: _NN(lib).glu(x), lambda x: x[:, :2] * _sigmoid(x[:, 2:]), R2),
+    Op("glu_dim0", lambda lib, x: _NN(lib).glu(x, 0),
+       lambda x: x[:1] * _sigmoid(x[1:]), [[(2, 3, 4)]]),
+    Op("prelu", lambda lib, x, w: _NN(lib).prelu(x, w),
+       lambda x, w: np.where(x > 0, x, w[:, None] * x), [[(2, 3, 4), (3,)], [(3, 4), (1,)]],
+       domain="nonzero"),
+    Op("softmin", lambda lib, x: _NN(lib).softmin(x, dim=1), lambda x: _softmax_np(-x, 1),
+       R3),
+    # distances
+    Op("normalize", lambda lib, x: _NN(lib).normalize(x),
+       lambda x: x / np.sqrt((x * x).sum(1, keepdims=True)), R3 + R2),
+    Op("normalize_p1_dim", lambda lib, x: _NN(lib).normalize(x, p=1, dim=-1),
+       lambda x: x / np.abs(x).sum(-1, keepdims=True), R2, domain="nonzero"),
+    Op("cosine_similarity", lambda lib, a, b: _NN(lib).cosine_similarity(a, b),
+       lambda a, b: _cos_sim_np(a, b, 1), [[(3, 4), (3, 4)], [(2, 3, 4), (3, 1)]]),
+    Op("cosine_similarity_dim", lambda lib, a, b: _NN(lib).cosine_similarity(a, b, dim=-1),
+       lambda a, b: _cos_sim_np(a, b, -1), [[(3, 4), (4,)]]),
+    Op("pairwise_distance", lambda lib, a, b: _NN(lib).pairwise_distance(a, b),
+       lambda a, b: np.sqrt(((a - b + 1e-6) ** 2).sum(-1)), [[(3, 4), (3, 4)], [(3, 4), (4,)]]),
+    Op("pairwise_distance_p1_keepdim", lambda lib, a, b: _NN(lib).pairwise_distance(
+        a, b, p=1, keepdim=True),
+       lambda a, b: np.abs(a - b + 1e-6).sum(-1, keepdims=True), [[(3, 4), (3, 4)]]),
+    # losses
+    Op("smooth_l1_loss", lambda lib, a, b: _NN(lib).smooth_l1_loss(a, b),
+       lambda a, b: _smooth_l1_np(a - b, 1.0).mean(), [[(3, 4), (3, 4)]]),
+    Op("smooth_l1_loss_beta_sum", lambda lib, a, b: _NN(lib).smooth_l1_loss(
+        a, b, reduction="sum", beta=0.5),
+       lambda a, b: _smooth_l1_np(a - b, 0.5).sum(), [[(3, 4), (3, 4)]]),
+    Op("smooth_l1_loss_beta0", lambda lib, a, b: _NN(lib).smooth_l1_loss(a, b, beta=0.0),
+       lambda a, b: np.abs(a - b).mean(), [[(3, 4), (3, 4)]]),
+    Op("huber_loss", lambda lib, a, b: _NN(lib).huber_loss(a, b, reduction="none", delta=0.7),
+       lambda a, b: _huber_np(a - b, 0.7), [[(3, 4), (3, 4)]]),
+    Op("huber_loss_weight", lambda lib, a, b, w: _NN(lib).huber_loss(a, b, weight=w),
+       lambda a, b, w: (_huber_np(a - b, 1.0) * w).mean(), [[(3, 4), (3, 4), (3, 4)]]),
+    Op("kl_div_batchmean", lambda lib, a, b: _NN(lib).kl_div(
+        _NN(lib).log_softmax(a, 1), _NN(lib).softmax(b, 1), reduction="batchmean"),
+       lambda a, b: (_softmax_np(b, 1) * (np.log(_softmax_np(b, 1)) - _log_softmax_np(a, 1))
+                     ).sum() / 3, [[(3, 4), (3, 4)]]),
+    Op("kl_div_log_target_none", lambda lib, a, b: _NN(lib).kl_div(
+        _NN(lib).log_softmax(a, 1), _NN(lib).log_softmax(b, 1), reduction="none",
+        log_target=True),
+       lambda a, b: _softmax_np(b, 1) * (_log_softmax_np(b, 1) - _log_softmax_np(a, 1)),
+       [[(3, 4), (3, 4)]]),
+    Op("kl_div_sum", lambda lib, a, b: _NN(lib).kl_div(a, b.abs(), reduction="sum"),
+       lambda a, b: (np.abs(b) * (np.log(np.abs(b)) - a)).sum(), [[(3, 4), (3, 4)]],
+       domain=("real", "nonzero")),
+    Op("soft_margin_loss", lambda lib, x: _NN(lib).soft_margin_loss(x, lib.tensor(_PM1)),
+       lambda x: np.log1p(np.exp(-x * np.array(_PM1))).mean(), R2),
+    Op("multilabel_soft_margin_loss", lambda lib, x, w: _NN(lib).multilabel_soft_margin_loss(
+        x, lib.tensor(_BITS), weight=w),
+       lambda x, w: (-(np.array(_BITS) * np.log(_sigmoid(x)) + (1 - np.array(_BITS))
+                      * np.log(_sigmoid(-x))) * w).mean(1).mean(), [[(3, 4), (4,)]]),
+    Op("poisson_nll_loss", lambda lib, x, t: _NN(lib).poisson_nll_loss(x, t),
+       lambda x, t: (np.exp(x) - t * x).mean(), [[(3, 4), (3, 4)]],
+       domain=("real", "positive")),
+    Op("poisson_nll_loss_rates_full", lambda lib, x, t: _NN(lib).poisson_nll_loss(
+        x, t * 2, log_input=False, full=True, reduction="sum"),
+       lambda x, t: (x - 2 * t * np.log(x + 1e-8) + np.where(
+           2 * t > 1, 2 * t * np.log(2 * t) - 2 * t + 0.5 * np.log(2 * np.pi * 2 * t), 0)
+       ).sum(), [[(3, 4), (3, 4)]], domain="positive"),
+    Op("gaussian_nll_loss", lambda lib, x, t, v: _NN(lib).gaussian_nll_loss(x, t, v),
+       lambda x, t, v: (0.5 * (np.log(v) + (x - t) ** 2 / v)).mean(),
+       [[(3, 4), (3, 4), (3, 4)]], domain=("real", "real", "positive")),
+    Op("gaussian_nll_loss_shared_var_full", lambda lib, x, t, v: _NN(lib).gaussian_nll_loss(
+        x, t, v, full=True, reduction="sum"),
+       lambda x, t, v: (0.5 * (np.log(v[:, None]) + (x - t) ** 2 / v[:, None])
+                        + 0.5 * np.log(2 * np.pi)).sum(),
+       [[(3, 4), (3, 4), (3,)]], domain=("real", "real", "positive")),
+    Op("margin_ranking_loss", lambda lib, a, b: _NN(lib).margin_ranking_loss(
+        a, b, lib.tensor(_PM1), margin=0.3),
+       lambda a, b: np.maximum(-np.array(_PM1) * (a - b) + 0.3, 0).mean(),
+       [[(3, 4), (3, 4)]]),
+    Op("hinge_embedding_loss", lambda lib, x: _NN(lib).hinge_embedding_loss(
+        x, lib.tensor(_PM1), reduction="none"),
+       lambda x: np.where(np.array(_PM1) == 1, x, np.maximum(1 - x, 0)), R2),
+    Op("cosine_embedding_loss", lambda lib, a, b: _NN(lib).cosine_embedding_loss(
+        a, b, lib.tensor([1., -1., -1.]), margin=-0.2),
+       lambda a, b: np.mean(np.where(np.array([1, -1, -1]) == 1, 1 - _cos_sim_np(a, b, 1),
+                                     np.maximum(_cos_sim_np(a, b, 1) + 0.2, 0))),
+       [[(3, 4), (3, 4)]]),
+    # PyTorch's multi_margin_loss has no second derivative (its backward is a kernel)
+    Op("multi_margin_loss", lambda lib, x: _NN(lib).multi_margin_loss(x, lib.tensor(_Y3)),
+       lambda x: _multi_margin_np(x, np.array(_Y3), 1, 1.0), R2, grad2=False),
+    Op("multi_margin_loss_p2_weight", lambda lib, x: _NN(lib).multi_margin_loss(
+        x, lib.tensor(_Y3), p=2, margin=0.5, weight=lib.tensor(_W4, dtype=x.dtype)),
+       lambda x: _multi_margin_np(x, np.array(_Y3), 2, 0.5, np.array(_W4)), R2,
+       grad2=False),
+    Op("triplet_margin_loss", lambda lib, a, p, n: _NN(lib).triplet_margin_loss(a, p, n),
+       lambda a, p, n: np.maximum(1 + np.sqrt(((a - p + 1e-6) ** 2).sum(-1))
+                                  - np.sqrt(((a - n + 1e-6) ** 2).sum(-1)), 0).mean(),
+       [[(3, 4), (3, 4), (3, 4)]]),
+    Op("triplet_margin_loss_swap_p1", lambda lib, a, p, n: _NN(lib).triplet_margin_loss(
+        a, p, n, margin=2.0, p=1, swap=True, reduction="sum"),
+       lambda a, p, n: np.maximum(2 + np.abs(a - p + 1e-6).sum(-1) - np.minimum(
+           np.abs(a - n + 1e-6).sum(-1), np.abs(p - n + 1e-6).sum(-1)), 0).sum(),
+       [[(3, 4), (3, 4), (3, 4)]]),
+]
+
+
 # The ops the issue asks for, each covered by at least one entry above.
 REQUIRED = {
     "add", "sub", "mul", "div", "pow", "matmul", "radd", "rsub", "rmul", "rdiv", "rpow",
@@ -423,6 +855,24 @@ REQUIRED = {
 }
 
 
+# ... and those of issue 11 (the API PyTorch programs use)
+REQUIRED |= {
+    "tril", "triu", "topk", "sort", "argsort", "cumsum", "cumprod", "roll", "flip", "fliplr",
+    "flipud", "einsum_matmul", "einsum_diagonal", "einsum_trace", "einsum_outer",
+    "einsum_ellipsis", "masked_fill", "scatter_value", "scatter_src", "scatter_add",
+    "index_select", "index_add", "log1p", "log2", "log10", "expm1", "all", "any_dims",
+    "isclose", "histc", "histogram", "bincount", "outer", "mm", "bmm", "addmm", "baddbmm",
+    "norm", "linalg_norm", "vector_norm_inf", "matrix_norm_fro_batched", "norm_nuc",
+    "softplus_beta_threshold", "smooth_l1_loss", "huber_loss", "kl_div_batchmean",
+    "kl_div_log_target_none", "hardtanh", "relu6", "elu", "selu", "celu", "mish",
+    "hardswish", "hardsigmoid", "softsign", "tanhshrink", "threshold", "glu", "logsigmoid",
+    "softmin", "normalize", "cosine_similarity", "pairwise_distance", "triplet_margin_loss",
+    "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss",
+    "multilabel_soft_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
+    "cosine_embedding_loss", "multi_margin_loss",
+}
+
+
 def _domain_values(rng, spec: str, shape: tuple) -> np.ndarray:
     if spec == "real":
         return rng.uniform(-2, 2, shape)
@@ -432,6 +882,10 @@ def _domain_values(rng, spec: str, shape: tuple) -> np.ndarray:
         return rng.uniform(0.3, 2, shape) * rng.choice([-1.0, 1.0], shape)
     if spec == "ties":
         return rng.integers(0, 3, shape).astype(np.float64)
+    if spec == "unit":
+        return rng.uniform(-0.9, 0.9, shape)
+    if spec == "tiny":  # where log1p and expm1 differ from log(1 + x) and exp(x) - 1
+        return rng.uniform(-1e-9, 1e-9, shape)
     raise ValueError(spec)
 
 
@@ -445,6 +899,7 @@ def make_arrays(op: Op, shapes: list, salt: int = 0) -> list:
 CASES = [pytest.param(op, shapes, id=f"{op.name}-{'x'.join(str(s) for s in shapes)}")
          for op in OPS for shapes in op.cases]
 GRAD_CASES = [c for c in CASES if c.values[0].grad]
+RECORDED_CASES = [c for c in GRAD_CASES if c.values[0].recorded]
 NUMERIC_CASES = [c for c in GRAD_CASES if c.values[0].numeric]
 GRAD2_CASES = [c for c in GRAD_CASES if c.values[0].grad2]
 DTYPES = ["float64", "float32"]
@@ -523,7 +978,7 @@ def test_forward_and_backward_match_torch(op, shapes, dtype):
     arrays = make_arrays(op, shapes)
     xs, ours, our_grads = _run(at, op, arrays, dtype, 7)
     _, theirs, their_grads = _run(torch, op, arrays, dtype, 7)
-    rtol, atol = (1e-10, 1e-12) if dtype == "float64" else (op.rtol32, 1e-5)
+    rtol, atol = (op.rtol64, 1e-12) if dtype == "float64" else (op.rtol32, 1e-5)
     assert len(ours) == len(theirs)
     for mine, ref in zip(ours, theirs):
         assert _dtype_name(mine.dtype) == _dtype_name(ref.dtype)
@@ -551,7 +1006,7 @@ def _gradients(op, arrays, create_graph: bool) -> list:
     return [None if x.grad is None else x.grad.numpy() for x in xs]
 
 
-@pytest.mark.parametrize("op, shapes", GRAD_CASES)
+@pytest.mark.parametrize("op, shapes", RECORDED_CASES)
 def test_array_backward_matches_recorded_backward(op, shapes):
     """The walk on arrays and the recorded walk on Tensors (create_graph) give one
     gradient: the namespaces agree, and so do the fast paths with their formulas."""
@@ -594,7 +1049,7 @@ def test_second_derivatives_match_torch(op, shapes):
 def test_table_counts():
     """The numbers quoted in the resolve note: ops and cases checked against PyTorch."""
     torch_cases = len(CASES) * len(DTYPES) + len(GRAD2_CASES)
-    assert len(OPS) >= 130 and len(CASES) >= 200
+    assert len(OPS) >= 300 and len(CASES) >= 540
     assert torch_cases == 2 * len(CASES) + len(GRAD2_CASES)
     print(f"{len(OPS)} ops, {len(CASES)} input cases; {torch_cases} test cases checked "
           f"against PyTorch ({len(CASES)} x {len(DTYPES)} dtypes forward+backward, "

@@ -224,3 +224,65 @@ def test_warns_when_stepped_before_the_optimizer():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         scheduler.step()
+
+
+OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
+              "RAdam", "LBFGS"]
+
+
+def _pair(optimizer_name):
+    """The same optimizer in both libraries over one parameter with a fixed gradient (LBFGS:
+    one group, a quadratic closure)."""
+    import abdou_torch.optim as optim
+    ours_param = Parameter(np.ones(3, np.float32))
+    theirs_param = torch.nn.Parameter(torch.ones(3))
+    ours_cls = {"AdamW": WAdam}.get(optimizer_name, getattr(optim, optimizer_name))
+    ours_opt = ours_cls([ours_param], lr=0.1)
+    theirs_opt = getattr(torch.optim, optimizer_name)([theirs_param], lr=0.1)
+
+    def step_ours():
+        def closure():
+            ours_opt.zero_grad()
+            loss = (ours_param * ours_param).sum()
+            loss.backward()
+            return loss
+        ours_opt.step(closure)
+
+    def step_theirs():
+        def closure():
+            theirs_opt.zero_grad()
+            loss = (theirs_param * theirs_param).sum()
+            loss.backward()
+            return loss
+        theirs_opt.step(closure)
+
+    return (ours_opt, step_ours, ours_param), (theirs_opt, step_theirs, theirs_param)
+
+
+@pytest.mark.parametrize("optimizer_name", OPTIMIZERS)
+@pytest.mark.parametrize("name, kwargs, steps", SCHEDULES, ids=IDS)
+def test_every_optimizer_follows_the_schedule_like_torch(name, kwargs, steps, optimizer_name):
+    """Schedules work with every optimizer (LBFGS included) as in PyTorch, and the
+    optimizer's step uses the scheduled lr; where PyTorch refuses the pair (OneCycleLR's
+    momentum cycling on an optimizer without momentum or betas), so do we."""
+    if isinstance(kwargs.get("max_lr"), list):
+        kwargs = dict(kwargs, max_lr=kwargs["max_lr"][0])  # one param group here
+    (ours_opt, step_ours, ours_param), (theirs_opt, step_theirs, theirs_param) = \
+        _pair(optimizer_name)
+    try:
+        theirs = getattr(torch.optim.lr_scheduler, name)(theirs_opt, **kwargs)
+    except ValueError as error:
+        with pytest.raises(ValueError, match="momentum or beta1"):
+            getattr(lr_scheduler, name)(ours_opt, **kwargs)
+        assert "momentum or beta1" in str(error)
+        return
+    ours = getattr(lr_scheduler, name)(ours_opt, **kwargs)
+    for _ in range(min(steps, 30)):
+        step_ours()
+        step_theirs()
+        ours.step()
+        theirs.step()
+        assert ours.get_last_lr() == theirs.get_last_lr()
+        assert ours_opt.param_groups[0]["lr"] == theirs_opt.param_groups[0]["lr"]
+    np.testing.assert_allclose(ours_param.data, theirs_param.detach().numpy(), rtol=1e-5,
+                               atol=1e-6)

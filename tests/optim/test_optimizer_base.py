@@ -10,15 +10,23 @@ import pytest
 import abdou_torch as at
 from abdou_torch import MLP, Tensor
 from abdou_torch.nn import Parameter
-from abdou_torch.optim import SGD, Adam, AdamW, Optimizer, RMSprop, WAdam
-from abdou_torch.optim._flat import FLUSH_EVERY, flush_subnormals
+from abdou_torch.optim import (SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, NAdam,
+                               Optimizer, RAdam, RMSprop, WAdam)
+from abdou_torch.optim._flat import flush_subnormals
+from abdou_torch.optim.optimizer import FLUSH_EVERY
 
 ALL = [(SGD, dict(lr=0.05, momentum=0.9, dampening=0.1, weight_decay=1e-3)),
        (SGD, dict(lr=0.05, momentum=0.9, nesterov=True)),
        (Adam, dict(lr=1e-2, weight_decay=1e-2, amsgrad=True)),
        (WAdam, dict(lr=1e-2)),
-       (RMSprop, dict(lr=1e-3, momentum=0.5, centered=True))]
-IDS = ["sgd-damp", "sgd-nesterov", "adam-amsgrad", "wadam", "rmsprop-centered"]
+       (RMSprop, dict(lr=1e-3, momentum=0.5, centered=True)),
+       (Adagrad, dict(lr=0.05, lr_decay=1e-2, initial_accumulator_value=0.1)),
+       (Adadelta, dict(lr=1.0, rho=0.8)),
+       (Adamax, dict(lr=1e-2, weight_decay=1e-2)),
+       (NAdam, dict(lr=1e-2, weight_decay=1e-2)),
+       (RAdam, dict(lr=1e-2, weight_decay=1e-2, decoupled_weight_decay=True))]
+IDS = ["sgd-damp", "sgd-nesterov", "adam-amsgrad", "wadam", "rmsprop-centered", "adagrad",
+       "adadelta", "adamax", "nadam", "radam"]
 
 
 def _model(seed=0, dtype=np.float32):
@@ -147,18 +155,20 @@ def test_closure_is_evaluated_with_grad_and_its_loss_returned():
     assert optimizer.step(closure).item() < first.item()
 
 
-def test_parameters_and_state_live_in_one_flat_buffer():
+def test_parameters_stay_where_they_are_and_state_is_flat():
+    """Building and stepping an optimizer never rebinds ``param.data``; the state of a group
+    lives in one flat array per name, each parameter's entry a view of it."""
     model = _model()
     x, y = _data()
-    optimizer = Adam(model.parameters(), lr=1e-2)
     params = list(model.parameters())
-    base = params[0].data.base
-    assert base is not None and all(p.data.base is base for p in params)
+    arrays = [p.data for p in params]
+    optimizer = Adam(model.parameters(), lr=1e-2)
+    assert all(p.data is a for p, a in zip(params, arrays))
     _train(model, optimizer, 3, x, y)
-    assert all(p.data.base is base for p in params)
+    assert all(p.data is a for p, a in zip(params, arrays))
     exp_avgs = [optimizer.state[p]["exp_avg"].data for p in params]
     assert all(m.shape == p.shape for m, p in zip(exp_avgs, params))
-    assert all(m.base is exp_avgs[0].base for m in exp_avgs)
+    assert exp_avgs[0].base is not None and all(m.base is exp_avgs[0].base for m in exp_avgs)
     assert optimizer.state[params[0]]["step"].data.dtype == np.float32
     assert float(optimizer.state[params[0]]["step"]) == 3.0
 
@@ -277,8 +287,8 @@ def test_replacing_param_data_is_detected(cls, kwargs):
     _train(model, optimizer, 6, x, y)
     for a, b in zip(_values(straight), _values(model)):
         np.testing.assert_array_equal(a, b)
-    # the new arrays were adopted (flat again), not left behind
-    assert not any(p.data is r for p, r in zip(model.parameters(), replaced))
+    # the new arrays are the ones updated (and kept)
+    assert all(p.data is r for p, r in zip(model.parameters(), replaced))
 
 
 def test_model_to_float64_mid_training_continues_in_float64():
@@ -369,7 +379,7 @@ def test_sgd_momentum_buffer_is_flushed():
     param.grad = Tensor(np.full(4, 1e-30, np.float32))
     optimizer.step()
     param.grad = Tensor(np.zeros(4, np.float32))
-    for _ in range(30):
+    for _ in range(2 * FLUSH_EVERY - 1):  # 1e-30 · 0.5^k is subnormal from k = 27 on
         optimizer.step()
     buffer = optimizer.state[param]["momentum_buffer"].data
     assert np.all(buffer == 0)
