@@ -86,6 +86,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import compiler
 from .autograd import engine as _engine
 from .autograd import hooks as _tensor_hooks
 from .autograd.function import Function
@@ -1255,6 +1256,7 @@ def _capture(fn: Callable, args: tuple, kwargs: dict, leaves: list, structure: A
     traced_args, traced_kwargs = _unflatten(structure, (args, kwargs), traced_leaves, [0])
     randomness = (np.random.get_state(), _python_random.getstate())
     _RECORDER = recorder
+    compiler._capturing += 1
     try:
         with _Observers():
             capture.result = fn(*traced_args, **traced_kwargs)
@@ -1262,6 +1264,7 @@ def _capture(fn: Callable, args: tuple, kwargs: dict, leaves: list, structure: A
         capture.error = error
     finally:
         _RECORDER = None
+        compiler._capturing -= 1
     if capture.error is None:
         recorder.sync()
         capture.outputs = _output_template(recorder, capture.result)
@@ -1271,6 +1274,9 @@ def _capture(fn: Callable, args: tuple, kwargs: dict, leaves: list, structure: A
             for a, b in zip(state, randomness[0])):
         recorder.fail("the step draws random numbers from numpy.random or Python's random "
                       "module (use abdou_torch's generators)")
+        if rng is not None:  # the check's run: the real run must draw the same numbers
+            np.random.set_state(randomness[0])
+            _python_random.setstate(randomness[1])
     _finish(recorder, capture)
     return capture
 

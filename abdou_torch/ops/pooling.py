@@ -14,6 +14,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..errors import ShapeError
+from ..compiler import is_compiling
 from .elementwise import _as_tensor
 from .window import _Window, _crop, _pad, _pair
 from .workspace import workspace as _workspace
@@ -65,7 +66,7 @@ def _max_and_argmax(x: np.ndarray, window: _Window) -> tuple[np.ndarray, np.ndar
         hit &= ~found
         found |= hit
         argmax += hit.astype(kind) * kind(k)
-    if best.dtype.kind == "f" and np.isnan(best).any():
+    if best.dtype.kind == "f" and (is_compiling() or np.isnan(best).any()):
         for k, (_, _, index) in enumerate(offsets):
             np.copyto(argmax, kind(k), where=np.isnan(xp[index]))
     return best, argmax
