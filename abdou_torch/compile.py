@@ -74,6 +74,7 @@ from __future__ import annotations
 import bisect
 import collections
 import gc
+import hashlib
 import inspect
 import math
 import operator
@@ -323,10 +324,12 @@ class _Block:
     ('fresh'), or scratch memory a kernel wrote into ('buffer')."""
 
     __slots__ = ("index", "kind", "low", "high", "array", "base", "tensor", "path", "init",
-                 "producer")
+                 "producer", "shape", "strides", "dtype")
 
     def __init__(self, index: int, kind: str, array: np.ndarray) -> None:
         self.index, self.kind, self.array = index, kind, array
+        # kept after ``array`` is let go (the schedule built, or the check compared)
+        self.shape, self.strides, self.dtype = array.shape, array.strides, array.dtype
         self.low, self.high = _bounds(array) if array.size else (_address(array),) * 2
         self.base = _address(array)
         self.tensor = None  # the tensor whose data (or grad's data) this is
@@ -352,7 +355,7 @@ class _Slot:
 
     def is_root(self) -> bool:
         """Whether this slot is the whole block, laid out as the block was made."""
-        block = self.block.array
+        block = self.block
         return self.offset == 0 and self.shape == block.shape and \
             self.strides == block.strides and self.dtype == block.dtype
 
@@ -482,6 +485,16 @@ class _Recorder:
             method(value)
         finally:
             self.paused -= 1
+
+    def release(self) -> None:
+        """Let go of the arrays the run made (a schedule keeps only its own memory and the
+        state's; a check run keeps only what ``_difference`` compares)."""
+        for block in self.blocks:
+            if block.kind != "state":
+                block.array = None
+        self.keep.clear()
+        self.swapped.clear()
+        self.traced_of.clear()
 
     # -- failures ---------------------------------------------------------------------------
     def fail(self, reason: str, transient: bool = False) -> None:
@@ -936,8 +949,11 @@ def _value_mark(value: Any) -> Any:
     if isinstance(value, Tensor):
         value = value._data
     if isinstance(value, np.ndarray):
+        # a digest, not the bytes: the check holds a mark of every array of the state
         array = np.ascontiguousarray(_plain(value))
-        return (array.shape, array.dtype.str, array.tobytes())
+        digest = hashlib.blake2b(array.view(np.uint8).reshape(-1) if array.size else b"",
+                                 digest_size=20).digest()
+        return (array.shape, array.dtype.str, digest)
     if isinstance(value, (int, float, bool, str, type(None))):
         return value if not (isinstance(value, float) and math.isnan(value)) else "nan"
     if isinstance(value, (tuple, list)):
@@ -967,6 +983,7 @@ class _Observers:
     def __enter__(self) -> "_Observers":
         self.patches: list[tuple[type, str, Any]] = []
         self._patch(Tensor, "data", property(_data_while_capturing, Tensor._set_data))
+        self._patch(Tensor, "grad", property(_grad_while_capturing, _set_grad_while_capturing))
         self._patch(Module, "__call__", _module_call(Module.__call__))
         for cls in _subclasses(Optimizer):
             for name in ("step", "zero_grad"):
@@ -1010,6 +1027,23 @@ def _data_while_capturing(tensor: Tensor) -> np.ndarray:
     if id(tensor) in recorder.preexisting:
         return recorder.adopt_state(tensor)
     return recorder.retrace(tensor, data)
+
+
+def _grad_while_capturing(tensor: Tensor) -> Tensor | None:
+    recorder = _active()
+    if recorder is not None and id(tensor) in recorder.preexisting:
+        recorder.watch(tensor)
+        recorder.grad_relevant.setdefault(id(tensor), True)  # read before any assignment
+    return tensor._grad
+
+
+def _set_grad_while_capturing(tensor: Tensor, value: Tensor | None) -> None:
+    recorder = _active()
+    if recorder is not None and id(tensor) in recorder.preexisting:
+        recorder.watch(tensor)
+        # assigned before being read: the step does not depend on the gradient it found
+        recorder.grad_relevant.setdefault(id(tensor), False)
+    Tensor._set_grad(tensor, value)
 
 
 def _module_call(original: Callable) -> Callable:
@@ -1352,8 +1386,8 @@ def _difference(a: _Capture, b: _Capture) -> str | None:
     if len(ra.kernels) != len(rb.kernels):
         return "the step records a different number of operations on other data"
     if [s.key for s in ra.slots] != [s.key for s in rb.slots] or \
-            [(x.kind, x.array.shape, x.array.dtype.str) for x in ra.blocks] != \
-            [(x.kind, x.array.shape, x.array.dtype.str) for x in rb.blocks]:
+            [(x.kind, x.shape, x.dtype.str) for x in ra.blocks] != \
+            [(x.kind, x.shape, x.dtype.str) for x in rb.blocks]:
         return "the step lays out its arrays differently on other data"
     if not _same_template(a.outputs, b.outputs):
         return "what the step returns depends on the data in a way the recorder cannot follow"
@@ -1499,9 +1533,34 @@ class _Plan:
         self.kernels = self._live(recorder, kernels, escaping)
         self.static_blocks: dict[int, _Block] = {}   # blocks at fixed memory
         self.out_kernels: set[int] = set()            # kernels given out=
+        self.aliases = self._elide_copies()           # copy kernel index -> source slot
+        unfixed = {slot.block.index for slot in self.aliases.values()}
         for block in recorder.blocks:
-            self._classify(block, escaping)
+            if block.index not in unfixed:
+                self._classify(block, escaping)
         self.regions = self._assign_memory()
+
+    def _elide_copies(self) -> dict[int, _Slot]:
+        """Copies of a kernel's fresh result that is not used after the copy (a gradient
+        the backward hands on to ``p.grad``): the copy is dropped, and the result is made
+        in a new array at each replay (no copy pass, no fixed memory for it)."""
+        last_use: dict[int, int] = {}
+        for position, kernel in enumerate(self.kernels):
+            for slot in kernel.refs() + kernel.writes + kernel.outputs:
+                last_use[slot.block.index] = position
+        aliases = {}
+        for position, kernel in enumerate(self.kernels):
+            if kernel.kind != "call" or kernel.function is not np.ndarray.copy or \
+                    len(kernel.outputs) != 1 or len(kernel.args) != 1 or \
+                    type(kernel.args[0]) is not _Ref or kernel.kwargs.get("order", "K") != "K":
+                continue
+            source, copy = kernel.args[0].slot, kernel.outputs[0]
+            block = source.block
+            if block.kind == "fresh" and source.is_root() and block.producer is not None and \
+                    block.producer.kind == "call" and last_use[block.index] == position and \
+                    copy.strides == source.strides and copy.dtype == source.dtype:
+                aliases[kernel.index] = source
+        return aliases
 
     def _live(self, recorder: _Recorder, kernels: list[_Kernel], escaping: set[int]) -> list:
         """The kernels that matter: those with effects (writes to arguments or state,
@@ -1776,6 +1835,10 @@ class _Codegen:
 
     def call(self, kernel: _Kernel) -> None:
         outputs = kernel.outputs
+        if kernel.index in self.plan.aliases:  # the copy of a result nothing else uses
+            source = self.slot(self.plan.aliases[kernel.index])
+            self.lines.append(f"    {self.targets(kernel)}{source}")
+            return
         static_out = kernel.index in self.plan.out_kernels
         if outputs and not static_out and not kernel.writes and all(
                 s.block.index in self.plan.static_blocks for s in outputs):
@@ -1903,6 +1966,7 @@ class _Schedule:
         self.groups = [(k.target, _group_key(k.target)) for k in recorder.kernels
                        if k.kind == "method" and isinstance(k.target, Optimizer)]
         self.python_values = _python_values(fn)
+        recorder.release()
 
     def _materialize(self) -> None:
         for name, slot in self.static_slots.items():
@@ -2044,6 +2108,8 @@ class CompiledFunction:
         self._captures += 1
         check = _capture(self.fn, args, kwargs, leaves, structure, np.random.default_rng(0))
         check.recorder.sandbox.restore()
+        check.recorder.release()
+        check.result = None
         real = _capture(self.fn, args, kwargs, leaves, structure, None)
         if real.error is not None:
             raise real.error
@@ -2062,6 +2128,7 @@ class CompiledFunction:
                 check = _capture(self.fn, args, kwargs, leaves, structure,
                                  np.random.default_rng(0))
                 check.recorder.sandbox.restore()
+                check.recorder.release()
                 after.restore()
                 failure = check.recorder.failure or (
                     None if check.error is None else f"on perturbed inputs the step raised "
