@@ -144,6 +144,11 @@ def _call(function: Callable, args: tuple, kwargs: dict, writes: tuple = ()) -> 
     return recorder.call(function, args, kwargs, writes)
 
 
+def _record_kernel(function: Callable, args: tuple, kwargs: dict) -> Any:
+    """A ``compiler.kernel`` called during a capture: one recorded call."""
+    return _call(function, args, kwargs, _written_by(function, args, kwargs))
+
+
 def _read(array: np.ndarray, convert: Callable, *args: Any) -> Any:
     """A Python value read from traced data (``bool(x)``, ``x.item()``): while capturing,
     a guard of the schedule."""
@@ -2233,3 +2238,6 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False,  # noqa: 
     if isinstance(model, Module):
         return OptimizedModule(model, compiled)
     return compiled
+
+
+compiler._record_call = _record_kernel

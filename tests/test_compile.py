@@ -602,3 +602,54 @@ def test_torch_compile_through_the_compat_runner(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["OptimizedModule", "CompiledFunction", "True", "True",
                                      "True"]
+
+
+# ---------------------------------------------------------------------------------------------
+# abdou_torch.compiler: kernels whose branches are taken at each replay
+# ---------------------------------------------------------------------------------------------
+
+@at.compiler.kernel
+def _doubled_if_positive(a):
+    return a * 2 if a.sum() > 0 else a * -1
+
+
+def test_a_kernel_keeps_its_branch_on_values_at_each_replay():
+    seen = []
+
+    def fn(x):
+        seen.append(at.compiler.is_compiling())
+        return at.tensor(_doubled_if_positive(x.data))
+    compiled = at.compile(fn, fullgraph=True)  # no fallback: it would raise
+    assert compiled(at.ones(3)).tolist() == [2.0, 2.0, 2.0]
+    assert compiled(-at.ones(3)).tolist() == [1.0, 1.0, 1.0]  # the other branch, replayed
+    assert compiled(at.full((3,), 4.0)).tolist() == [8.0, 8.0, 8.0]
+    assert "_doubled_if_positive" in compiled.code
+    assert seen[0] and not at.compiler.is_compiling()
+
+
+def test_nan_and_inf_reaching_max_pool_and_relu_at_replay_give_eager_results():
+    def make():
+        at.manual_seed(0)
+        conv = at.nn.Conv2d(1, 8, 3, padding=1)  # a (4, 8, 96, 96) output: over 1 MiB, so
+        # relu's backward takes its pooled fast path, which checks dy for inf
+
+        def fn(x):
+            y = F.max_pool2d(F.relu(conv(x)), 2)
+            conv.zero_grad()
+            (y * y).sum().backward()
+            return y.detach(), conv.weight.grad.clone()
+        return fn
+    eager, compiled = make(), at.compile(make(), fullgraph=True)
+    rng = np.random.default_rng(8)
+    clean = rng.standard_normal((4, 1, 96, 96)).astype(np.float32)
+    dirty = clean.copy()
+    dirty[0, 0, 3, 5], dirty[1, 0, 10, 10] = np.nan, np.inf
+    dirty[2, 0, 40, 40] = -np.inf
+    outputs = []
+    for values in (clean, dirty, clean):
+        expected, got = eager(at.tensor(values)), compiled(at.tensor(values))
+        for a, b in zip(expected, got):
+            assert a.numpy().tobytes() == b.numpy().tobytes()
+        outputs.append(got)
+    assert np.isnan(outputs[1][0].numpy()).any() and np.isfinite(outputs[2][1].numpy()).all()
+    assert "_relu_backward_pooled" in compiled.code and "_nan_positions" in compiled.code
