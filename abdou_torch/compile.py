@@ -320,7 +320,16 @@ def _same_layout_copy(array: np.ndarray) -> np.ndarray:
     if 0 in array.strides and array.size:
         compact = array[tuple(slice(0, 1) if s == 0 else slice(None) for s in array.strides)]
         return np.broadcast_to(compact.copy(order="K"), array.shape)
-    return array.copy(order="K")
+    if array.flags.c_contiguous or array.flags.f_contiguous or not array.size:
+        return array.copy(order="K")
+    # a strided view (x[:, :-1]): the same strides over memory of the same span
+    low, high = _bounds(array)
+    memory = np.empty(high - low + 64, np.uint8)
+    start = (-_address(memory)) % 64
+    copy = _view_at(memory, start + _address(array) - low, array.shape, array.strides,
+                    array.dtype)
+    copy[...] = array
+    return copy
 
 
 class _Block:
