@@ -6,8 +6,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FASHION_DIR := /usr/share/datasets/fashion-mnist
 RUN_ARGS ?=
+# on a busy machine another apt-get may hold the dpkg lock: wait for it (up to 10 minutes)
+APT_WAIT := -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3
 
-.PHONY: run test bench fashion-mnist clean
+.PHONY: run test lint bench fashion-mnist clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,13 +32,19 @@ run: $(VENV)/.train-installed
 fashion-mnist:
 	@if [ ! -d $(FASHION_DIR) ]; then \
 	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-	    (apt-get install -y -q dataset-fashion-mnist || \
-	     (apt-get update -q && apt-get install -y -q dataset-fashion-mnist)) >/dev/null; \
+	    (apt-get $(APT_WAIT) install -y -q dataset-fashion-mnist || \
+	     (apt-get $(APT_WAIT) update -q && \
+	      apt-get $(APT_WAIT) install -y -q dataset-fashion-mnist)) >/dev/null; \
 	  else echo "Fashion-MNIST missing: run 'sudo apt-get install dataset-fashion-mnist'"; fi; \
 	fi
 
 test: $(VENV)/.test-installed fashion-mnist
 	$(PY) -m pytest -n 2 -p no:cacheprovider
+
+# ruff (pyflakes, pycodestyle, bugbear) over everything, mypy over the package
+lint: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check abdou_torch tests benchmarks examples
+	$(VENV)/bin/mypy
 
 bench: $(VENV)/.test-installed
 	$(PY) -m benchmarks

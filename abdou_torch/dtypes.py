@@ -8,7 +8,9 @@ PyTorch's rules, which differ from NumPy's in two places we care about:
 """
 from __future__ import annotations
 
-from typing import Any
+import builtins  # this module names dtypes bool, int and float
+
+from typing import Any, Union
 
 import numpy as np
 
@@ -26,19 +28,19 @@ class dtype:
         self._name = name
 
     @property
-    def is_floating_point(self) -> builtins_bool:
+    def is_floating_point(self) -> builtins.bool:
         return self.dtype.kind == "f"
 
     @property
-    def is_complex(self) -> builtins_bool:
+    def is_complex(self) -> builtins.bool:
         return self.dtype.kind == "c"
 
     @property
-    def is_signed(self) -> builtins_bool:
+    def is_signed(self) -> builtins.bool:
         return self.dtype.kind in "fic"
 
     @property
-    def itemsize(self) -> builtins_int:
+    def itemsize(self) -> builtins.int:
         return self.dtype.itemsize
 
     def __getattr__(self, name: str) -> Any:
@@ -46,17 +48,17 @@ class dtype:
             raise AttributeError(name)
         return getattr(self.dtype, name)
 
-    def __eq__(self, other: object) -> builtins_bool:
+    def __eq__(self, other: object) -> builtins.bool:
         if isinstance(other, dtype):
             return self.dtype == other.dtype
         if other is None or isinstance(other, str):  # as PyTorch: never equal to a name
             return False
         try:
-            return builtins_bool(self.dtype == np.dtype(other))  # type: ignore[arg-type]
+            return builtins.bool(self.dtype == np.dtype(other))  # type: ignore[arg-type]
         except TypeError:
             return False
 
-    def __hash__(self) -> builtins_int:
+    def __hash__(self) -> builtins.int:
         return hash(self.dtype)
 
     def __repr__(self) -> str:
@@ -166,15 +168,15 @@ def scalar_to_array(value: Any, other: np.ndarray) -> np.ndarray:
         value = value.item()
     if isinstance(value, (np.ndarray, np.generic)):
         return np.asarray(value)
-    if isinstance(value, builtins_bool):
+    if isinstance(value, builtins.bool):
         return np.asarray(value, dtype=other.dtype if other.dtype.kind != "b" else np.bool_)
-    if isinstance(value, builtins_int):
+    if isinstance(value, builtins.int):
         dtype = other.dtype if other.dtype.kind in "iuf" else np.dtype(np.int64)
         if dtype.kind in "iu" and not np.iinfo(dtype).min <= value <= np.iinfo(dtype).max:
             wide = np.uint64 if value > np.iinfo(np.int64).max else np.int64
             return np.asarray(value, dtype=wide).astype(dtype)  # OverflowError beyond 64 bits
         return np.asarray(value, dtype=dtype)
-    if isinstance(value, builtins_float):
+    if isinstance(value, builtins.float):
         return np.asarray(value, dtype=other.dtype if other.dtype.kind == "f" else _default_float)
     raise TypeError(f"unsupported operand of type {type(value).__name__}; "
                     f"expected a Tensor, an ndarray or a Python number")
@@ -200,6 +202,7 @@ def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
     return np.result_type(a, b)
 
 
-import builtins as _builtins  # noqa: E402 - the module shadows bool/int/float with dtypes
 
-builtins_bool, builtins_int, builtins_float = _builtins.bool, _builtins.int, _builtins.float
+
+#: what a function taking a dtype accepts: NumPy's, or this module's (equal to NumPy's)
+DType = Union[np.dtype, dtype]

@@ -33,7 +33,7 @@ def _size(size: tuple) -> tuple[int, ...]:
     return tuple(int(n) for n in size)
 
 
-def _float_dtype(dtype: Any) -> np.dtype:
+def _float_dtype(dtype: Any) -> dtypes.DType:
     return dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
 
 

@@ -22,10 +22,10 @@ The JSON grammar (version 1); a node is one of::
 
 where NAME is the name of an array in the file (a NumPy array is stored as a tensor, and
 loads as a Tensor, as state dicts of arrays always did here) and a key is a str, an int, a
-float, a bool, None or a tuple of those (``{"tuple": [...]}``). A tensor met twice (tied weights) is stored
-once and comes back as one object. Anything else (a function, an instance of a user class,
-a Module, an object array) is refused with a TypeError that names its key path, before
-anything is written.
+float, a bool, None or a tuple of those (``{"tuple": [...]}``). A tensor met twice (tied
+weights) is stored once and comes back as one object. Anything else (a function, an
+instance of a user class, a Module, an object array) is refused with a TypeError that names
+its key path, before anything is written.
 """
 from __future__ import annotations
 

@@ -94,7 +94,7 @@ def _array(value: Any) -> np.ndarray:
     return value.data if isinstance(value, Tensor) else np.asarray(value)
 
 
-def _target(shape: tuple[int, ...], dtype: np.dtype, out: Tensor | None,
+def _target(shape: tuple[int, ...], dtype: dtypes.DType, out: Tensor | None,
             function: str) -> Tensor:
     """The tensor to fill: ``out`` (resized to ``shape`` if needed) or a new one."""
     if out is None:
@@ -245,7 +245,7 @@ def random_(tensor: Tensor, *args: Any, to: Any = _UNSET,
     return _store(tensor, samples, "random_")
 
 
-def _random_from_to(generator: Generator, count: int, dtype: np.dtype, low: int,
+def _random_from_to(generator: Generator, count: int, dtype: dtypes.DType, low: int,
                     high: int | None) -> np.ndarray:
     """PyTorch's random_from_to_impl: the range checks, then low + (w mod span)."""
     if high is None and low == _INT64_MIN:

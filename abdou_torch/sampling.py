@@ -42,6 +42,7 @@ import math
 
 import numpy as np
 
+from . import dtypes
 from .avx_mathfun import log_ps, sincos_ps
 from .fma import fma32, fma64
 from .random import Generator
@@ -105,7 +106,7 @@ def uniform(generator: Generator, count: int, dtype: np.dtype, low: float = 0.0,
     return np.where(values == high_, low_, values)
 
 
-def cast_float(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+def cast_float(values: np.ndarray, dtype: dtypes.DType) -> np.ndarray:
     """Round floats to ``dtype`` as C++ does: to float16 through float32."""
     if np.dtype(dtype) == np.float16 and values.dtype == np.float64:
         values = values.astype(np.float32)
@@ -240,7 +241,7 @@ def random_int64(generator: Generator, count: int) -> np.ndarray:
     return generator.random_uint64(count).view(np.int64)
 
 
-def random_full_range(generator: Generator, count: int, dtype: np.dtype) -> np.ndarray:
+def random_full_range(generator: Generator, count: int, dtype: dtypes.DType) -> np.ndarray:
     """``tensor.random_()`` without bounds: [0, 2^63) for int64, [0, 2^53] for float64,
     [0, max] for other integers, [0, 2^24] for float32, [0, 2^11] for float16, a coin
     for bool."""

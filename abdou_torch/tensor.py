@@ -10,6 +10,7 @@ the op and its gradient live.
 """
 from __future__ import annotations
 
+import builtins  # Tensor has methods named bool, int and float
 from operator import attrgetter
 from typing import Any, Iterator, Union
 
@@ -388,7 +389,7 @@ class Tensor:
     def cpu(self) -> "Tensor":
         return self
 
-    def cuda(self, device: Any = None, non_blocking: bool = False) -> "Tensor":
+    def cuda(self, device: Any = None, non_blocking: builtins.bool = False) -> "Tensor":
         check_device("cuda" if device is None else device, "cuda")
         return self
 
@@ -417,14 +418,14 @@ class Tensor:
 
     # -- new tensors like this one -----------------------------------------------------------
     def new_tensor(self, data: Any, dtype: Any = None, device: Any = None,
-                   requires_grad: bool = False) -> "Tensor":
+                   requires_grad: builtins.bool = False) -> "Tensor":
         check_device(device, "new_tensor")
         array = np.array(data.data if isinstance(data, Tensor) else data,
                          dtype=self._data.dtype if dtype is None else dtypes.as_dtype(dtype))
         return Tensor(array, requires_grad=requires_grad)
 
     def _new(self, make: Any, size: tuple, dtype: Any, device: Any,
-             requires_grad: bool) -> "Tensor":
+             requires_grad: builtins.bool) -> "Tensor":
         check_device(device)
         if len(size) == 1 and isinstance(size[0], (tuple, list)):
             size = tuple(size[0])
@@ -433,19 +434,19 @@ class Tensor:
         return Tensor(array, requires_grad=requires_grad)
 
     def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
-                  requires_grad: bool = False) -> "Tensor":
+                  requires_grad: builtins.bool = False) -> "Tensor":
         return self._new(np.zeros, size, dtype, device, requires_grad)
 
     def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
-                 requires_grad: bool = False) -> "Tensor":
+                 requires_grad: builtins.bool = False) -> "Tensor":
         return self._new(np.ones, size, dtype, device, requires_grad)
 
     def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
-                  requires_grad: bool = False) -> "Tensor":
+                  requires_grad: builtins.bool = False) -> "Tensor":
         return self._new(np.empty, size, dtype, device, requires_grad)
 
     def new_full(self, size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
-                 requires_grad: bool = False) -> "Tensor":
+                 requires_grad: builtins.bool = False) -> "Tensor":
         return self._new(lambda shape, kind: np.full(shape, fill_value, dtype=kind), (size,),
                          dtype, device, requires_grad)
 
@@ -469,7 +470,7 @@ class Tensor:
         self._version_counter[0] += 1
         return self
 
-    def _records_inplace(self, *operands: Any) -> bool:
+    def _records_inplace(self, *operands: Any) -> builtins.bool:
         """Whether an in-place change here takes part in the graph (autograd/inplace.py)."""
         return GradMode.enabled and (self._requires_grad or any(
             getattr(x, "_requires_grad", False) for x in operands))
@@ -488,10 +489,10 @@ class Tensor:
         ``value`` and none to the old values."""
         return self._inplace(op, _replaced_by, value)
 
-    def add_(self, other: Any, alpha: float = 1) -> "Tensor":
+    def add_(self, other: Any, alpha: builtins.float = 1) -> "Tensor":
         return self._inplace("add_", _ew.add, other, alpha)
 
-    def sub_(self, other: Any, alpha: float = 1) -> "Tensor":
+    def sub_(self, other: Any, alpha: builtins.float = 1) -> "Tensor":
         return self._inplace("sub_", _ew.sub, other, alpha)
 
     def mul_(self, other: Any) -> "Tensor":
@@ -516,11 +517,13 @@ class Tensor:
         return self._assign("copy_", src)
 
     # -- random fills (PyTorch's samplers, in abdou_torch.random_sampling) -----------------------
-    def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator: Any = None) -> "Tensor":
+    def uniform_(self, from_: builtins.float = 0.0, to: builtins.float = 1.0, *,
+                 generator: Any = None) -> "Tensor":
         from .random_sampling import uniform_
         return uniform_(self, from_, to, generator=generator)
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> "Tensor":
+    def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0, *,
+                generator: Any = None) -> "Tensor":
         from .random_sampling import normal_
         return normal_(self, mean, std, generator=generator)
 
@@ -528,7 +531,7 @@ class Tensor:
         from .random_sampling import random_
         return random_(self, *bounds, generator=generator, **to)
 
-    def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> "Tensor":
+    def exponential_(self, lambd: builtins.float = 1.0, *, generator: Any = None) -> "Tensor":
         from .random_sampling import exponential_
         return exponential_(self, lambd, generator=generator)
 
@@ -540,7 +543,7 @@ class Tensor:
         from .random_sampling import bernoulli
         return bernoulli(self, p, generator=generator)
 
-    def multinomial(self, num_samples: int, replacement: bool = False, *,
+    def multinomial(self, num_samples: builtins.int, replacement: builtins.bool = False, *,
                     generator: Any = None) -> "Tensor":
         from .random_sampling import multinomial
         return multinomial(self, num_samples, replacement, generator=generator)
@@ -660,10 +663,10 @@ class Tensor:
         return _ew.ge(self, other)
 
     # -- elementwise methods ---------------------------------------------------------------
-    def add(self, other: TensorLike, alpha: float = 1) -> "Tensor":
+    def add(self, other: TensorLike, alpha: builtins.float = 1) -> "Tensor":
         return _ew.add(self, other, alpha)
 
-    def sub(self, other: TensorLike, alpha: float = 1) -> "Tensor":
+    def sub(self, other: TensorLike, alpha: builtins.float = 1) -> "Tensor":
         return _ew.sub(self, other, alpha)
 
     subtract = sub
@@ -740,21 +743,21 @@ class Tensor:
     def isfinite(self) -> "Tensor":
         return _ew.isfinite(self)
 
-    def softmax(self, dim: int | None = None, dtype: Any = None) -> "Tensor":
+    def softmax(self, dim: builtins.int | None = None, dtype: Any = None) -> "Tensor":
         from .nn import functional
         return functional.softmax(self, dim, dtype=dtype)
 
-    def log_softmax(self, dim: int | None = None, dtype: Any = None) -> "Tensor":
+    def log_softmax(self, dim: builtins.int | None = None, dtype: Any = None) -> "Tensor":
         from .nn import functional
         return functional.log_softmax(self, dim, dtype=dtype)
 
     # -- reductions ------------------------------------------------------------------------
-    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, **numpy_names:
+    def sum(self, dim: Any = None, keepdim: builtins.bool = False, dtype: Any = None, **numpy_names:
             Any) -> "Tensor":
         return _reduce.sum(self, dim, keepdim, dtype, **numpy_names)
 
-    def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, **numpy_names:
-             Any) -> "Tensor":
+    def mean(self, dim: Any = None, keepdim: builtins.bool = False, dtype: Any = None,
+             **numpy_names: Any) -> "Tensor":
         return _reduce.mean(self, dim, keepdim, dtype, **numpy_names)
 
     def var(self, dim: Any = None, **options: Any) -> "Tensor":
@@ -763,30 +766,30 @@ class Tensor:
     def std(self, dim: Any = None, **options: Any) -> "Tensor":
         return _reduce.std(self, dim, **options)
 
-    def prod(self, dim: Any = None, keepdim: bool = False, **numpy_names: Any) -> "Tensor":
+    def prod(self, dim: Any = None, keepdim: builtins.bool = False, **numpy_names: Any) -> "Tensor":
         return _reduce.prod(self, dim, keepdim, **numpy_names)
 
-    def amax(self, dim: Any = (), keepdim: bool = False, **numpy_names: Any) -> "Tensor":
+    def amax(self, dim: Any = (), keepdim: builtins.bool = False, **numpy_names: Any) -> "Tensor":
         return _reduce.amax(self, dim, keepdim, **numpy_names)
 
-    def amin(self, dim: Any = (), keepdim: bool = False, **numpy_names: Any) -> "Tensor":
+    def amin(self, dim: Any = (), keepdim: builtins.bool = False, **numpy_names: Any) -> "Tensor":
         return _reduce.amin(self, dim, keepdim, **numpy_names)
 
-    def max(self, dim: Any = None, keepdim: bool = False, **numpy_names: Any) -> Any:
+    def max(self, dim: Any = None, keepdim: builtins.bool = False, **numpy_names: Any) -> Any:
         return _reduce.max(self, dim, keepdim, **numpy_names)
 
-    def min(self, dim: Any = None, keepdim: bool = False, **numpy_names: Any) -> Any:
+    def min(self, dim: Any = None, keepdim: builtins.bool = False, **numpy_names: Any) -> Any:
         return _reduce.min(self, dim, keepdim, **numpy_names)
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False, **numpy_names: Any) \
-            -> "Tensor":
+    def argmax(self, dim: builtins.int | None = None, keepdim: builtins.bool = False,
+               **numpy_names: Any) -> "Tensor":
         return _reduce.argmax(self, dim, keepdim, **numpy_names)
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False, **numpy_names: Any) \
-            -> "Tensor":
+    def argmin(self, dim: builtins.int | None = None, keepdim: builtins.bool = False,
+               **numpy_names: Any) -> "Tensor":
         return _reduce.argmin(self, dim, keepdim, **numpy_names)
 
-    def logsumexp(self, dim: Any = None, keepdim: bool = False, **numpy_names: Any) \
+    def logsumexp(self, dim: Any = None, keepdim: builtins.bool = False, **numpy_names: Any) \
             -> "Tensor":
         return _reduce.logsumexp(self, dim, keepdim, **numpy_names)
 
@@ -809,13 +812,13 @@ class Tensor:
 
     reshape_as = view_as
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+    def flatten(self, start_dim: builtins.int = 0, end_dim: builtins.int = -1) -> "Tensor":
         return _shape.flatten(self, start_dim, end_dim)
 
     def permute(self, *dims: Any) -> "Tensor":
         return _shape.permute(self, *dims)
 
-    def transpose(self, dim0: int, dim1: int) -> "Tensor":
+    def transpose(self, dim0: builtins.int, dim1: builtins.int) -> "Tensor":
         return _shape.transpose(self, dim0, dim1)
 
     def t(self) -> "Tensor":
@@ -829,13 +832,13 @@ class Tensor:
     def mT(self) -> "Tensor":  # noqa: N802 - PyTorch's name
         return _shape.transpose(self, -2, -1)
 
-    def movedim(self, source: int, destination: int) -> "Tensor":
+    def movedim(self, source: builtins.int, destination: builtins.int) -> "Tensor":
         return _shape.movedim(self, source, destination)
 
     def squeeze(self, dim: Any = None) -> "Tensor":
         return _shape.squeeze(self, dim)
 
-    def unsqueeze(self, dim: int) -> "Tensor":
+    def unsqueeze(self, dim: builtins.int) -> "Tensor":
         return _shape.unsqueeze(self, dim)
 
     def expand(self, *sizes: Any) -> "Tensor":
@@ -844,25 +847,25 @@ class Tensor:
     def expand_as(self, other: "Tensor") -> "Tensor":
         return _shape.expand(self, other.shape)
 
-    def select(self, dim: int, index: int) -> "Tensor":
+    def select(self, dim: builtins.int, index: builtins.int) -> "Tensor":
         return _shape.select(self, dim, index)
 
-    def take_along_dim(self, indices: Any, dim: int | None = None) -> "Tensor":
+    def take_along_dim(self, indices: Any, dim: builtins.int | None = None) -> "Tensor":
         return _shape.take_along_dim(self, indices, dim)
 
-    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple["Tensor", ...]:
+    def split(self, split_size_or_sections: Any, dim: builtins.int = 0) -> tuple["Tensor", ...]:
         return _shape.split(self, split_size_or_sections, dim)
 
-    def chunk(self, chunks: int, dim: int = 0) -> tuple["Tensor", ...]:
+    def chunk(self, chunks: builtins.int, dim: builtins.int = 0) -> tuple["Tensor", ...]:
         return _shape.chunk(self, chunks, dim)
 
-    def unbind(self, dim: int = 0) -> tuple["Tensor", ...]:
+    def unbind(self, dim: builtins.int = 0) -> tuple["Tensor", ...]:
         return _shape.unbind(self, dim)
 
-    def gather(self, dim: int, index: Any) -> "Tensor":
+    def gather(self, dim: builtins.int, index: Any) -> "Tensor":
         return _shape.gather(self, dim, index)
 
-    def narrow(self, dim: int, start: int, length: int) -> "Tensor":
+    def narrow(self, dim: builtins.int, start: builtins.int, length: builtins.int) -> "Tensor":
         return _shape.narrow(self, dim, start, length)
 
     # -- ops of the wider API (issue 11) --------------------------------------------------
@@ -936,45 +939,48 @@ class Tensor:
         return self._inplace("relu_", _ew.relu)
 
     # reductions and comparisons
-    def all(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+    def all(self, dim: Any = None, keepdim: builtins.bool = False) -> "Tensor":
         return _reduce.all(self, dim, keepdim)
 
-    def any(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+    def any(self, dim: Any = None, keepdim: builtins.bool = False) -> "Tensor":
         return _reduce.any(self, dim, keepdim)
 
-    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False,
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: builtins.bool = False,
              dtype: Any = None) -> "Tensor":
         from .ops import norm
         return norm.torch_norm(self, p, dim, keepdim, dtype=dtype)
 
-    def isclose(self, other: "Tensor", rtol: float = 1e-05, atol: float = 1e-08,
-                equal_nan: bool = False) -> "Tensor":
+    def isclose(self, other: "Tensor", rtol: builtins.float = 1e-05, atol: builtins.float = 1e-08,
+                equal_nan: builtins.bool = False) -> "Tensor":
         from .ops import compare
         return compare.isclose(self, other, rtol, atol, equal_nan)
 
-    def allclose(self, other: "Tensor", rtol: float = 1e-05, atol: float = 1e-08,
-                 equal_nan: bool = False) -> bool:
+    def allclose(self, other: "Tensor", rtol: builtins.float = 1e-05, atol: builtins.float = 1e-08,
+                 equal_nan: builtins.bool = False) -> builtins.bool:
         from .ops import compare
         return compare.allclose(self, other, rtol, atol, equal_nan)
 
-    def equal(self, other: "Tensor") -> bool:
+    def equal(self, other: "Tensor") -> builtins.bool:
         from .ops import compare
         return compare.equal(self, other)
 
-    def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> "Tensor":  # noqa: A002
+    def histc(self, bins: builtins.int = 100, min: builtins.float = 0,
+              max: builtins.float = 0) -> "Tensor":  # noqa: A002
         from .ops import histogram
         return histogram.histc(self, bins, min, max)
 
-    def bincount(self, weights: Any = None, minlength: int = 0) -> "Tensor":
+    def bincount(self, weights: Any = None, minlength: builtins.int = 0) -> "Tensor":
         from .ops import histogram
         return histogram.bincount(self, weights, minlength)
 
     # sorting and scans
-    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    def sort(self, dim: builtins.int = -1, descending: builtins.bool = False,
+             stable: builtins.bool = False) -> Any:
         from .ops import sorting
         return sorting.sort(self, dim, descending, stable)
 
-    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> "Tensor":
+    def argsort(self, dim: builtins.int = -1, descending: builtins.bool = False,
+                stable: builtins.bool = False) -> "Tensor":
         from .ops import sorting
         return sorting.argsort(self, dim, descending, stable)
 
@@ -982,15 +988,16 @@ class Tensor:
         from .ops import sorting
         return sorting.msort(self)
 
-    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+    def topk(self, k: builtins.int, dim: builtins.int = -1, largest: builtins.bool = True,
+             sorted: builtins.bool = True) -> Any:
         from .ops import sorting
         return sorting.topk(self, k, dim, largest, sorted)
 
-    def cumsum(self, dim: int, dtype: Any = None) -> "Tensor":
+    def cumsum(self, dim: builtins.int, dtype: Any = None) -> "Tensor":
         from .ops import scan
         return scan.cumsum(self, dim, dtype=dtype)
 
-    def cumprod(self, dim: int, dtype: Any = None) -> "Tensor":
+    def cumprod(self, dim: builtins.int, dtype: Any = None) -> "Tensor":
         from .ops import scan
         return scan.cumprod(self, dim, dtype=dtype)
 
@@ -1011,19 +1018,19 @@ class Tensor:
         from .ops import movement
         return movement.roll(self, shifts, dims)
 
-    def tril(self, diagonal: int = 0) -> "Tensor":
+    def tril(self, diagonal: builtins.int = 0) -> "Tensor":
         from .ops import movement
         return movement.tril(self, diagonal)
 
-    def triu(self, diagonal: int = 0) -> "Tensor":
+    def triu(self, diagonal: builtins.int = 0) -> "Tensor":
         from .ops import movement
         return movement.triu(self, diagonal)
 
-    def tril_(self, diagonal: int = 0) -> "Tensor":
+    def tril_(self, diagonal: builtins.int = 0) -> "Tensor":
         from .ops import movement
         return self._inplace("tril_", movement.tril, diagonal)
 
-    def triu_(self, diagonal: int = 0) -> "Tensor":
+    def triu_(self, diagonal: builtins.int = 0) -> "Tensor":
         from .ops import movement
         return self._inplace("triu_", movement.triu, diagonal)
 
@@ -1041,35 +1048,37 @@ class Tensor:
         from .ops import indexing
         return indexing.masked_select(self, mask)
 
-    def index_select(self, dim: int, index: Any) -> "Tensor":
+    def index_select(self, dim: builtins.int, index: Any) -> "Tensor":
         from .ops import indexing
         return indexing.index_select(self, dim, index)
 
-    def index_add(self, dim: int, index: Any, source: Any, *, alpha: float = 1) -> "Tensor":
+    def index_add(self, dim: builtins.int, index: Any, source: Any, *,
+                  alpha: builtins.float = 1) -> "Tensor":
         from .ops import indexing
         return indexing.index_add(self, dim, index, source, alpha=alpha)
 
-    def index_add_(self, dim: int, index: Any, source: Any, *, alpha: float = 1) -> "Tensor":
+    def index_add_(self, dim: builtins.int, index: Any, source: Any, *,
+                   alpha: builtins.float = 1) -> "Tensor":
         from .ops import indexing
         return self._inplace("index_add_", _with_keywords(indexing.index_add, alpha=alpha),
                              dim, index, source)
 
-    def scatter(self, dim: int, index: Any, src: Any = None, value: Any = None, *,
+    def scatter(self, dim: builtins.int, index: Any, src: Any = None, value: Any = None, *,
                 reduce: str | None = None) -> "Tensor":
         from .ops import indexing
         return indexing.scatter(self, dim, index, src, value, reduce=reduce)
 
-    def scatter_(self, dim: int, index: Any, src: Any = None, value: Any = None, *,
+    def scatter_(self, dim: builtins.int, index: Any, src: Any = None, value: Any = None, *,
                  reduce: str | None = None) -> "Tensor":
         from .ops import indexing
         return self._inplace("scatter_", _with_keywords(indexing.scatter, reduce=reduce),
                              dim, index, src, value)
 
-    def scatter_add(self, dim: int, index: Any, src: "Tensor") -> "Tensor":
+    def scatter_add(self, dim: builtins.int, index: Any, src: "Tensor") -> "Tensor":
         from .ops import indexing
         return indexing.scatter_add(self, dim, index, src)
 
-    def scatter_add_(self, dim: int, index: Any, src: "Tensor") -> "Tensor":
+    def scatter_add_(self, dim: builtins.int, index: Any, src: "Tensor") -> "Tensor":
         from .ops import indexing
         return self._inplace("scatter_add_", indexing.scatter_add, dim, index, src)
 
@@ -1086,12 +1095,12 @@ class Tensor:
     def outer(self, vec2: "Tensor") -> "Tensor":
         return _linalg.outer(self, vec2)
 
-    def addmm(self, mat1: "Tensor", mat2: "Tensor", *, beta: float = 1,
-              alpha: float = 1) -> "Tensor":
+    def addmm(self, mat1: "Tensor", mat2: "Tensor", *, beta: builtins.float = 1,
+              alpha: builtins.float = 1) -> "Tensor":
         return _linalg.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
 
-    def baddbmm(self, batch1: "Tensor", batch2: "Tensor", *, beta: float = 1,
-                alpha: float = 1) -> "Tensor":
+    def baddbmm(self, batch1: "Tensor", batch2: "Tensor", *, beta: builtins.float = 1,
+                alpha: builtins.float = 1) -> "Tensor":
         return _linalg.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
 
 

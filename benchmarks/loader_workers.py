@@ -5,8 +5,9 @@
 For three kinds of ``__getitem__`` it times one epoch (2048 samples, batch 64; from
 ``iter(loader)`` to the last batch, so starting the workers counts) and the time to the
 first batch, for abdou_torch with 0 and N worker threads and PyTorch with 0 and N worker
-processes (fork; started each epoch, and persistent), alternating the loaders within each repeat. The dataset is the
-same object for both libraries and returns NumPy data, which each collates.
+processes (fork; started each epoch, and persistent), alternating the loaders within each
+repeat. The dataset is the same object for both libraries and returns NumPy data, which
+each collates.
 
 * ``arrays``: the usual image pipeline: pad, random crop, flip, normalise a 28 x 28 image
   (small NumPy calls, which hold the GIL most of the time);

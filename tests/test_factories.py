@@ -74,7 +74,8 @@ def test_manual_seed_makes_rand_and_randn_reproducible():
     at.manual_seed(124)
     assert at.rand(4, 5).tolist() != a.tolist()
     generator = at.Generator(5)
-    assert at.randn(3, generator=generator).tolist() == at.randn(3, generator=at.Generator(5)).tolist()
+    assert at.randn(3, generator=generator).tolist() == \
+        at.randn(3, generator=at.Generator(5)).tolist()
 
 
 def test_random_distributions_and_dtypes():

@@ -475,7 +475,8 @@ def test_multinomial_matches_torch(seed, dtype, torch_dtype):
     ours, theirs = generators(seed)
     weights = np.random.default_rng(seed % 2 ** 32).random((3, 40)).astype(dtype)
     weights[:, ::4] = 0  # categories that can never come out with replacement
-    cases = [(weights, 25, True), (weights, 1, False), (weights, 1, True), (weights[0], 1, True), (weights, 7, False), (weights[0], 30, True),
+    cases = [(weights, 25, True), (weights, 1, False), (weights, 1, True), (weights[0], 1, True),
+             (weights, 7, False), (weights[0], 30, True),
              (weights[0], 30, False),  # more samples than categories of non-zero weight
              (weights[1], 40, False), (np.ones(200, dtype), 3, False)]
     for probabilities, count, replacement in cases:

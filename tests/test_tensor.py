@@ -123,7 +123,8 @@ def test_dtype_conversions():
     assert t.long().tolist() == [1, -2] and t.int().dtype == np.int32
     assert t.bool().tolist() == [True, True]
     assert t.to(at.float32) is t and t.to("cpu") is t
-    assert t.to(dtype=at.float64).dtype == np.float64 and t.type_as(at.tensor([1])).dtype == np.int64
+    assert t.to(dtype=at.float64).dtype == np.float64
+    assert t.type_as(at.tensor([1])).dtype == np.int64
     assert t.is_floating_point() and not t.long().is_floating_point()
 
 

@@ -69,19 +69,19 @@ def promote(a: np.dtype, b: np.dtype) -> np.dtype:
     return dtypes.promote_types(a, b)
 
 
-def _checked_array_dtype(dtype: np.dtype) -> np.dtype:
+def _checked_array_dtype(dtype: np.dtype) -> dtypes.DType:
     if dtype.kind not in "biufc":
         raise TypeError(f"can't convert np.ndarray of type numpy.{dtype.type.__name__}. The "
                         f"only supported types are: {_SUPPORTED}.")
     return dtype
 
 
-def _default_complex() -> np.dtype:
+def _default_complex() -> dtypes.DType:
     return np.dtype(np.complex128 if dtypes.get_default_dtype() == np.float64
                     else np.complex64)
 
 
-def infer_dtype(value: Any) -> np.dtype:
+def infer_dtype(value: Any) -> dtypes.DType:
     """The dtype ``torch.tensor(value)`` would give."""
     if isinstance(value, Tensor):
         return value.data.dtype

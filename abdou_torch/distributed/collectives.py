@@ -19,6 +19,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .. import dtypes
 from ..tensor import Tensor
 from .process_group import ProcessGroup, _default_group
 
@@ -58,7 +59,7 @@ def _mpi():
     return MPI
 
 
-def _mpi_op(op: ReduceOp, dtype: np.dtype, name: str):
+def _mpi_op(op: ReduceOp, dtype: dtypes.DType, name: str):
     if not isinstance(op, ReduceOp):
         raise TypeError(f"{name}: op must be a ReduceOp (ReduceOp.SUM, AVG, PRODUCT, MIN, MAX, "
                         f"BAND, BOR, BXOR), got {op!r}")

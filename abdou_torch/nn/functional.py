@@ -20,6 +20,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..ops.elementwise import (Where, _as_tensor, _values, exp, expm1, gelu, leaky_relu, log,
                                log1p, relu, sigmoid, tanh, where)
+from .. import dtypes
 from ..dtypes import get_default_dtype
 from ..ops.elementwise import clamp, minimum, sqrt
 from ..ops.linalg import linear
@@ -385,7 +386,7 @@ def l1_loss(input: Any, target: Any, size_average: bool | None = None,  # noqa: 
 
 # -- classification losses --------------------------------------------------------------------
 
-def _class_weight(weight: Any, classes: int, dtype: np.dtype, op: str) -> np.ndarray | None:
+def _class_weight(weight: Any, classes: int, dtype: dtypes.DType, op: str) -> np.ndarray | None:
     if weight is None:
         return None
     values = np.asarray(_values(weight))
@@ -423,7 +424,7 @@ def _class_targets(op: str, x: Tensor, target: Any, ignore_index: int) -> tuple:
 
 
 def _target_weights(weight: np.ndarray | None, safe: np.ndarray, ignored: np.ndarray,
-                    dtype: np.dtype) -> np.ndarray:
+                    dtype: dtypes.DType) -> np.ndarray:
     """weight[target] per position, 0 where the target is ignored."""
     picked = np.ones(safe.shape, dtype=dtype) if weight is None else weight[safe]
     return np.where(ignored, 0, picked).astype(dtype, copy=False)

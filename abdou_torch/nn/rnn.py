@@ -33,7 +33,7 @@ __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell"
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-def _zeros(shape: tuple, dtype: np.dtype) -> Tensor:
+def _zeros(shape: tuple, dtype: dtypes.DType) -> Tensor:
     return Tensor._wrap(np.zeros(shape, dtype=dtype), False)
 
 

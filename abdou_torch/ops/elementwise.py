@@ -274,8 +274,9 @@ def _passes_gradient(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray
 class Relu(Primitive):
     """y = max(0, x);  dx = dy where not x <= 0, else 0 (``_passes_gradient``)
 
-    As in PyTorch, relu(-0.0) is -0.0 (``_keeping_negative_zero``), NaN passes through, and the gradient is selected, not
-    multiplied by a mask, so that an infinite dy at x <= 0 gives 0, not NaN.
+    As in PyTorch, relu(-0.0) is -0.0 (``_keeping_negative_zero``), NaN passes through, and
+    the gradient is selected, not multiplied by a mask, so that an infinite dy at x <= 0
+    gives 0, not NaN.
 
     Large outputs come from the workspace pool (see ``ops/workspace.py``): ReLU runs on
     every activation of a network, and a fresh array costs it more than the maximum.

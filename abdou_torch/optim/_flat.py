@@ -271,7 +271,7 @@ def _split(flat: np.ndarray, shapes: Iterable[tuple[int, ...]]) -> list[np.ndarr
 
 
 _data = attrgetter("data")
-_byte_bounds = getattr(getattr(np.lib, "array_utils", np), "byte_bounds")  # NumPy 2 / 1
+_byte_bounds = getattr(np.lib, "array_utils", np).byte_bounds  # NumPy 2 / 1
 
 
 def _array_of(value: Any) -> Any:

@@ -75,8 +75,10 @@ class TrainingRun:
         self.loader = self._make_loader()
         self.scheduler = self._scheduler()
         self.loss_fn = _loss_function(recipe)
-        self.state = {"epoch": 0, "step": 0, "epoch_loss_sum": 0.0, "epoch_batches": 0,
-                      "seconds": 0.0, "train_loss": [], "test_accuracy": []}
+        # the progress saved with each checkpoint (counters, sums and the curves so far)
+        self.state: dict[str, Any] = {
+            "epoch": 0, "step": 0, "epoch_loss_sum": 0.0, "epoch_batches": 0, "seconds": 0.0,
+            "train_loss": [], "test_accuracy": []}
         self.stop = DeferredStop()
         self._step: Callable[[Tensor, Tensor], Tensor] | None = None
 

@@ -95,7 +95,7 @@ def test_function_saved_tensors_after_release_raise():
     node = y.grad_fn
     y.sum().backward()
     with pytest.raises(RuntimeError, match="retain_graph"):
-        node.saved_tensors
+        _ = node.saved_tensors
 
 
 def test_gradcheck_passes_on_correct_backward_and_fails_on_wrong_one():

@@ -150,8 +150,8 @@ def test_the_program_gets_abdou_torch_and_never_the_real_torch(program, tmp_path
         import torch, torch.nn as nn
         import abdou_torch
         print(isinstance(torch.ones(1), abdou_torch.Tensor), nn.Linear is abdou_torch.nn.Linear)
-        real = [n for n, m in sys.modules.items()
-                if n.split(".")[0] == "torch" and "site-packages" in str(getattr(m, "__file__", ""))]
+        real = [n for n, m in sys.modules.items() if n.split(".")[0] == "torch"
+                and "site-packages" in str(getattr(m, "__file__", ""))]
         print("real torch modules:", real, "torch._C" in sys.modules)
     '''))
     got = abdou_run([str(script)], tmp_path)

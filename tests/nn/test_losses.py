@@ -430,8 +430,8 @@ def test_kl_div_batchmean_and_its_mean_warning():
 def test_huber_and_multilabel_weights_match_torch(check):
     w = rng.random((5, 3))
     for reduction in REDUCTIONS:
-        check(lambda a, b, c: F.huber_loss(a, b, reduction=reduction, weight=c),
-              lambda a, b, c: TF.huber_loss(a, b, reduction=reduction, weight=c),
+        check(lambda a, b, c, r=reduction: F.huber_loss(a, b, reduction=r, weight=c),
+              lambda a, b, c, r=reduction: TF.huber_loss(a, b, reduction=r, weight=c),
               [rng.standard_normal((5, 3)), rng.standard_normal((5, 3)), w])
     targets = rng.integers(0, 2, (5, 3)).astype(float)
     ours = nn.MultiLabelSoftMarginLoss(weight=at.Tensor(w[0]))

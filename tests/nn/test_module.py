@@ -130,7 +130,7 @@ def test_assignment_before_init_is_a_clear_error():
 
 def test_missing_attribute_message():
     with pytest.raises(AttributeError, match="'Block' object has no attribute 'nope'"):
-        Block().nope
+        _ = Block().nope
 
 
 def test_weights_from_torch_give_torch_outputs():
@@ -404,7 +404,8 @@ def _hook_log(lib_module, log):
 def test_forward_hooks_run_and_change_values_as_in_torch():
     ours_log, theirs_log = [], []
     ours, theirs = _Scale(), _TorchScale()
-    ours_handles, theirs_handles = _hook_log(ours, ours_log), _hook_log(theirs, theirs_log)
+    ours_handles = _hook_log(ours, ours_log)
+    _hook_log(theirs, theirs_log)
     out = ours(at.tensor([1.0, 2.0]), factor=0.5)
     expected = theirs(torch.tensor([1.0, 2.0]), factor=0.5)
     np.testing.assert_array_equal(out.numpy(), expected.numpy())  # (x + 1) * 3 * 2

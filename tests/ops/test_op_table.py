@@ -72,7 +72,8 @@ def _sigmoid(x):
 
 
 def _conv2d_ref(x, w, padding):
-    """Direct cross-correlation, stride 1: y[n, o, i, j] = sum x_pad[n, c, i+a, j+b] w[o, c, a, b]."""
+    """Direct cross-correlation, stride 1:
+    y[n, o, i, j] = sum x_pad[n, c, i+a, j+b] w[o, c, a, b]."""
     ph, pw = (padding, padding) if np.isscalar(padding) else padding
     x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     kh, kw = w.shape[2:]

@@ -105,7 +105,7 @@ def test_max_min_with_dim_match_torch(data, shape, keepdim):
     dim = data.draw(st.integers(-len(shape), len(shape) - 1))
     x = values(data.draw, shape)
     for name in ("max", "min"):
-        results = run_both(lambda lib, t: getattr(t, name)(dim, keepdim=keepdim)[0], [x])
+        results = run_both(lambda lib, t, n=name: getattr(t, n)(dim, keepdim=keepdim)[0], [x])
         assert_match(results)
         ours = getattr(at.tensor(x), name)(dim=dim, keepdim=keepdim).indices
         theirs = getattr(torch.tensor(x), name)(dim=dim, keepdim=keepdim).indices

@@ -61,7 +61,7 @@ def _run(name, options, steps, flush_every=None, foreach=None):
         weight.grad, twin.grad = Tensor(g.copy()), torch.tensor(g)
         ours.step()
         theirs.step()
-        for key, value in ours.state[weight].items():
+        for value in ours.state[weight].values():
             if np.asarray(value.data).shape == weight.shape and (step + 1) % FLUSH_EVERY == 0:
                 flushed_on_schedule &= not _subnormal(value.data).any()
         torch_had_subnormals |= any(_subnormal(v.numpy()).any() for v in

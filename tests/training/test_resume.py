@@ -71,7 +71,7 @@ def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path, uninterrupted,
         extra = ("--resume",) if position else ()
         process = subprocess.Popen(_command(tmp_path, *extra), env=_environment(),
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        step = _wait_for_checkpoint_step(process, checkpoint, target_step)
+        _wait_for_checkpoint_step(process, checkpoint, target_step)
         time.sleep(0.05)  # kill somewhere after that checkpoint, mid-step
         process.kill()
         process.wait()
