@@ -75,7 +75,6 @@ import bisect
 import collections
 import gc
 import hashlib
-import inspect
 import math
 import operator
 import os
@@ -88,7 +87,6 @@ from typing import Any, Callable
 import numpy as np
 
 from . import compiler
-from .autograd import engine as _engine
 from .autograd import hooks as _tensor_hooks
 from .autograd.function import Function
 from .autograd.grad_mode import GradMode
@@ -443,7 +441,8 @@ def _collect_refs(value: Any, found: list) -> None:
 def _site() -> str:
     """Where in the library or the user's code the current NumPy call was made."""
     frame = sys._getframe(2)
-    while frame.f_code.co_filename == "<string>": frame = frame.f_back
+    while frame.f_code.co_filename == "<string>":
+        frame = frame.f_back
     here = os.path.dirname(np.__file__)
     while frame is not None and (frame.f_code.co_filename == __file__ or
                                  frame.f_code.co_filename.startswith(here)):
@@ -951,7 +950,7 @@ class _Sandbox:
                 marks.append(_value_mark(target))
             elif kind in ("dict", "list"):
                 items = target.items() if kind == "dict" else enumerate(target)
-                for key, value in items:
+                for _, value in items:
                     marks.append(_value_mark(value))
             elif kind == "generator":
                 marks.append(repr(target.get_state()))

@@ -459,7 +459,6 @@ def test_item_branching_falls_back_to_eager():
 
 def test_numpy_random_inside_the_step_falls_back_to_eager():
     def make():
-        state = {"rng": np.random.RandomState(0)}
         np.random.seed(1)
 
         def fn(x):
