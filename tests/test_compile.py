@@ -653,3 +653,14 @@ def test_nan_and_inf_reaching_max_pool_and_relu_at_replay_give_eager_results():
         outputs.append(got)
     assert np.isnan(outputs[1][0].numpy()).any() and np.isfinite(outputs[2][1].numpy()).all()
     assert "_relu_backward_pooled" in compiled.code and "_nan_positions" in compiled.code
+
+
+def test_fullgraph_takes_a_forward_whose_graph_is_returned_eagerly_as_pytorch_compiles_it():
+    layer = at.nn.Linear(3, 2)
+    compiled = at.compile(layer, fullgraph=True)
+    x = at.ones(4, 3)
+    with pytest.warns(UserWarning, match="graph is still needed"):
+        out = compiled(x)
+    out.sum().backward()
+    assert out.numpy().tobytes() == layer(x).numpy().tobytes()
+    assert layer.weight.grad is not None
