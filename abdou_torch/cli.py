@@ -144,7 +144,8 @@ def _train(args: argparse.Namespace, argv: list[str], program: list[str]) -> int
         _limit_blas_threads(args.threads, recipe.model)
         run = make_run(recipe, out, seed=args.seed, checkpoint_every=args.checkpoint_every,
                        subset=args.subset, progress=not args.no_progress,
-                       compile=not args.no_compile)
+                       # a data-parallel rank runs eagerly (its model's hooks all-reduce)
+                       **({"compile": not args.no_compile} if args.nproc == 1 else {}))
         if args.resume:
             run.resume()
         print(f"training {recipe.model} on {recipe.dataset}: {recipe.epochs} epochs, batch "
