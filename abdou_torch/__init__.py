@@ -17,8 +17,14 @@ from .factories import (arange, as_tensor, empty, empty_like, eye, from_numpy, f
                         randperm, tensor, zeros, zeros_like)
 from .ops.elementwise import (abs, add, clamp, cos, div, eq, erf, exp, ge, gelu, gt, isfinite,
                               isnan, le, leaky_relu, log, logical_not, lt, maximum, minimum,
-                              mul, ne, neg, pow, relu, sigmoid, sign, sin, sqrt, square, sub,
+                              mul, ne, neg, pow, relu, sigmoid, sin, sqrt, square, sub,
                               tanh, where)
+from .ops.common import (ceil, column_stack, count_nonzero, diag, diagonal, floor, fmod, frac,
+                         hstack, is_tensor, isinf, lerp, logical_and, logical_or, logical_xor,
+                         meshgrid, nan_to_num, nonzero, numel, reciprocal, remainder, repeat,
+                         repeat_interleave, round, rsqrt, sign, swapaxes, tile, trace, trunc,
+                         unique, vstack)
+from .ops.common import dropout, log_softmax, softmax
 from .ops.linalg import bmm, dot, linear, matmul, mm, outer
 from .ops.reduce import (amax, amin, argmax, argmin, logsumexp, max, mean, min, prod, std,
                          sum, var)
@@ -54,6 +60,7 @@ from .compile import compile  # noqa: A004 - PyTorch's name (torch.compile)
 
 clip = clamp
 concatenate = cat
+swapdims = swapaxes
 
 __version__ = "0.1.0"
 

@@ -334,7 +334,7 @@ class Tensor:
     def __repr__(self) -> str:
         """PyTorch's layout (abdou_torch/printing.py): ``tensor([1.5000, 2.0000])``."""
         from .printing import tensor_repr
-        grad_fn = None if self._ctx is None else f"{type(self._ctx).__name__}Backward0"
+        grad_fn = None if self._ctx is None else self._ctx.grad_fn_name
         return tensor_repr(self._data, dtypes.get_default_dtype(), grad_fn,
                            self._requires_grad)
 
@@ -720,8 +720,93 @@ class Tensor:
     def square(self) -> "Tensor":
         return _ew.square(self)
 
+    # -- ops/common.py: rounding, repeating, diagonals, masks -------------------------------
     def sign(self) -> "Tensor":
-        return _ew.sign(self)
+        return _common.sign(self)
+
+    def floor(self) -> "Tensor":
+        return _common.floor(self)
+
+    def ceil(self) -> "Tensor":
+        return _common.ceil(self)
+
+    def round(self, *, decimals: builtins.int = 0) -> "Tensor":
+        return _common.round(self, decimals=decimals)
+
+    def trunc(self) -> "Tensor":
+        return _common.trunc(self)
+
+    def frac(self) -> "Tensor":
+        return _common.frac(self)
+
+    def reciprocal(self) -> "Tensor":
+        return _common.reciprocal(self)
+
+    def rsqrt(self) -> "Tensor":
+        return _common.rsqrt(self)
+
+    def lerp(self, end: Any, weight: Any) -> "Tensor":
+        return _common.lerp(self, end, weight)
+
+    def fmod(self, other: Any) -> "Tensor":
+        return _common.fmod(self, other)
+
+    def remainder(self, other: Any) -> "Tensor":
+        return _common.remainder(self, other)
+
+    def __mod__(self, other: Any) -> "Tensor":
+        return _common.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> "Tensor":
+        return _common.remainder(other, self)
+
+    def repeat(self, *sizes: Any) -> "Tensor":
+        return _common.repeat(self, *sizes)
+
+    def tile(self, dims: Any) -> "Tensor":
+        return _common.tile(self, dims)
+
+    def repeat_interleave(self, repeats: Any, dim: builtins.int | None = None) -> "Tensor":
+        return _common.repeat_interleave(self, repeats, dim)
+
+    def swapaxes(self, axis0: builtins.int, axis1: builtins.int) -> "Tensor":
+        return _common.swapaxes(self, axis0, axis1)
+
+    def diagonal(self, offset: builtins.int = 0, dim1: builtins.int = 0,
+                 dim2: builtins.int = 1) -> "Tensor":
+        return _common.diagonal(self, offset, dim1, dim2)
+
+    def diag(self, diagonal: builtins.int = 0) -> "Tensor":
+        return _common.diag(self, diagonal)
+
+    def trace(self) -> "Tensor":
+        return _common.trace(self)
+
+    def nonzero(self, *, as_tuple: builtins.bool = False) -> Any:
+        return _common.nonzero(self, as_tuple=as_tuple)
+
+    def unique(self, sorted: builtins.bool = True, return_inverse: builtins.bool = False,
+               return_counts: builtins.bool = False, dim: builtins.int | None = None) -> Any:
+        return _common.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def count_nonzero(self, dim: Any = None) -> "Tensor":
+        return _common.count_nonzero(self, dim)
+
+    def isinf(self) -> "Tensor":
+        return _common.isinf(self)
+
+    def nan_to_num(self, nan: builtins.float = 0.0, posinf: builtins.float | None = None,
+                   neginf: builtins.float | None = None) -> "Tensor":
+        return _common.nan_to_num(self, nan, posinf, neginf)
+
+    def logical_and(self, other: Any) -> "Tensor":
+        return _common.logical_and(self, other)
+
+    def logical_or(self, other: Any) -> "Tensor":
+        return _common.logical_or(self, other)
+
+    def logical_xor(self, other: Any) -> "Tensor":
+        return _common.logical_xor(self, other)
 
     def clamp(self, min: Any = None, max: Any = None) -> "Tensor":  # noqa: A002
         return _ew.clamp(self, min, max)
@@ -1186,7 +1271,7 @@ def _ufunc_ops() -> dict[str, Any]:
             "maximum": _ew.maximum, "minimum": _ew.minimum, "equal": _ew.eq,
             "not_equal": _ew.ne, "less": _ew.lt, "less_equal": _ew.le, "greater": _ew.gt,
             "greater_equal": _ew.ge, "logical_not": _ew.logical_not, "square": _ew.square,
-            "sign": _ew.sign, "isnan": _ew.isnan, "isfinite": _ew.isfinite}
+            "sign": _common.sign, "isnan": _ew.isnan, "isfinite": _ew.isfinite}
     return _UFUNC_OPS
 
 
@@ -1196,6 +1281,7 @@ _UFUNC_OPS: dict[str, Any] | None = None
 # look these names up when they are called.
 from .autograd import engine as _engine  # noqa: E402
 from .autograd import inplace as _inplace  # noqa: E402
+from .ops import common as _common  # noqa: E402
 from .ops import elementwise as _ew  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
 from .ops import reduce as _reduce  # noqa: E402

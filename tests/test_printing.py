@@ -55,3 +55,34 @@ def test_print_options_match_torch():
         for lib in (at, torch):
             lib.set_printoptions(profile="default")
     assert repr(at.tensor(values)) == repr(torch.tensor(values))
+
+
+GRAD_FN_CASES = {
+    "slice": lambda lib, x, w, b: x[:1], "select": lambda lib, x, w, b: x[0],
+    "select after slice": lambda lib, x, w, b: x[:, 0],
+    "slice after select": lambda lib, x, w, b: x[0, :2],
+    "advanced index": lambda lib, x, w, b: x[[0, 1]], "ellipsis": lambda lib, x, w, b: x[...],
+    "new axis": lambda lib, x, w, b: x[None], "add": lambda lib, x, w, b: x + 1,
+    "mul": lambda lib, x, w, b: x * 2, "mm": lambda lib, x, w, b: x @ w.T,
+    "mv": lambda lib, x, w, b: x @ b[:4], "dot": lambda lib, x, w, b: x[0] @ x[1],
+    "batched matmul": lambda lib, x, w, b: x[None] @ w.T,
+    "linear": lambda lib, x, w, b: lib.nn.functional.linear(x, w, b),
+    "linear without bias": lambda lib, x, w, b: lib.nn.functional.linear(x, w),
+    "sum": lambda lib, x, w, b: x.sum(), "sum over a dim": lambda lib, x, w, b: x.sum(1),
+    "pow": lambda lib, x, w, b: x ** 2, "view": lambda lib, x, w, b: x.view(12),
+    "permute": lambda lib, x, w, b: x.permute(1, 0), "relu": lambda lib, x, w, b: x.relu(),
+    "log_softmax": lambda lib, x, w, b: x.log_softmax(1),
+}
+
+
+@pytest.mark.parametrize("case", list(GRAD_FN_CASES))
+def test_grad_fn_names_in_reprs_are_pytorchs(case):
+    """``grad_fn=<...>`` in a repr, and ``repr(t.grad_fn)``, name PyTorch's node."""
+    import torch
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((3, 4), (5, 4), (5,))]
+    ours = GRAD_FN_CASES[case](at, *(at.tensor(a, requires_grad=True) for a in arrays))
+    theirs = GRAD_FN_CASES[case](torch, *(torch.tensor(a, requires_grad=True) for a in arrays))
+    name = type(theirs.grad_fn).__name__
+    assert f"grad_fn=<{name}>" in repr(ours)
+    assert repr(ours.grad_fn).startswith(f"<{name} object at 0x")

@@ -73,6 +73,14 @@ class Function:
         if not cls.__dict__.get("name"):
             cls.name = cls.__name__.lower()
 
+    @property
+    def grad_fn_name(self) -> str:
+        """The name PyTorch shows for this node (``grad_fn=<MyFunctionBackward>``)."""
+        return f"{type(self).__name__}Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.grad_fn_name} object at {id(self):#x}>"
+
     # -- the PyTorch-style public API ---------------------------------------------------
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any):
@@ -198,6 +206,14 @@ class Primitive(Function):
     ``backward(self, xp, dy) -> gradient or tuple of gradients`` (one per input), the
     formula written once against the namespace ``xp`` (see ``autograd/namespace.py``).
     """
+
+    #: PyTorch's name for the op's backward node where it differs from ``<Class>Backward0``
+    torch_grad_fn: str = ""
+
+    @property
+    def grad_fn_name(self) -> str:
+        """PyTorch's name for this node (``grad_fn=<MulBackward0>`` in a tensor's repr)."""
+        return self.torch_grad_fn or f"{type(self).__name__}Backward0"
 
     def vjp(self, xp: Any, grad_output: Any) -> Any:
         return self.backward(xp, grad_output)

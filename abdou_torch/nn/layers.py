@@ -9,10 +9,12 @@ import numpy as np
 
 from .. import dtypes
 from ..ops import elementwise, linalg, shape
+from ..ops.normalization import batch_norm_relu
 from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module
+from .normalization import _BatchNorm
 from .parameter import Parameter
 
 __all__ = ["Linear", "MLP", "Sequential", "ModuleList", "ModuleDict", "Identity", "Flatten",
@@ -221,6 +223,23 @@ def _index(index: Any, length: int, kind: str) -> int:
     return index % length
 
 
+def _fuses_with_relu(module: Module, following: Module) -> bool:
+    """Whether Sequential may run ``module`` then ``following`` as relu(batch norm) in one
+    primitive (``ops.normalization.BatchNormReLU``): a batch norm using batch statistics,
+    then a ReLU, both plain (their classes' own forward, no hooks), so that nothing could
+    see or change the value between them."""
+    if not (isinstance(module, _BatchNorm) and type(following) is ReLU
+            and (module.training or not module.track_running_stats)
+            and type(module).forward is _BatchNorm.forward
+            and type(module).__call__ is Module.__call__):
+        return False
+    for part in (module, following):
+        state = part.__dict__
+        if state.get("_forward_pre_hooks") or state.get("_forward_hooks") or "forward" in state:
+            return False
+    return True
+
+
 class Sequential(Module):
     """Modules applied in order; sub-modules are named '0', '1', ... (or by an OrderedDict)."""
 
@@ -234,8 +253,16 @@ class Sequential(Module):
                 self.add_module(str(index), module)
 
     def forward(self, input: Any) -> Any:  # noqa: A002
-        for module in self._modules.values():
-            input = module(input)
+        modules = list(self._modules.values())
+        skip = False
+        for module, following in zip(modules, modules[1:] + [None]):
+            if skip:  # a ReLU already applied with the batch norm before it
+                skip = False
+            elif following is not None and _fuses_with_relu(module, following):
+                # fast path: batch norm then ReLU as one primitive (ops/normalization.py)
+                input, skip = module._normalize(input, batch_norm_relu), True
+            else:
+                input = module(input)
         return input
 
     def __getitem__(self, index: int | slice) -> Module:

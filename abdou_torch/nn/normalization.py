@@ -67,6 +67,11 @@ class _BatchNorm(Module):
         return ("num_batches_tracked",) if self.track_running_stats else ()
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return self._normalize(input, norm_ops.batch_norm)
+
+    def _normalize(self, input: Tensor, function: Any) -> Tensor:  # noqa: A002
+        """``forward`` with ``function``: batch_norm, or batch_norm_relu when a Sequential
+        runs this module and a ReLU after it as one op (``nn/layers.py``, ``_fuses_with_relu``)."""
         if input.ndim not in self.expected_dims:
             wanted = " or ".join(f"{n}D" for n in self.expected_dims)
             raise ValueError(f"{type(self).__name__}: expected {wanted} input (got "
@@ -82,7 +87,7 @@ class _BatchNorm(Module):
                 factor = 1.0 / float(self.num_batches_tracked.data)
         use_batch_stats = self.training or not self.track_running_stats
         tracking = not self.training or self.track_running_stats
-        return norm_ops.batch_norm(
+        return function(
             input, self.running_mean if tracking else None,
             self.running_var if tracking else None, self.weight, self.bias,
             use_batch_stats, factor, self.eps)

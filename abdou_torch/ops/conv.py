@@ -3,7 +3,9 @@
 Layout is PyTorch's: images (N, C, H, W), conv weights (out_channels, in_channels/groups,
 kH, kW). The window geometry (offsets, padding, im2col) is in ``ops/window.py``.
 
-Stride-1 convolutions (those of most networks, and every input gradient of one) use the
+Stride-1 3x3 convolutions with enough channels use Winograd's F(2x2, 3x3)
+(``ops/winograd.py``: 16 multiplications per 2x2 outputs instead of 36), for the forward
+and both gradients. Other stride-1 convolutions (and every input gradient of one) use the
 *wide* method of ``ops/conv_wide.py``, which copies nothing per kernel offset.
 
 Otherwise (strides, few input channels, or small images where the wide method's dropped
@@ -35,6 +37,8 @@ from .conv_wide import (_adjoint_applies, _wide_adjoint, _wide_applies, _wide_co
                         _wide_input, _wide_weight)
 from .elementwise import _as_tensor
 from .window import _Window, _col2im, _im2col, _pair
+from .winograd import all_finite, winograd_adjoint, winograd_applies, winograd_backward, \
+    winograd_conv, winograd_weight
 from .workspace import workspace as _workspace
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d"]
@@ -49,7 +53,11 @@ def _grouped(weight: np.ndarray, groups: int) -> np.ndarray:
 
 def _conv_matmul(x: np.ndarray, weight: np.ndarray, window: _Window) -> tuple:
     """The convolution without bias, and x as the kernel laid it out (the wide input or the
-    im2col columns), which ``Conv2dWeight`` can take instead of building it again."""
+    im2col columns; None for Winograd's), which ``Conv2dWeight`` can take instead of
+    building it again."""
+    if winograd_applies(window, x.shape[2:], x.shape[1], weight.shape[0], x.shape[0],
+                        x.dtype) and all_finite(x, weight):
+        return winograd_conv(x, weight, window), None
     if _wide_applies(window, x.shape[2:], x.shape[1], weight.shape[0]):
         wide = _wide_input(x, window)
         return _wide_conv(wide, weight, window), wide
@@ -84,11 +92,23 @@ class Conv2d(Primitive):
     def backward(self, xp, dy):
         x, weight = xp.value(self.inputs[0]), xp.value(self.inputs[1])
         need_x, need_w, need_b = self.needs_input_grad[:3]
+        if xp.arrays and need_x and need_w and self.prepared is None and _winograd_both(
+                x, dy, weight, self.window):
+            # fast path: the two Winograd adjoints below in one pass, sharing A dy A^T
+            dx, dw = winograd_backward(x, dy, weight, self.window)
+            return dx, dw, (xp.sum(dy, (0, 2, 3)) if need_b else None)
         dx = xp.apply(ConvTranspose2d, dy, weight, self.window, x.shape[2:]) if need_x else None
         dw = xp.apply(Conv2dWeight, x, dy, self.window, prepared=self.prepared) \
             if need_w else None
         db = xp.sum(dy, (0, 2, 3)) if need_b else None
         return dx, dw, db
+
+
+def _winograd_both(x: np.ndarray, dy: np.ndarray, weight: np.ndarray, window: _Window) -> bool:
+    """Whether both gradients of a convolution go Winograd's way (as ConvTranspose2d and
+    Conv2dWeight would choose), so that ``winograd_backward`` can make them together."""
+    return winograd_applies(window, x.shape[2:], x.shape[1], weight.shape[0], x.shape[0],
+                            x.dtype) and all_finite(x, dy, weight)
 
 
 class ConvTranspose2d(Primitive):
@@ -103,6 +123,10 @@ class ConvTranspose2d(Primitive):
 
     def forward(self, y, weight, window: _Window, size: tuple[int, int]):
         self.window = window
+        if (winograd_applies(window, size, weight.shape[1], weight.shape[0], y.shape[0],
+                             y.dtype) and window.output_size(size) == y.shape[2:]
+                and all_finite(y, weight)):
+            return winograd_adjoint(y, weight, window, size)
         if _adjoint_applies(window, size, weight.shape[1], weight.shape[0]):
             return _wide_adjoint(y, weight, window, size)
         full = _full_correlation(y, weight, window, size)
@@ -158,6 +182,9 @@ class Conv2dWeight(Primitive):
         """``prepared``: x as ``_conv_matmul`` laid it out (wide input or columns)."""
         self.window = window
         n, groups = x.shape[0], window.groups
+        if (winograd_applies(window, x.shape[2:], x.shape[1], y.shape[1], n, x.dtype)
+                and all_finite(x, y)):
+            return winograd_weight(x, y, window)
         if _wide_applies(window, x.shape[2:], x.shape[1], y.shape[1]):
             if prepared is None:
                 prepared = _wide_input(x, window, stack=False)

@@ -20,7 +20,7 @@ from .workspace import workspace
 
 __all__ = ["add", "sub", "mul", "div", "pow", "neg", "abs", "exp", "log", "sqrt", "tanh",
            "sigmoid", "relu", "leaky_relu", "erf", "gelu", "sin", "cos", "clamp", "maximum",
-           "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge", "square", "sign",
+           "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge", "square",
            "logical_not", "isnan", "isfinite", "log1p", "expm1", "log2", "log10"]
 
 
@@ -133,6 +133,8 @@ class Pow(_Binary):
 
 
 class PowScalar(Primitive):
+    torch_grad_fn = "PowBackward0"
+
     """y = x ** p (p a Python number);  dx = dy * p * x^(p-1)"""
 
     name = "pow"
@@ -738,7 +740,6 @@ def _no_grad_unary(name: str, compute):
     return function
 
 
-sign = _no_grad_unary("sign", np.sign)
 logical_not = _no_grad_unary("logical_not", np.logical_not)
 isnan = _no_grad_unary("isnan", np.isnan)
 isfinite = _no_grad_unary("isfinite", np.isfinite)

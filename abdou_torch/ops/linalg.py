@@ -25,6 +25,13 @@ class MatMul(Primitive):
 
     reads_inputs = staticmethod(lambda needs: (needs[1], needs[0]))
 
+    @property
+    def grad_fn_name(self) -> str:
+        """PyTorch's node for the product it dispatches to (mm, mv, dot, or a batched one)."""
+        ndims = (np.ndim(self.inputs[0]), np.ndim(self.inputs[1]))
+        return {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0"}.get(
+            ndims, "UnsafeViewBackward0")
+
     def forward(self, a, b, transpose_a: bool = False, transpose_b: bool = False):
         self.transposed = (transpose_a, transpose_b)
         if transpose_a:
@@ -90,6 +97,13 @@ class Linear(Primitive):
     """
 
     reads_inputs = staticmethod(lambda needs: (needs[1], needs[0], False))
+
+    @property
+    def grad_fn_name(self) -> str:
+        """PyTorch's linear on a 2-D input is addmm (mm without a bias); else a view of it."""
+        if np.ndim(self.inputs[0]) != 2:
+            return "ViewBackward0"
+        return "MmBackward0" if self.inputs[2] is None else "AddmmBackward0"
 
     def forward(self, x, weight, bias):
         if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:

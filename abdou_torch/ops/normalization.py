@@ -19,11 +19,11 @@ from ..autograd.function import Primitive
 from ..autograd.namespace import ARRAYS
 from ..errors import ShapeError
 from ..random import Generator, resolve
-from .elementwise import _as_tensor
+from .elementwise import _as_tensor, _maximum_with_zero, _passes_gradient, relu
 from .shape import IndexAdd
 from .workspace import workspace
 
-__all__ = ["batch_norm", "layer_norm", "embedding", "dropout2d"]
+__all__ = ["batch_norm", "batch_norm_relu", "layer_norm", "embedding", "dropout2d"]
 
 
 def _tensor(array: np.ndarray):
@@ -143,6 +143,40 @@ class BatchNorm(Primitive):
         return dx, (dy_xhat_sum if need_w else None), (dy_sum if need_b else None)
 
 
+class BatchNormReLU(BatchNorm):
+    """Training-mode batch norm followed by ReLU, one primitive (``nn.Sequential`` uses it
+    for a BatchNorm module followed by a ReLU module, see ``nn/layers.py``):
+
+        y = max(z, 0),  z = batch_norm(x)  (``BatchNorm``)
+        dz = dy * [not y <= 0]  (ReLU's gradient, with y <= 0 exactly where z <= 0)
+        dx, dw, db = BatchNorm's gradient at dz
+
+    The formula is the two primitives' composed; the fused forward takes the maximum in
+    place (no separate BN output) and the graph has one node instead of two. The mask is
+    read from the output, so modifying the output in place before backward raises, as it
+    does after PyTorch's ReLU (which also keeps its result).
+    """
+
+    name = "batch_norm_relu"
+    saves_output = True
+
+    def forward(self, x, weight, bias, eps: float):
+        y = super().forward(x, weight, bias, eps)
+        if y.dtype.kind == "f" and y.flags.c_contiguous:
+            flat = y.reshape(-1)
+            _maximum_with_zero(flat, flat)
+        else:
+            np.maximum(y, 0, out=y)
+        return y
+
+    def backward(self, xp, dy):
+        passes = _passes_gradient(self.output.data)
+        if xp.arrays:
+            dz = np.multiply(dy, passes, out=workspace.empty(dy.shape, dy.dtype))
+            return self._backward_fused(dz)
+        return self._formula(xp, dy * passes)
+
+
 def _check_channel_vector(name: str, value: Any, channels: int, shape: tuple):
     if value is None:
         return None
@@ -176,6 +210,21 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
     given, are updated in place: r <- (1 - momentum) r + momentum * stat, with the unbiased
     variance. Otherwise the running statistics normalise.
     """
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum,
+                       eps, False)
+
+
+def batch_norm_relu(input: Any, running_mean: Any, running_var: Any,  # noqa: A002
+                    weight: Any = None, bias: Any = None, training: bool = False,
+                    momentum: float = 0.1, eps: float = 1e-5):
+    """relu(batch_norm(...)) with the same arguments, one primitive in training
+    (``BatchNormReLU``); in evaluation, the two ops."""
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum,
+                       eps, True)
+
+
+def _batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any,  # noqa: A002
+                bias: Any, training: bool, momentum: float, eps: float, then_relu: bool):
     x = _as_tensor(input)
     if x.ndim < 2:
         raise ShapeError(f"batch_norm: expected an input of at least 2 dims (N, C, ...), got "
@@ -197,7 +246,7 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
         if count <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
                              f"training, got input of shape {tuple(x.shape)}")
-        out = BatchNorm.apply(x, weight, bias, float(eps))
+        out = (BatchNormReLU if then_relu else BatchNorm).apply(x, weight, bias, float(eps))
         node = out._ctx if isinstance(out._ctx, BatchNorm) else None
         if running_mean is not None or running_var is not None:
             if node is None:  # not recorded (no grad needed): the statistics again
@@ -218,7 +267,8 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
     shift = -(_tensor(running_mean.data.astype(x.dtype)) * scale)
     if bias is not None:
         shift = shift + bias
-    return x * scale.reshape(view) + shift.reshape(view)
+    out = x * scale.reshape(view) + shift.reshape(view)
+    return relu(out) if then_relu else out
 
 
 def _update_running(running: Any, statistic: np.ndarray, momentum: float) -> None:

@@ -108,10 +108,14 @@ class _MaxPoolScatter(Primitive):
             and all(n == o * s for n, o, s in zip(padded, y.shape[2:], window.stride))
         if not tiling:
             xp.fill(0)
+        offsets = window.offsets(y.shape[2:])
+        if disjoint and y.dtype.itemsize in (1, 2, 4, 8):
+            _route_bits(y, argmax, xp, offsets)
+            return _crop(xp, window.padding, size)
         # the routed values are selected, not multiplied by the mask: an infinite y must
         # not put NaN where it does not go
         zero = np.zeros((), dtype=y.dtype)
-        for k, (_, _, index) in enumerate(window.offsets(y.shape[2:])):
+        for k, (_, _, index) in enumerate(offsets):
             if disjoint:  # each pixel is in one window at most: write, don't add
                 xp[index] = np.where(argmax == k, y, zero)
             else:
@@ -120,6 +124,22 @@ class _MaxPoolScatter(Primitive):
 
     def backward(self, xp, g):
         return xp.apply(_MaxPoolGather, g, self.argmax, self.window)
+
+
+def _route_bits(y: np.ndarray, argmax: np.ndarray, xp: np.ndarray, offsets: list) -> None:
+    """Fast path of the disjoint case of ``_MaxPoolScatter.forward``: xp[offset k] =
+    where(argmax == k, y, +0), as a bitwise and of y's bits with a mask of all ones or all
+    zeros, so values pass bit for bit (inf and NaN included) and the rest are +0. Written
+    straight into xp's strided positions, several times faster than np.where's temporary
+    and copy (benchmarks/RESULTS.md, "The CNN step with Winograd and batch norm + ReLU")."""
+    kind = np.dtype(f"i{y.itemsize}")
+    source = np.ascontiguousarray(y).view(kind)
+    hit = np.empty(argmax.shape, np.bool_)
+    keep = np.empty(argmax.shape, kind)
+    for k, (_, _, index) in enumerate(offsets):
+        np.equal(argmax, k, out=hit)
+        np.negative(hit.view(np.int8), out=keep)  # True -> -1: all bits set
+        np.bitwise_and(source, keep, out=xp[index].view(kind))
 
 
 class _MaxPoolGather(Primitive):

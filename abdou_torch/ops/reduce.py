@@ -65,6 +65,12 @@ class Sum(Primitive):
 
     saves_inputs = False
 
+    @property
+    def grad_fn_name(self) -> str:
+        """SumBackward0 for a sum over everything, SumBackward1 over chosen dims."""
+        everything = len(self.dims) == len(self.shape) and not self.keepdim
+        return "SumBackward0" if everything else "SumBackward1"
+
     def forward(self, x, dims: tuple[int, ...], keepdim: bool):
         self.dims, self.keepdim, self.shape = dims, keepdim, x.shape
         return np.asarray(x.sum(axis=dims, keepdims=keepdim))

@@ -49,6 +49,8 @@ def _dim(dim: int, ndim: int, op: str) -> int:
 
 
 class Reshape(Primitive):
+    torch_grad_fn = "ViewBackward0"
+
     """y = x with a new shape (same elements in row-major order);  dx = dy reshaped back"""
 
     saves_inputs = False
@@ -121,6 +123,21 @@ class Index(Primitive):
     name = "getitem"
     saves_inputs = False
     returns_view = True
+
+    @property
+    def grad_fn_name(self) -> str:
+        """PyTorch records the last step of a basic index (a slice, an int, a None) and
+        IndexBackward0 for an advanced one."""
+        parts = self.index if isinstance(self.index, tuple) else (self.index,)
+        steps = [p for p in parts if p is not Ellipsis]
+        if not _is_basic_index(self.index):
+            return "IndexBackward0"
+        if not steps:
+            return "AliasBackward0"
+        last = steps[-1]
+        if last is None:
+            return "UnsqueezeBackward0"
+        return "SliceBackward0" if isinstance(last, slice) else "SelectBackward0"
 
     def forward(self, x, index: Any):
         self.shape, self.index = x.shape, index

@@ -213,3 +213,113 @@ def test_module_list_and_dict():
     assert list(heads.state_dict()) == ["a.weight", "a.bias", "b.weight", "b.bias"]
     heads.pop("a")
     assert list(heads.keys()) == ["b", "c"]
+
+
+def _conv_bn_relu(dtype=np.float32, seed: int = 0) -> nn.Sequential:
+    at.manual_seed(seed)
+    return nn.Sequential(nn.Conv2d(2, 3, 3, padding=1, dtype=dtype),
+                         nn.BatchNorm2d(3, dtype=dtype), nn.ReLU(), nn.MaxPool2d(2))
+
+
+def _graph_names(out) -> list:
+    """The names of the nodes on the path from ``out`` back through first inputs."""
+    names, node = [], out.grad_fn
+    while node is not None:
+        names.append(node.name)
+        first = node.inputs[0] if node.inputs else None
+        node = getattr(first, "grad_fn", None)
+    return names
+
+
+def _assert_close(got, expected, dtype, name=""):
+    """Within the file's tolerances, relative to the array's largest value: a gradient
+    summed over a batch loses float32 digits to cancellation in its smaller entries."""
+    scale = max(float(np.abs(expected).max()), 1.0)
+    np.testing.assert_allclose(got, expected, rtol=TOL[dtype]["rtol"],
+                               atol=TOL[dtype]["atol"] * scale, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("mode", ["train", "eval without running stats"])
+def test_sequential_batch_norm_then_relu_as_one_op_matches_torch(mode, dtype):
+    """Sequential's fast path (ops/normalization.BatchNormReLU) against PyTorch over two
+    steps: outputs, input and parameter gradients, running statistics."""
+    tracking = mode == "train"
+    theirs = torch.nn.Sequential(
+        torch.nn.Conv2d(2, 3, 3, padding=1, bias=False),
+        torch.nn.BatchNorm2d(3, track_running_stats=tracking), torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2)).to(TORCH_DTYPE[dtype])
+    ours = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1, bias=False, dtype=dtype),
+                         nn.BatchNorm2d(3, track_running_stats=tracking, dtype=dtype),
+                         nn.ReLU(), nn.MaxPool2d(2))
+    with torch.no_grad():  # a weight and bias that are not 1 and 0
+        theirs[1].weight.uniform_(-2, 2)
+        theirs[1].bias.uniform_(-1, 1)
+    copy_from_torch(ours, theirs)
+    if not tracking:
+        ours.eval(), theirs.eval()
+    for _ in range(2):
+        x = (rng.standard_normal((4, 2, 6, 6)) * 2 + 0.5).astype(dtype)
+        r = rng.standard_normal((4, 3, 3, 3)).astype(dtype)
+        ours.zero_grad(), theirs.zero_grad()
+        xo, xt = at.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        out, expected = ours(xo), theirs(xt)
+        assert "batch_norm_relu" in _graph_names(out)
+        _assert_close(out.data, expected.detach().numpy(), dtype)
+        (out * at.Tensor(r)).sum().backward()
+        (expected * torch.tensor(r)).sum().backward()
+        _assert_close(xo.grad.data, xt.grad.numpy(), dtype)
+        for (name, param), theirs_param in zip(ours.named_parameters(), theirs.parameters()):
+            _assert_close(param.grad.data, theirs_param.grad.numpy(), dtype, name)
+    buffers = dict(theirs.named_buffers())
+    assert sorted(buffers) == sorted(name for name, _ in ours.named_buffers())
+    for name, buffer in ours.named_buffers():
+        _assert_close(buffer.data, buffers[name].numpy(), dtype, name)
+
+
+def test_sequential_fused_batch_norm_relu_gives_the_modules_results_exactly():
+    """The fused primitive against the same modules called one at a time."""
+    x, r = rng.standard_normal((4, 2, 6, 6)), rng.standard_normal((4, 3, 3, 3))
+    results = []
+    for fused in (True, False):
+        model, images = _conv_bn_relu(), at.Tensor(x.astype(np.float32), requires_grad=True)
+        out = images
+        if fused:
+            out = model(out)
+        else:
+            for module in model:
+                out = module(out)
+        assert ("batch_norm_relu" in _graph_names(out)) == fused
+        (out * at.Tensor(r.astype(np.float32))).sum().backward()
+        results.append([out.data, images.grad.data] + [p.grad.data for p in model.parameters()]
+                       + [b.data for b in model.buffers()])
+    for fast, reference in zip(*results):
+        np.testing.assert_array_equal(fast, reference)
+
+
+@pytest.mark.parametrize("change", ["hook on relu", "pre-hook on batch norm", "eval",
+                                    "relu subclass", "forward replaced", "order"])
+def test_sequential_keeps_batch_norm_and_relu_apart_when_anything_could_watch(change):
+    x = rng.standard_normal((4, 2, 6, 6))
+    model = _conv_bn_relu()
+    seen = []
+    if change == "hook on relu":
+        model[2].register_forward_hook(lambda m, args, out: seen.append(args[0]))
+    elif change == "pre-hook on batch norm":
+        model[1].register_forward_pre_hook(lambda m, args: seen.append(args[0]))
+    elif change == "eval":
+        model.eval()
+    elif change == "relu subclass":
+        class MyReLU(nn.ReLU):
+            pass
+        model[2] = MyReLU()
+    elif change == "forward replaced":
+        model[2].forward = lambda input: seen.append(input) or at.relu(input)
+    elif change == "order":
+        model = nn.Sequential(model[0], model[2], model[1])
+    out = model(at.Tensor(x.astype(np.float32), requires_grad=True))
+    names = _graph_names(out)
+    assert "batch_norm" in names or "add" in names  # the batch norm ran, on its own
+    assert "batch_norm_relu" not in names
+    if change in ("hook on relu", "pre-hook on batch norm", "forward replaced"):
+        assert len(seen) == 1

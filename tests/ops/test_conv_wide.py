@@ -129,8 +129,10 @@ def test_wide_input_is_not_reused_while_a_graph_holds_it(monkeypatch, force_wide
 
 def test_the_cnn_layers_take_the_faster_method():
     """32->32 at 28x28 (16% waste) and 32->64 at 13x13 (40% waste for 64 outputs) go
-    wide, 1->32 (one channel) stays on im2col; so does every strided convolution, and
-    one whose dropped positions outweigh the copy (64 outputs at 50% waste, 7x7 -> 5x5)."""
+    wide rather than im2col (the first is Winograd's before either, tests/ops/
+    test_winograd.py), 1->32 (one channel) stays on im2col; so does every strided
+    convolution, and one whose dropped positions outweigh the copy (64 outputs at 50%
+    waste, 7x7 -> 5x5)."""
     def window(padding, stride=1):
         return F._Window((3, 3), (stride, stride), ((padding, padding),) * 2, (1, 1))
 

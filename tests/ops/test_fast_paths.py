@@ -64,3 +64,26 @@ def test_fused_batch_norm_backward_equals_its_formula(shape, weighted, dtype):
             assert fast is None
             continue
         np.testing.assert_allclose(fast, reference, rtol=rtol, atol=rtol * 10)
+
+
+@pytest.mark.parametrize("shape", [(8, 3, 5, 4), (64, 8, 28, 28)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_norm_relu_is_batch_norm_then_relu(shape, dtype):
+    """The fused primitive (in-place maximum, mask from the output, BatchNorm's fused
+    backward) gives what the two primitives give, NaN included."""
+    from abdou_torch.ops.normalization import BatchNormReLU
+    values = rng.standard_normal(shape).astype(dtype)
+    values[0, 0, 0] = np.nan
+    weight_values = rng.uniform(-2, 2, shape[1]).astype(dtype)
+    dy = rng.standard_normal(shape).astype(dtype)
+    results = []
+    for fused in (True, False):
+        x = at.tensor(values.copy(), requires_grad=True)
+        weight = at.tensor(weight_values.copy(), requires_grad=True)
+        bias = at.tensor(np.linspace(-1, 1, shape[1]).astype(dtype), requires_grad=True)
+        out = BatchNormReLU.apply(x, weight, bias, 1e-5) if fused else \
+            at.relu(BatchNorm.apply(x, weight, bias, 1e-5))
+        out.backward(at.tensor(dy))
+        results.append([out.data, x.grad.data, weight.grad.data, bias.grad.data])
+    for fast, reference in zip(*results):
+        np.testing.assert_array_equal(fast, reference)

@@ -152,3 +152,92 @@ def test_layer_norm_primitive_second_derivatives_and_composite():
                     at.autograd.grad((composite * weights).sum(), (x, w, b))):
         np.testing.assert_allclose(a.numpy(), c.numpy(), rtol=1e-11, atol=1e-13)
     assert gradgradcheck(lambda x, w, b: F.layer_norm(x, (2, 4), w, b, eps=1e-3), (x, w, b))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(4, 3, 5, 6), (6, 3), (64, 8, 28, 28)])
+def test_batch_norm_relu_matches_torch(shape, dtype, compare_with_torch):
+    channels = shape[1]
+    arrays = [rng.standard_normal(shape) * 3 + 1, rng.standard_normal(channels),
+              rng.standard_normal(channels)]
+    ours_stats = [at.Tensor(np.zeros(channels, dtype)), at.Tensor(np.ones(channels, dtype))]
+    theirs_stats = [torch.zeros(channels, dtype=torch.from_numpy(np.zeros(1, dtype)).dtype),
+                    torch.ones(channels, dtype=torch.from_numpy(np.zeros(1, dtype)).dtype)]
+    out = compare_with_torch(
+        lambda x, w, b: F.batch_norm_relu(x, *ours_stats, w, b, training=True, momentum=0.2),
+        lambda x, w, b: torch.relu(TF.batch_norm(x, *theirs_stats, w, b, training=True,
+                                                 momentum=0.2)), arrays, dtype)
+    assert isinstance(out.grad_fn, F.BatchNormReLU)
+    for ours, theirs in zip(ours_stats, theirs_stats):
+        np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_batch_norm_relu_in_evaluation_is_the_two_ops(compare_with_torch):
+    mean, var = rng.standard_normal(3), rng.random(3) + 0.5
+    arrays = [rng.standard_normal((4, 3, 5)), rng.standard_normal(3), rng.standard_normal(3)]
+    compare_with_torch(
+        lambda x, w, b: F.batch_norm_relu(x, at.Tensor(mean), at.Tensor(var), w, b),
+        lambda x, w, b: torch.relu(TF.batch_norm(x, torch.tensor(mean), torch.tensor(var),
+                                                 w, b)), arrays)
+
+
+def test_batch_norm_relu_gradcheck_and_second_derivatives(second_derivative_check):
+    x = at.Tensor(rng.standard_normal((3, 2, 2, 2)) + 0.3, requires_grad=True)
+    w = at.Tensor(rng.standard_normal(2), requires_grad=True)
+    b = at.Tensor(rng.standard_normal(2), requires_grad=True)
+    assert gradcheck(lambda x, w, b: F.batch_norm_relu(x, None, None, w, b, training=True),
+                     (x, w, b))
+    second_derivative_check(
+        lambda x, w: at.tanh(F.batch_norm_relu(x, None, None, w, None, training=True)),
+        (x, w))
+
+
+def test_batch_norm_relu_second_derivative_matches_torch():
+    x0, w0 = rng.standard_normal((4, 2, 3)), rng.standard_normal(2)
+    r = rng.standard_normal((4, 2, 3))
+    x, w = at.Tensor(x0, requires_grad=True), at.Tensor(w0, requires_grad=True)
+    out = F.batch_norm_relu(x, None, None, w, None, training=True)
+    loss = (at.tanh(out) * at.Tensor(r)).sum()
+    gx, gw = at.autograd.grad(loss, (x, w), create_graph=True)
+    ((gx * gx).sum() + (gw * gw).sum()).backward()
+    tx, tw = torch.tensor(x0, requires_grad=True), torch.tensor(w0, requires_grad=True)
+    tout = torch.relu(TF.batch_norm(tx, None, None, tw, None, training=True))
+    tloss = (torch.tanh(tout) * torch.tensor(r)).sum()
+    tgx, tgw = torch.autograd.grad(tloss, (tx, tw), create_graph=True)
+    ((tgx * tgx).sum() + (tgw * tgw).sum()).backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-8, atol=1e-9)
+    np.testing.assert_allclose(w.grad.data, tw.grad.numpy(), rtol=1e-8, atol=1e-9)
+
+
+def test_batch_norm_relu_output_changed_in_place_raises_as_in_torch():
+    """The gradient's mask is read from the output (as PyTorch's ReLU keeps its result)."""
+    x = at.Tensor(rng.standard_normal((4, 3, 2)), requires_grad=True)
+    out = F.batch_norm_relu(x, None, None, training=True)
+    out.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+    tx = torch.tensor(x.data, requires_grad=True)
+    tout = torch.relu(TF.batch_norm(tx, None, None, training=True))
+    tout.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        tout.sum().backward()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_batch_norm_relu_at_the_kink_matches_torch(dtype):
+    """Where the normalised value is exactly 0 (the middle of 1, 2, 3), ReLU passes no
+    gradient, as PyTorch's threshold_backward; a NaN passes it."""
+    values = np.array([[1.0, 4.0, np.nan], [2.0, 4.5, 1.0], [3.0, 7.0, 2.0]], dtype)
+    dy = np.array([[0.5, -1.0, 2.0], [3.0, 2.0, -1.0], [-2.0, 1.5, 0.25]], dtype)
+    x = at.Tensor(values, requires_grad=True)
+    w = at.Tensor(np.array([1.5, -0.5, 1.0], dtype), requires_grad=True)
+    out = F.batch_norm_relu(x, None, None, w, None, training=True)
+    assert out.data[1, 0] == 0
+    out.backward(at.Tensor(dy))
+    tx = torch.tensor(values, requires_grad=True)
+    tw = torch.tensor(w.data, requires_grad=True)
+    tout = torch.relu(TF.batch_norm(tx, None, None, tw, None, training=True))
+    tout.backward(torch.tensor(dy))
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12)
+    for ours, theirs in ((out, tout), (x.grad, tx.grad), (w.grad, tw.grad)):
+        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), **tol)

@@ -141,3 +141,26 @@ def test_pool_errors_name_op_and_shapes():
         F.adaptive_max_pool2d(at.zeros(6, 6), 2)
     with pytest.raises(ValueError, match=r"adaptive_avg_pool1d: output_size must be an int"):
         F.adaptive_avg_pool1d(at.zeros(1, 2, 6), (2, 3))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+@pytest.mark.parametrize("shape, kwargs", [
+    ((2, 3, 8, 8), dict(kernel_size=2)),                              # windows tile exactly
+    ((2, 3, 7, 9), dict(kernel_size=2)),                              # a row and column left
+    ((2, 1, 5, 8), dict(kernel_size=2, stride=3, padding=1, ceil_mode=True)),
+])
+def test_max_pool2d_backward_routes_gradients_bit_for_bit_as_torch(shape, kwargs, dtype):
+    """Disjoint windows: the gradient reaches each window's maximum unchanged, inf and NaN
+    included, and every other position is +0 (no NaN from inf * 0, no -0)."""
+    x = rng.standard_normal(shape).astype(dtype)
+    ours = at.Tensor(x, requires_grad=True)
+    out = F.max_pool2d(ours, **kwargs)
+    dy = rng.standard_normal(out.shape).astype(dtype)
+    dy.reshape(-1)[:3] = [np.inf, -np.inf, np.nan]
+    out.backward(at.Tensor(dy))
+    theirs = torch.tensor(x, requires_grad=True)
+    TF.max_pool2d(theirs, **kwargs).backward(torch.tensor(dy))
+    expected = theirs.grad.numpy()
+    assert ours.grad.dtype == dtype
+    np.testing.assert_array_equal(ours.grad.data, expected)
+    np.testing.assert_array_equal(np.signbit(ours.grad.data), np.signbit(expected))
