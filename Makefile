@@ -9,7 +9,7 @@ RUN_ARGS ?=
 # on a busy machine another apt-get may hold the dpkg lock: wait for it (up to 10 minutes)
 APT_WAIT := -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3
 
-.PHONY: run test lint bench fashion-mnist clean
+.PHONY: run test lint bench docs fashion-mnist clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -49,5 +49,15 @@ lint: $(VENV)/.test-installed
 bench: $(VENV)/.test-installed
 	$(PY) -m benchmarks
 
+# the documentation site, into docs/_build/html: API pages from the docstrings, tutorials
+# executed as they build (a failing cell fails the build), warnings as errors
+$(VENV)/.docs-installed: $(VENV)/.test-installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[train,test,bench,mpi,docs]'
+	touch $@
+
+docs: $(VENV)/.docs-installed
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m sphinx -W --keep-going -n -b html -j 1 \
+	  docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache docs/_build docs/api/generated

@@ -1,6 +1,7 @@
 """Dtypes: PyTorch's names for NumPy dtypes, the conversion of Python data, and type promotion.
 
 PyTorch's rules, which differ from NumPy's in two places we care about:
+
 - Python floats and lists of floats become float32 (the default dtype); ints become int64.
 - A 0-d operand only decides the result dtype when it is of a higher category
   (bool < integer < floating) than the dimensioned operand, so

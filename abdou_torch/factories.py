@@ -43,7 +43,19 @@ def _make(array: np.ndarray, requires_grad: bool) -> Tensor:
 
 def tensor(data: Any, dtype: Any = None, device: Any = None,
            requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of ``data``."""
+    """A new tensor holding a copy of ``data``.
+
+    >>> import abdou_torch as torch
+    >>> x = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> x.dtype, x.shape
+    (torch.float32, torch.Size([2, 2]))
+    >>> (x ** 2).sum().backward()             # d/dx sum(x²) = 2x
+    >>> x.grad
+    tensor([[2., 4.],
+            [6., 8.]])
+    >>> torch.tensor([1, 2, 3])               # integers give int64, as in PyTorch
+    tensor([1, 2, 3])
+    """
     check_device(device, "tensor")
     if isinstance(data, Tensor):
         data = data.data

@@ -1,4 +1,4 @@
-"""How tensors print: PyTorch's layout, so that a program prints what it prints under
+r"""How tensors print: PyTorch's layout, so that a program prints what it prints under
 PyTorch (``tensor([1.5000, 2.0000])``, ``tensor([[1., 2.],\n        [3., 4.]])``).
 
 The rules, as PyTorch states them in its printing options:

@@ -240,7 +240,16 @@ default_generator = Generator(secrets.randbits(64))
 
 def manual_seed(seed: Any) -> Generator:
     """Seed the default generator (``torch.manual_seed``) and return it. Like PyTorch, it
-    takes anything ``int()`` takes exactly (an integral float or a numeric string too)."""
+    takes anything ``int()`` takes exactly (an integral float or a numeric string too).
+
+    The numbers that follow are PyTorch's, bit for bit (``torch.manual_seed(0);
+    torch.randn(3)`` prints the same in PyTorch):
+
+    >>> import abdou_torch as torch
+    >>> _ = torch.manual_seed(0)
+    >>> torch.randn(3)
+    tensor([ 1.5410, -0.2934, -2.1788])
+    """
     if isinstance(seed, float) and not seed.is_integer():
         raise TypeError(f"manual_seed expects an int, got float {seed!r}")
     if isinstance(seed, (bool, float, str)):

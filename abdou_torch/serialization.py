@@ -97,6 +97,14 @@ def save(obj: Any, f: PathOrFile, metadata: Mapping[str, str] | None = None,
     and ``f`` is left as it was. A path is written atomically and durably. ``metadata``
     (str -> str) is stored in the header; ``pickle_module``/``pickle_protocol`` (PyTorch's
     options for its pickle) are accepted and mean nothing here.
+
+    >>> import io
+    >>> import abdou_torch as torch
+    >>> buffer = io.BytesIO()
+    >>> torch.save({"weight": torch.ones(2, 3), "step": 10}, buffer)
+    >>> torch.load(io.BytesIO(buffer.getvalue()))
+    {'weight': tensor([[1., 1., 1.],
+            [1., 1., 1.]]), 'step': 10}
     """
     _check_pickle_options(pickle_options, ("pickle_module", "pickle_protocol",
                                            "_use_new_zipfile_serialization",

@@ -289,7 +289,8 @@ def assert_close(ours: np.ndarray, theirs: np.ndarray, bound: np.ndarray | None,
                              f"{b[where] if b.ndim else b} at {where} "
                              f"(allowed difference {np.broadcast_to(allowed, a.shape)[where]})"
                              f"\nours:  {ours!r}\ntorch: {theirs!r}")
-    assert not signed_zeros or zero_sign_ok.all(), f"{what}: signed zeros differ\nours:  {ours!r}\ntorch: {theirs!r}"
+    assert not signed_zeros or zero_sign_ok.all(), \
+        f"{what}: signed zeros differ\nours:  {ours!r}\ntorch: {theirs!r}"
 
 
 def _magnitude(fn: Callable, arrays: list, args: tuple, weights: list | None) -> tuple:
@@ -335,6 +336,104 @@ class Case:
                 f"gradient seed {self.grad_seed} rate {self.grad_special_rate}")
 
 
+# -- known divergences -------------------------------------------------------------------------
+
+ALL = "all values"
+
+
+@dataclass(frozen=True)
+class Exemption:
+    """What of a case is not compared, and why: ``skips(case)`` names the parts ("output
+    0", "gradient of input 1", "backward": the whole backward pass) or ALL; whether the
+    forward raises is compared regardless."""
+    skips: Callable[[Case], set]
+    reason: str
+
+
+def _bin_positions_overflow(bins: int) -> Callable[[Case], set]:
+    """ALL where (max - min) * bins overflows the input's dtype, for a histogram over the
+    data's own range."""
+    def skips(case: Case) -> set:
+        x = case.arrays[0]
+        if x.dtype.kind != "f" or not x.size:
+            return set()
+        with np.errstate(all="ignore"):
+            return {ALL} if np.isinf((x.max() - x.min()) * x.dtype.type(bins)) else set()
+    return skips
+
+
+def _padding_meets_non_finite(padding_of: Callable[[Case], int]) -> Callable[[Case], set]:
+    """In a float32 convolution with padding: the output where the weight is not finite,
+    the weight's gradient where the upstream gradient may not be."""
+    def skips(case: Case) -> set:
+        x, w = case.arrays[:2]
+        if x.dtype != np.float32 or w.dtype != np.float32 or not padding_of(case):
+            return set()
+        parts = set() if np.isfinite(w).all() else {"output 0"}
+        return parts | ({"gradient of input 1"} if case.grad_special_rate else set())
+    return skips
+
+
+_HISTOGRAM_OVERFLOW = (
+    "PyTorch's CPU histogram kernel finds a value's bin as int((x - min) * bins / (max - "
+    "min)) in the input's dtype; where (x - min) * bins overflows to inf, converting inf to "
+    "an integer is undefined behaviour in C++ and PyTorch miscounts: torch.histogram("
+    "torch.tensor([-3e38, 0.5, 1.0, 1e30, 2.0]), bins=4) puts the four values near 0 in "
+    "bin 1 of 4 (float64: bin 3, right), histc(7) puts all five in bin 0. Ours counts by the "
+    "edges, as float64 PyTorch does.")
+
+_CONV_PADDING = (
+    "Zero padding times an infinite (or NaN) factor: PyTorch's float32 convolutions of all "
+    "but tiny sizes run in oneDNN, which leaves the padding out of the output and of the "
+    "weight's gradient, while its float64, float16 and tiny float32 ones multiply the "
+    "zeros and give NaN (conv2d of a (2, 3, 5, 5) input, padding=1, with one infinite "
+    "weight: no NaN in float32, 18 in float64). PyTorch itself disagrees across dtypes; "
+    "ours multiplies the zeros in every dtype. The input's gradient agrees everywhere.")
+
+def _broadcast_along(dim: int) -> Callable[[Case], set]:
+    """The gradients of the floating inputs broadcast along ``dim`` of the result."""
+    def skips(case: Case) -> set:
+        shapes = [a.shape for a in case.arrays if a.dtype.kind == "f"]
+        try:
+            full = np.broadcast_shapes(*shapes)
+        except ValueError:
+            return set()
+        if not full or not -len(full) <= dim < len(full) or full[dim] == 1:
+            return set()
+        aligned = [(1,) * (len(full) - len(s)) + tuple(s) for s in shapes]
+        return {f"gradient of input {i}" for i, s in enumerate(aligned) if s[dim] == 1}
+    return skips
+
+
+_SCALE_INVARIANT = (
+    "cos(a, b) does not change when a is scaled, so its gradient with respect to an input "
+    "broadcast along the reduced dim (a 0-d a, say) is exactly 0: both libraries return the "
+    "rounding noise (about 1e-16 in float64) of a sum of O(1) terms taken in their own "
+    "orders, and the harness's rounding bound, the same gradient on |inputs|, is 0 too.")
+
+#: op name -> the parts of its cases that are not compared, and why. Short on purpose.
+EXEMPT = {
+    "histogram": Exemption(_bin_positions_overflow(4), _HISTOGRAM_OVERFLOW),
+    "histc_data_range": Exemption(_bin_positions_overflow(7), _HISTOGRAM_OVERFLOW),
+    "conv2d": Exemption(_padding_meets_non_finite(
+        lambda case: case.args[1] if case.args else 1), _CONV_PADDING),
+    "conv1d": Exemption(_padding_meets_non_finite(
+        lambda case: case.args[0] if case.args else 2), _CONV_PADDING),
+    "cosine_similarity": Exemption(_broadcast_along(1), _SCALE_INVARIANT),
+    "cosine_similarity_dim": Exemption(_broadcast_along(-1), _SCALE_INVARIANT),
+    "adaptive_avg_pool2d": Exemption(
+        lambda case: {"backward"} if case.arrays[0].ndim == 4 and not case.arrays[0].shape[1]
+        else set(),
+        "PyTorch's forward accepts an input without channels, (N, 0, H, W), and returns "
+        "(N, 0, Ho, Wo); its backward then raises (adaptive_avg_pool2d_backward checks that "
+        "grad_output's non-batch dims are not empty). Ours returns the empty gradient."),
+}
+
+
+def _skipped(case: Case) -> set:
+    return EXEMPT[case.op].skips(case) if case.op in EXEMPT else set()
+
+
 def compare(case: Case, grad: bool = True) -> str:
     """Run ``case`` in both libraries and assert they agree; returns what happened
     ('raised', 'values', 'gradients'), for the statistics."""
@@ -354,6 +453,9 @@ def compare(case: Case, grad: bool = True) -> str:
             f"{ours.error}; torch {type(theirs.error).__name__}: {theirs.error}")
         check_error_message(ours.error)
         return "raised"
+    skipped = _skipped(case)
+    if ALL in skipped:
+        return "exempt"
     if theirs.scalar is not None or ours.scalar is not None:
         assert ours.scalar == theirs.scalar, f"{case.op}: {ours.scalar!r} != {theirs.scalar!r}"
         return "values"
@@ -369,7 +471,8 @@ def compare(case: Case, grad: bool = True) -> str:
         assert mine.requires_grad == ref.requires_grad, \
             f"{what}: requires_grad {mine.requires_grad} != torch's {ref.requires_grad}"
         bound = None if bounds is None or i >= len(bounds) else bounds[i]
-        assert_close(_numpy(mine), _numpy(ref), bound, _dtype_name(ref.dtype), what)
+        if f"output {i}" not in skipped:
+            assert_close(_numpy(mine), _numpy(ref), bound, _dtype_name(ref.dtype), what)
     if not grad or not any(o.requires_grad for o in theirs.outputs):
         return "values"
     weights = [make_array(tuple(o.shape), _dtype_name(o.dtype), case.grad_seed + i,
@@ -377,6 +480,8 @@ def compare(case: Case, grad: bool = True) -> str:
                for i, o in enumerate(theirs.outputs)]
     their_grads = gradients(torch, theirs, weights)
     our_grads = gradients(at, ours, weights)
+    if "backward" in skipped:
+        return "values"
     if isinstance(their_grads, Exception) or isinstance(our_grads, Exception):
         assert isinstance(their_grads, Exception) and isinstance(our_grads, Exception), (
             f"{case.op} backward: ours {our_grads!r}, torch {their_grads!r}")
@@ -390,7 +495,8 @@ def compare(case: Case, grad: bool = True) -> str:
         ref = np.zeros(shape, dtype) if ref is None else _numpy(ref)
         assert mine.dtype == ref.dtype, f"{what}: dtype {mine.dtype} != torch's {ref.dtype}"
         bound = None if grad_bounds is None or grad_bounds[i] is None else grad_bounds[i]
-        assert_close(mine, ref, bound, dtype, what, signed_zeros=False)
+        if f"gradient of input {i}" not in skipped:
+            assert_close(mine, ref, bound, dtype, what, signed_zeros=False)
     return "gradients"
 
 
@@ -810,7 +916,6 @@ def network_cases(draw):
                                  "avg_pool2d", "max_pool1d", "avg_pool1d",
                                  "adaptive_avg_pool2d", "adaptive_max_pool2d", "batch_norm",
                                  "layer_norm", "linear"]))
-    F = "nn.functional"
     channels, size = draw(st.sampled_from([1, 2, 3])), draw(st.sampled_from([1, 3, 4]))
     if name in ("conv2d", "conv_transpose2d"):
         x = _input(draw, (n, channels, size, size + 1))

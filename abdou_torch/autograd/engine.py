@@ -236,6 +236,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
 
     With ``create_graph=True`` the returned gradients are themselves differentiable, which
     gives second derivatives (Hessian-vector products, gradient penalties).
+
+    >>> import abdou_torch as torch
+    >>> x = torch.tensor(3.0, requires_grad=True)
+    >>> (dy,) = torch.autograd.grad(x ** 3, x, create_graph=True)    # 3x² = 27
+    >>> (d2y,) = torch.autograd.grad(dy, x)                          # 6x = 18
+    >>> dy.item(), d2y
+    (27.0, tensor(18.))
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single_input = isinstance(inputs, Tensor)

@@ -58,6 +58,12 @@ def gradcheck(func: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5,
 
     Returns True when every gradient matches; otherwise raises (or returns False) with the
     input, the largest difference and where it is.
+
+    >>> import abdou_torch as torch
+    >>> from abdou_torch.autograd import gradcheck
+    >>> x = torch.randn(3, dtype=torch.float64, requires_grad=True)
+    >>> gradcheck(torch.tanh, (x,))
+    True
     """
     from ..tensor import Tensor
 
@@ -82,7 +88,7 @@ def gradcheck(func: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5,
             where = np.unravel_index(np.argmax(np.abs(exact - estimate)), estimate.shape)
             message = (f"gradcheck: gradient for input {position} differs from the numerical "
                        f"estimate: at index {tuple(int(i) for i in where)} analytic "
-                       f"{exact[where]!r} vs numerical {estimate[where]!r}")
+                       f"{float(exact[where])!r} vs numerical {float(estimate[where])!r}")
             if raise_exception:
                 raise AssertionError(message)
             return False

@@ -61,6 +61,15 @@ class DataLoader:
     ``persistent_workers`` is accepted (threads start again each epoch, calling
     ``worker_init_fn`` again), ``pin_memory`` pins nothing (CPU only) and ``in_order=False``
     keeps the order (PyTorch allows, not requires, reordering).
+
+    >>> import abdou_torch as torch
+    >>> from abdou_torch.data import DataLoader, TensorDataset
+    >>> dataset = TensorDataset(torch.arange(10.0), torch.arange(10))
+    >>> for x, y in DataLoader(dataset, batch_size=4):
+    ...     print(x, y)
+    tensor([0., 1., 2., 3.]) tensor([0, 1, 2, 3])
+    tensor([4., 5., 6., 7.]) tensor([4, 5, 6, 7])
+    tensor([8., 9.]) tensor([8, 9])
     """
 
     __initialized = False

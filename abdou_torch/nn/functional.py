@@ -21,7 +21,7 @@ from ..errors import ShapeError
 from ..ops.elementwise import (Where, _as_tensor, _values, exp, expm1, gelu, leaky_relu, log,
                                log1p, relu, sigmoid, tanh, where)
 from .. import dtypes
-from ..dtypes import get_default_dtype
+from ..dtypes import promote_types
 from ..ops.elementwise import clamp, minimum, sqrt
 from ..ops.linalg import linear
 from ..ops.norm import vector_norm
@@ -54,6 +54,13 @@ def _constant(array: np.ndarray) -> Tensor:
     return Tensor._wrap(np.asarray(array), False)
 
 
+def _clamp_min_value_only(t: Tensor, low: float) -> Tensor:
+    """max(t, low) in value, with t's gradient everywhere (PyTorch clamps these under
+    no_grad). The shift is 0 where t >= low, and where t is inf or NaN."""
+    shift = np.where(t.data < low, low - t.data, 0).astype(t.dtype)
+    return t + _constant(shift)
+
+
 def _reduction(size_average: bool | None, reduce: bool | None, reduction: str,
                op: str) -> str:
     """PyTorch's rule: the deprecated size_average / reduce, when given, override reduction."""
@@ -83,16 +90,19 @@ def _float_tensor(input: Any, op: str) -> Tensor:  # noqa: A002
 # -- activations ------------------------------------------------------------------------------
 
 def logsigmoid(input: Any) -> Tensor:  # noqa: A002
-    """log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|)), which never overflows.
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), which never overflows (log1p keeps
+    the digits that 1 + exp(-|x|) would round away for large |x|).
 
     ``-|x|`` is written as where(x >= 0, -x, x) rather than with ``abs`` so that the
     gradient at exactly x = 0 is sigmoid(-0) = 1/2 (abs's subgradient there is 0).
     """
     x = _float_tensor(input, "logsigmoid")
+    if x.dtype == np.float16:  # PyTorch's half kernel works in float32 and rounds once
+        return logsigmoid(x.float()).half()
     nonnegative = x.data >= 0
     zero = np.zeros((), dtype=x.dtype)
     negative_abs = where(nonnegative, -x, x)
-    return where(nonnegative, zero, x) - log(1 + exp(negative_abs))
+    return where(nonnegative, zero, x) - log1p(exp(negative_abs))
 
 
 def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
@@ -248,19 +258,24 @@ def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa
 
 
 def hardshrink(input: Any, lambd: float = 0.5) -> Tensor:  # noqa: A002
-    """y = x if |x| > lambd else 0."""
+    """y = 0 if -lambd <= x <= lambd else x (NaN passes, as in PyTorch)."""
     x = _float_tensor(input, "hardshrink")
-    return where(np.abs(x.data) > lambd, x, np.zeros((), dtype=x.dtype))
+    inside = (x.data >= -lambd) & (x.data <= lambd)
+    return where(inside, np.zeros((), dtype=x.dtype), x)
 
 
 def softshrink(input: Any, lambd: float = 0.5) -> Tensor:  # noqa: A002
-    """y = x - lambd if x > lambd, x + lambd if x < -lambd, else 0."""
+    """y = x - lambd if x > lambd, x + lambd if x < -lambd, else 0 (x * 0: -0.0 for
+    negative x, as PyTorch's kernel); dy passes where |x| > lambd, and at NaN (x - lambd)."""
     if lambd < 0:
         raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found to be "
                            f"{lambd}")
     x = _float_tensor(input, "softshrink")
-    zero = np.zeros((), dtype=x.dtype)
-    return where(x.data > lambd, x - lambd, where(x.data < -lambd, x + lambd, zero))
+    inside = (x.data >= -lambd) & (x.data <= lambd)
+    with np.errstate(invalid="ignore"):  # inf * 0: never selected
+        zeros = _constant(x.data * 0)
+    return where(inside, zeros,
+                 where(x.data < -lambd, x + lambd, x - lambd))
 
 
 def glu(input: Any, dim: int = -1) -> Tensor:  # noqa: A002
@@ -297,8 +312,10 @@ def prelu(input: Any, weight: Any) -> Tensor:  # noqa: A002
 def softmin(input: Any, dim: int | None = None, _stacklevel: int = 3,  # noqa: A002
             dtype: Any = None) -> Tensor:
     """softmax(-x) along ``dim``."""
-    x = _float_tensor(input if dtype is None else _as_tensor(input).to(dtype), "softmin")
-    return _along(Softmax, -x, _softmax_dim(x.ndim, dim, "softmin"))
+    negated = -_as_tensor(input)  # then cast, as PyTorch's (-input).softmax(dim, dtype)
+    negated = negated if dtype is None else negated.to(dtype)
+    d = _softmax_dim(negated.ndim, dim, "softmin")  # PyTorch checks dim before dtype
+    return _along(Softmax, _float_tensor(negated, "softmin"), d)
 
 
 def _softmax_dim(ndim: int, dim: int | None, op: str) -> int:
@@ -322,16 +339,18 @@ def softmax(input: Any, dim: int | None = None, _stacklevel: int = 3,  # noqa: A
             dtype: Any = None) -> Tensor:
     """exp(x - m) / sum(exp(x - m)) along ``dim``, with m the maximum: one fused primitive
     (``ops/softmax.py``)."""
-    x = _float_tensor(input if dtype is None else _as_tensor(input).to(dtype), "softmax")
-    return _along(Softmax, x, _softmax_dim(x.ndim, dim, "softmax"))
+    x = _as_tensor(input if dtype is None else _as_tensor(input).to(dtype))
+    d = _softmax_dim(x.ndim, dim, "softmax")  # PyTorch checks dim before dtype
+    return _along(Softmax, _float_tensor(x, "softmax"), d)
 
 
 def log_softmax(input: Any, dim: int | None = None, _stacklevel: int = 3,  # noqa: A002
                 dtype: Any = None) -> Tensor:
     """(x - m) - log(sum(exp(x - m))) along ``dim``, with m the maximum: finite for logits
     of any magnitude (the largest term of the sum is exp(0) = 1); one fused primitive."""
-    x = _float_tensor(input if dtype is None else _as_tensor(input).to(dtype), "log_softmax")
-    return _along(LogSoftmax, x, _softmax_dim(x.ndim, dim, "log_softmax"))
+    x = _as_tensor(input if dtype is None else _as_tensor(input).to(dtype))
+    d = _softmax_dim(x.ndim, dim, "log_softmax")  # PyTorch checks dim before dtype
+    return _along(LogSoftmax, _float_tensor(x, "log_softmax"), d)
 
 
 # -- regression losses ------------------------------------------------------------------------
@@ -454,11 +473,23 @@ def nll_loss(input: Any, target: Any, weight: Any = None,  # noqa: A002
         picked = _sum(x, class_dim)
     target_weights = _target_weights(weight, safe, ignored, x.dtype)
     losses = -picked * target_weights
+    if ignored.any():  # exactly +0 there, as in PyTorch (not -0, nor NaN for a -inf input)
+        losses = where(ignored, np.zeros((), dtype=losses.dtype), losses)
     if reduction == "none":
         return losses
     if reduction == "sum":
         return losses.sum()
     return _weighted_mean(losses.sum(), float(target_weights.sum()))
+
+
+def _no_class_dim(target: Tensor) -> None:
+    """Raise for a 0-d input as PyTorch does: a 0-d target of its dims is read as class
+    probabilities (which must be floating), then the class dim 1 is out of range."""
+    if target.ndim == 0 and target.dtype.kind != "f":
+        raise RuntimeError(f"cross_entropy: a 0-d input takes a 0-d target as class "
+                           f"probabilities, which must be floating point, got {target.dtype}")
+    raise IndexError("cross_entropy: input must have a class dim (1 of (N, C, ...), 0 of "
+                     "(C,)), got a 0-d tensor")
 
 
 def cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
@@ -479,7 +510,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A002
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got "
                          f"{label_smoothing}")
     if x.ndim == 0:
-        raise ShapeError("cross_entropy: input must have a class dim, got a 0-d tensor")
+        _no_class_dim(_as_tensor(target))
     class_dim = 0 if x.ndim == 1 else 1
     classes = x.shape[class_dim]
     weight_values = _class_weight(weight, classes, x.dtype, "cross_entropy")
@@ -587,8 +618,16 @@ def smooth_l1_loss(input: Any, target: Any, size_average: bool | None = None,  #
     if beta == 0:
         return _reduce(abs(x - t), reduction)
     d = x - t
-    small = np.abs(d.data) < beta
-    return _reduce(where(small, d * d * (0.5 / beta), abs(d) - 0.5 * beta), reduction)
+    small = ~(np.abs(d.data) >= beta)  # NaN takes the quadratic branch, as in PyTorch
+    inside = _inside(d, small)
+    return _reduce(where(small, inside * inside * (0.5 / beta), abs(d) - 0.5 * beta),
+                   reduction)
+
+
+def _inside(d: Tensor, small: np.ndarray) -> Tensor:
+    """d where ``small``, else 0: the quadratic branch of a piecewise loss squares this, so
+    its gradient where |d| is large (infinite) is 0, not 0 * inf = NaN."""
+    return where(small, d, np.zeros((), dtype=d.dtype))
 
 
 def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0,  # noqa: A002
@@ -601,8 +640,9 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
                            f"{delta}")
     x, t = _regression_inputs("huber_loss", input, target)
     d = x - t
-    small = np.abs(d.data) < delta
-    loss = where(small, d * d * 0.5, (abs(d) - 0.5 * delta) * delta)
+    small = ~(np.abs(d.data) >= delta)  # NaN takes the quadratic branch, as in PyTorch
+    inside = _inside(d, small)
+    loss = where(small, inside * inside * 0.5, (abs(d) - 0.5 * delta) * delta)
     if weight is not None:
         weight = _as_tensor(weight)
         if tuple(weight.shape) != tuple(x.shape):
@@ -648,10 +688,26 @@ def kl_div(input: Any, target: Any, size_average: bool | None = None,  # noqa: A
 
 def soft_margin_loss(input: Any, target: Any, size_average: bool | None = None,  # noqa: A002
                      reduce: bool | None = None, reduction: str = "mean") -> Tensor:
-    """log(1 + exp(-target * input)) for targets +1 / -1."""
+    """log(1 + exp(-target * input)) for targets +1 / -1, in the input's dtype and shape
+    (PyTorch computes it in place in a tensor like the input: the target broadcasts to the
+    input, not the other way)."""
     reduction = _reduction(size_average, reduce, reduction, "soft_margin_loss")
     x, t = _float_tensor(input, "soft_margin_loss"), _as_tensor(target)
-    return _reduce(log1p(exp(-x * t)), reduction)
+    shape = _broadcast_shape("soft_margin_loss", x, t)
+    if shape != tuple(x.shape):
+        raise RuntimeError(f"soft_margin_loss: output with shape {list(x.shape)} doesn't "
+                           f"match the broadcast shape {list(shape)}")
+    margin = -x * t
+    return _reduce(log1p(exp(margin if margin.dtype == x.dtype else margin.to(x.dtype))),
+                   reduction)
+
+
+def _broadcast_shape(op: str, a: Tensor, b: Tensor) -> tuple:
+    try:
+        return tuple(np.broadcast_shapes(a.shape, b.shape))
+    except ValueError:
+        raise ShapeError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be "
+                         f"broadcast together") from None
 
 
 def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None,  # noqa: A002
@@ -661,11 +717,13 @@ def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None,  # 
     last dim), then reduced over the samples."""
     reduction = _reduction(size_average, reduce, reduction, "multilabel_soft_margin_loss")
     x, t = _float_tensor(input, "multilabel_soft_margin_loss"), _as_tensor(target)
+    if x.ndim == 0:
+        raise IndexError("multilabel_soft_margin_loss: the input has no class dim (the last "
+                         "one): Dimension specified as -1 but tensor has no dimensions")
     loss = -(t * logsigmoid(x) + (1 - t) * logsigmoid(-x))
     if weight is not None:
         loss = loss * weight
-    classes = x.shape[-1] if x.ndim else 1
-    return _reduce(_sum(loss, x.ndim - 1 if x.ndim else None) / classes, reduction)
+    return _reduce(_sum(loss, x.ndim - 1) / x.shape[-1], reduction)
 
 
 def poisson_nll_loss(input: Any, target: Any, log_input: bool = True,  # noqa: A002
@@ -677,11 +735,10 @@ def poisson_nll_loss(input: Any, target: Any, log_input: bool = True,  # noqa: A
     reduction = _reduction(size_average, reduce, reduction, "poisson_nll_loss")
     x, t = _float_tensor(input, "poisson_nll_loss"), _as_tensor(target)
     loss = exp(x) - t * x if log_input else x - t * log(x + eps)
-    if full:
-        big = t.data > 1
-        safe = where(big, t, np.full((), 2.0, dtype=t.dtype))
-        stirling = safe * log(safe) - safe + log(safe * (2 * np.pi)) * 0.5
-        loss = loss + where(big, stirling, np.zeros((), dtype=stirling.dtype))
+    if full:  # PyTorch's formula: Stirling's term on every target, then masked, so the
+        # target's gradient is NaN where t <= 0 (log t), as there
+        stirling = t * log(t) - t + log(t * (2 * np.pi)) * 0.5
+        loss = loss + where(t.data > 1, stirling, np.zeros((), dtype=stirling.dtype))
     return _reduce(loss, reduction)
 
 
@@ -707,7 +764,7 @@ def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False,  # 
             raise ValueError(f"gaussian_nll_loss: var is of incorrect size {tuple(var.shape)} "
                              f"for input of shape {tuple(x.shape)}")
     reduction = _reduction(None, None, reduction, "gaussian_nll_loss")
-    var = var + _constant(np.maximum(var.data, eps) - var.data)  # clamp the value only
+    var = _clamp_min_value_only(var, eps)
     loss = (log(var) + (x - t) ** 2 / var) * 0.5
     if full:
         loss = loss + 0.5 * float(np.log(2 * np.pi))
@@ -750,17 +807,22 @@ def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float =
     """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1 (cos
     over the last dim, with 1e-12 added to each squared length, as PyTorch)."""
     reduction = _reduction(size_average, reduce, reduction, "cosine_embedding_loss")
-    x1, x2 = _float_tensor(input1, "cosine_embedding_loss"), _as_tensor(input2)
+    # any dtypes: the sums of products promote as PyTorch's composite does (integer
+    # inputs give the default float dtype once 1e-12 is added)
+    x1, x2 = _as_tensor(input1), _as_tensor(input2)
     t = _values(_as_tensor(target))
-    if x1.ndim not in (1, 2) or x1.shape != x2.shape or t.ndim != x1.ndim - 1:
-        raise RuntimeError(f"cosine_embedding_loss: expected 1-D or 2-D inputs of one shape "
-                           f"and a target with one dim fewer, got {tuple(x1.shape)}, "
-                           f"{tuple(x2.shape)} and {t.shape}")
-    dim = x1.ndim - 1
+    if t.ndim not in (0, 1):
+        raise RuntimeError(f"cosine_embedding_loss: 0D or 1D target tensor expected, "
+                           f"multi-target not supported (got shape {t.shape})")
+    if x1.ndim != t.ndim + 1 or x2.ndim != t.ndim + 1:
+        raise RuntimeError(f"cosine_embedding_loss: {t.ndim}D target tensor expects "
+                           f"{t.ndim + 1}D input tensors, but found inputs with sizes "
+                           f"{tuple(x1.shape)} and {tuple(x2.shape)}")
+    dim = t.ndim  # the inputs broadcast together, as in PyTorch
     products = _sum(x1 * x2, dim)
     lengths = (_sum(x1 * x1, dim) + 1e-12) * (_sum(x2 * x2, dim) + 1e-12)
     cos = products / sqrt(lengths)
-    zero = np.zeros((), dtype=x1.dtype)
+    zero = np.zeros((), dtype=cos.dtype)
     loss = where(t == 1, 1 - cos, zero) + where(t == -1, _positive_part(cos - margin), zero)
     return _reduce(loss, reduction)
 
@@ -840,13 +902,13 @@ def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Tens
     if a.dtype.kind != "f" and b.dtype.kind != "f":
         raise RuntimeError(f"cosine_similarity: expected common dtype to be floating point, "
                            f"yet common dtype is {a.dtype}")
-    a, b = (t if t.dtype.kind == "f" else t.to(get_default_dtype()) for t in (a, b))
+    common = promote_types(a.dtype, b.dtype)  # float16 with int64 stays float16
+    a, b = (t if t.dtype == common else t.to(common) for t in (a, b))
     shape = np.broadcast_shapes(a.shape, b.shape)
-    a, b = a.expand(*shape), b.expand(*shape)
+    a, b = a.expand(shape), b.expand(shape)
     na = vector_norm(a, 2, dim, keepdim=True)
     nb = vector_norm(b, 2, dim, keepdim=True)
-    na = na + _constant(np.maximum(na.data, eps) - na.data)
-    nb = nb + _constant(np.maximum(nb.data, eps) - nb.data)
+    na, nb = _clamp_min_value_only(na, eps), _clamp_min_value_only(nb, eps)
     return _sum((a / na) * (b / nb), dim)
 
 

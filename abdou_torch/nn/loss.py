@@ -68,7 +68,14 @@ class NLLLoss(_WeightedLoss):
 
 class CrossEntropyLoss(_WeightedLoss):
     """log_softmax + nll_loss over raw logits; targets are class indices or probabilities
-    (see F.cross_entropy)."""
+    (see F.cross_entropy).
+
+    >>> import abdou_torch as torch
+    >>> loss = torch.nn.CrossEntropyLoss()
+    >>> logits = torch.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
+    >>> loss(logits, torch.tensor([0, 2]))    # mean of -log softmax(logits)[i, target_i]
+    tensor(0.1755)
+    """
 
     def __init__(self, weight: Any = None, size_average: bool | None = None,
                  ignore_index: int = -100, reduce: bool | None = None,

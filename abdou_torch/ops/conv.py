@@ -127,11 +127,14 @@ class ConvTranspose2d(Primitive):
                              y.dtype) and window.output_size(size) == y.shape[2:]
                 and all_finite(y, weight)):
             return winograd_adjoint(y, weight, window, size)
-        if _adjoint_applies(window, size, weight.shape[1], weight.shape[0]):
-            return _wide_adjoint(y, weight, window, size)
-        full = _full_correlation(y, weight, window, size)
-        if full is not None:
-            return full
+        # The two fast paths multiply w by zeros around y, which an infinite w turns into
+        # NaN; matmul + col2im below only adds real products (PyTorch's input gradient).
+        if np.isfinite(weight).all():
+            if _adjoint_applies(window, size, weight.shape[1], weight.shape[0]):
+                return _wide_adjoint(y, weight, window, size)
+            full = _full_correlation(y, weight, window, size)
+            if full is not None:
+                return full
         n, _, ho, wo = y.shape
         groups = window.groups
         cols = np.matmul(_grouped(weight, groups).transpose(0, 2, 1),
@@ -221,21 +224,38 @@ def _conv_args(op: str, x, weight, bias, groups: int):
     x, weight = _as_tensor(x), _as_tensor(weight)
     if weight.dtype.kind != "f":
         raise TypeError(f"{op}: weight must be floating point, got {weight.dtype}")
-    if x.dtype != weight.dtype:  # an array or a list: read in the weight's dtype
-        x = x.to(weight.dtype)
+    dtype = _result_dtype(x, weight)
+    if x.dtype != dtype:  # an array or a list: read in the weight's dtype
+        x = x.to(dtype)
     if bias is not None:
         bias = _as_tensor(bias)
-        if bias.dtype != weight.dtype:
-            bias = bias.to(weight.dtype)
+        if bias.dtype != dtype:
+            bias = bias.to(dtype)
     if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
     return x, weight, bias, int(groups)
 
 
+def _result_dtype(x: Any, weight: Any) -> np.dtype:
+    """The weight's dtype, but a floating input without values keeps its own: PyTorch
+    returns an empty batch in the input's dtype without reading the weight."""
+    from ..tensor import Tensor
+    if isinstance(x, Tensor) and x.data.size == 0 and x.dtype.kind == "f":
+        return x.dtype
+    return weight.dtype
+
+
 def _check_dtypes(op: str, x: Any, weight: Any, bias: Any) -> None:
     """Tensors of another dtype than the weight are an error, as in PyTorch (a float64 batch
-    into a float32 model would otherwise run silently in float64)."""
+    into a float32 model would otherwise run silently in float64). An empty batch is not
+    checked against the weight (PyTorch's neither), but conv's bias must match it."""
     from ..tensor import Tensor
+    if isinstance(x, Tensor) and x.data.size == 0:
+        if op != "conv_transpose2d" and x.dtype.kind == "f" and isinstance(bias, Tensor) \
+                and bias.dtype != x.dtype:
+            raise RuntimeError(f"{op}: input dtype {x.dtype} and bias dtype {bias.dtype} "
+                               f"should be the same")
+        return
     for name, value in (("input", x), ("bias", bias)):
         if isinstance(value, Tensor) and isinstance(weight, Tensor) and \
                 value.dtype != weight.dtype:
@@ -252,8 +272,8 @@ def _no_values(op: str, x, weight, bias, shape: tuple):
     from .reduce import sum as _sum
     if x.shape[1] == 0:
         raise ShapeError(f"{op}: input of shape {tuple(x.shape)} has no channels")
-    out = Where.apply(np.zeros((), dtype=bool), _sum(x) + _sum(weight),
-                      np.zeros(shape, dtype=weight.dtype))
+    out = Where.apply(np.zeros((), dtype=bool), _sum(x) + _sum(weight).to(x.dtype),
+                      np.zeros(shape, dtype=x.dtype))
     return out if bias is None else out + bias.reshape(-1, 1, 1)
 
 

@@ -1,21 +1,23 @@
 """einsum: sums of products over labelled dims, written as an equation ('ij,jk->ik').
 
 ``einsum`` parses the equation (or PyTorch's sublist form) into one tuple of integer
-labels per operand and one for the output, then runs one primitive, ``Einsum``, whose
-gradient is einsum again: for operand k,
+labels per operand and one for the output, then computes the sum of products the way
+PyTorch does, as a composite of primitives that carry their own gradients (so gradients of
+any order come for free, and NaN, infinities, signed zeros and dtypes come out as in
+PyTorch, whose contraction order decides them):
 
-    d(operand k) = einsum(dy, the other operands -> operand k's labels)
+1. each operand is aligned to one layout: the output's labels, then the summed labels
+   (in label order), a repeated label taken as a diagonal, a missing one as a size-1 dim;
+2. the operands are contracted pairwise from the left. Before each pair, a summed label
+   that no later operand needs is summed out of the operand that alone has it; the pair is
+   then multiplied (``a * b``, broadcasting and promoting dtypes) when no label is summed
+   between them, else reduced to one batched matrix product (``bmm``, which wants one
+   dtype) over the labels both have;
+3. the summed dims, now of size 1, are dropped (a single operand: summed).
 
-with two cases an einsum cannot express by itself:
+Unlike PyTorch, a result never aliases its input (PyTorch returns a view for 'ij->ji').
 
-- a label that only operand k has and the output lacks (summed out of k alone, as j in
-  'ij->i'): the gradient does not depend on it, so it is computed without that label and
-  broadcast along it;
-- a label repeated in operand k (a diagonal, 'ii->i'): the gradient is computed for the
-  distinct labels and put back on the diagonal, zeros elsewhere.
-
-Size-1 dims broadcast against the same label's size in other operands, as in PyTorch; they
-are expanded before the primitive, so the engine sums their gradients back.
+Size-1 dims broadcast against the same label's size in other operands, as in PyTorch.
 """
 from __future__ import annotations
 
@@ -24,68 +26,130 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..autograd.function import Primitive
 from ..tensor import Tensor
-from .elementwise import _as_tensor
-from .shape import IndexAdd, expand
+from .elementwise import _as_tensor, mul
+from .linalg import matmul
+from .reduce import sum as _sum
+from .shape import Index, Permute, Reshape, movedim, permute
 
 __all__ = ["einsum"]
 
 _LETTERS = string.ascii_uppercase + string.ascii_lowercase  # NumPy's 52 sublist labels
-_PLAN_ABOVE = 4096  # elements in all operands together
 
 
-class Einsum(Primitive):
-    """y = einsum of the operands with integer ``labels`` (one tuple per operand) to
-    ``output``;  d(operand k) = einsum(dy, other operands -> labels of k), broadcast along
-    labels only k has and put on the diagonal for labels k repeats"""
-
-    def forward(self, *operands: np.ndarray, labels: tuple, output: tuple) -> np.ndarray:
-        self.labels, self.out_labels = labels, output
-        arguments: list = []
-        for operand, operand_labels in zip(operands, labels):
-            arguments += [operand, list(operand_labels)]
-        # NumPy's optimize plans the contraction order and hands pairs to BLAS; planning
-        # costs more than a small product takes, so small operands go straight through
-        plan = len(operands) > 2 or sum(a.size for a in operands) > _PLAN_ABOVE
-        result = np.einsum(*arguments, list(output), optimize=plan)
-        if len(operands) == 1 and np.shares_memory(result, operands[0]):
-            result = result.copy()  # NumPy returns views for transposes and diagonals
-        return np.asarray(result)
-
-    def backward(self, xp, dy):
-        return tuple(self._operand_gradient(xp, dy, k) if need else None
-                     for k, need in enumerate(self.needs_input_grad))
-
-    def _operand_gradient(self, xp, dy, k: int):
-        labels, shape = self.labels[k], self.inputs[k].shape
-        sizes = dict(zip(labels, shape))
-        distinct = tuple(dict.fromkeys(labels))
-        elsewhere = set(self.out_labels).union(*(self.labels[j] for j in range(len(self.labels))
-                                             if j != k))
-        kept = tuple(label for label in distinct if label in elsewhere)
-        others = [xp.value(self.inputs[j]) for j in range(len(self.labels)) if j != k]
-        other_labels = tuple(self.labels[j] for j in range(len(self.labels)) if j != k)
-        grad = xp.apply(Einsum, dy, *others, labels=(self.out_labels,) + other_labels,
-                        output=kept)
-        if kept != distinct:  # labels summed out of operand k alone: broadcast along them
-            grad = grad.reshape(tuple(sizes[label] if label in kept else 1
-                                      for label in distinct))
-            grad = xp.expand(grad, tuple(sizes[label] for label in distinct))
-        if len(distinct) != len(labels):  # a repeated label: back onto the diagonal
-            grad = xp.apply(IndexAdd, grad, shape, _diagonal_index(labels, distinct, sizes))
-        return grad
+def _align(tensor: Tensor, labels: tuple, layout: tuple) -> Tensor:
+    """``tensor`` (one dim per label) with repeated labels taken as diagonals, permuted to
+    ``layout`` order, with size-1 dims for the labels it lacks."""
+    labels = list(labels)
+    for position in range(len(labels) - 1, -1, -1):
+        label = labels[position]
+        first = labels.index(label)
+        if first == position:
+            continue
+        if tensor.shape[first] != tensor.shape[position]:
+            raise RuntimeError(f"einsum(): subscript {_LETTERS[label]} is repeated for an "
+                               f"operand but the sizes don't match, {tensor.shape[position]} "
+                               f"!= {tensor.shape[first]}")
+        tensor = _diagonal(tensor, first, position)
+        del labels[position]
+    order = [labels.index(label) for label in layout if label in labels]
+    tensor = _permuted(tensor, order)
+    shape = tuple(tensor.shape[order.index(labels.index(label))] if label in labels else 1
+                  for label in layout)
+    return _reshaped(tensor, shape)
 
 
-def _diagonal_index(labels: tuple, distinct: tuple, sizes: dict) -> tuple:
-    """The advanced index that places an array over ``distinct`` labels into an array over
-    ``labels`` (where a repeated label takes the same position in each of its dims)."""
-    index = []
-    for label in labels:
-        shape = [1] * len(distinct)
-        shape[distinct.index(label)] = sizes[label]
-        index.append(np.arange(sizes[label]).reshape(shape))
-    return tuple(index)
+def _diagonal(tensor: Tensor, first: int, second: int) -> Tensor:
+    """The diagonal over dims ``first`` < ``second``, put where ``first`` was."""
+    rest = [d for d in range(tensor.ndim) if d not in (first, second)]
+    moved = permute(tensor, tuple(rest) + (first, second))
+    steps = np.arange(tensor.shape[first])
+    return movedim(Index.apply(moved, (Ellipsis, steps, steps)), -1, first)
+
+
+def _sum_dims(tensor: Tensor, dims: list) -> Tensor:
+    return _sum(tensor, tuple(dims), keepdim=True) if dims else tensor
+
+
+def _product_pair(left: Tensor, right: Tensor, summed: list) -> Tensor:
+    """sum over ``summed`` of left * right (aligned, broadcasting, dims kept), as one
+    batched matrix product: (shared, left only, summed) @ (shared, summed, right only)."""
+    if not summed:
+        return mul(left, right)
+    shared, left_only, right_only, total = [], [], [], 1
+    for dim in range(left.ndim):
+        in_left, in_right = left.shape[dim] != 1, right.shape[dim] != 1
+        if dim in summed:
+            if in_left and in_right:
+                total *= left.shape[dim]
+            elif in_left:
+                left = _sum(left, dim, keepdim=True)
+            elif in_right:
+                right = _sum(right, dim, keepdim=True)
+        elif in_left and in_right:
+            shared.append(dim)
+        elif in_left:
+            left_only.append(dim)
+        else:
+            right_only.append(dim)
+
+    def size(tensor, dims):
+        return int(np.prod([tensor.shape[d] for d in dims], dtype=np.int64))
+
+    batch = size(left, shared)
+    a = _reshaped(_permuted(left, shared + left_only + summed + right_only),
+                  (batch, size(left, left_only), total))
+    b = _reshaped(_permuted(right, shared + summed + right_only + left_only),
+                  (batch, total, size(right, right_only)))
+    out_shape = tuple([left.shape[d] for d in shared + left_only] + [1] * len(summed)
+                      + [right.shape[d] for d in right_only])
+    order = shared + left_only + summed + right_only
+    product = _reshaped(matmul(a, b), out_shape)
+    return _permuted(product, [order.index(d) for d in range(left.ndim)])
+
+
+def _permuted(tensor: Tensor, order: list) -> Tensor:
+    """The primitives themselves: the dims here are valid by construction."""
+    return tensor if order == sorted(order) else Permute.apply(tensor, tuple(order))
+
+
+def _reshaped(tensor: Tensor, shape: tuple) -> Tensor:
+    return tensor if shape == tuple(tensor.shape) else Reshape.apply(tensor, shape)
+
+
+def _contract(tensors: list, labels: list, output: tuple) -> Tensor:
+    """Steps 1 to 3 of the module docstring."""
+    summed_labels = sorted({label for term in labels for label in term} - set(output))
+    layout = tuple(output) + tuple(summed_labels)
+    operands = [_align(t, term, layout) for t, term in zip(tensors, labels)]
+    first_summed = len(output)
+    counts = [sum(op.shape[d] != 1 for op in operands) for d in range(len(layout))]
+    while len(operands) > 1:
+        a, b = operands[0], operands[1]
+        summed, a_alone, b_alone = [], [], []
+        for d in range(first_summed, len(layout)):
+            if a.shape[d] != 1 and b.shape[d] != 1:
+                counts[d] -= 1
+                if counts[d] == 1:
+                    summed.append(d)
+                    counts[d] = 0
+            elif counts[d] == 1:
+                if a.shape[d] != 1:
+                    a_alone.append(d)
+                    counts[d] = 0
+                elif b.shape[d] != 1:
+                    b_alone.append(d)
+                    counts[d] = 0
+        pair = _product_pair(_sum_dims(a, a_alone), _sum_dims(b, b_alone), summed)
+        operands = [pair] + operands[2:]
+    result = operands[0]
+    if len(layout) == first_summed:  # a copy, not a view of the one operand (PyTorch
+        # returns views for transposes: a later in-place change would reach the input)
+        aliased = len(tensors) == 1 and np.shares_memory(result.data, tensors[0].data)
+        return result.clone() if aliased else result
+    if len(tensors) > 1:  # every summed dim has size 1 by now
+        return _reshaped(result, tuple(result.shape[:first_summed]))
+    return _sum(result, tuple(range(first_summed, len(layout))))
 
 
 # -- parsing ---------------------------------------------------------------------------------
@@ -221,19 +285,7 @@ def einsum(*args: Any) -> Tensor:
     if not operands:
         raise RuntimeError("einsum(): must provide at least one operand")
     tensors = [_as_tensor(operand) for operand in operands]
-    for position, tensor in enumerate(tensors[1:], 1):
-        if tensor.dtype != tensors[0].dtype:
-            raise RuntimeError(f"einsum(): operands must have one dtype, got "
-                               f"{tensors[0].dtype} for operand 0 and {tensor.dtype} for "
-                               f"operand {position}")
     shapes = [tuple(t.shape) for t in tensors]
     labels, output_labels = _resolve_labels(terms, output, shapes)
-    sizes = _label_sizes(labels, shapes)
-    tensors = [_broadcast(t, operand_labels, sizes)
-               for t, operand_labels in zip(tensors, labels)]
-    return Einsum.apply(*tensors, labels=tuple(labels), output=output_labels)
-
-
-def _broadcast(tensor: Tensor, labels: tuple, sizes: dict) -> Tensor:
-    shape = tuple(sizes[label] for label in labels)
-    return tensor if shape == tuple(tensor.shape) else expand(tensor, shape)
+    _label_sizes(labels, shapes)
+    return _contract(tensors, labels, output_labels)

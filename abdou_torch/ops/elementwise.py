@@ -103,7 +103,10 @@ class Mul(_Binary):
 
 
 class Div(_Binary):
-    """y = a / b;  da = dy / b, db = -dy * a / b^2"""
+    """y = a / b;  da = dy / b, db = -dy * ((a / b) / b)
+
+    db is divided twice rather than by b^2, as in PyTorch: dy * a and b^2 overflow for
+    large operands where the quotients do not."""
 
     compute = staticmethod(np.true_divide)
     reads_inputs = staticmethod(lambda needs: (needs[1], True))
@@ -111,14 +114,24 @@ class Div(_Binary):
     def backward(self, xp, dy):
         a, b = xp.value(self.inputs[0]), xp.value(self.inputs[1])
         da, db = self.needs_input_grad
-        return (dy / b if da else None), (-dy * a / (b * b) if db else None)
+        return (dy / b if da else None), (-dy * (a / b / b) if db else None)
 
 
 class Pow(_Binary):
     """y = a ** b;  da = dy * b * a^(b-1) (0 where b == 0), db = dy * y * log(a) (0 where
-    a == 0 and b >= 0), as in PyTorch"""
+    a == 0 and b >= 0), as in PyTorch. Integers to negative integer powers (a tensor of
+    exponents) follow PyTorch too: 1 for a = 1, +-1 for a = -1, else 0 (NumPy raises)."""
 
     compute = staticmethod(np.power)
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if np.asarray(b).dtype.kind in "iu" and np.asarray(a).dtype.kind in "iub" and \
+                np.any(np.asarray(b) < 0):
+            try:
+                return _integer_power(a, b)
+            except ValueError:
+                raise _broadcast_error(self.name, a, b) from None
+        return super().forward(a, b)
 
     def backward(self, xp, dy):
         a, b = xp.value(self.inputs[0]), xp.value(self.inputs[1])
@@ -130,6 +143,14 @@ class Pow(_Binary):
             flat = (_values(a) == 0) & (_values(b) >= 0)  # y = 0 or 1 there: no slope
             db = xp.where(flat, zero, dy * a ** b * xp.log(xp.where(flat, zero + 1, a)))
         return da, db
+
+
+def _integer_power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a ** b for integers, where b < 0 gives a's reciprocal truncated: 1 for a = 1, 1 or -1
+    for a = -1 (b even or odd), 0 otherwise (0 ** -n included), as PyTorch's kernel."""
+    powers = np.power(a, np.where(b < 0, 0, b))
+    reciprocal = np.where(a == 1, 1, np.where(a == -1, np.where(b % 2 == 0, 1, -1), 0))
+    return np.where(b < 0, reciprocal, powers).astype(powers.dtype)
 
 
 class PowScalar(Primitive):

@@ -1,11 +1,12 @@
 """Indexed reads and writes along one dim: index_select, index_add, scatter, scatter_add,
 masked_fill, masked_select.
 
-All but ``scatter`` are composites of the indexing primitives in ``ops/shape.py`` (whose
-gradients move values back where they came from); ``Scatter`` is the one primitive here:
+All are composites of the indexing primitives in ``ops/shape.py`` (whose gradients move
+values back where they came from) and of two primitives here:
 
-    y = x with y[index along dim] = src,   dx = dy with the written places zeroed,
-                                           dsrc = dy gathered at index
+    Scatter: y = x with y[index along dim] = src,   dx = dy with the written places zeroed,
+                                                    dsrc = dy gathered at index
+    AddAt:   y = x with src added at index,         dx = dy,  dsrc = dy at index
 
 Indices are checked before anything runs, as PyTorch checks them: integer dtypes only, and
 every index inside its dim (a negative index raises here, where NumPy would count from the
@@ -22,7 +23,7 @@ from ..autograd.grad_mode import GradMode
 from ..errors import IndexOutOfRangeError, ShapeError
 from ..tensor import Tensor
 from .elementwise import Where, _as_tensor, add, mul
-from .shape import Gather, Index, IndexAdd, Pad, ScatterAdd, _along, _dim, expand
+from .shape import Gather, Index, Pad, _along, _dim, expand
 
 __all__ = ["index_select", "index_add", "scatter", "scatter_add", "masked_fill",
            "masked_select", "check_index_range", "index_array"]
@@ -98,7 +99,26 @@ def index_add(input: Any, dim: int, index: Any, source: Any, *,  # noqa: A002
         src = mul(src, alpha)
     if x.ndim == 0:
         return add(x, src.reshape(()))
-    return add(x, IndexAdd.apply(src, x.shape, _along_dim(d, values)))
+    return AddAt.apply(x, src, _along_dim(d, values))
+
+
+class AddAt(Primitive):
+    """y = x with src added at ``where`` (a NumPy index; repeated places add up);
+    dx = dy,  dsrc = dy[where]
+
+    The places not written keep x's values, -0.0 included (x + zeros would make them +0.0)
+    """
+
+    saves_inputs = False
+
+    def forward(self, x: np.ndarray, src: np.ndarray, where: tuple) -> np.ndarray:
+        self.where = where
+        out = x.copy()
+        np.add.at(out, where, src)
+        return out
+
+    def backward(self, xp, dy):
+        return dy, xp.apply(Index, dy, self.where)
 
 
 class Scatter(Primitive):
@@ -223,7 +243,7 @@ def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Tensor:  # noqa: 
         return add(x, src.reshape(()))
     if tuple(src.shape) != values.shape:
         src = Index.apply(src, tuple(slice(0, n) for n in values.shape))
-    return add(x, ScatterAdd.apply(src, x.shape, d, values))
+    return AddAt.apply(x, src, _along(values, d))
 
 
 def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:  # noqa: A002

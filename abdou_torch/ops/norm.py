@@ -21,7 +21,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..tensor import Tensor
-from .elementwise import _as_tensor
+from .elementwise import _as_tensor, _sign
 from .reduce import Sum, _kept_shape, amax, amin, normalize_dims
 from .shape import permute
 
@@ -40,7 +40,7 @@ class VectorNorm(Primitive):
     dx = 0                                                   for p = 0,
 
     with dy / y^(p-1) taken as 0 where y = 0, and |x|^(p-1) as 0 where x = 0 for p < 1
-    (PyTorch's subgradients).
+    (PyTorch's subgradients), and sign(NaN) = 0 (PyTorch's sgn).
     """
 
     name = "vector_norm"
@@ -72,7 +72,7 @@ class VectorNorm(Primitive):
             dy = dy.reshape(_kept_shape(x_data.shape, self.dims))
         if p == 0:  # a count: zero gradient (PyTorch's too)
             return dy * np.zeros(x_data.shape, dtype=dy.dtype)
-        sign = np.sign(x_data)
+        sign = _sign(x_data)  # 0 for NaN, as PyTorch's sgn: a NaN gets no gradient
         if p == 1:
             return dy * sign
         y = xp.value(self.output)

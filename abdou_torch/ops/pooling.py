@@ -320,11 +320,13 @@ def _adaptive_output_size(op: str, x, output_size: Any) -> tuple[int, int]:
 
 def adaptive_avg_pool2d(input: Any, output_size: Any):  # noqa: A002
     """Average over PyTorch's adaptive bins so the output is ``output_size`` (an int, a pair,
-    None keeping a dim): avg_pool2d when the bins tile evenly, else the composite of the
-    means over each column bin, then over each row bin (differentiable to any order). A
-    product with averaging matrices would multiply the other bins' zeros by an infinite
-    value, spreading NaN into every bin."""
-    x = _pool_input("adaptive_avg_pool2d", input, 1)
+    None keeping a dim): y = (sum of the bin) / (its size). avg_pool2d when the bins tile
+    evenly, else the composite of the sums over each column bin, then over each row bin,
+    divided by the bins' sizes (differentiable to any order). Summing before dividing, as
+    PyTorch does, makes a bin whose sum overflows infinite in both. A product with
+    averaging matrices would multiply the other bins' zeros by an infinite value, spreading
+    NaN into every bin. Only the two pooled dims must be non-empty (as in PyTorch)."""
+    x = _pool_input("adaptive_avg_pool2d", input, _as_tensor(input).ndim - 2)
     output_size = _adaptive_output_size("adaptive_avg_pool2d", x, output_size)
     (h, w), (ho, wo) = x.shape[-2:], output_size
     if output_size == (1, 1):
@@ -332,9 +334,12 @@ def adaptive_avg_pool2d(input: Any, output_size: Any):  # noqa: A002
     if h % ho == 0 and w % wo == 0:
         return avg_pool2d(x, (h // ho, w // wo))
     from .shape import stack
-    columns = stack([x[..., start:end].mean(-1) for start, end in _adaptive_bins(w, wo)], -1)
-    return stack([columns[..., start:end, :].mean(-2) for start, end in
-                  _adaptive_bins(h, ho)], -2)
+    column_bins, row_bins = _adaptive_bins(w, wo), _adaptive_bins(h, ho)
+    columns = stack([x[..., start:end].sum(-1) for start, end in column_bins], -1)
+    sums = stack([columns[..., start:end, :].sum(-2) for start, end in row_bins], -2)
+    sizes = np.outer([end - start for start, end in row_bins],
+                     [end - start for start, end in column_bins])
+    return sums / sizes.astype(x.dtype)
 
 
 def _adaptive_argmax(x: np.ndarray, output_size: tuple[int, int]) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..errors import IndexOutOfRangeError, ShapeError
-from .elementwise import _as_tensor, log, exp, sqrt
+from .elementwise import _as_tensor, exp, log, sqrt, where
 
 _any = builtins.any  # this module defines its own any (the reduction)
 
@@ -232,29 +232,63 @@ def var(input: Any, dim: Any = None, *, correction: float = 1, keepdim: bool = F
         correction = 1 if unbiased else 0
     dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
     dims = normalize_dims(dim, x.ndim, "var")
-    return _variance("var", x, dims, correction, keepdim)
+    return _variance("var", x, dims, correction, keepdim, whole=dim is None)
 
 
-def _variance(op: str, x: Any, dims: tuple, correction: float, keepdim: bool):
-    """sum((x - mean)^2) / max(0, N - correction): inf (or NaN for a zero sum) when the
-    correction leaves no degree of freedom, with PyTorch's warning."""
-    freedom = builtins.max(0, _count(x.shape, dims) - correction)
+def _variance(op: str, x: Any, dims: tuple, correction: float, keepdim: bool,
+              whole: bool = False):
+    """sum((x - mean)^2) / (N - correction); with no degree of freedom left (N <=
+    correction) inf, or NaN for a zero sum, with PyTorch's warning and its gradient
+    (``DegenerateVariance``; ``whole``: no dim was given)."""
+    freedom = _count(x.shape, dims) - correction
     if freedom <= 0:
         warnings.warn(f"{op}(): degrees of freedom is <= 0. Correction should be strictly "
                       f"less than the reduction factor (input numel divided by output "
                       f"numel).", stacklevel=3)
-        # the mean is a constant here: through it, the infinite scale would turn the
-        # (exactly zero) gradient of the mean term into inf - inf = NaN everywhere
-        centered = x - mean(x.detach(), dims, keepdim=True)
-    else:
-        centered = x - mean(x, dims, keepdim=True)
+        return DegenerateVariance.apply(x, dims, freedom, keepdim, whole or x.ndim == 0)
+    centered = x - mean(x, dims, keepdim=True)
     squares = Sum.apply(centered * centered, dims, keepdim)
-    return squares * (1.0 / freedom if freedom > 0 else math.inf)
+    return squares * (1.0 / freedom)
+
+
+class DegenerateVariance(Primitive):
+    """The variance when the correction leaves no degree of freedom (f = N - correction
+    <= 0): y = sum((x - mean)^2) / 0, inf (NaN where the sum is 0); PyTorch's gradient:
+
+    dx = 2 dy (x - mean) / f                over given dims (f = 0: inf, f < 0: finite),
+    dx = dy * (NaN where x = mean, else inf) over all dims (no dim given).
+    """
+
+    name = "var"
+    torch_grad_fn = "VarBackward0"
+
+    def forward(self, x: np.ndarray, dims: tuple, freedom: float, keepdim: bool,
+                whole: bool) -> np.ndarray:
+        self.dims, self.freedom, self.keepdim, self.whole = dims, freedom, keepdim, whole
+        centered = x - np.mean(x, axis=dims, keepdims=True)
+        squares = np.sum(centered * centered, axis=dims, keepdims=keepdim)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray(squares / np.zeros((), dtype=x.dtype))
+
+    def backward(self, xp, dy):
+        x = xp.value(self.inputs[0])
+        x_data = self.inputs[0].data
+        if not self.keepdim:
+            dy = dy.reshape(_kept_shape(x_data.shape, self.dims))
+        with np.errstate(invalid="ignore"):  # 0 * inf: NaN is the answer here
+            if self.whole:
+                at_mean = x_data == np.mean(x_data)
+                return dy * np.where(at_mean, np.nan, np.inf).astype(x_data.dtype)
+            count = _count(x_data.shape, self.dims)
+            centered = x - xp.sum(x, self.dims, keepdim=True) / count
+            scale = 2.0 / self.freedom if self.freedom else np.inf
+            return dy * centered * np.asarray(scale, dtype=x_data.dtype)
 
 
 def std(input: Any, dim: Any = None, *, correction: float = 1, keepdim: bool = False,
         unbiased: bool | None = None, axis: Any = None, keepdims: Any = None):
-    """Standard deviation: sqrt(var)."""
+    """Standard deviation: sqrt(var); its gradient is 0 where it is 0 (PyTorch's
+    subgradient, where dy / (2 sqrt(var)) would be inf, and 0 * inf NaN further back)."""
     x = _as_tensor(input)
     if x.dtype.kind != "f":
         raise TypeError(f"std: expected a floating tensor, got {x.dtype}; convert it with "
@@ -262,7 +296,13 @@ def std(input: Any, dim: Any = None, *, correction: float = 1, keepdim: bool = F
     if unbiased is not None:
         correction = 1 if unbiased else 0
     dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
-    return sqrt(_variance("std", x, normalize_dims(dim, x.ndim, "std"), correction, keepdim))
+    variance = _variance("std", x, normalize_dims(dim, x.ndim, "std"), correction, keepdim,
+                         whole=dim is None)
+    zero = variance.data == 0
+    if not zero.any():
+        return sqrt(variance)
+    root = sqrt(where(zero, np.ones((), dtype=variance.dtype), variance))
+    return where(zero, np.zeros((), dtype=variance.dtype), root)
 
 
 def amax(input: Any, dim: Any = (), keepdim: bool = False, *, axis: Any = None,  # noqa: A002

@@ -19,16 +19,25 @@ __all__ = ["cumsum", "cumprod"]
 
 
 class Cumsum(Primitive):
-    """y_i = sum_{j <= i} x_j along dim (sum_{j >= i} with ``reverse``);
-    dx = dy summed the other way"""
+    """y_i = 0 + sum_{j <= i} x_j along dim (sum_{j >= i} with ``reverse``);
+    dx = dy summed the other way
+
+    The sum starts from +0, as PyTorch's does, so a run of -0.0 at the start gives +0.0
+    (NumPy starts from x_0 and keeps -0.0): fixed only when the first slice holds a zero.
+    """
 
     saves_inputs = False
 
     def forward(self, x: np.ndarray, dim: int, reverse: bool = False) -> np.ndarray:
         self.dim, self.reverse = dim, reverse
         if reverse:
-            return np.ascontiguousarray(np.flip(np.cumsum(np.flip(x, dim), axis=dim), dim))
-        return np.cumsum(x, axis=dim)
+            y = np.ascontiguousarray(np.flip(np.cumsum(np.flip(x, dim), axis=dim), dim))
+        else:
+            y = np.cumsum(x, axis=dim)
+        first = -1 if reverse else 0
+        if x.dtype.kind == "f" and x.shape[dim] and (np.take(x, first, axis=dim) == 0).any():
+            y += 0.0  # -0.0 + 0.0 = +0.0; every other value unchanged
+        return y
 
     def backward(self, xp, dy):
         return xp.apply(Cumsum, dy, self.dim, not self.reverse)
@@ -41,6 +50,10 @@ class Cumprod(Primitive):
     Without zeros in x that is (reverse cumsum of dy * y) / x. With zeros the division is
     not defined, so the sum is built with the recurrence s_i = dy_i + x_{i+1} s_{i+1} and
     dx_i = (prod_{k < i} x_k) s_i, exact and still differentiable (create_graph).
+
+    Fast path (training walk, zeros present): PyTorch's O(n) masked form of the same sum,
+    which leaves out every term with a zero factor instead of multiplying it by 0, so an
+    infinite dy past a zero gives 0, not NaN, as in PyTorch.
     """
 
     saves_output = True
@@ -51,9 +64,13 @@ class Cumprod(Primitive):
 
     def backward(self, xp, dy):
         x = xp.value(self.inputs[0])
+        if x.shape[self.dim] <= 1:  # y = x
+            return dy
         if np.all(self.inputs[0].data != 0):
             y = xp.value(self.output)
             return xp.apply(Cumsum, dy * y, self.dim, True) / x
+        if xp.arrays:
+            return self._first_order_with_zeros(dy)
         return self._backward_with_zeros(xp, dy, x)
 
     def _backward_with_zeros(self, xp, dy, x):
@@ -70,6 +87,27 @@ class Cumprod(Primitive):
         before = part(xp.apply(Cumprod, x, dim), 0, size - 1)
         prefix = xp.apply(Cat, ones, before, dim=dim)
         return prefix * suffix
+
+    def _first_order_with_zeros(self, dy: np.ndarray) -> np.ndarray:
+        """The formula on arrays, by zero count: with z1, z2 the first two zeros,
+        dx_k = (sum_{k <= j < z1} dy_j y_j) / x_k for k < z1,
+        dx_z1 = y_{z1-1} sum_{z1 <= j < z2} dy_j prod_{z1 < l <= j} x_l, and dx_k = 0 after."""
+        x, y, dim = self.inputs[0].data, self.output.data, self.dim
+        is_zero = x == 0
+        zeros_so_far = np.cumsum(is_zero, axis=dim)
+        before_first = zeros_so_far == 0
+        from_first = zeros_so_far == 1  # [z1, z2)
+        first_zero = from_first & is_zero
+        with np.errstate(all="ignore"):
+            weighted = np.where(before_first, dy * y, 0)
+            reversed_sums = np.flip(np.cumsum(np.flip(weighted, dim), axis=dim), dim)
+            dx = np.where(before_first, reversed_sums / np.where(before_first, x, 1), 0)
+            runs = np.cumprod(np.where(from_first & ~is_zero, x, 1), axis=dim)
+            at_first = np.sum(runs * np.where(from_first, dy, 0), axis=dim, keepdims=True)
+            ones = np.ones_like(np.take(y, [0], axis=dim))
+            y_before = np.concatenate([ones, np.take(y, range(x.shape[dim] - 1), axis=dim)],
+                                      axis=dim)
+            return np.where(first_zero, y_before * at_first, dx).astype(dy.dtype, copy=False)
 
 
 def _scan(primitive: type, name: str, input: Any, dim: int, dtype: Any) -> Tensor:  # noqa: A002

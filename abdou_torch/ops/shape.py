@@ -19,8 +19,12 @@ __all__ = ["reshape", "view", "flatten", "permute", "transpose", "squeeze", "uns
            "pad", "gather", "narrow", "movedim", "unbind", "select", "take_along_dim"]
 
 
-def _shape_arg(shape: tuple) -> tuple[int, ...]:
-    """Accept both ``f(2, 3)`` and ``f((2, 3))``."""
+def _shape_arg(shape: tuple, op: str | None = None) -> tuple[int, ...]:
+    """Accept both ``f(2, 3)`` and ``f((2, 3))`` (and ``f(())`` for 0-d); ``f()`` is a
+    TypeError for the ``op`` named, as in PyTorch."""
+    if op is not None and not shape:
+        raise TypeError(f"{op}() missing 1 required positional argument (a shape or dims; "
+                        f"() for a 0-d tensor)")
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     for n in shape:
@@ -342,7 +346,7 @@ def put_view(array: np.ndarray, chain: tuple, value: Any) -> None:
 def reshape(input: Any, *shape: Any):  # noqa: A002
     """Same elements, new shape; one dim may be -1 (inferred)."""
     x = _as_tensor(input)
-    shape = _shape_arg(shape)
+    shape = _shape_arg(shape, "reshape")
     return x if shape == x.shape else Reshape.apply(x, shape)
 
 
@@ -363,7 +367,7 @@ def flatten(input: Any, start_dim: int = 0, end_dim: int = -1):  # noqa: A002
 
 def permute(input: Any, *dims: Any):  # noqa: A002
     x = _as_tensor(input)
-    dims = tuple(_dim(d, x.ndim, "permute") for d in _shape_arg(dims))
+    dims = tuple(_dim(d, x.ndim, "permute") for d in _shape_arg(dims, "permute"))
     if sorted(dims) != list(range(x.ndim)):
         raise ValueError(f"permute: dims {dims} are not a permutation of {x.ndim} dims")
     return Permute.apply(x, dims)
@@ -394,7 +398,8 @@ def squeeze(input: Any, dim: Any = None):  # noqa: A002
     if dim is None:
         dims = {i for i, n in enumerate(x.shape) if n == 1}
     else:
-        dims = {_dim(d, x.ndim, "squeeze") for d in ((dim,) if isinstance(dim, int) else dim)}
+        dims = {_dim(d, x.ndim, "squeeze") for d in
+                ((dim,) if isinstance(dim, (int, np.integer)) else dim)}
         dims = {d for d in dims if x.ndim and x.shape[d] == 1}
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in dims))
 
@@ -409,7 +414,7 @@ def unsqueeze(input: Any, dim: int):  # noqa: A002
 def expand(input: Any, *sizes: Any):  # noqa: A002
     """Broadcast to ``sizes`` without copying; -1 keeps a dim's size."""
     x = _as_tensor(input)
-    sizes = _shape_arg(sizes)
+    sizes = _shape_arg(sizes, "expand")
     lead = len(sizes) - x.ndim
     if lead < 0:
         raise ShapeError(f"expand: cannot expand shape {tuple(x.shape)} to {sizes}")
@@ -472,10 +477,11 @@ def narrow(input: Any, dim: int, start: int, length: int):  # noqa: A002
     """``length`` elements of dim ``dim`` from ``start`` (negative: counted from the end),
     as PyTorch: the range must lie inside the dim (it is never clipped)."""
     x = _as_tensor(input)
+    dim = _int_arg(dim, "dim", "narrow")  # argument types first, as PyTorch's parser
+    start, length = _int_arg(start, "start", "narrow"), _int_arg(length, "length", "narrow")
     if x.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = _dim(dim, x.ndim, "narrow")
-    start, length = _int_arg(start, "start", "narrow"), _int_arg(length, "length", "narrow")
     size = x.shape[d]
     if not -size <= start <= size:
         raise IndexOutOfRangeError(f"narrow(): start {start} is out of range for dim {d} of "
@@ -493,10 +499,11 @@ def select(input: Any, dim: int, index: int):  # noqa: A002
     """``input[..., index, ...]`` with ``index`` along ``dim`` (that dim removed); a negative
     index counts from the end, one outside the dim raises."""
     x = _as_tensor(input)
+    dim, i = _int_arg(dim, "dim", "select"), _int_arg(index, "index", "select")
     if x.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = _dim(dim, x.ndim, "select")
-    i, size = _int_arg(index, "index", "select"), x.shape[d]
+    size = x.shape[d]
     if not -size <= i < size:
         raise IndexOutOfRangeError(f"select(): index {i} out of range for tensor of size "
                                    f"{list(x.shape)} at dimension {d}")
@@ -550,20 +557,31 @@ def stack(tensors: Sequence[Any], dim: int = 0):
 
 
 def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
-    """Split into chunks of a given size (the last may be smaller) or of given sizes."""
+    """Split into chunks of a given size (the last may be smaller) or of given sizes.
+
+    The size is a Python int; anything else is read as a sequence of sizes, as in PyTorch
+    (where a NumPy integer is a TypeError)."""
     x = _as_tensor(tensor)
+    sections = isinstance(split_size_or_sections, (list, tuple))
+    if sections:
+        sizes = [_int_arg(s, "split_sizes", "split") for s in split_size_or_sections]
+    elif isinstance(split_size_or_sections, int) and not isinstance(split_size_or_sections,
+                                                                     bool):
+        size = split_size_or_sections
+    else:
+        raise TypeError(f"split(): argument 'split_size' must be an int or a sequence of "
+                        f"ints, not {type(split_size_or_sections).__name__}")
+    dim = _int_arg(dim, "dim", "split")
     if x.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = _dim(dim, x.ndim, "split")
     length = x.shape[d]
-    if isinstance(split_size_or_sections, (list, tuple)):
-        sizes = [_int_arg(s, "split_sizes", "split") for s in split_size_or_sections]
+    if sections:
         if any(s < 0 for s in sizes):
             raise ValueError(f"split: split_sizes must be non-negative, got {sizes}")
         if sum(sizes) != length:
             raise ValueError(f"split: sizes {sizes} do not add up to dim {d}'s size {length}")
     else:
-        size = _int_arg(split_size_or_sections, "split_size", "split")
         if size < 0 or size == 0 and length:
             raise ValueError(f"split: split_size must be positive (or 0 for a dim of size 0), "
                              f"got {size} for dim {d} of size {length}")

@@ -19,7 +19,7 @@ class LBFGS(Optimizer):
     ``step(closure)`` needs a closure that zeroes the gradients, computes the loss, calls
     ``backward()`` and returns the loss. All parameters form one flat vector θ (one group
     only); g is the gradient, f the loss, γ the learning rate. Each call runs up to
-    ``max_iter`` iterations of:
+    ``max_iter`` iterations of::
 
         1. f, g ← closure()                    (first iteration; later ones reuse line 5's)
            stop if max |g| ≤ tolerance_grad

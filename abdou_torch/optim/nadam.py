@@ -16,7 +16,7 @@ class NAdam(Optimizer):
     """NAdam (PyTorch's ``NAdam``).
 
     For each parameter θ of a group, with gradient g, learning rate γ, betas (β1, β2),
-    eps ε, weight_decay λ and momentum_decay ψ, at step t:
+    eps ε, weight_decay λ and momentum_decay ψ, at step t::
 
         1. t ← t + 1
         2. g ← −g                                  (if maximize)

@@ -16,7 +16,7 @@ class RAdam(Optimizer):
     """RAdam (PyTorch's ``RAdam``).
 
     For each parameter θ of a group, with gradient g, learning rate γ, betas (β1, β2),
-    eps ε and weight_decay λ, at step t:
+    eps ε and weight_decay λ, at step t::
 
         1. t ← t + 1
         2. g ← −g                                  (if maximize)

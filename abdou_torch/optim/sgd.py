@@ -27,6 +27,15 @@ class SGD(Optimizer):
     ``foreach=False`` runs ``_reference_step`` (one parameter at a time); otherwise
     ``_flat_step`` runs each line once over all the parameters of a group. ``fused`` is
     accepted and runs the flat step.
+
+    >>> import abdou_torch as torch
+    >>> w = torch.tensor([1.0, -2.0], requires_grad=True)
+    >>> optimizer = torch.optim.SGD([w], lr=0.1, momentum=0.9)
+    >>> optimizer.zero_grad()
+    >>> (w ** 2).sum().backward()             # g = 2w
+    >>> optimizer.step()                      # w - 0.1 * 2w
+    >>> w
+    tensor([ 0.8000, -1.6000], requires_grad=True)
     """
 
     _scalar_names = ()  # PyTorch's SGD keeps no step count

@@ -142,3 +142,67 @@ def test_errors_like_torch(call):
         call(torch, TF)
     with pytest.raises(type(theirs.value)):
         call(at, F)
+
+
+def test_logsigmoid_keeps_the_digits_of_tiny_results_like_torch():
+    """log(1 + 1e-9) rounds 1 + 1e-9 first; log1p does not."""
+    x = np.array([18.8, 25.0, 30.0, -40.0])
+    ours = F.logsigmoid(at.tensor(x)).numpy()
+    theirs = TF.logsigmoid(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-14)
+
+
+def test_softsign_gradient_does_not_overflow_for_a_large_upstream_gradient():
+    x = np.array([1.6061630249023438, -0.5, 3.0], dtype=np.float32)
+    dy = np.array([3e38, -3e38, 1e38], dtype=np.float32)
+    grads = []
+    for lib, fn in ((at, F.softsign), (torch, TF.softsign)):
+        xt = lib.tensor(x, requires_grad=True)
+        grads.append(lib.autograd.grad(fn(xt), [xt], lib.tensor(dy))[0].numpy())
+    assert np.isfinite(grads[1]).all()
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
+@pytest.mark.parametrize("values, dim", [(3, 1), ([3], 0), ([True], 3)])
+def test_softmax_family_checks_dim_before_dtype_like_torch(name, values, dim):
+    with pytest.raises(Exception) as theirs:
+        getattr(TF, name)(torch.tensor(values), dim)
+    with pytest.raises(Exception) as ours:
+        getattr(F, name)(at.tensor(values), dim)
+    expected = IndexError if isinstance(theirs.value, IndexError) else RuntimeError
+    assert isinstance(ours.value, expected) or (expected is RuntimeError and
+                                                isinstance(ours.value, TypeError))
+
+
+def test_softmin_negates_before_casting_like_torch():
+    x = np.array([0, 1, 2], dtype=np.uint8)  # -x wraps in uint8 (0, 255, 254), then the cast
+    ours = F.softmin(at.tensor(x), 0, dtype=at.float32).numpy()
+    theirs = TF.softmin(torch.tensor(x), 0, dtype=torch.float32).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+def test_softshrink_zeros_keep_the_sign_and_nan_passes_like_torch():
+    x = np.array([np.nan, -0.3, 0.3, -0.0, 0.7, -0.7, np.inf])
+    dy = np.array([1.0, np.inf, 2.0, 3.0, 4.0, 5.0, 6.0])
+    results = []
+    for lib, fn in ((at, F.softshrink), (torch, TF.softshrink)):
+        xt = lib.tensor(x, requires_grad=True)
+        y = fn(xt)
+        results.append((y.detach().numpy(), lib.autograd.grad(y, xt, lib.tensor(dy))[0].numpy()))
+    (y, g), (y_ref, g_ref) = results
+    np.testing.assert_array_equal(y, y_ref)
+    assert np.array_equal(np.signbit(y), np.signbit(y_ref))
+    np.testing.assert_array_equal(g, g_ref)
+
+
+def test_logsigmoid_of_half_rounds_once_like_torch():
+    x = np.array([0.82, -2.75, 2.9, -0.1, 8.0, -12.0], dtype=np.float16)
+    np.testing.assert_array_equal(F.logsigmoid(at.tensor(x)).numpy(),
+                                  TF.logsigmoid(torch.tensor(x)).numpy())
+
+
+def test_hardshrink_passes_nan_like_torch():
+    x = np.array([np.nan, -0.3, 0.5, -0.0, 0.7, -0.7, np.inf])
+    np.testing.assert_array_equal(F.hardshrink(at.tensor(x)).numpy(),
+                                  TF.hardshrink(torch.tensor(x)).numpy())

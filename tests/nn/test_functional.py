@@ -196,3 +196,25 @@ def test_the_functional_names_and_modules_of_issue_11_exist():
     for name in ISSUE_11_MODULES:
         assert isinstance(getattr(torch.nn, name), type), name
         assert issubclass(getattr(at.nn, name), at.nn.Module), name
+
+
+def test_cosine_similarity_with_an_infinite_norm_and_mixed_dtypes_like_torch():
+    """The eps clamp of the norms must leave an infinite norm alone (inf - inf made NaN);
+    float16 with int64 computes in float16."""
+    a = np.array([[3e38, 2.6, 1.9, -3.0], [1.0, 2.0, 3.0, 4.0]], dtype=np.float32)
+    b = np.array([[0.3, -2.8, 1.5, 0.2], [0.0, 0.0, 0.0, 0.0]], dtype=np.float32)
+    ours = at.nn.functional.cosine_similarity(at.tensor(a), at.tensor(b)).numpy()
+    theirs = torch.nn.functional.cosine_similarity(torch.tensor(a), torch.tensor(b)).numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    half, ints = np.ones((3, 4), np.float16), np.arange(12).reshape(3, 4)
+    assert str(at.nn.functional.cosine_similarity(at.tensor(half), at.tensor(ints)).dtype) == \
+        str(torch.nn.functional.cosine_similarity(torch.tensor(half), torch.tensor(ints)).dtype)
+
+
+def test_gaussian_nll_loss_with_an_infinite_variance_like_torch():
+    x, t, var = np.zeros(3), np.ones(3), np.array([np.inf, 1e-9, 2.0])
+    ours = at.nn.functional.gaussian_nll_loss(at.tensor(x), at.tensor(t), at.tensor(var),
+                                              reduction="none").numpy()
+    theirs = torch.nn.functional.gaussian_nll_loss(torch.tensor(x), torch.tensor(t),
+                                                   torch.tensor(var), reduction="none").numpy()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)

@@ -457,3 +457,100 @@ def test_more_loss_errors_like_torch(call):
         call(torch, TF)
     with pytest.raises(type(theirs.value)):
         call(at, F)
+
+
+@pytest.mark.parametrize("name, kwargs", [("huber_loss", dict(delta=0.7)),
+                                          ("smooth_l1_loss", dict(beta=0.5))])
+def test_piecewise_losses_give_no_nan_gradient_for_an_infinite_difference(name, kwargs):
+    """The quadratic branch's gradient at an infinite difference is 0 (not 0 * inf)."""
+    x = np.array([1e-7, np.inf, 0.25, -3.0, np.nan])
+    t = np.array([np.inf, 2.0, 0.0, 1.0, 0.0])
+    grads = []
+    for lib in (at, torch):
+        xt = lib.tensor(x, requires_grad=True)
+        loss = getattr(lib.nn.functional, name)(xt, lib.tensor(t), reduction="none", **kwargs)
+        grads.append(lib.autograd.grad(loss, [xt], lib.ones(5, dtype=lib.float64))[0].numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("dtypes, shapes", [
+    (("int64", "float64"), ((3, 4), (3, 4))), (("int64", "int64"), ((3, 4), (3, 4))),
+    (("bool", "float16"), ((3, 4), (3, 4))), (("float32", "float32"), ((1, 4), (3, 4)))])
+def test_cosine_embedding_loss_promotes_and_broadcasts_like_torch(dtypes, shapes):
+    rng = np.random.default_rng(5)
+    arrays = [(rng.standard_normal(s) * 3).astype(d) for d, s in zip(dtypes, shapes)]
+    results = []
+    for lib in (at, torch):
+        loss = lib.nn.functional.cosine_embedding_loss(
+            lib.tensor(arrays[0]), lib.tensor(arrays[1]), lib.tensor([1, -1, 1]), margin=-0.2)
+        results.append((str(loss.dtype), loss.numpy()))
+    assert results[0][0] == results[1][0]
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-3)
+
+
+def test_cosine_embedding_loss_checks_dims_like_torch():
+    for target, shapes in [([[1]], ((3, 4), (3, 4))), ([1, -1], ((4,), (4,))),
+                           (1, ((2, 4), (2, 4)))]:
+        with pytest.raises(RuntimeError):
+            TF.cosine_embedding_loss(torch.ones(shapes[0]), torch.ones(shapes[1]),
+                                     torch.tensor(target))
+        with pytest.raises(RuntimeError):
+            at.nn.functional.cosine_embedding_loss(at.ones(shapes[0]), at.ones(shapes[1]),
+                                                   at.tensor(target))
+
+
+def test_ignored_targets_give_exactly_zero_like_torch():
+    """-picked * 0 is -0 (or NaN for a -inf log-probability); PyTorch writes +0."""
+    x = np.array([[-np.inf, 0.0], [1.0, 2.0], [0.5, 0.25]])
+    for reduction in ("none", "sum"):
+        results = []
+        for lib in (at, torch):
+            xt = lib.tensor(x, requires_grad=True)
+            loss = lib.nn.functional.nll_loss(xt, lib.tensor([0, 1, 0]), ignore_index=0,
+                                              reduction=reduction)
+            results.append((loss.detach().numpy(), lib.autograd.grad(loss.sum(), xt)[0].numpy()))
+        np.testing.assert_array_equal(results[0][0], results[1][0])
+        assert np.array_equal(np.signbit(results[0][0]), np.signbit(results[1][0]))
+        np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+@pytest.mark.parametrize("target", [0, [0], 0.5])
+def test_cross_entropy_of_a_0d_input_raises_like_torch(target):
+    with pytest.raises(Exception) as theirs:
+        TF.cross_entropy(torch.tensor(0.5), torch.tensor(target))
+    with pytest.raises(type(theirs.value)):
+        at.nn.functional.cross_entropy(at.tensor(0.5), at.tensor(target))
+
+
+def test_poisson_nll_loss_full_target_gradient_like_torch():
+    """Stirling's term is computed on every target and masked where t <= 1, as in PyTorch:
+    the target's gradient is 0 for 0 < t <= 1 and NaN for t <= 0 there."""
+    x = np.array([0.8, 1.5, 2.0, 0.3, 1.0])
+    t = np.array([-2.2, 0.0, 0.5, 3.0, 1.0])
+    grads = []
+    for lib in (at, torch):
+        tt = lib.tensor(t, requires_grad=True)
+        loss = lib.nn.functional.poisson_nll_loss(lib.tensor(x), tt, log_input=False,
+                                                  full=True, reduction="sum")
+        grads.append(lib.autograd.grad(loss, tt)[0].numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+
+
+def test_soft_margin_loss_keeps_the_inputs_shape_and_dtype_like_torch():
+    x = np.array([[0.5, -1.0, 2.0, 0.1]], dtype=np.float16).repeat(3, 0)
+    t = np.array([1.0, -1.0, 1.0, -1.0], dtype=np.float32)
+    ours = at.nn.functional.soft_margin_loss(at.tensor(x), at.tensor(t))
+    theirs = TF.soft_margin_loss(torch.tensor(x), torch.tensor(t))
+    assert str(ours.dtype) == str(theirs.dtype)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-3)
+    with pytest.raises(RuntimeError):
+        TF.soft_margin_loss(torch.tensor(0.5), torch.tensor(t))
+    with pytest.raises(RuntimeError):
+        at.nn.functional.soft_margin_loss(at.tensor(0.5), at.tensor(t))
+
+
+def test_multilabel_soft_margin_loss_of_a_0d_input_raises_like_torch():
+    with pytest.raises(IndexError):
+        TF.multilabel_soft_margin_loss(torch.tensor(0.5), torch.ones(4))
+    with pytest.raises(IndexError):
+        at.nn.functional.multilabel_soft_margin_loss(at.tensor(0.5), at.ones(4))

@@ -172,3 +172,51 @@ def test_pooled_columns_are_not_reused_while_a_graph_holds_them(monkeypatch):
     (TF.conv2d(torch.tensor(x1), tw) * torch.tensor(r)).sum().backward()
     np.testing.assert_allclose(w.grad.data, tw.grad.numpy(), rtol=1e-10)
     assert F._workspace.buffers  # the pool was used
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("x_shape, w_shape", [((1, 1, 3, 3), (1, 1, 3, 3)),
+                                              ((2, 8, 6, 6), (8, 8, 3, 3)),
+                                              ((2, 3, 5, 5), (4, 3, 3, 3))])
+def test_input_gradient_leaves_the_padding_out_like_torch(dtype, x_shape, w_shape):
+    """An infinite weight meets only real dy in the input's gradient (no 0 * inf = NaN
+    from the zeros around dy), in every path: wide, full correlation, col2im."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    w[0, 0, 2, 2] = np.inf
+    grads = []
+    for lib in (at, torch):
+        xt = lib.tensor(x, requires_grad=True)
+        y = lib.nn.functional.conv2d(xt, lib.tensor(w), padding=1)
+        dy = np.random.default_rng(4).standard_normal(tuple(y.shape)).astype(dtype)
+        grads.append(lib.autograd.grad(y, [xt], lib.tensor(dy))[0].numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5,
+                               atol=1e-5 if dtype == "float32" else 0)
+
+
+@pytest.mark.parametrize("op, x_shape, w_shape", [
+    ("conv2d", (0, 1, 3, 3), (2, 1, 2, 2)), ("conv1d", (0, 1, 3), (2, 1, 2)),
+    ("conv_transpose2d", (0, 2, 3, 3), (2, 1, 2, 2))])
+@pytest.mark.parametrize("x_dtype, w_dtype", [("float64", "float32"), ("float16", "float32"),
+                                              ("int64", "float32"), ("float32", "float64")])
+def test_empty_batch_keeps_the_inputs_dtype_like_torch(op, x_shape, w_shape, x_dtype, w_dtype):
+    """PyTorch returns an empty batch in the input's (floating) dtype without checking the
+    weight's; the gradients keep each tensor's own dtype."""
+    results = []
+    for lib in (at, torch):
+        x = lib.zeros(x_shape, dtype=getattr(lib, x_dtype))
+        w = lib.zeros(w_shape, dtype=getattr(lib, w_dtype), requires_grad=True)
+        y = getattr(lib.nn.functional, op)(x, w)
+        (gw,) = lib.autograd.grad(y.sum(), [w])
+        results.append((str(y.dtype), tuple(y.shape), str(gw.dtype)))
+    assert results[0] == results[1]
+
+
+def test_empty_batch_bias_must_match_the_input_like_torch():
+    x, w = at.zeros(0, 1, 3, 3), at.zeros(2, 1, 2, 2)
+    with pytest.raises(RuntimeError, match="bias dtype"):
+        at.nn.functional.conv2d(x, w, at.zeros(2, dtype=at.float64))
+    with pytest.raises(RuntimeError):
+        TF.conv2d(torch.zeros(0, 1, 3, 3), torch.zeros(2, 1, 2, 2),
+                  torch.zeros(2, dtype=torch.float64))

@@ -107,3 +107,37 @@ def test_large_operands_take_the_planned_path_and_agree(equation, shapes):
     ours, theirs = (_run(lib, equation, arrays, weights, direction) for lib in (at, torch))
     for mine, ref in zip([ours[0]] + ours[1], [theirs[0]] + theirs[1]):
         np.testing.assert_allclose(mine, ref, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("equation, arrays", [
+    # -0.0 kept by a product with nothing summed (an einsum sum would start from +0)
+    ("i,j->ij", [np.array([-0.0, 1.0, -2.0], np.float16), np.array([3.0, 0.0], np.float16)]),
+    # left to right: (a b) c meets 0 * inf where a (b c) would not, and the reverse
+    ("ij,jk,kl->il", [np.array([[-2.5, -3e38, 1.8], [0.0, -2.4, -0.4]], np.float32),
+                      np.array([[2.7, 0.1, 2.9, -2.5], [0.6, -0.7, 3e38, -1.9],
+                                [2.2, 0.3, 2.4, -0.0]], np.float32),
+                      np.array([[-np.inf, 1.8], [0.1, 1e-40], [-2.7, -0.7], [-0.5, -2.7]],
+                               np.float32)]),
+])
+def test_special_values_and_gradients_follow_torchs_contraction_order(equation, arrays):
+    results = []
+    for lib in (at, torch):
+        xs = [lib.tensor(a, requires_grad=True) for a in arrays]
+        out = lib.einsum(equation, *xs)
+        grads = lib.autograd.grad(out, xs, lib.ones_like(out))
+        results.append([out.detach().numpy()] + [g.numpy() for g in grads])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=2e-3)
+        assert np.array_equal(np.isnan(ours), np.isnan(theirs))
+    assert np.array_equal(np.signbit(results[0][0]), np.signbit(results[1][0]))
+
+
+def test_operands_of_two_dtypes_like_torch():
+    """Multiplied pairs promote; a pair reduced by a matrix product must share a dtype."""
+    a, b = at.ones(3, dtype=at.float64), at.ones(4)
+    assert str(at.einsum("i,j->ij", a, b).dtype) == str(torch.einsum(
+        "i,j->ij", torch.ones(3, dtype=torch.float64), torch.ones(4)).dtype)
+    with pytest.raises(RuntimeError):
+        torch.einsum("ij,jk->ik", torch.ones(2, 3, dtype=torch.float64), torch.ones(3, 2))
+    with pytest.raises(RuntimeError):
+        at.einsum("ij,jk->ik", at.ones(2, 3, dtype=at.float64), at.ones(3, 2))

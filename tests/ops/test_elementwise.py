@@ -225,3 +225,29 @@ def test_log1p_and_expm1_keep_small_arguments():
     np.testing.assert_allclose(x.expm1().numpy(), [1e-12 + 5e-25, -3e-15 + 4.5e-30],
                                rtol=1e-15)
     assert at.log(1 + x).tolist()[1] != -3e-15  # what the primitives avoid
+
+
+def test_div_gradient_of_the_divisor_divides_twice_like_torch():
+    """-dy * a / b^2 overflows where -dy * ((a / b) / b) does not."""
+    a = np.array([3e38, 1e30, 2.0], dtype=np.float32)
+    b = np.array([2.0, 1e-5, 1e20], dtype=np.float32)
+    dy = np.array([3.0, 1e10, 3e38], dtype=np.float32)
+    grads = []
+    for lib in (at, torch):
+        at_b = lib.tensor(b, requires_grad=True)
+        grads.append(lib.autograd.grad(lib.tensor(a) / at_b, [at_b], lib.tensor(dy))[0].numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+    assert np.isfinite(grads[0][[0, 2]]).all()
+
+
+@pytest.mark.parametrize("fn", [lambda lib, x: 2 ** x, lambda lib, x: 0 ** x,
+                                lambda lib, x: (-1) ** x, lambda lib, x: x ** lib.tensor(-2),
+                                lambda lib, x: x ** lib.tensor([-1, -2, -3, -1, -2, -3]),
+                                lambda lib, x: lib.tensor(-2) ** x,
+                                lambda lib, x: x.int() ** lib.tensor(-1, dtype=lib.int32)])
+def test_integer_powers_with_negative_exponents_like_torch(fn):
+    """NumPy raises for integers to negative integer powers; PyTorch truncates."""
+    x = [3, 1, 0, -1, -2, 2]
+    ours, theirs = fn(at, at.tensor(x)), fn(torch, torch.tensor(x))
+    assert str(ours.dtype) == str(theirs.dtype)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

@@ -87,3 +87,16 @@ def test_batch_norm_relu_is_batch_norm_then_relu(shape, dtype):
         results.append([out.data, x.grad.data, weight.grad.data, bias.grad.data])
     for fast, reference in zip(*results):
         np.testing.assert_array_equal(fast, reference)
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2])
+def test_cumprod_masked_backward_with_zeros_equals_its_formula(dim):
+    data = rng.uniform(0.5, 1.5, (5, 6, 4)) * rng.choice([-1, 1], (5, 6, 4))
+    data[rng.random(data.shape) < 0.25] = 0.0  # slices with no, one, two and more zeros
+    x = at.tensor(data, requires_grad=True)
+    y = at.cumprod(x, dim)  # kept alive: the node reads it
+    node = y.grad_fn
+    dy = rng.standard_normal(data.shape)
+    fast = node._first_order_with_zeros(dy)
+    formula = node._backward_with_zeros(ARRAYS, dy, data)
+    np.testing.assert_allclose(fast, formula, rtol=1e-12, atol=1e-12)

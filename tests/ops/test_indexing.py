@@ -192,3 +192,20 @@ def test_masked_fill_value_tensor_receives_the_gradient():
     x.masked_fill(x > 2, value).sum().backward()
     assert value.grad.item() == 4.0
     assert x.grad.tolist() == [[1.0, 1.0, 0.0], [0.0, 0.0, 0.0]]
+
+
+@pytest.mark.parametrize("op", ["scatter_add", "scatter_reduce", "index_add"])
+def test_adding_at_places_keeps_the_others_signed_zeros_like_torch(op):
+    """x + (src scattered into zeros) would turn an untouched -0.0 into +0.0."""
+    def run(lib):
+        x = lib.tensor([[-0.0, -0.0, 1.0], [-0.0, 2.0, -0.0]])
+        index = lib.tensor([[0, 0], [2, 2]])
+        src = lib.tensor([[-0.0, -0.0], [3.0, -3.0]])
+        if op == "scatter_add":
+            return lib.scatter_add(x, 1, index, src)
+        if op == "scatter_reduce":
+            return x.scatter(1, index, src, reduce="add")
+        return lib.index_add(x, 1, lib.tensor([0, 2]), src)
+    ours, theirs = run(at).numpy(), run(torch).numpy()
+    np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))

@@ -3,6 +3,7 @@ dim and keepdim; gradients at zero and at ties; dtype; errors; what create_graph
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -146,3 +147,21 @@ def test_errors_like_torch(call):
     with pytest.raises(type(theirs.value)) as ours:
         call(at)
     assert "norm" in str(ours.value) or "dim" in str(ours.value) or "ord" in str(ours.value)
+
+
+@pytest.mark.parametrize("ord", [1, math.inf, -math.inf, 2, 3])
+def test_vector_norm_gradient_at_a_nan_like_torch(ord):
+    """sign(NaN) is 0 in PyTorch: the 1- and inf-norms give a NaN element no gradient."""
+    x = np.array([[np.nan, 1.0, -2.0, 0.0], [0.5, -0.5, 3.0, 1.0]])
+    grads = []
+    for lib in (at, torch):
+        xt = lib.tensor(x, requires_grad=True)
+        y = lib.linalg.vector_norm(xt, ord, dim=1)
+        grads.append(lib.autograd.grad(y, xt, lib.tensor([0.0, 1.0], dtype=lib.float64))[0]
+                     .numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+
+
+def test_sign_of_nan_is_zero_like_torch():
+    x = np.array([np.nan, -0.0, 2.0, -3.0])
+    np.testing.assert_array_equal(at.sign(at.tensor(x)).numpy(), torch.sign(torch.tensor(x)))

@@ -164,3 +164,23 @@ def test_max_pool2d_backward_routes_gradients_bit_for_bit_as_torch(shape, kwargs
     assert ours.grad.dtype == dtype
     np.testing.assert_array_equal(ours.grad.data, expected)
     np.testing.assert_array_equal(np.signbit(ours.grad.data), np.signbit(expected))
+
+
+def test_adaptive_avg_pool2d_sums_each_bin_before_dividing_like_torch():
+    """A bin whose float32 sum overflows is infinite in PyTorch (sum, then divide); the
+    mean of column means was finite."""
+    x = np.full((1, 1, 5, 7), 3e38, dtype=np.float32)
+    x[0, 0, ::2, 1::2] = 1.0
+    ours = at.nn.functional.adaptive_avg_pool2d(at.tensor(x), (3, 2)).numpy()
+    theirs = torch.nn.functional.adaptive_avg_pool2d(torch.tensor(x), (3, 2)).numpy()
+    assert np.isinf(theirs).any()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(2, 0, 5, 7), (0, 5, 7), (0, 0, 5, 7)])
+def test_adaptive_avg_pool2d_takes_an_input_without_channels_like_torch(shape):
+    ours = at.nn.functional.adaptive_avg_pool2d(at.zeros(shape), (3, 2))
+    theirs = torch.nn.functional.adaptive_avg_pool2d(torch.zeros(shape), (3, 2))
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    with pytest.raises(RuntimeError):
+        at.nn.functional.adaptive_avg_pool2d(at.zeros(2, 3, 0, 7), (3, 2))

@@ -1,6 +1,8 @@
 """Reductions beyond the table: argument spellings, dtypes, empty and tied inputs."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -94,3 +96,37 @@ def test_mean_keeps_float32():
     x = at.ones(3, 4)
     assert x.mean().dtype == np.float32 and x.var(0).dtype == np.float32
     assert x.std(1).dtype == np.float32 and at.logsumexp(x, 1).dtype == np.float32
+
+
+@pytest.mark.parametrize("shape, correction, dim", [((), 0, None), ((1,), 0, None),
+                                                    ((2, 3), 1, 1), ((3, 1), 0, 1)])
+def test_std_gradient_is_zero_where_std_is_zero_like_torch(shape, correction, dim):
+    """dy / (2 std) is inf at std = 0; PyTorch's subgradient there is 0."""
+    data = np.ones(shape)
+    if len(shape) == 2:
+        data[0] = [1.0, 2.0, 4.0][:shape[1]]  # one row that varies, one that does not
+    grads = []
+    for lib in (at, torch):
+        x = lib.tensor(data, requires_grad=True)
+        y = x.std(dim, correction=correction)
+        grads.append(lib.autograd.grad(y, x, lib.ones_like(y))[0].numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize("dim, correction", [(None, 4), (None, 5), ((0, 1), 4), ((0, 1), 5),
+                                             (1, 2), (1, 3), (0, 2)])
+def test_variance_without_degrees_of_freedom_like_torch(name, dim, correction):
+    """N <= correction: the value is inf (NaN for a zero sum); the gradient is PyTorch's,
+    2 dy (x - mean) / (N - correction) over given dims, dy * inf (NaN at the mean) over
+    all of them."""
+    results = []
+    for lib in (at, torch):
+        x = lib.tensor([[1.0, 2.0], [3.0, 3.0]], requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            y = getattr(x, name)(dim, correction=correction)
+        results.append((y.detach().numpy(),
+                        lib.autograd.grad(y, x, -lib.ones_like(y))[0].numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)

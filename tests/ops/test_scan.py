@@ -74,3 +74,19 @@ def test_zero_d_and_errors_like_torch():
             call(at)
     with pytest.raises(TypeError):
         at.cumsum(at.ones(3))  # dim is required, as in PyTorch
+
+
+def test_cumprod_gradient_leaves_out_terms_with_a_zero_factor_like_torch():
+    """An infinite or NaN dy past a zero, or a NaN input after it, gives 0 (not NaN) to
+    the elements it cannot reach, as in PyTorch; one element passes dy through."""
+    data = np.array([[2.0, 0.0, 3.0, 0.0, 5.0], [1.5, -2.0, 0.0, np.nan, 4.0],
+                     [np.inf, 0.0, 1.0, 2.0, 0.0]])
+    dy = np.array([[1.0, 2.0, np.inf, -1.0, np.nan], [1.0, 1.0, 2.0, np.inf, 1.0],
+                   [1.0, 1.0, 1.0, np.nan, np.inf]])
+    for shape, grads in [((3, 5), dy), ((3, 1), dy[:, :1])]:
+        results = []
+        for lib in (at, torch):
+            x = lib.tensor(data[:, :shape[1]], requires_grad=True)
+            (grad,) = lib.autograd.grad(lib.cumprod(x, 1), [x], lib.tensor(grads))
+            results.append(grad.numpy())
+        np.testing.assert_array_equal(results[0], results[1])

@@ -86,3 +86,36 @@ def test_unbind_and_iteration_give_differentiable_rows():
     (first * 2 + second * 3).sum().backward()
     assert x.grad.tolist() == [[2.0, 2.0], [3.0, 3.0]]
     assert [row.tolist() for row in x] == [[1.0, 2.0], [3.0, 4.0]]
+
+
+_ARGUMENT_CASES = [
+    ("narrow 0-d, float length", (), lambda t: t.narrow(0, 0, 0.0)),
+    ("narrow 0-d, float dim", (), lambda t: t.narrow(1.0, 0, 1)),
+    ("select 0-d, float index", (), lambda t: t.select(0, 0.0)),
+    ("select 0-d, None index", (), lambda t: t.select(0, None)),
+    ("split 0-d, numpy size", (), lambda t: t.split(np.int64(0), 0)),
+    ("split numpy size", (3, 4), lambda t: t.split(np.int64(1), 0)),
+    ("split bool size", (3, 4), lambda t: t.split(True, 0)),
+    ("permute without dims", (), lambda t: t.permute()),
+    ("permute without dims, 2-d", (3, 4), lambda t: t.permute()),
+    ("expand without sizes", (), lambda t: t.expand()),
+    ("reshape without shape", (), lambda t: t.reshape()),
+]
+
+
+@pytest.mark.parametrize("what, shape, fn", _ARGUMENT_CASES, ids=[c[0] for c in _ARGUMENT_CASES])
+def test_argument_types_are_checked_first_like_torch(what, shape, fn):
+    """PyTorch's argument parser rejects a wrong type before any check on the tensor."""
+    with pytest.raises(TypeError):
+        fn(torch.ones(shape))
+    with pytest.raises(TypeError):
+        fn(at.ones(shape))
+
+
+@pytest.mark.parametrize("shape, fn", [((), lambda t: t.permute(())),
+                                       ((), lambda t: t.expand(())),
+                                       ((), lambda t: t.reshape(())),
+                                       ((1, 3), lambda t: t.squeeze(np.int64(0))),
+                                       ((1,), lambda t: t.split([np.int64(1)], 0)[0])])
+def test_empty_shapes_and_numpy_ints_accepted_like_torch(shape, fn):
+    assert tuple(fn(at.ones(shape)).shape) == tuple(fn(torch.ones(shape)).shape)
