@@ -55,6 +55,8 @@ from .tensor_types import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, Flo
 from . import linalg, nn, optim  # noqa: E402 - they build on the names above
 from .nn import MLP, Linear, Module, Parameter
 from .optim import WAdam, AdamW
+from . import compiler  # noqa: E402 - torch.compiler
+from .compile import compile  # noqa: A004 - PyTorch's name (torch.compile)
 
 clip = clamp
 concatenate = cat

@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--subset", type=_positive_int, default=None, metavar="N",
                        help="train on the first N training examples only (quick tries)")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    train.add_argument("--no-compile", action="store_true",
+                       help="run the training step eagerly (default: abdou_torch.compile, for "
+                            "the models where it is faster; the results are the same)")
     train.add_argument("--nproc", type=_positive_int, default=1, metavar="N",
                        help="train with N processes over MPI (data parallel; the batch size "
                             "stays the global one)")
@@ -146,7 +149,9 @@ def _train(args: argparse.Namespace, argv: list[str], program: list[str]) -> int
                               resume_command=resume)
         _limit_blas_threads(args.threads, recipe.model)
         run = make_run(recipe, out, seed=args.seed, checkpoint_every=args.checkpoint_every,
-                       subset=args.subset, progress=not args.no_progress)
+                       subset=args.subset, progress=not args.no_progress,
+                       # a data-parallel rank runs eagerly (its model's hooks all-reduce)
+                       **({"compile": not args.no_compile} if args.nproc == 1 else {}))
         if args.resume:
             run.resume()
         print(f"training {recipe.model} on {recipe.dataset}: {recipe.epochs} epochs, batch "

@@ -58,7 +58,8 @@ def cross_entropy(logits, targets):
         return -log_probs[rows, targets.data].mean()
 
 
-def build(batch: int, seed: int = 0):
+def build(batch: int, seed: int = 0, compiled: bool = False):
+    """(ours_step, theirs_step); ``compiled``: ours through ``abdou_torch.compile``."""
     import torch
 
     import abdou_torch as at
@@ -79,13 +80,18 @@ def build(batch: int, seed: int = 0):
                                    foreach=False)
     counter = {"ours": 0, "theirs": 0}
 
-    def ours_step():
-        i = counter["ours"] = (counter["ours"] + 1) % len(images)
+    def ours_update(x, y):
         ours_opt.zero_grad()
-        loss = cross_entropy(ours(at.Tensor(images[i])), at.Tensor(labels[i]))
+        loss = cross_entropy(ours(x), y)
         loss.backward()
         ours_opt.step()
-        return float(loss.item())
+        return loss
+
+    update = at.compile(ours_update) if compiled else ours_update
+
+    def ours_step():
+        i = counter["ours"] = (counter["ours"] + 1) % len(images)
+        return float(update(at.Tensor(images[i]), at.Tensor(labels[i])).item())
 
     x_t, y_t = torch.from_numpy(images), torch.from_numpy(labels)
 

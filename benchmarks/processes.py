@@ -7,6 +7,10 @@
     python -m benchmarks.processes cnn LIB         median ms of a CNN training step
     python -m benchmarks.processes lstm LIB        median ms of an LSTM language-model step
     python -m benchmarks.processes gpt LIB         median ms of a small GPT's training step
+    python -m benchmarks.processes KIND_compiled LIB   the same, abdou_torch's step compiled
+                                                   (memory, cnn, lstm, gpt)
+    python -m benchmarks.processes traced MODE     tracemalloc peak over one seed epoch of
+                                                   abdou_torch, MODE 'compiled' or 'eager'
 
 LIB is ``abdou_torch`` or ``pytorch``. Each prints one JSON object.
 """
@@ -48,10 +52,31 @@ def measure_import(library: str) -> dict:
     return {"seconds": time.perf_counter() - started}
 
 
-def measure_memory(library: str) -> dict:
-    """Peak RSS while training one epoch (938 steps, batch 64) of the seed MLP."""
+def _seed_epoch(library: str, compiled: bool):
+    """One epoch (938 steps, batch 64) of the seed MLP, ready to run."""
     from .workloads import SEED_SIZES, make_training_steps
-    steps = make_training_steps(SEED_SIZES, batch=64, steps=938, libraries=(library,))[library]
+    if compiled and library == "abdou_torch":
+        from .compiled import make_compiled_training_steps
+        return make_compiled_training_steps(SEED_SIZES, batch=64, steps=938,
+                                            libraries=(library,))[library]
+    return make_training_steps(SEED_SIZES, batch=64, steps=938, libraries=(library,))[library]
+
+
+def measure_traced_memory(mode: str) -> dict:
+    """tracemalloc's peak of Python and NumPy allocations while abdou_torch trains one seed
+    epoch, ``mode`` 'compiled' or 'eager' (the capture is the first step, inside it)."""
+    import tracemalloc
+    steps = _seed_epoch("abdou_torch", mode == "compiled")
+    tracemalloc.start()
+    steps()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"peak_mib": peak / 2**20}
+
+
+def measure_memory(library: str, compiled: bool = False) -> dict:
+    """Peak RSS while training one epoch (938 steps, batch 64) of the seed MLP."""
+    steps = _seed_epoch(library, compiled)
     before = _rss_mib()
     _reset_peak_rss()  # the setup's transient peaks are not the epoch's
     steps()
@@ -124,12 +149,13 @@ def _epoch_torch(recipe, x, y, x_test, y_test) -> float:
         return float((model(torch.from_numpy(x_test)).argmax(1).numpy() == y_test).mean())
 
 
-def measure_cnn_step(library: str, warmup: int = 5, steps: int = 30) -> dict:
+def measure_cnn_step(library: str, warmup: int = 5, steps: int = 30,
+                     compiled: bool = False) -> dict:
     """Median milliseconds of one CNN training step (``cnn_step.build``, batch 64), with
     only this library training in the process, as in a real run."""
     import statistics
     from .cnn_step import build
-    ours_step, theirs_step = build(64)
+    ours_step, theirs_step = build(64, compiled=compiled)
     step = ours_step if library == "abdou_torch" else theirs_step
     for _ in range(warmup):
         step()
@@ -141,12 +167,13 @@ def measure_cnn_step(library: str, warmup: int = 5, steps: int = 30) -> dict:
     return {"ms": 1e3 * statistics.median(times)}
 
 
-def measure_sequence_step(kind: str, library: str, warmup: int = 3, steps: int = 15) -> dict:
+def measure_sequence_step(kind: str, library: str, warmup: int = 3, steps: int = 15,
+                          compiled: bool = False) -> dict:
     """Median milliseconds of one training step of ``seq_models``' LSTM language model or
     small GPT, with only this library in the process."""
     import statistics
     from .seq_models import build, time_steps
-    ours_step, theirs_step = build(kind)
+    ours_step, theirs_step = build(kind, compiled=compiled)
     step = ours_step if library == "abdou_torch" else theirs_step
     return {"ms": 1e3 * statistics.median(time_steps(step, warmup, steps))}
 
@@ -154,11 +181,18 @@ def measure_sequence_step(kind: str, library: str, warmup: int = 3, steps: int =
 MEASUREMENTS = {"import": measure_import, "memory": measure_memory, "epoch": measure_epoch,
                 "cnn": measure_cnn_step,
                 "lstm": lambda library: measure_sequence_step("lstm", library),
-                "gpt": lambda library: measure_sequence_step("gpt", library)}
+                "gpt": lambda library: measure_sequence_step("gpt", library),
+                "memory_compiled": lambda library: measure_memory(library, compiled=True),
+                "cnn_compiled": lambda library: measure_cnn_step(library, compiled=True),
+                "lstm_compiled": lambda library: measure_sequence_step("lstm", library,
+                                                                       compiled=True),
+                "gpt_compiled": lambda library: measure_sequence_step("gpt", library,
+                                                                      compiled=True),
+                "traced": measure_traced_memory}
 
 if __name__ == "__main__":
     kind, library = sys.argv[1], sys.argv[2]
-    if library == "pytorch" and kind != "import":
+    if library == "pytorch" and kind not in ("import", "traced"):
         import os
         import torch
         torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from .compiled import make_compiled_tiny_ops, make_compiled_training_steps, make_matmul_floor
 from .workloads import (BLAS_SIZES, SEED_SIZES, make_model_init, make_random_draws,
                         make_tiny_ops, make_training_steps)
 
@@ -54,10 +55,21 @@ def run_interleaved(repeats: int, threads: int, quick: bool, only: set | None) -
         "a_seed_step": ("s / epoch (938 steps, batch 64)",
                         lambda: make_training_steps(SEED_SIZES, 64, seed_steps),
                         938 / seed_steps, 0.6),
+        # issue 14: the same epoch with abdou_torch's step compiled, and its floor: the
+        # matrix products of the step alone (in NumPy, preallocated), against PyTorch's step
+        "a_seed_step_compiled": ("s / epoch (938 steps, batch 64), ours compiled",
+                                 lambda: make_compiled_training_steps(SEED_SIZES, 64,
+                                                                      seed_steps),
+                                 938 / seed_steps, 0.4),
+        "a_matmul_floor": ("s / epoch: ours = the step's matrix products alone",
+                           lambda: make_matmul_floor(SEED_SIZES, 64, seed_steps),
+                           938 / seed_steps, None),
         "b_blas_step": ("s / 10 steps (784-1024-1024-10, batch 1024)",
                         lambda: make_training_steps(BLAS_SIZES, 1024, 10), 1.0, 1.1),
         "c_tiny_ops": ("ms / op-chain fwd+bwd (4x4)", lambda: make_tiny_ops(200),
                        1000 / 200, 1.0),
+        "c_tiny_ops_compiled": ("ms / op-chain fwd+bwd (4x4), ours compiled",
+                                lambda: make_compiled_tiny_ops(200), 1000 / 200, 0.5),
         "h_randn": ("ms / randn(2^20) float32, same numbers", lambda: make_random_draws("randn"),
                     1000.0, None),
         "h_rand": ("ms / rand(2^20) float32, same numbers", lambda: make_random_draws("rand"),
@@ -101,17 +113,33 @@ def run_processes(repeats: int, only: set | None) -> list[Row]:
              "h_lstm_step": ("lstm", "ms", "ms / char-LSTM LM training step (2 x 256, "
                              "batch 32 x 64, median of 15)", repeats, 1.0),
              "i_gpt_step": ("gpt", "ms", "ms / small GPT training step (4 x 128, 4 heads, "
-                            "batch 12 x 64, median of 15)", repeats, 1.0)}
+                            "batch 12 x 64, median of 15)", repeats, 1.0),
+             # issue 14: abdou_torch's step compiled (PyTorch's the same as above)
+             "e_peak_memory_compiled": ("memory_compiled", "peak_rss_mib",
+                                        "MiB peak RSS over one epoch of (a), ours compiled",
+                                        1, 1.0),
+             # both columns abdou_torch: compiled (left) and eager (right), tracemalloc
+             "e_traced_peak_compiled_vs_eager": ("traced", "peak_mib",
+                                                 "MiB tracemalloc peak over one epoch of (a): "
+                                                 "ours compiled / ours eager", 1, 1.0,
+                                                 ("compiled", "eager")),
+             "g_cnn_step_compiled": ("cnn_compiled", "ms", "ms / CNN training step (batch 64, "
+                                     "median of 30), ours compiled", repeats, 1.0),
+             "h_lstm_step_compiled": ("lstm_compiled", "ms", "ms / char-LSTM LM training step, "
+                                      "ours compiled", repeats, 1.0),
+             "i_gpt_step_compiled": ("gpt_compiled", "ms", "ms / small GPT training step, ours "
+                                     "compiled", repeats, 0.8)}
     cache: dict = {}
-    for name, (kind, field, unit, count, goal) in plans.items():
+    for name, (kind, field, unit, count, goal, *columns) in plans.items():
         if only and name not in only:
             continue
+        arguments = dict(zip(LIBRARIES, columns[0] if columns else LIBRARIES))
         samples = {library: [] for library in LIBRARIES}
         for _ in range(count):
             for library in LIBRARIES:
                 key = (kind, library, len(samples[library]))
                 if key not in cache:
-                    cache[key] = _in_fresh_process(kind, library)
+                    cache[key] = _in_fresh_process(kind, arguments[library])
                 samples[library].append(cache[key][field])
         rows.append(Row(name, unit, samples, goal))
         print(f"  {name}: done", file=sys.stderr)

@@ -110,8 +110,9 @@ def _batches(batch: int, length: int, seed: int, count: int = 4) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, VOCAB, (count, batch, length + 1))
 
 
-def build(kind: str, seed: int = 0):
-    """(ours_step, theirs_step) for ``kind`` 'lstm' or 'gpt'."""
+def build(kind: str, seed: int = 0, compiled: bool = False):
+    """(ours_step, theirs_step) for ``kind`` 'lstm' or 'gpt'; ``compiled``: ours through
+    ``abdou_torch.compile``."""
     import torch
 
     import abdou_torch as at
@@ -136,15 +137,20 @@ def build(kind: str, seed: int = 0):
     def logits_of(model, tokens, position_tensor):
         return model(tokens) if kind == "lstm" else model(tokens, position_tensor)
 
-    def ours_step() -> float:
-        i = counter["ours"] = (counter["ours"] + 1) % len(data)
-        tokens, targets = at.tensor(data[i, :, :-1]), at.tensor(data[i, :, 1:])
-        logits = logits_of(ours, tokens, at.tensor(positions))
+    def ours_update(tokens, targets, position_tensor):
+        logits = logits_of(ours, tokens, position_tensor)
         loss = F.cross_entropy(logits.reshape(-1, VOCAB), targets.reshape(-1))
         ours_opt.zero_grad()
         loss.backward()
         ours_opt.step()
-        return float(loss.item())
+        return loss
+
+    update = at.compile(ours_update) if compiled else ours_update
+
+    def ours_step() -> float:
+        i = counter["ours"] = (counter["ours"] + 1) % len(data)
+        tokens, targets = at.tensor(data[i, :, :-1]), at.tensor(data[i, :, 1:])
+        return float(update(tokens, targets, at.tensor(positions)).item())
 
     torch_data, torch_positions = torch.from_numpy(data), torch.from_numpy(positions)
 

@@ -51,14 +51,9 @@ def _check_arguments(backend: Any, mode: str | None, options: dict | None) -> No
 
 
 def _library_compile() -> Callable | None:
-    """``abdou_torch.compile`` (the function, also when it lives in a module of that name)."""
-    found: Any  # the module or the package's attribute, then the function
-    try:
-        found = importlib.import_module("abdou_torch.compile")
-    except ModuleNotFoundError as error:
-        if error.name != "abdou_torch.compile":
-            raise
-        found = getattr(importlib.import_module("abdou_torch"), "compile", None)
+    """``abdou_torch.compile``: the package's attribute (the function; a module of that name
+    if the function is not there)."""
+    found = getattr(importlib.import_module("abdou_torch"), "compile", None)
     if found is not None and not callable(found):
         found = getattr(found, "compile", None)
     return found if callable(found) else None

@@ -39,8 +39,7 @@ def _attention_weights_array(scores: np.ndarray) -> np.ndarray:
     """Softmax along the last dim, in place of ``scores`` (stable: the row maximum is
     subtracted first); a row of -inf, a query that may attend to nothing, gives zeros."""
     shift = np.max(scores, axis=-1, keepdims=True)
-    if not np.isfinite(shift).all():
-        shift = np.where(np.isfinite(shift), shift, 0).astype(scores.dtype, copy=False)
+    shift = np.where(np.isfinite(shift), shift, 0)  # no branch on values: see compile.py
     scores -= shift
     np.exp(scores, out=scores)
     total = np.sum(scores, axis=-1, keepdims=True)

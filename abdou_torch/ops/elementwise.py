@@ -11,6 +11,7 @@ from typing import Any, Callable, Literal
 
 import numpy as np
 
+from ..compiler import kernel
 from ..autograd.function import Primitive
 from ..dtypes import result_dtype, scalar_to_array, to_array
 from ..errors import ShapeError
@@ -323,6 +324,7 @@ class Relu(Primitive):
         return xp.where(_passes_gradient(x), dy, np.zeros((), dtype=dy.dtype))
 
 
+@kernel  # one call in a compiled step: the branch on dy is taken at each replay
 def _relu_backward_pooled(dy: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Fast path of ``Relu.backward`` on arrays: ``where(_passes_gradient(x), dy, 0)`` with
     the mask and the result in pooled memory. It multiplies by the mask, which is the same

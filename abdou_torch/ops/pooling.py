@@ -14,6 +14,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..errors import ShapeError
+from ..compiler import kernel
 from .elementwise import _as_tensor
 from .window import _Window, _crop, _pad, _pair
 from .workspace import workspace as _workspace
@@ -65,10 +66,18 @@ def _max_and_argmax(x: np.ndarray, window: _Window) -> tuple[np.ndarray, np.ndar
         hit &= ~found
         found |= hit
         argmax += hit.astype(kind) * kind(k)
-    if best.dtype.kind == "f" and np.isnan(best).any():
-        for k, (_, _, index) in enumerate(offsets):
-            np.copyto(argmax, kind(k), where=np.isnan(xp[index]))
+    if best.dtype.kind == "f":
+        _nan_positions(xp, best, [index for _, _, index in offsets], out=argmax)
     return best, argmax
+
+
+@kernel  # one call in a compiled step: the check for NaN is made at each replay
+def _nan_positions(xp: np.ndarray, best: np.ndarray, windows: list, out: np.ndarray) -> None:
+    """Where a window holds a NaN (its maximum is NaN), ``out`` takes the position of its
+    last NaN."""
+    if np.isnan(best).any():
+        for k, index in enumerate(windows):
+            np.copyto(out, out.dtype.type(k), where=np.isnan(xp[index]))
 
 
 def _flat_indices(argmax: np.ndarray, window: _Window, size) -> np.ndarray:

@@ -31,13 +31,13 @@ from .. import random as _random
 from ..autograd.grad_mode import no_grad
 from ..nn import Module
 from ..nn import functional as F
-from ..nn.utils import clip_grad_norm_
 from ..optim import AdamW
 from ..tensor import Tensor
 from . import nan_guard, run_dir
 from .checkpoint import load_training_checkpoint, save_training_checkpoint
 from .lm_files import build_language_model, save_language_model
 from .signals import DeferredStop, exit_code
+from .compiled_step import COMPILED_MODELS, gradient_step
 from .trainer import Interrupted
 
 __all__ = ["LanguageModelRecipe", "RECIPES", "LM_DATASETS", "LM_MODELS", "LanguageModelRun",
@@ -142,7 +142,8 @@ class LanguageModelRun:
 
     def __init__(self, recipe: LanguageModelRecipe, out_dir: str | os.PathLike, seed: int = 0,
                  checkpoint_every: int = 0, progress: bool = True,
-                 log: Callable[[str], None] = print, data_root: str | None = None) -> None:
+                 log: Callable[[str], None] = print, data_root: str | None = None,
+                 compile: bool = True) -> None:  # noqa: A002 - the CLI's --no-compile
         from ..data import Shakespeare
         self.recipe, self.seed, self.checkpoint_every = recipe, seed, checkpoint_every
         self.out_dir, self.progress, self.log = Path(out_dir), progress, log
@@ -159,6 +160,10 @@ class LanguageModelRun:
         self.optimizer = AdamW(parameter_groups(self.model, recipe.weight_decay), lr=recipe.lr,
                                betas=(recipe.beta1, recipe.beta2))
         self.batches = _random.Generator(seed)
+        self.gradient_step = gradient_step(
+            lambda x, y: next_token_loss(self.model, x, y), self.optimizer,
+            compile and recipe.model in COMPILED_MODELS,
+            clip=(list(self.model.parameters()), recipe.grad_clip))
         self.stop = DeferredStop()
         # the training loss is logged as its mean over every log_every steps
         self.log_every = max(1, recipe.eval_every // 10)
@@ -244,14 +249,10 @@ class LanguageModelRun:
         for group in self.optimizer.param_groups:
             group["lr"] = lr_at(state["step"], recipe)
         x, y = self.train_data.get_batch(recipe.batch_size, self.batches)
-        loss = next_token_loss(self.model, x, y)
-        value = loss.item()
-        if not math.isfinite(value):  # before backward: the weights stay the last good ones
+        value = self.gradient_step(x, y).item()
+        if not math.isfinite(value):  # before the update: the weights stay the last good ones
             raise nan_guard.NonFiniteError(f"the loss became {value} at step "
                                            f"{state['step'] + 1}: training diverged")
-        self.optimizer.zero_grad()
-        loss.backward()
-        clip_grad_norm_(self.model.parameters(), recipe.grad_clip)
         self.optimizer.step()
         state["step"] += 1
         state["window_loss_sum"] += value
@@ -408,7 +409,8 @@ def train_from_args(args: argparse.Namespace, resume_command: str,
         _limit_blas_threads(args.threads)
         run = LanguageModelRun(recipe, out, seed=args.seed,
                                checkpoint_every=args.checkpoint_every,
-                               progress=not args.no_progress)
+                               progress=not args.no_progress,
+                               compile=not getattr(args, "no_compile", False))
         if args.resume:
             run.resume()
         print(f"training {recipe.model} on {args.dataset}: {recipe.steps} steps, batch "

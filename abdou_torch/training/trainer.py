@@ -26,6 +26,7 @@ from ..nn import Module
 from ..optim import WAdam
 from ..tensor import Tensor
 from . import nan_guard, run_dir
+from .compiled_step import COMPILED_MODELS, gradient_step
 from .checkpoint import CheckpointError, load_training_checkpoint, save_training_checkpoint
 from .data import load_splits
 from .recipes import CLASS_NAMES, Recipe
@@ -56,8 +57,10 @@ class TrainingRun:
 
     def __init__(self, recipe: Recipe, out_dir: str | os.PathLike, seed: int = 0,
                  checkpoint_every: int = 0, subset: int | None = None,
-                 progress: bool = True, log: Callable[[str], None] = print) -> None:
+                 progress: bool = True, log: Callable[[str], None] = print,
+                 compile: bool = True) -> None:  # noqa: A002 - the CLI's --no-compile
         self.recipe, self.seed, self.checkpoint_every = recipe, seed, checkpoint_every
+        self.compile = compile and recipe.model in COMPILED_MODELS
         self.out_dir = Path(out_dir)
         self.progress, self.log = progress, log
         self.checkpoint_path = self.out_dir / "checkpoint.safetensors"
@@ -77,6 +80,17 @@ class TrainingRun:
             "epoch": 0, "step": 0, "epoch_loss_sum": 0.0, "epoch_batches": 0, "seconds": 0.0,
             "train_loss": [], "test_accuracy": []}
         self.stop = DeferredStop()
+        self._step: Callable[[Tensor, Tensor], Tensor] | None = None
+
+    def _gradient_step(self) -> Callable[[Tensor, Tensor], Tensor]:
+        """Loss, zero_grad and backward of one batch; compiled unless --no-compile, or the
+        model is wrapped (data parallel: its hooks run in the backward)."""
+        if self._step is None:
+            compiled = self.compile and self.train_model is self.model
+            self._step = gradient_step(
+                lambda inputs, labels: self.loss_fn(self.train_model(inputs), labels),
+                self.optimizer, compiled)
+        return self._step
 
     def _make_loader(self) -> Any:
         return DataLoader(TensorDataset(self.train_split.inputs, self.train_split.labels),
@@ -203,12 +217,11 @@ class TrainingRun:
         bar = run_bar or self._bar(len(self.loader), state["epoch_batches"], "batch",
                                    f"epoch {epoch_number}/{self.recipe.epochs}")
         self.model.train()
+        step = self._gradient_step()
         for inputs, labels in self.loader:
-            loss = self.loss_fn(self.train_model(inputs), labels)
-            loss_value = loss.item()
+            loss_value = step(inputs, labels).item()
+            # before the update: the weights stay the last good ones
             nan_guard.check_loss(loss_value, step=state["step"] + 1, epoch=epoch_number)
-            self.optimizer.zero_grad()
-            loss.backward()
             self.optimizer.step()
             if self.scheduler is not None:
                 self.scheduler.step()

@@ -370,3 +370,17 @@ def test_autograd_grad_returns_writable_gradients_of_their_own():
     gx += 1  # a broadcast view of the scalar gradient would refuse this
     np.testing.assert_array_equal(gx.numpy(), np.full((100, 100), 2, dtype=np.float32))
     np.testing.assert_array_equal(gy.numpy(), np.ones((100, 100), dtype=np.float32))
+
+
+def test_a_preset_grad_of_the_wrong_shape_or_dtype_is_a_clear_error():
+    """A .grad changed through .grad.data no longer fits: say so, naming shapes and dtypes,
+    and leave it as it was (NumPy's broadcast error would come from deep inside)."""
+    w = at.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (w * 2).sum().backward()
+    w.grad.data = np.zeros((2, 2), dtype=np.float32)
+    with pytest.raises(RuntimeError, match=r"shape \(3,\).*shape \(2, 2\)|\(2, 2\).*\(3,\)"):
+        (w * 2).sum().backward()
+    assert w.grad.shape == (2, 2)
+    w.grad.data = np.zeros(3, dtype=np.int64)
+    with pytest.raises(RuntimeError, match="float32 gradient cannot be accumulated.*int64"):
+        (w * 2).sum().backward()

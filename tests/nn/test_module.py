@@ -234,6 +234,22 @@ def test_load_state_dict_keeps_parameter_identity_and_assign_replaces_arrays():
     assert model.weight.dtype == np.float64 and model.weight.requires_grad
 
 
+def test_assign_refuses_integer_tensors_for_float_parameters_like_torch():
+    """PyTorch: 'Only Tensors of floating point and complex dtype can require gradients';
+    nothing is replaced."""
+    import torch
+    with pytest.raises(RuntimeError, match="floating point"):
+        torch.nn.Linear(2, 2).load_state_dict(
+            {"weight": torch.ones(2, 2, dtype=torch.int64), "bias": torch.zeros(2)},
+            assign=True)
+    model = nn.Linear(2, 2)
+    weight = model.weight
+    with pytest.raises(RuntimeError, match="floating point"):
+        model.load_state_dict({"weight": np.ones((2, 2), dtype=np.int64),
+                               "bias": np.zeros(2, dtype=np.float32)}, assign=True)
+    assert model.weight is weight and model.weight.dtype == np.float32
+
+
 def test_train_eval_propagate_and_call_overrides():
     calls = []
 

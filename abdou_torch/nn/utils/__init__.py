@@ -61,10 +61,12 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     total_norm = get_total_norm(grads, norm_type, error_if_nonfinite)
     if not grads:
         return total_norm
-    clip_coef = min(float(max_norm) / (float(total_norm.data) + 1e-6), 1.0)
+    # min(max_norm / (total + 1e-6), 1) in float64, as arrays (no Python branch on the
+    # value, so that abdou_torch.compile can replay it)
+    clip_coef = np.minimum(float(max_norm) / (total_norm.data.astype(np.float64) + 1e-6), 1.0)
     with no_grad(), np.errstate(invalid="ignore"):  # an inf gradient times 0 is nan, as in torch
         for grad in grads:
-            grad.data *= np.asarray(clip_coef, dtype=grad.dtype)
+            grad.data *= clip_coef.astype(grad.dtype)
             grad._version += 1
     return total_norm
 
