@@ -148,10 +148,10 @@ def _train(args: argparse.Namespace, argv: list[str], program: list[str]) -> int
                               resume=args.resume, overwrite=args.overwrite,
                               resume_command=resume)
         _limit_blas_threads(args.threads, recipe.model)
+        # a data-parallel rank runs eagerly (its model's hooks all-reduce)
+        compiling: dict[str, Any] = {"compile": not args.no_compile} if args.nproc == 1 else {}
         run = make_run(recipe, out, seed=args.seed, checkpoint_every=args.checkpoint_every,
-                       subset=args.subset, progress=not args.no_progress,
-                       # a data-parallel rank runs eagerly (its model's hooks all-reduce)
-                       **({"compile": not args.no_compile} if args.nproc == 1 else {}))
+                       subset=args.subset, progress=not args.no_progress, **compiling)
         if args.resume:
             run.resume()
         print(f"training {recipe.model} on {recipe.dataset}: {recipe.epochs} epochs, batch "
