@@ -2,7 +2,7 @@
 masked_fill, masked_select.
 
 All are composites of the indexing primitives in ``ops/shape.py`` (whose gradients move
-values back where they came from) and of two primitives here:
+values back where they came from) and of two primitives here::
 
     Scatter: y = x with y[index along dim] = src,   dx = dy with the written places zeroed,
                                                     dsrc = dy gathered at index
