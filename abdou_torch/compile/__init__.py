@@ -195,12 +195,14 @@ class CompiledFunction:
             except NotReplayable as error:
                 failure = str(error)
         if failure is None:
+            assert schedule is not None  # built above, or failure would be set
             failure, result = _verify(schedule, real, leaves)
         if failure is not None:
             if not transient:
                 self._eager[key] = failure
             self._fallback(failure, transient, compilable)
             return real.result
+        assert schedule is not None  # no failure: it was built
         self._schedules.setdefault(key, []).append(schedule)
         self._recent[id(schedule)] = (key, schedule)
         if len(self._recent) > CACHE_SIZE:
@@ -275,8 +277,8 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False,  # noqa: 
     read that decides what happens next, a hook, other random numbers), not for a forward
     whose graph is returned (that runs eagerly, with the warning); ``dynamic=True`` keeps
     capturing new shapes without a warning; ``disable=True`` returns ``model`` itself."""
-    settings = dict(fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
-                    options=options, disable=disable)
+    settings: dict[str, Any] = dict(fullgraph=fullgraph, dynamic=dynamic, backend=backend,
+                                    mode=mode, options=options, disable=disable)
     if model is None:
         return lambda function: compile(function, **settings)
     if not callable(model):

@@ -171,8 +171,11 @@ class _DrawingNumpy:
 
 
 def _numpy_while_capturing(original: property) -> Callable:
+    getter = original.fget
+    assert getter is not None  # Generator.numpy is a read-only property
+
     def numpy(generator: Generator) -> Any:
-        value = original.fget(generator)
+        value = getter(generator)
         recorder = _active()
         return value if recorder is None else _DrawingNumpy(generator, value, recorder)
     return numpy
@@ -196,11 +199,11 @@ def _recorded_allocation(original: Callable) -> Callable:
             return original(*args, **kwargs)
         return recorder.call(original, args, kwargs, ())
     allocate.__name__ = original.__name__
-    allocate.__wrapped__ = original
+    setattr(allocate, "__wrapped__", original)  # noqa: B010 - functools' convention
     return allocate
 
 
-def _converted(array: _Traced, dtype: Any, order: str | None, copy: bool | None) -> Any:
+def _converted(array: _Traced, dtype: Any, order: Any, copy: bool | None) -> Any:
     """What ``np.asarray`` / ``np.array`` make of a traced array, recorded: the array
     itself, or a copy (another dtype, another layout, or ``copy=True``)."""
     if dtype is not None and np.dtype(dtype) != array.dtype:
@@ -343,7 +346,8 @@ def _capture(fn: Callable, args: tuple, kwargs: dict, leaves: list, structure: A
             traced_leaves.append(leaf)
         else:
             block = recorder.new_block("arg", source)
-            traced_leaves.append(recorder.traced(source, recorder.slot(block, source, None)))
+            traced_leaves.append(recorder.traced(  # type: ignore[arg-type]  # arrays too
+                source, recorder.slot(block, source, None)))
         recorder.blocks[-1].path = position
     traced_args, traced_kwargs = _unflatten(structure, (args, kwargs), traced_leaves, [0])
     randomness = (np.random.get_state(), _python_random.getstate())

@@ -71,7 +71,7 @@ class _Traced(np.ndarray):
     __slots__ = ("_slot",)
 
     def __array_finalize__(self, obj: Any) -> None:
-        self._slot = None
+        self._slot: Any = None
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any):
         writes = tuple(o for o in kwargs.get("out", ()) if o is not None)
@@ -80,7 +80,7 @@ class _Traced(np.ndarray):
         function = ufunc if method == "__call__" else getattr(ufunc, method)
         return _call(function, inputs, kwargs, writes)
 
-    def __array_function__(self, func: Callable, types: tuple, args: tuple, kwargs: dict):
+    def __array_function__(self, func: Callable, types: Any, args: Any, kwargs: Any):
         return _call(func, args, kwargs, _written_by(func, args, kwargs))
 
     # -- Python values read from the data: guards ------------------------------------------
@@ -162,7 +162,7 @@ _METADATA = {np.shape, np.ndim, np.size, np.result_type, np.can_cast, np.shares_
 
 
 def _written_by(func: Callable, args: tuple, kwargs: dict) -> tuple:
-    writes = ()
+    writes: tuple = ()
     out = kwargs.get("out")
     if isinstance(out, np.ndarray):
         writes = (out,)
@@ -246,10 +246,10 @@ class _Block:
         self.shape, self.strides, self.dtype = array.shape, array.strides, array.dtype
         self.low, self.high = _bounds(array) if array.size else (_address(array),) * 2
         self.base = _address(array)
-        self.tensor = None  # the tensor whose data (or grad's data) this is
-        self.path = None    # for 'arg': where in the arguments
-        self.init = None    # for 'buffer': its contents before the first write
-        self.producer = None  # for 'fresh': the kernel that made it
+        self.tensor: Any = None  # the tensor whose data (or grad's data) this is
+        self.path: Any = None    # for 'arg': where in the arguments
+        self.init: Any = None    # for 'buffer': its contents before the first write
+        self.producer: Any = None  # for 'fresh': the kernel that made it
 
 
 class _Slot:
@@ -315,7 +315,9 @@ class _Kernel:
         self.kwargs = {} if kwargs is None else kwargs
         self.outputs: list[_Slot] = []
         self.writes: list[_Slot] = []
-        self.target = self.expected = self.errstate = None
+        self.target: Any = None
+        self.expected: Any = None
+        self.errstate: Any = None
         self.site = ""
         self.numpy_api = False
         self.tuple_result = False
@@ -346,7 +348,7 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 def _site() -> str:
     """Where in the library or the user's code the current NumPy call was made."""
-    frame = sys._getframe(2)
+    frame: Any = sys._getframe(2)
     while frame.f_code.co_filename == "<string>":
         frame = frame.f_back
     here = os.path.dirname(np.__file__)
@@ -411,7 +413,7 @@ class _Recorder:
         state's; a check run keeps only what ``_difference`` compares)."""
         for block in self.blocks:
             if block.kind != "state":
-                block.array = None
+                block.array = None  # type: ignore[assignment]  # released: read no more
         self.keep.clear()
         self.swapped.clear()
         self.traced_of.clear()
@@ -480,9 +482,9 @@ class _Recorder:
             self.fail(f"the step reads a tensor of shape {tuple(tensor.shape)} that is part of "
                       f"an earlier graph (detach it): {_site()}")
         self.state_tensors[id(tensor)] = tensor
-        if tensor._data.size and self.find_block(tensor._data) is not None:
+        block = self.find_block(tensor._data) if tensor._data.size else None
+        if block is not None:
             # a view of memory already in the recording (a tensor and its view both read)
-            block = self.find_block(tensor._data)
             slot = self.slot(block, tensor._data, None)
             traced = self.traced(tensor._data, slot)
             self.swapped.append((tensor, tensor._data, traced))
@@ -577,7 +579,8 @@ class _Recorder:
         kernel = _Kernel("call", function)
         kernel.args = self.template(args, written)
         kernel.kwargs = self.template(kwargs, written)
-        kernel.writes = [self.resolve(w, True) for w in writes if isinstance(w, np.ndarray)]
+        kernel.writes = [self.resolve(w, True) for w in writes  # type: ignore[misc]
+                         if isinstance(w, np.ndarray)]
         kernel.site = _site() if self.failure is None else ""
         errstate = np.geterr()
         if errstate != self.outer_errstate:

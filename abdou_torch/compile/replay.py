@@ -203,7 +203,7 @@ class _Plan:
         free: list[tuple[int, np.ndarray]] = []
         active: list[tuple[int, int, np.ndarray]] = []
         regions: dict[int, tuple[np.ndarray, int]] = {}
-        for index in sorted(first, key=first.get):
+        for index in sorted(first, key=lambda block_index: first[block_index]):
             start = first[index]
             for entry in [a for a in active if a[0] < start]:
                 active.remove(entry)
@@ -434,7 +434,7 @@ class _Codegen:
         function = kernel.function
         if static_out:
             out = [self.slot(s) for s in outputs]
-            fill = _FILLS.get(getattr(function, "__name__", None), "-")
+            fill = _FILLS.get(getattr(function, "__name__", ""), "-")
             if fill != "-" and getattr(np, function.__name__, None) is function:
                 if fill == "fill_value":
                     fill = kernel.kwargs.get("fill_value", kernel.args[1] if
@@ -502,7 +502,7 @@ def _python_values(fn: Callable) -> list[tuple[Any, str, Any]]:
     code = getattr(fn, "__code__", None)
     if code is None:
         return []
-    found = []
+    found: list[tuple[Any, str, Any]] = []  # (namespace or closure cell, name, value)
     scalars = (bool, int, float, str, type(None))
     for name in code.co_names:
         value = fn.__globals__.get(name, _MISSING)

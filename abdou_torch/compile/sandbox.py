@@ -170,7 +170,7 @@ def _value_mark(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         # a digest, not the bytes: the check holds a mark of every array of the state
         array = np.ascontiguousarray(_plain(value))
-        digest = hashlib.blake2b(array.view(np.uint8).reshape(-1) if array.size else b"",
+        digest = hashlib.blake2b(array.view(np.uint8).data if array.size else b"",
                                  digest_size=20).digest()
         return (array.shape, array.dtype.str, digest)
     if isinstance(value, (int, float, bool, str, type(None))):
