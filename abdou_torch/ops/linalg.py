@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..errors import ShapeError
-from .elementwise import Where, _as_tensor, _operands
+from .elementwise import Where, _as_tensor, _operands, _values
 
 __all__ = ["matmul", "mm", "bmm", "linear", "dot", "outer", "addmm", "addmv", "baddbmm", "addbmm"]
 
@@ -138,7 +138,15 @@ def matmul(input: Any, other: Any):  # noqa: A002
     silent float64 computation."""
     _check_same_dtype("matmul", input, other)
     a, b = _operands(input, other)
+    _refuse_bool("matmul", a)
     return MatMul.apply(a, b)
+
+
+def _refuse_bool(op: str, x: Any) -> None:
+    """PyTorch has no boolean matrix products (NumPy would compute a logical one)."""
+    if _values(x).dtype == np.bool_:
+        raise NotImplementedError(f"{op}: not implemented for 'Bool' tensors (convert them "
+                                  f"with .float() or .long())")
 
 
 def _check_same_dtype(op: str, a: Any, b: Any, names: tuple = ("input", "other")) -> None:
@@ -192,6 +200,7 @@ def linear(input: Any, weight: Any, bias: Any = None):  # noqa: A002
         x = x.to(w.dtype)
     if bias is not None:
         bias = _as_tensor(bias)
+    _refuse_bool("linear", x)
     return Linear.apply(x, w, bias)
 
 

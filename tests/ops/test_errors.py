@@ -100,3 +100,16 @@ def test_failed_op_leaves_tensors_untouched_and_records_nothing():
         with pytest.raises(ShapeError):
             x.add_(np.ones((2, 3)))
     assert x.tolist() == [1.0, 2.0, 3.0] and x._version == 0
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, a: a @ a, lambda lib, a: lib.mm(a, a), lambda lib, a: lib.dot(a[0], a[0]),
+    lambda lib, a: lib.nn.functional.linear(a, a),
+])
+def test_boolean_matrix_products_are_not_implemented_as_in_pytorch(call):
+    """NumPy would compute a logical product; PyTorch has none (found by the random hunt)."""
+    import torch
+    with pytest.raises(NotImplementedError):
+        call(torch, torch.ones(2, 2, dtype=torch.bool))
+    with pytest.raises(NotImplementedError, match="Bool"):
+        call(at, at.ones(2, 2, dtype=at.bool))
