@@ -24,10 +24,11 @@ import math
 import os
 import shlex
 import shutil
-import signal
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Callable, Sequence
+
+from .training.outcome import error as _error
 
 __all__ = ["main", "build_parser"]
 
@@ -107,16 +108,14 @@ def _limit_blas_threads(threads: int | None, model: str):
 
 
 def _train(args: argparse.Namespace, argv: list[str], program: list[str]) -> int:
-    import numpy as np
     from .training.checkpoint import describe_unfinished
-    from .training.nan_guard import NonFiniteError
+    from .training.outcome import fit
     from .training.recipes import recipe_for
-    from .training.run_dir import RunDirectory, RunDirectoryError, refuse_to_replace
-    from .training.signals import exit_code
-    from .training.trainer import Interrupted, TrainingRun
+    from .training.run_dir import RunDirectory, refuse_to_replace
+    from .training.trainer import TrainingRun
     from .training.language_model import LM_DATASETS, train_from_args
     if args.dataset in LM_DATASETS:
-        return train_from_args(args, _resume_command(program, argv), _last_checkpoint)
+        return train_from_args(args, _resume_command(program, argv))
     args.model = args.model or "mlp"
     recipe = recipe_for(args.dataset, args.model).with_overrides(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
@@ -156,37 +155,12 @@ def _train(args: argparse.Namespace, argv: list[str], program: list[str]) -> int
             run.resume()
         print(f"training {recipe.model} on {recipe.dataset}: {recipe.epochs} epochs, batch "
               f"{recipe.batch_size}, lr {recipe.lr}, seed {args.seed} -> {out}", flush=True)
-        try:
-            # a diverging run overflows before the NaN guard stops it: say it once, clearly
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                metrics = run.fit()
-        except Interrupted as stop:
-            print(f"\ninterrupted by {signal.Signals(stop.signum).name}: checkpoint saved to "
-                  f"{run.checkpoint_path}\n"
-                  f"resume with: {resume}", file=sys.stderr)
-            return exit_code(stop.signum)
-        except NonFiniteError as error:
-            _error(f"{error}. {_last_checkpoint(run.checkpoint_path)}; start over with a "
-                   f"lower --lr (and --overwrite)")
-            return 1
-        except RunDirectoryError as error:
-            saved = _last_checkpoint(run.checkpoint_path)
-            _error(f"{error}. {saved}" + ("; then resume with: " + resume
-                                          if run.checkpoint_path.exists() else ""))
-            return 1
+        metrics, status = fit(run, resume)
+        if metrics is None:
+            return status
     print(f"test accuracy: {100 * metrics['test_accuracy']:.2f}%")
     print(f"trained in {metrics['seconds']:.1f} s; metrics, plots and model.safetensors in {out}")
     return 0
-
-
-def _last_checkpoint(path) -> str:
-    """Where the run can be picked up again, in words."""
-    from .training.checkpoint import load_training_checkpoint
-    try:
-        step = load_training_checkpoint(path)["progress"]["step"]
-    except (OSError, ValueError):
-        return "No checkpoint was saved (--checkpoint-every N saves one every N steps)"
-    return f"The last good checkpoint, {path} (step {step}), is intact"
 
 
 def _program(argv_given: bool) -> list[str]:
@@ -211,10 +185,6 @@ def _resume_command(program: list[str], argv: list[str]) -> str:
         return len(token) > 3 and flag.startswith(token)
     kept = [a for a in argv if not (is_flag(a, "--resume") or is_flag(a, "--overwrite"))]
     return shlex.join(program + kept + ["--resume"])
-
-
-def _error(message: str) -> None:
-    print(f"abdou-torch: error: {' '.join(message.split())}", file=sys.stderr)
 
 
 def _train_command(args: argparse.Namespace, argv: list[str], argv_given: bool) -> int:

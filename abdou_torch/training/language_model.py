@@ -36,9 +36,8 @@ from ..tensor import Tensor
 from . import nan_guard, run_dir
 from .checkpoint import load_training_checkpoint, save_training_checkpoint
 from .lm_files import build_language_model, save_language_model
-from .signals import DeferredStop, exit_code
+from .signals import DeferredStop, Interrupted
 from .compiled_step import COMPILED_MODELS, gradient_step
-from .trainer import Interrupted
 
 __all__ = ["LanguageModelRecipe", "RECIPES", "LM_DATASETS", "LM_MODELS", "LanguageModelRun",
            "lr_at", "evaluation_windows", "add_language_model_arguments", "train_from_args"]
@@ -390,14 +389,13 @@ def describe_unfinished(path: str | os.PathLike) -> str | None:
     return f"step {progress['step']}" + (f" of {steps}" if isinstance(steps, int) else "")
 
 
-def train_from_args(args: argparse.Namespace, resume_command: str,
-                    last_checkpoint: Callable[[Path], str]) -> int:
+def train_from_args(args: argparse.Namespace, resume_command: str) -> int:
     """``abdou-torch train shakespeare``, with the safety of the other recipes: a locked
     run directory that an unfinished run is not replaced in, Ctrl-C or SIGTERM saving a
-    checkpoint (exit 128 + N), a diverging run stopped before it saves anything (exit 1).
-    ``last_checkpoint(path)`` says in words where the run can be picked up again."""
-    import numpy as np
-    from .run_dir import RunDirectory, RunDirectoryError, refuse_to_replace
+    checkpoint (exit 128 + N), a diverging run stopped before it saves anything (exit 1)
+    (``outcome.fit``)."""
+    from .outcome import fit
+    from .run_dir import RunDirectory, refuse_to_replace
     recipe = recipe_from_args(args)
     if getattr(args, "nproc", 1) > 1:
         raise ValueError(f"--nproc does not apply to {args.dataset}: it trains in one process")
@@ -416,31 +414,14 @@ def train_from_args(args: argparse.Namespace, resume_command: str,
         print(f"training {recipe.model} on {args.dataset}: {recipe.steps} steps, batch "
               f"{recipe.batch_size} x {recipe.block_size} characters, lr {recipe.lr}, seed "
               f"{args.seed} -> {out}", flush=True)
-        try:
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                metrics = run.fit()
-        except Interrupted as stop:
-            print(f"\ninterrupted by {signal.Signals(stop.signum).name}: checkpoint saved to "
-                  f"{run.checkpoint_path}\nresume with: {resume_command}", file=sys.stderr)
-            return exit_code(stop.signum)
-        except nan_guard.NonFiniteError as error:
-            _error(f"{error}. {last_checkpoint(run.checkpoint_path)}; start over with a "
-                   f"lower --lr (and --overwrite)")
-            return 1
-        except RunDirectoryError as error:
-            saved = last_checkpoint(run.checkpoint_path)
-            _error(f"{error}. {saved}" + ("; then resume with: " + resume_command
-                                          if run.checkpoint_path.exists() else ""))
-            return 1
+        metrics, status = fit(run, resume_command)
+        if metrics is None:
+            return status
     print(f"validation loss: {metrics['val_loss']:.4f} nats per character")
     print(f"trained in {metrics['seconds']:.1f} s ({metrics['cpu_seconds']:.1f} s of CPU); "
           f"metrics, loss.png, samples.txt and model.safetensors in {out}; try: "
           f"abdou-torch sample {out} --prompt \"ROMEO:\"")
     return 0
-
-
-def _error(message: str) -> None:
-    print(f"abdou-torch: error: {' '.join(message.split())}", file=sys.stderr)
 
 
 def _limit_blas_threads(threads: int | None) -> Any:

@@ -20,7 +20,8 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any, Iterator
 
-__all__ = ["Stopped", "DeferredStop", "stop_immediately", "STOP_SIGNALS", "exit_code"]
+__all__ = ["Stopped", "DeferredStop", "stop_immediately", "STOP_SIGNALS", "exit_code",
+           "Interrupted"]
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -96,3 +97,11 @@ class DeferredStop:
     def __exit__(self, *exc_info: Any) -> None:
         context, self._context = self._context, None
         context.__exit__(*exc_info)
+
+
+class Interrupted(Exception):
+    """Raised after Ctrl-C or SIGTERM once the checkpoint is safely on disk."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(f"interrupted by signal {signum}")

@@ -30,17 +30,9 @@ from .compiled_step import COMPILED_MODELS, gradient_step
 from .checkpoint import CheckpointError, load_training_checkpoint, save_training_checkpoint
 from .data import load_splits
 from .recipes import CLASS_NAMES, Recipe
-from .signals import DeferredStop
+from .signals import DeferredStop, Interrupted
 
 __all__ = ["TrainingRun", "Interrupted"]
-
-
-class Interrupted(Exception):
-    """Raised after Ctrl-C or SIGTERM once the checkpoint is safely on disk."""
-
-    def __init__(self, signum: int) -> None:
-        self.signum = signum
-        super().__init__(f"interrupted by signal {signum}")
 
 
 def _loss_function(recipe: Recipe) -> Callable[[Tensor, Tensor], Tensor]:
