@@ -39,6 +39,7 @@ from __future__ import annotations
 import array
 import functools
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -123,9 +124,9 @@ def normal(generator: Generator, count: int, dtype: np.dtype, mean: float = 0.0,
     if count < NORMAL_BLOCK or not contiguous:
         return cast_float(fma64(box_muller_float64(generator, count), std, mean), dtype)
     if dtype == np.float64:
-        return _normal_fill_float64(generator, count, mean, std)
+        return _normal_fill(generator, count, mean, std, unit_float64, _box_muller_libm)
     if dtype == np.float32:
-        return _normal_fill_float32(generator, count, mean, std)
+        return _normal_fill(generator, count, mean, std, unit_float32, _box_muller_avx2)
     return _normal_fill_by_blocks(generator, count, mean, std).astype(dtype)
 
 
@@ -134,15 +135,17 @@ def _blocks(count: int) -> tuple[int, bool]:
     return count // NORMAL_BLOCK, count % NORMAL_BLOCK != 0
 
 
-def _normal_fill_float32(generator: Generator, count: int, mean: float,
-                         std: float) -> np.ndarray:
+def _normal_fill(generator: Generator, count: int, mean: float, std: float,
+                 uniforms: Callable, box_muller: Callable) -> np.ndarray:
+    """PyTorch's normal_fill: ``count`` uniforms transformed 16 at a time in place, and
+    when ``count`` is not a multiple of 16, 16 fresh uniforms for the last 16 values."""
     whole, tail = _blocks(count)
-    out = unit_float32(generator, count)
+    out = uniforms(generator, count)
     head = out[:whole * NORMAL_BLOCK].reshape(whole, NORMAL_BLOCK)
-    out[:whole * NORMAL_BLOCK] = _box_muller_avx2(head, mean, std).ravel()
+    out[:whole * NORMAL_BLOCK] = box_muller(head, mean, std).ravel()
     if tail:
-        last = unit_float32(generator, NORMAL_BLOCK).reshape(1, NORMAL_BLOCK)
-        out[-NORMAL_BLOCK:] = _box_muller_avx2(last, mean, std).ravel()
+        last = uniforms(generator, NORMAL_BLOCK).reshape(1, NORMAL_BLOCK)
+        out[-NORMAL_BLOCK:] = box_muller(last, mean, std).ravel()
     return out
 
 
@@ -165,18 +168,6 @@ def _scaled(values: np.ndarray, std: np.float32, mean: np.float32) -> np.ndarray
     if mean == 0:
         return (values * std if std != 1 else values) + np.float32(0)
     return fma32(values, std, mean)
-
-
-def _normal_fill_float64(generator: Generator, count: int, mean: float,
-                         std: float) -> np.ndarray:
-    whole, tail = _blocks(count)
-    out = unit_float64(generator, count)
-    head = out[:whole * NORMAL_BLOCK].reshape(whole, NORMAL_BLOCK)
-    out[:whole * NORMAL_BLOCK] = _box_muller_libm(head, mean, std).ravel()
-    if tail:
-        last = unit_float64(generator, NORMAL_BLOCK).reshape(1, NORMAL_BLOCK)
-        out[-NORMAL_BLOCK:] = _box_muller_libm(last, mean, std).ravel()
-    return out
 
 
 def _box_muller_libm(block: np.ndarray, mean: float, std: float) -> np.ndarray:
