@@ -80,8 +80,8 @@ class AveragedModel(Module):
         return self.module(*args, **kwargs)
 
     def _tensors(self, model: Module) -> list[Tensor]:
-        parameters = list(model.parameters())
-        return parameters + list(model.buffers()) if self.use_buffers else parameters
+        tensors: list[Tensor] = list(model.parameters())
+        return tensors + list(model.buffers()) if self.use_buffers else tensors
 
     def update_parameters(self, model: Module) -> None:
         """Fold ``model``'s current values into the average (the first call copies)."""
