@@ -291,15 +291,25 @@ class _SequenceKernel(Primitive):
 
     def forward(self, *arrays, batch_sizes=None, reverse=False, **options):
         self.batch_sizes, self.reverse, self.options = batch_sizes, reverse, options
+        self.fast = self._fast_path_applies(*arrays)
+        if self.fast:
+            self.saved, output = self._forward_fast(*arrays, **self._settings())
+            return output
         self.saved = self._forward(ARRAYS, *arrays, **self._settings())
         return self._output(ARRAYS, self.saved)
 
     def _settings(self) -> dict:
         return dict(batch_sizes=self.batch_sizes, reverse=self.reverse, **self.options)
 
+    def _fast_path_applies(self, *arrays) -> bool:
+        """Whether a kernel's in-place NumPy fast path (if it has one) serves these arrays."""
+        return False
+
     def backward(self, xp, dy):
         inputs = [xp.value(a) for a in self.inputs]
         if xp.arrays:
+            if self.fast:
+                return self._backward_fast(self.saved, dy, *inputs, **self._settings())
             return self._backward(ARRAYS, self.saved, dy, *inputs, **self._settings())
         saved = self._forward(TENSORS, *inputs, **self._settings())
         return self._backward(TENSORS, saved, dy, *inputs, **self._settings())
@@ -427,6 +437,134 @@ class LSTMSequence(_SequenceKernel):
         dw_hh = _recurrent_weight_grad(d_pre, hs, h0, reverse)
         dw_hr = None if w_hr is None else _weight_grad(xp.stacked(dh_all), xp.stacked(m_all))
         return d_pre, dh, dc, dw_hh, dw_hr
+
+    # -- fast path: the formulas above on NumPy arrays, written in place ----------------------
+    # The same arithmetic, step by step, as ``_forward`` / ``_backward`` with ``xp = ARRAYS``
+    # (tests/ops/test_fast_paths.py holds them equal), but into buffers allocated once per
+    # sequence: the gates of all steps in one (T, B, 4H) array, the states of all steps with
+    # the initial one in one (T + 1, B, *) array, the products written with ``out=``, and
+    # W_hh^T made contiguous once (the product h W_hh^T with a transposed operand is slower).
+    # Frozen rows of a packed batch are copied forward (states) or left alone (gradients).
+
+    def _fast_path_applies(self, gx, h0, c0, w_hh, w_hr) -> bool:
+        arrays = [gx, h0, c0, w_hh] + ([] if w_hr is None else [w_hr])
+        return gx.dtype.kind == "f" and all(a.dtype == gx.dtype for a in arrays)
+
+    @staticmethod
+    def _forward_fast(gx, h0, c0, w_hh, w_hr, *, batch_sizes, reverse):
+        length, batch = gx.shape[:2]
+        hidden, projection = c0.shape[1], h0.shape[1]
+        run = _LSTMRun(length, batch, hidden, projection, gx.dtype, reverse, w_hr is not None)
+        run.before_h(0 if not reverse else length - 1)[...] = h0
+        run.before_c(0 if not reverse else length - 1)[...] = c0
+        w_hh_t, w_hr_t = np.ascontiguousarray(w_hh.T), None if w_hr is None else w_hr.T.copy()
+        scale, shift = _gate_rows(hidden, gx.dtype)
+        product = np.empty((batch, hidden), gx.dtype)
+        for t in _steps(length, reverse):
+            n = _active(batch_sizes, t, batch)
+            h, c, h_next, c_next = run.before_h(t), run.before_c(t), run.after_h(t), run.after_c(t)
+            act = run.acts[t, :n]
+            np.matmul(h[:n], w_hh_t, out=act)
+            act += gx[t, :n]
+            act *= scale  # lstm_activations, in place
+            np.tanh(act, out=act)
+            act *= scale
+            act += shift
+            i, f, g, o = (act[:, k * hidden:(k + 1) * hidden] for k in range(4))
+            np.multiply(f, c[:n], out=c_next[:n])
+            c_next[:n] += np.multiply(i, g, out=product[:n])
+            tanh_c = np.tanh(c_next[:n], out=run.tanh_c[t, :n])
+            if w_hr is None:
+                np.multiply(o, tanh_c, out=h_next[:n])
+            else:
+                m = np.multiply(o, tanh_c, out=run.ms[t, :n])
+                run.ms[t, n:] = 0
+                np.matmul(m, w_hr_t, out=h_next[:n])
+            h_next[n:], c_next[n:] = h[n:], c[n:]  # frozen rows
+        c_last = run.cells[0 if reverse else length]
+        return run, np.concatenate([run.hs.reshape(-1), c_last.reshape(-1)])
+
+    @staticmethod
+    def _backward_fast(run, dy, gx, h0, c0, w_hh, w_hr, *, batch_sizes, reverse):
+        length, batch = gx.shape[:2]
+        hidden, projection = c0.shape[1], h0.shape[1]
+        size = length * batch * projection
+        dhs = dy[:size].reshape(length, batch, projection)
+        dc = dy[size:].reshape(c0.shape).astype(gx.dtype, copy=True)
+        dh = np.zeros(h0.shape, gx.dtype)
+        d_pre = workspace.empty(gx.shape, gx.dtype)
+        dh_all = None if w_hr is None else workspace.empty(run.hs.shape, gx.dtype)
+        dm_buffer = np.empty(c0.shape, gx.dtype)
+        slope, product = np.empty(gx.shape[1:], gx.dtype), np.empty(c0.shape, gx.dtype)
+        for t in _steps(length, not reverse):
+            n = _active(batch_sizes, t, batch)
+            dh += dhs[t]
+            act, tanh_c, c = run.acts[t, :n], run.tanh_c[t, :n], run.before_c(t)[:n]
+            i, f, g, o = (act[:, k * hidden:(k + 1) * hidden] for k in range(4))
+            d_pre[t, n:] = 0
+            da = d_pre[t, :n]
+            d_i, d_f, d_g, d_o = (da[:, k * hidden:(k + 1) * hidden] for k in range(4))
+            dm = dh[:n]
+            if w_hr is not None:
+                dh_all[t] = dh
+                dh_all[t, n:] = 0
+                dm = np.matmul(dm, w_hr, out=dm_buffer[:n])
+            dc_active = dc[:n]
+            np.multiply(dm, tanh_c, out=d_o)
+            step = np.multiply(tanh_c, tanh_c, out=product[:n])  # dm o (1 - tanh_c^2)
+            np.subtract(1, step, out=step)
+            step *= o
+            step *= dm
+            dc_active += step
+            np.multiply(dc_active, g, out=d_i)
+            np.multiply(dc_active, c, out=d_f)
+            np.multiply(dc_active, i, out=d_g)
+            da *= _lstm_slopes_into(act, hidden, slope[:n])
+            np.matmul(da, w_hh, out=dh[:n])
+            dc_active *= f
+        dw_hh = _weight_grad(d_pre, run.states[1:] if reverse else run.states[:-1])
+        dw_hr = None if w_hr is None else _weight_grad(dh_all, run.ms)
+        return d_pre, dh, dc, dw_hh, dw_hr
+
+
+class _LSTMRun:
+    """The buffers of one fast-path LSTM sequence: ``acts`` (T, B, 4H) the gate
+    activations, ``tanh_c`` (T, B, H), ``states`` (T + 1, B, P) and ``cells`` (T + 1, B, H)
+    the hidden and cell states with the initial ones (first for a forward run, last for a
+    reversed one), and with a projection ``ms`` (T, B, H) the unprojected outputs."""
+
+    def __init__(self, length: int, batch: int, hidden: int, projection: int, dtype,
+                 reverse: bool, projected: bool) -> None:
+        self.reverse = reverse
+        self.acts = workspace.empty((length, batch, 4 * hidden), dtype)
+        self.tanh_c = workspace.empty((length, batch, hidden), dtype)
+        self.states = workspace.empty((length + 1, batch, projection), dtype)
+        self.cells = workspace.empty((length + 1, batch, hidden), dtype)
+        self.ms = workspace.empty((length, batch, hidden), dtype) if projected else None
+        self.hs = self.states[:-1] if reverse else self.states[1:]
+
+    # step t reads slot t (forward) or t + 1 (reversed) and writes the other neighbour
+    def before_h(self, t: int) -> np.ndarray:
+        return self.states[t + 1 if self.reverse else t]
+
+    def after_h(self, t: int) -> np.ndarray:
+        return self.states[t if self.reverse else t + 1]
+
+    def before_c(self, t: int) -> np.ndarray:
+        return self.cells[t + 1 if self.reverse else t]
+
+    def after_c(self, t: int) -> np.ndarray:
+        return self.cells[t if self.reverse else t + 1]
+
+
+def _lstm_slopes_into(act: np.ndarray, hidden: int, out: np.ndarray) -> np.ndarray:
+    """``ARRAYS.lstm_slopes(act, hidden)`` written into ``out``."""
+    np.subtract(1, act, out=out)
+    out *= act
+    g, slope_g = act[:, 2 * hidden:3 * hidden], out[:, 2 * hidden:3 * hidden]
+    np.multiply(g, g, out=slope_g)
+    np.subtract(1, slope_g, out=slope_g)
+    return out
 
 
 # -- GRU -------------------------------------------------------------------------------------------

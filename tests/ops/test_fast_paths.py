@@ -100,3 +100,51 @@ def test_cumprod_masked_backward_with_zeros_equals_its_formula(dim):
     fast = node._first_order_with_zeros(dy)
     formula = node._backward_with_zeros(ARRAYS, dy, data)
     np.testing.assert_allclose(fast, formula, rtol=1e-12, atol=1e-12)
+
+
+def _lstm_arrays(dtype, length=6, batch=5, hidden=4, projection=None):
+    """gx, h0, c0, w_hh, w_hr for an LSTM sequence, with gates large enough to saturate."""
+    width = projection or hidden
+    shapes = [(length, batch, 4 * hidden), (batch, width), (batch, hidden),
+              (4 * hidden, width)]
+    arrays = [rng.standard_normal(s).astype(dtype) * 1.5 for s in shapes]
+    return arrays + [None if projection is None else
+                     rng.standard_normal((projection, hidden)).astype(dtype)]
+
+
+@pytest.mark.parametrize("projection", [None, 3])
+@pytest.mark.parametrize("batch_sizes", [None, (5, 5, 4, 2, 2, 1)])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_lstm_sequence_fast_path_equals_its_formula(projection, batch_sizes, reverse, dtype):
+    """LSTMSequence's in-place forward and backward through time give what its formulas
+    give on arrays: the output, and the gradients of gx, h0, c0, W_hh (and W_hr)."""
+    from abdou_torch.ops import rnn
+    arrays = _lstm_arrays(dtype, projection=projection)
+    settings = dict(batch_sizes=batch_sizes, reverse=reverse)
+    node = rnn.LSTMSequence.__new__(rnn.LSTMSequence)
+    assert node._fast_path_applies(*arrays)
+    run, fast_output = node._forward_fast(*arrays, **settings)
+    saved = node._forward(rnn.ARRAYS, *arrays, **settings)
+    formula_output = node._output(rnn.ARRAYS, saved)
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+    assert fast_output.dtype == formula_output.dtype == dtype
+    np.testing.assert_allclose(fast_output, formula_output, rtol=rtol, atol=rtol)
+    dy = rng.standard_normal(fast_output.shape).astype(dtype)
+    fast = node._backward_fast(run, dy, *arrays, **settings)
+    formula = node._backward(rnn.ARRAYS, saved, dy, *arrays, **settings)
+    for fast_grad, reference in zip(fast, formula):
+        if reference is None:
+            assert fast_grad is None
+            continue
+        assert fast_grad.dtype == dtype
+        np.testing.assert_allclose(fast_grad, reference, rtol=rtol, atol=rtol * 10)
+
+
+def test_lstm_sequence_takes_its_formula_for_mixed_dtypes():
+    from abdou_torch.ops import rnn
+    arrays = _lstm_arrays(np.float64)
+    arrays[3] = arrays[3].astype(np.float32)
+    node = rnn.LSTMSequence.__new__(rnn.LSTMSequence)
+    assert not node._fast_path_applies(*arrays)
+    assert rnn.LSTMSequence.apply(*arrays).dtype == np.float64
