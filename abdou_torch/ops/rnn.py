@@ -132,6 +132,12 @@ class _ArrayMath:
     def stacked(steps):
         return steps
 
+    @staticmethod
+    def output_of(states):
+        """The kernel's output made from the states its backward reads: a copy, so that an
+        in-place change to the output (``output.mul_(2)``) cannot change the gradient."""
+        return states.copy()
+
 
 class _TensorMath:
     """The same functions on abdou_torch Tensors (recorded, so differentiable)."""
@@ -176,6 +182,10 @@ class _TensorMath:
     @staticmethod
     def stacked(steps):
         return shape.stack(steps)
+
+    @staticmethod
+    def output_of(states):
+        return states  # a Tensor of the graph: an in-place change is seen by autograd
 
 
 ARRAYS, TENSORS = _ArrayMath(), _TensorMath()
@@ -284,6 +294,38 @@ def _check_sequence(name: str, gx: Any, h0: Any, w_hh: Any, gates: int,
                              f"one per step, starting at the batch size {gx.shape[1]}")
 
 
+def _same_float_dtype(*arrays) -> bool:
+    """Whether the arrays share one floating dtype (the fast paths write into buffers of
+    that dtype; mixed inputs take the formula, which promotes as NumPy does)."""
+    return arrays[0].dtype.kind == "f" and all(a.dtype == arrays[0].dtype for a in arrays)
+
+
+def _sigmoid_in_place(x: np.ndarray) -> np.ndarray:
+    """``_array_sigmoid(x)`` written into x."""
+    x *= 0.5
+    np.tanh(x, out=x)
+    x *= 0.5
+    x += 0.5
+    return x
+
+
+class _StateSteps:
+    """The states of a fast-path sequence: ``states`` (T + 1, B, H) holds the initial
+    state first (forward run) or last (reversed run), and step t reads one neighbouring
+    slot and writes the other."""
+
+    def __init__(self, states: np.ndarray, reverse: bool) -> None:
+        self.states, self.reverse = states, reverse
+        self.outputs = states[:-1] if reverse else states[1:]  # the state after each step
+        self.befores = states[1:] if reverse else states[:-1]  # the state before each step
+
+    def before(self, t: int) -> np.ndarray:
+        return self.states[t + 1 if self.reverse else t]
+
+    def after(self, t: int) -> np.ndarray:
+        return self.states[t if self.reverse else t + 1]
+
+
 class _SequenceKernel(Primitive):
     """Shared plumbing: the forward keeps what ``_forward`` returns; the backward runs
     ``_backward`` on those arrays (training walk), or, under create_graph, on a forward
@@ -341,7 +383,7 @@ class RNNSequence(_SequenceKernel):
 
     @staticmethod
     def _output(xp, saved):
-        return saved
+        return xp.output_of(saved)
 
     @staticmethod
     def _backward(xp, hs, dy, gx, h0, w_hh, *, batch_sizes, reverse, nonlinearity):
@@ -357,6 +399,50 @@ class RNNSequence(_SequenceKernel):
             dh = _merge(xp, da @ w_hh, dh, n, batch)
         d_pre = xp.stacked(d_pre)
         return d_pre, dh, _recurrent_weight_grad(d_pre, hs, h0, reverse)
+
+    # -- fast path: the formulas above on NumPy arrays, written in place ----------------------
+    # As LSTMSequence's: the states of all steps with the initial one in one (T + 1, B, H)
+    # buffer, each step's product written with ``out=`` against a contiguous W_hh^T.
+
+    def _fast_path_applies(self, gx, h0, w_hh) -> bool:
+        return _same_float_dtype(gx, h0, w_hh)
+
+    @staticmethod
+    def _forward_fast(gx, h0, w_hh, *, batch_sizes, reverse, nonlinearity):
+        length, batch = gx.shape[:2]
+        run = _StateSteps(workspace.empty((length + 1,) + h0.shape, gx.dtype), reverse)
+        run.before(length - 1 if reverse else 0)[...] = h0
+        w_hh_t = np.ascontiguousarray(w_hh.T)
+        for t in _steps(length, reverse):
+            n = _active(batch_sizes, t, batch)
+            h, h_next = run.before(t), run.after(t)
+            a = np.matmul(h[:n], w_hh_t, out=h_next[:n])
+            a += gx[t, :n]
+            if nonlinearity == "tanh":
+                np.tanh(a, out=a)
+            else:
+                np.maximum(a, 0, out=a)
+            h_next[n:] = h[n:]  # frozen rows
+        return run, run.outputs.copy()  # not a view: see _ArrayMath.output_of
+
+    @staticmethod
+    def _backward_fast(run, dy, gx, h0, w_hh, *, batch_sizes, reverse, nonlinearity):
+        length, batch = gx.shape[:2]
+        d_pre = workspace.empty(gx.shape, gx.dtype)
+        dh = np.zeros(h0.shape, gx.dtype)
+        for t in _steps(length, not reverse):
+            n = _active(batch_sizes, t, batch)
+            dh += dy[t]
+            h, da = run.after(t)[:n], d_pre[t, :n]
+            d_pre[t, n:] = 0
+            if nonlinearity == "tanh":  # da = dh (1 - h^2)
+                np.multiply(h, h, out=da)
+                np.subtract(1, da, out=da)
+                da *= dh[:n]
+            else:  # da = dh where h > 0
+                np.multiply(dh[:n], h > 0, out=da)
+            np.matmul(da, w_hh, out=dh[:n])
+        return d_pre, dh, _weight_grad(d_pre, run.befores)
 
 
 # -- LSTM ------------------------------------------------------------------------------------------
@@ -447,22 +533,21 @@ class LSTMSequence(_SequenceKernel):
     # Frozen rows of a packed batch are copied forward (states) or left alone (gradients).
 
     def _fast_path_applies(self, gx, h0, c0, w_hh, w_hr) -> bool:
-        arrays = [gx, h0, c0, w_hh] + ([] if w_hr is None else [w_hr])
-        return gx.dtype.kind == "f" and all(a.dtype == gx.dtype for a in arrays)
+        return _same_float_dtype(gx, h0, c0, w_hh, *([] if w_hr is None else [w_hr]))
 
     @staticmethod
     def _forward_fast(gx, h0, c0, w_hh, w_hr, *, batch_sizes, reverse):
         length, batch = gx.shape[:2]
         hidden, projection = c0.shape[1], h0.shape[1]
         run = _LSTMRun(length, batch, hidden, projection, gx.dtype, reverse, w_hr is not None)
-        run.before_h(0 if not reverse else length - 1)[...] = h0
-        run.before_c(0 if not reverse else length - 1)[...] = c0
+        run.h.before(length - 1 if reverse else 0)[...] = h0
+        run.c.before(length - 1 if reverse else 0)[...] = c0
         w_hh_t, w_hr_t = np.ascontiguousarray(w_hh.T), None if w_hr is None else w_hr.T.copy()
         scale, shift = _gate_rows(hidden, gx.dtype)
         product = np.empty((batch, hidden), gx.dtype)
         for t in _steps(length, reverse):
             n = _active(batch_sizes, t, batch)
-            h, c, h_next, c_next = run.before_h(t), run.before_c(t), run.after_h(t), run.after_c(t)
+            h, c, h_next, c_next = run.h.before(t), run.c.before(t), run.h.after(t), run.c.after(t)
             act = run.acts[t, :n]
             np.matmul(h[:n], w_hh_t, out=act)
             act += gx[t, :n]
@@ -481,8 +566,8 @@ class LSTMSequence(_SequenceKernel):
                 run.ms[t, n:] = 0
                 np.matmul(m, w_hr_t, out=h_next[:n])
             h_next[n:], c_next[n:] = h[n:], c[n:]  # frozen rows
-        c_last = run.cells[0 if reverse else length]
-        return run, np.concatenate([run.hs.reshape(-1), c_last.reshape(-1)])
+        c_last = run.c.after(0 if reverse else length - 1)
+        return run, np.concatenate([run.h.outputs.reshape(-1), c_last.reshape(-1)])
 
     @staticmethod
     def _backward_fast(run, dy, gx, h0, c0, w_hh, w_hr, *, batch_sizes, reverse):
@@ -493,13 +578,13 @@ class LSTMSequence(_SequenceKernel):
         dc = dy[size:].reshape(c0.shape).astype(gx.dtype, copy=True)
         dh = np.zeros(h0.shape, gx.dtype)
         d_pre = workspace.empty(gx.shape, gx.dtype)
-        dh_all = None if w_hr is None else workspace.empty(run.hs.shape, gx.dtype)
+        dh_all = None if w_hr is None else workspace.empty(run.h.outputs.shape, gx.dtype)
         dm_buffer = np.empty(c0.shape, gx.dtype)
         slope, product = np.empty(gx.shape[1:], gx.dtype), np.empty(c0.shape, gx.dtype)
         for t in _steps(length, not reverse):
             n = _active(batch_sizes, t, batch)
             dh += dhs[t]
-            act, tanh_c, c = run.acts[t, :n], run.tanh_c[t, :n], run.before_c(t)[:n]
+            act, tanh_c, c = run.acts[t, :n], run.tanh_c[t, :n], run.c.before(t)[:n]
             i, f, g, o = (act[:, k * hidden:(k + 1) * hidden] for k in range(4))
             d_pre[t, n:] = 0
             da = d_pre[t, :n]
@@ -522,39 +607,24 @@ class LSTMSequence(_SequenceKernel):
             da *= _lstm_slopes_into(act, hidden, slope[:n])
             np.matmul(da, w_hh, out=dh[:n])
             dc_active *= f
-        dw_hh = _weight_grad(d_pre, run.states[1:] if reverse else run.states[:-1])
+        dw_hh = _weight_grad(d_pre, run.h.befores)
         dw_hr = None if w_hr is None else _weight_grad(dh_all, run.ms)
         return d_pre, dh, dc, dw_hh, dw_hr
 
 
 class _LSTMRun:
-    """The buffers of one fast-path LSTM sequence: ``acts`` (T, B, 4H) the gate
-    activations, ``tanh_c`` (T, B, H), ``states`` (T + 1, B, P) and ``cells`` (T + 1, B, H)
-    the hidden and cell states with the initial ones (first for a forward run, last for a
-    reversed one), and with a projection ``ms`` (T, B, H) the unprojected outputs."""
+    """The buffers of one fast-path LSTM sequence: ``h`` and ``c`` the hidden (T + 1, B, P)
+    and cell (T + 1, B, H) states with the initial ones, ``acts`` (T, B, 4H) the gate
+    activations, ``tanh_c`` (T, B, H), and with a projection ``ms`` (T, B, H) the
+    unprojected outputs."""
 
     def __init__(self, length: int, batch: int, hidden: int, projection: int, dtype,
                  reverse: bool, projected: bool) -> None:
-        self.reverse = reverse
+        self.h = _StateSteps(workspace.empty((length + 1, batch, projection), dtype), reverse)
+        self.c = _StateSteps(workspace.empty((length + 1, batch, hidden), dtype), reverse)
         self.acts = workspace.empty((length, batch, 4 * hidden), dtype)
         self.tanh_c = workspace.empty((length, batch, hidden), dtype)
-        self.states = workspace.empty((length + 1, batch, projection), dtype)
-        self.cells = workspace.empty((length + 1, batch, hidden), dtype)
         self.ms = workspace.empty((length, batch, hidden), dtype) if projected else None
-        self.hs = self.states[:-1] if reverse else self.states[1:]
-
-    # step t reads slot t (forward) or t + 1 (reversed) and writes the other neighbour
-    def before_h(self, t: int) -> np.ndarray:
-        return self.states[t + 1 if self.reverse else t]
-
-    def after_h(self, t: int) -> np.ndarray:
-        return self.states[t if self.reverse else t + 1]
-
-    def before_c(self, t: int) -> np.ndarray:
-        return self.cells[t + 1 if self.reverse else t]
-
-    def after_c(self, t: int) -> np.ndarray:
-        return self.cells[t if self.reverse else t + 1]
 
 
 def _lstm_slopes_into(act: np.ndarray, hidden: int, out: np.ndarray) -> np.ndarray:
@@ -565,6 +635,7 @@ def _lstm_slopes_into(act: np.ndarray, hidden: int, out: np.ndarray) -> np.ndarr
     np.multiply(g, g, out=slope_g)
     np.subtract(1, slope_g, out=slope_g)
     return out
+
 
 
 # -- GRU -------------------------------------------------------------------------------------------
@@ -608,7 +679,7 @@ class GRUSequence(_SequenceKernel):
 
     @staticmethod
     def _output(xp, saved):
-        return saved[0]
+        return xp.output_of(saved[0])
 
     @staticmethod
     def _backward(xp, saved, dy, gx, h0, w_hh, b_hh, *, batch_sizes, reverse):
@@ -635,6 +706,81 @@ class GRUSequence(_SequenceKernel):
         dw_hh = _recurrent_weight_grad(d_hidden, hs, h0, reverse)
         db_hh = None if b_hh is None else d_hidden.sum((0, 1))
         return xp.stacked(d_input), dh, dw_hh, db_hh
+
+    # -- fast path: the formulas above on NumPy arrays, written in place ----------------------
+    # As LSTMSequence's: the states of all steps with the initial one in one (T + 1, B, H)
+    # buffer, the gates r, z (T, B, 2H), n and gh_n (T, B, H) of all steps in one buffer
+    # each, the products written with ``out=`` against a contiguous W_hh^T.
+
+    def _fast_path_applies(self, gx, h0, w_hh, b_hh) -> bool:
+        return _same_float_dtype(gx, h0, w_hh, *([] if b_hh is None else [b_hh]))
+
+    @staticmethod
+    def _forward_fast(gx, h0, w_hh, b_hh, *, batch_sizes, reverse):
+        length, batch = gx.shape[:2]
+        hidden = h0.shape[1]
+        run = _StateSteps(workspace.empty((length + 1,) + h0.shape, gx.dtype), reverse)
+        run.before(length - 1 if reverse else 0)[...] = h0
+        run.rz = workspace.empty((length, batch, 2 * hidden), gx.dtype)
+        run.new = workspace.empty((length, batch, hidden), gx.dtype)
+        run.gh_n = workspace.empty((length, batch, hidden), gx.dtype)
+        w_hh_t = np.ascontiguousarray(w_hh.T)
+        gh = np.empty((batch, 3 * hidden), gx.dtype)
+        for t in _steps(length, reverse):
+            n = _active(batch_sizes, t, batch)
+            h, h_next, x_t = run.before(t), run.after(t), gx[t, :n]
+            gh_t = np.matmul(h[:n], w_hh_t, out=gh[:n])
+            if b_hh is not None:
+                gh_t += b_hh
+            rz, new, gh_n = run.rz[t, :n], run.new[t, :n], run.gh_n[t, :n]
+            np.add(x_t[:, :2 * hidden], gh_t[:, :2 * hidden], out=rz)
+            _sigmoid_in_place(rz)
+            gh_n[...] = gh_t[:, 2 * hidden:]
+            np.multiply(rz[:, :hidden], gh_n, out=new)  # n = tanh(x_n + r gh_n)
+            new += x_t[:, 2 * hidden:]
+            np.tanh(new, out=new)
+            out = np.subtract(h[:n], new, out=h_next[:n])  # h' = n + z (h - n)
+            out *= rz[:, hidden:]
+            out += new
+            h_next[n:] = h[n:]  # frozen rows
+        return run, run.outputs.copy()  # not a view: see _ArrayMath.output_of
+
+    @staticmethod
+    def _backward_fast(run, dy, gx, h0, w_hh, b_hh, *, batch_sizes, reverse):
+        length, batch = gx.shape[:2]
+        hidden = h0.shape[1]
+        d_input = workspace.empty(gx.shape, gx.dtype)
+        d_hidden = workspace.empty(gx.shape, gx.dtype)
+        dh = np.zeros(h0.shape, gx.dtype)
+        slope = np.empty((batch, hidden), gx.dtype)
+        for t in _steps(length, not reverse):
+            n = _active(batch_sizes, t, batch)
+            dh += dy[t]
+            r, z = run.rz[t, :n, :hidden], run.rz[t, :n, hidden:]
+            new, gh_n, h_before = run.new[t, :n], run.gh_n[t, :n], run.before(t)[:n]
+            d_input[t, n:] = d_hidden[t, n:] = 0
+            dr_pre, dz_pre, dn_pre = (d_input[t, :n, k * hidden:(k + 1) * hidden]
+                                      for k in range(3))
+            dh_active, s = dh[:n], slope[:n]
+            np.multiply(dh_active, 1 - z, out=dn_pre)  # dn_pre = dh (1 - z) (1 - n^2)
+            np.multiply(new, new, out=s)
+            np.subtract(1, s, out=s)
+            dn_pre *= s
+            np.multiply(dn_pre, gh_n, out=dr_pre)  # dr_pre = dn_pre gh_n r (1 - r)
+            dr_pre *= r
+            dr_pre *= np.subtract(1, r, out=s)
+            np.subtract(h_before, new, out=dz_pre)  # dz_pre = dh (h - n) z (1 - z)
+            dz_pre *= dh_active
+            dz_pre *= z
+            dz_pre *= np.subtract(1, z, out=s)
+            dgh = d_hidden[t, :n]
+            dgh[:, :2 * hidden] = d_input[t, :n, :2 * hidden]
+            np.multiply(dn_pre, r, out=dgh[:, 2 * hidden:])
+            dh_active *= z  # dh_{t-1} = dh z + dgh W_hh
+            dh_active += np.matmul(dgh, w_hh, out=s)
+        dw_hh = _weight_grad(d_hidden, run.befores)
+        db_hh = None if b_hh is None else d_hidden.sum((0, 1))
+        return d_input, dh, dw_hh, db_hh
 
 
 # -- functional entry points ----------------------------------------------------------------------

@@ -102,27 +102,41 @@ def test_cumprod_masked_backward_with_zeros_equals_its_formula(dim):
     np.testing.assert_allclose(fast, formula, rtol=1e-12, atol=1e-12)
 
 
-def _lstm_arrays(dtype, length=6, batch=5, hidden=4, projection=None):
-    """gx, h0, c0, w_hh, w_hr for an LSTM sequence, with gates large enough to saturate."""
+
+def _sequence_arrays(kernel, dtype, length=6, batch=5, hidden=4, projection=None):
+    """The inputs of a sequence kernel (gx, h0, [c0,] w_hh, [w_hr or b_hh]), with gates
+    large enough to saturate."""
+    from abdou_torch.ops import rnn
+    gates = {rnn.LSTMSequence: 4, rnn.GRUSequence: 3, rnn.RNNSequence: 1}[kernel]
     width = projection or hidden
-    shapes = [(length, batch, 4 * hidden), (batch, width), (batch, hidden),
-              (4 * hidden, width)]
+    shapes = [(length, batch, gates * hidden), (batch, width)]
+    shapes += [(batch, hidden)] if kernel is rnn.LSTMSequence else []
+    shapes.append((gates * hidden, width))
+    shapes += {rnn.LSTMSequence: [(projection, hidden)] if projection else [],
+               rnn.GRUSequence: [(gates * hidden,)], rnn.RNNSequence: []}[kernel]
     arrays = [rng.standard_normal(s).astype(dtype) * 1.5 for s in shapes]
-    return arrays + [None if projection is None else
-                     rng.standard_normal((projection, hidden)).astype(dtype)]
+    return arrays + ([None] if kernel is rnn.LSTMSequence and not projection else [])
 
 
-@pytest.mark.parametrize("projection", [None, 3])
+def _sequence_cases():
+    from abdou_torch.ops import rnn
+    return [(rnn.LSTMSequence, None, {}), (rnn.LSTMSequence, 3, {}),
+            (rnn.GRUSequence, None, {}), (rnn.RNNSequence, None, {"nonlinearity": "tanh"}),
+            (rnn.RNNSequence, None, {"nonlinearity": "relu"})]
+
+
+@pytest.mark.parametrize("kernel, projection, options", _sequence_cases())
 @pytest.mark.parametrize("batch_sizes", [None, (5, 5, 4, 2, 2, 1)])
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_lstm_sequence_fast_path_equals_its_formula(projection, batch_sizes, reverse, dtype):
-    """LSTMSequence's in-place forward and backward through time give what its formulas
-    give on arrays: the output, and the gradients of gx, h0, c0, W_hh (and W_hr)."""
+def test_sequence_fast_paths_equal_their_formulas(kernel, projection, options, batch_sizes,
+                                                  reverse, dtype):
+    """The sequence kernels' in-place forward and backward through time give what their
+    formulas give on arrays: the output, and the gradient of every input."""
     from abdou_torch.ops import rnn
-    arrays = _lstm_arrays(dtype, projection=projection)
-    settings = dict(batch_sizes=batch_sizes, reverse=reverse)
-    node = rnn.LSTMSequence.__new__(rnn.LSTMSequence)
+    arrays = _sequence_arrays(kernel, dtype, projection=projection)
+    settings = dict(batch_sizes=batch_sizes, reverse=reverse, **options)
+    node = kernel.__new__(kernel)
     assert node._fast_path_applies(*arrays)
     run, fast_output = node._forward_fast(*arrays, **settings)
     saved = node._forward(rnn.ARRAYS, *arrays, **settings)
@@ -133,6 +147,7 @@ def test_lstm_sequence_fast_path_equals_its_formula(projection, batch_sizes, rev
     dy = rng.standard_normal(fast_output.shape).astype(dtype)
     fast = node._backward_fast(run, dy, *arrays, **settings)
     formula = node._backward(rnn.ARRAYS, saved, dy, *arrays, **settings)
+    assert len(fast) == len(formula)
     for fast_grad, reference in zip(fast, formula):
         if reference is None:
             assert fast_grad is None
@@ -141,10 +156,12 @@ def test_lstm_sequence_fast_path_equals_its_formula(projection, batch_sizes, rev
         np.testing.assert_allclose(fast_grad, reference, rtol=rtol, atol=rtol * 10)
 
 
-def test_lstm_sequence_takes_its_formula_for_mixed_dtypes():
-    from abdou_torch.ops import rnn
-    arrays = _lstm_arrays(np.float64)
-    arrays[3] = arrays[3].astype(np.float32)
-    node = rnn.LSTMSequence.__new__(rnn.LSTMSequence)
+@pytest.mark.parametrize("kernel, projection, options", _sequence_cases()[::2])
+def test_sequence_kernels_take_their_formulas_for_mixed_dtypes(kernel, projection, options):
+    arrays = _sequence_arrays(kernel, np.float64, projection=projection)
+    position = 3 if kernel.__name__ == "LSTMSequence" else 2  # w_hh
+    arrays[position] = arrays[position].astype(np.float32)
+    node = kernel.__new__(kernel)
     assert not node._fast_path_applies(*arrays)
-    assert rnn.LSTMSequence.apply(*arrays).dtype == np.float64
+    output = kernel.apply(*arrays, **options)
+    assert output.dtype == np.float64
