@@ -19,6 +19,11 @@ backward-through-time once, as functions of an array namespace ``xp``:
   derivatives, gradient penalties). The same forward on Tensors, differentiated by the
   engine op by op, is the composite the tests hold the kernel against.
 
+On the training walk each kernel runs a named fast path instead (``_forward_fast``,
+``_backward_fast``, beside its formulas): the ``ARRAYS`` arithmetic written in place into
+buffers that hold all steps (no per-step arrays, lists or concatenations), which the tests
+hold equal to the formulas.
+
 Packed sequences: ``batch_sizes[t]`` (non-increasing) says how many sequences are still
 running at step ``t``; those are the first rows. Rows past it keep their state unchanged
 (they are "frozen"), so that after the last step every row holds the state of its own last
@@ -329,7 +334,12 @@ class _StateSteps:
 class _SequenceKernel(Primitive):
     """Shared plumbing: the forward keeps what ``_forward`` returns; the backward runs
     ``_backward`` on those arrays (training walk), or, under create_graph, on a forward
-    recomputed from the inputs with Tensor ops (so the gradient is differentiable)."""
+    recomputed from the inputs with Tensor ops (so the gradient is differentiable).
+
+    Each kernel also has a fast path, ``_forward_fast`` / ``_backward_fast``: the same
+    arithmetic on arrays written in place into buffers that hold every step, used on the
+    training walk whenever the inputs share one floating dtype (tests/ops/test_fast_paths.py
+    holds it equal to the formulas); create_graph always runs the formulas."""
 
     def forward(self, *arrays, batch_sizes=None, reverse=False, **options):
         self.batch_sizes, self.reverse, self.options = batch_sizes, reverse, options
@@ -637,7 +647,6 @@ def _lstm_slopes_into(act: np.ndarray, hidden: int, out: np.ndarray) -> np.ndarr
     return out
 
 
-
 # -- GRU -------------------------------------------------------------------------------------------
 
 class GRUSequence(_SequenceKernel):
@@ -719,16 +728,13 @@ class GRUSequence(_SequenceKernel):
     def _forward_fast(gx, h0, w_hh, b_hh, *, batch_sizes, reverse):
         length, batch = gx.shape[:2]
         hidden = h0.shape[1]
-        run = _StateSteps(workspace.empty((length + 1,) + h0.shape, gx.dtype), reverse)
-        run.before(length - 1 if reverse else 0)[...] = h0
-        run.rz = workspace.empty((length, batch, 2 * hidden), gx.dtype)
-        run.new = workspace.empty((length, batch, hidden), gx.dtype)
-        run.gh_n = workspace.empty((length, batch, hidden), gx.dtype)
+        run = _GRURun(length, batch, hidden, gx.dtype, reverse)
+        run.h.before(length - 1 if reverse else 0)[...] = h0
         w_hh_t = np.ascontiguousarray(w_hh.T)
         gh = np.empty((batch, 3 * hidden), gx.dtype)
         for t in _steps(length, reverse):
             n = _active(batch_sizes, t, batch)
-            h, h_next, x_t = run.before(t), run.after(t), gx[t, :n]
+            h, h_next, x_t = run.h.before(t), run.h.after(t), gx[t, :n]
             gh_t = np.matmul(h[:n], w_hh_t, out=gh[:n])
             if b_hh is not None:
                 gh_t += b_hh
@@ -743,7 +749,7 @@ class GRUSequence(_SequenceKernel):
             out *= rz[:, hidden:]
             out += new
             h_next[n:] = h[n:]  # frozen rows
-        return run, run.outputs.copy()  # not a view: see _ArrayMath.output_of
+        return run, run.h.outputs.copy()  # not a view: see _ArrayMath.output_of
 
     @staticmethod
     def _backward_fast(run, dy, gx, h0, w_hh, b_hh, *, batch_sizes, reverse):
@@ -757,7 +763,7 @@ class GRUSequence(_SequenceKernel):
             n = _active(batch_sizes, t, batch)
             dh += dy[t]
             r, z = run.rz[t, :n, :hidden], run.rz[t, :n, hidden:]
-            new, gh_n, h_before = run.new[t, :n], run.gh_n[t, :n], run.before(t)[:n]
+            new, gh_n, h_before = run.new[t, :n], run.gh_n[t, :n], run.h.before(t)[:n]
             d_input[t, n:] = d_hidden[t, n:] = 0
             dr_pre, dz_pre, dn_pre = (d_input[t, :n, k * hidden:(k + 1) * hidden]
                                       for k in range(3))
@@ -778,9 +784,21 @@ class GRUSequence(_SequenceKernel):
             np.multiply(dn_pre, r, out=dgh[:, 2 * hidden:])
             dh_active *= z  # dh_{t-1} = dh z + dgh W_hh
             dh_active += np.matmul(dgh, w_hh, out=s)
-        dw_hh = _weight_grad(d_hidden, run.befores)
+        dw_hh = _weight_grad(d_hidden, run.h.befores)
         db_hh = None if b_hh is None else d_hidden.sum((0, 1))
         return d_input, dh, dw_hh, db_hh
+
+
+class _GRURun:
+    """The buffers of one fast-path GRU sequence: ``h`` the states (T + 1, B, H) with the
+    initial one, ``rz`` (T, B, 2H) the gates r and z, ``new`` (T, B, H) the candidate n,
+    ``gh_n`` (T, B, H) the recurrent part h W_hn^T + b_hn."""
+
+    def __init__(self, length: int, batch: int, hidden: int, dtype, reverse: bool) -> None:
+        self.h = _StateSteps(workspace.empty((length + 1, batch, hidden), dtype), reverse)
+        self.rz = workspace.empty((length, batch, 2 * hidden), dtype)
+        self.new = workspace.empty((length, batch, hidden), dtype)
+        self.gh_n = workspace.empty((length, batch, hidden), dtype)
 
 
 # -- functional entry points ----------------------------------------------------------------------
