@@ -271,11 +271,11 @@ class RNNBase(Module):
         b_ih, b_hh = (weights[2], weights[3]) if self.bias else (None, None)
         w_hr = weights[-1] if self.proj_size > 0 else None
         if self.mode == "GRU":  # b_hh stays inside the recurrence: r (h W_hn^T + b_hn)
-            gx = _project(x, w_ih, b_ih)
+            gx = linear(x, w_ih, b_ih)
             sequence, h_last = rnn_ops.gru_sequence(gx, initial[0], w_hh, b_hh, batch_sizes,
                                                     reverse)
             return sequence, [h_last]
-        gx = _project(x, w_ih, None if b_ih is None else b_ih + b_hh)
+        gx = linear(x, w_ih, None if b_ih is None else b_ih + b_hh)
         if self.mode == "LSTM":
             sequence, h_last, c_last = rnn_ops.lstm_sequence(gx, initial[0], initial[1], w_hh,
                                                              w_hr, batch_sizes, reverse)
@@ -284,15 +284,6 @@ class RNNBase(Module):
         sequence, h_last = rnn_ops.rnn_sequence(gx, initial[0], w_hh, nonlinearity,
                                                 batch_sizes, reverse)
         return sequence, [h_last]
-
-
-def _project(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-    """gx = x W^T + b for the inputs x (T, B, F) of all steps, as one 2-D product over the
-    T * B rows (a 3-D operand would be T products of B rows, in the forward and in the
-    backward's dx = dgx W)."""
-    length, batch, features = x.shape
-    gx = linear(x.reshape(length * batch, features), weight, bias)
-    return gx.reshape(length, batch, weight.shape[0])
 
 
 def _permute_batch(state: Tensor, indices: Any) -> Tensor:
