@@ -19,6 +19,11 @@ backward-through-time once, as functions of an array namespace ``xp``:
   derivatives, gradient penalties). The same forward on Tensors, differentiated by the
   engine op by op, is the composite the tests hold the kernel against.
 
+On the training walk each kernel runs a named fast path instead (``_forward_fast``,
+``_backward_fast``, beside its formulas): the ``ARRAYS`` arithmetic written in place into
+buffers that hold all steps (no per-step arrays, lists or concatenations), which the tests
+hold equal to the formulas.
+
 Packed sequences: ``batch_sizes[t]`` (non-increasing) says how many sequences are still
 running at step ``t``; those are the first rows. Rows past it keep their state unchanged
 (they are "frozen"), so that after the last step every row holds the state of its own last
@@ -132,6 +137,12 @@ class _ArrayMath:
     def stacked(steps):
         return steps
 
+    @staticmethod
+    def output_of(states):
+        """The kernel's output made from the states its backward reads: a copy, so that an
+        in-place change to the output (``output.mul_(2)``) cannot change the gradient."""
+        return states.copy()
+
 
 class _TensorMath:
     """The same functions on abdou_torch Tensors (recorded, so differentiable)."""
@@ -176,6 +187,10 @@ class _TensorMath:
     @staticmethod
     def stacked(steps):
         return shape.stack(steps)
+
+    @staticmethod
+    def output_of(states):
+        return states  # a Tensor of the graph: an in-place change is seen by autograd
 
 
 ARRAYS, TENSORS = _ArrayMath(), _TensorMath()
@@ -284,22 +299,69 @@ def _check_sequence(name: str, gx: Any, h0: Any, w_hh: Any, gates: int,
                              f"one per step, starting at the batch size {gx.shape[1]}")
 
 
+def _same_float_dtype(*arrays) -> bool:
+    """Whether the arrays share one floating dtype (the fast paths write into buffers of
+    that dtype; mixed inputs take the formula, which promotes as NumPy does)."""
+    return arrays[0].dtype.kind == "f" and all(a.dtype == arrays[0].dtype for a in arrays)
+
+
+def _sigmoid_in_place(x: np.ndarray) -> np.ndarray:
+    """``_array_sigmoid(x)`` written into x."""
+    x *= 0.5
+    np.tanh(x, out=x)
+    x *= 0.5
+    x += 0.5
+    return x
+
+
+class _StateSteps:
+    """The states of a fast-path sequence: ``states`` (T + 1, B, H) holds the initial
+    state first (forward run) or last (reversed run), and step t reads one neighbouring
+    slot and writes the other."""
+
+    def __init__(self, states: np.ndarray, reverse: bool) -> None:
+        self.states, self.reverse = states, reverse
+        self.outputs = states[:-1] if reverse else states[1:]  # the state after each step
+        self.befores = states[1:] if reverse else states[:-1]  # the state before each step
+
+    def before(self, t: int) -> np.ndarray:
+        return self.states[t + 1 if self.reverse else t]
+
+    def after(self, t: int) -> np.ndarray:
+        return self.states[t if self.reverse else t + 1]
+
+
 class _SequenceKernel(Primitive):
     """Shared plumbing: the forward keeps what ``_forward`` returns; the backward runs
     ``_backward`` on those arrays (training walk), or, under create_graph, on a forward
-    recomputed from the inputs with Tensor ops (so the gradient is differentiable)."""
+    recomputed from the inputs with Tensor ops (so the gradient is differentiable).
+
+    Each kernel also has a fast path, ``_forward_fast`` / ``_backward_fast``: the same
+    arithmetic on arrays written in place into buffers that hold every step, used on the
+    training walk whenever the inputs share one floating dtype (tests/ops/test_fast_paths.py
+    holds it equal to the formulas); create_graph always runs the formulas."""
 
     def forward(self, *arrays, batch_sizes=None, reverse=False, **options):
         self.batch_sizes, self.reverse, self.options = batch_sizes, reverse, options
+        self.fast = self._fast_path_applies(*arrays)
+        if self.fast:
+            self.saved, output = self._forward_fast(*arrays, **self._settings())
+            return output
         self.saved = self._forward(ARRAYS, *arrays, **self._settings())
         return self._output(ARRAYS, self.saved)
 
     def _settings(self) -> dict:
         return dict(batch_sizes=self.batch_sizes, reverse=self.reverse, **self.options)
 
+    def _fast_path_applies(self, *arrays) -> bool:
+        """Whether a kernel's in-place NumPy fast path (if it has one) serves these arrays."""
+        return False
+
     def backward(self, xp, dy):
         inputs = [xp.value(a) for a in self.inputs]
         if xp.arrays:
+            if self.fast:
+                return self._backward_fast(self.saved, dy, *inputs, **self._settings())
             return self._backward(ARRAYS, self.saved, dy, *inputs, **self._settings())
         saved = self._forward(TENSORS, *inputs, **self._settings())
         return self._backward(TENSORS, saved, dy, *inputs, **self._settings())
@@ -331,7 +393,7 @@ class RNNSequence(_SequenceKernel):
 
     @staticmethod
     def _output(xp, saved):
-        return saved
+        return xp.output_of(saved)
 
     @staticmethod
     def _backward(xp, hs, dy, gx, h0, w_hh, *, batch_sizes, reverse, nonlinearity):
@@ -347,6 +409,50 @@ class RNNSequence(_SequenceKernel):
             dh = _merge(xp, da @ w_hh, dh, n, batch)
         d_pre = xp.stacked(d_pre)
         return d_pre, dh, _recurrent_weight_grad(d_pre, hs, h0, reverse)
+
+    # -- fast path: the formulas above on NumPy arrays, written in place ----------------------
+    # As LSTMSequence's: the states of all steps with the initial one in one (T + 1, B, H)
+    # buffer, each step's product written with ``out=`` against a contiguous W_hh^T.
+
+    def _fast_path_applies(self, gx, h0, w_hh) -> bool:
+        return _same_float_dtype(gx, h0, w_hh)
+
+    @staticmethod
+    def _forward_fast(gx, h0, w_hh, *, batch_sizes, reverse, nonlinearity):
+        length, batch = gx.shape[:2]
+        run = _StateSteps(workspace.empty((length + 1,) + h0.shape, gx.dtype), reverse)
+        run.before(length - 1 if reverse else 0)[...] = h0
+        w_hh_t = np.ascontiguousarray(w_hh.T)
+        for t in _steps(length, reverse):
+            n = _active(batch_sizes, t, batch)
+            h, h_next = run.before(t), run.after(t)
+            a = np.matmul(h[:n], w_hh_t, out=h_next[:n])
+            a += gx[t, :n]
+            if nonlinearity == "tanh":
+                np.tanh(a, out=a)
+            else:
+                np.maximum(a, 0, out=a)
+            h_next[n:] = h[n:]  # frozen rows
+        return run, run.outputs.copy()  # not a view: see _ArrayMath.output_of
+
+    @staticmethod
+    def _backward_fast(run, dy, gx, h0, w_hh, *, batch_sizes, reverse, nonlinearity):
+        length, batch = gx.shape[:2]
+        d_pre = workspace.empty(gx.shape, gx.dtype)
+        dh = np.zeros(h0.shape, gx.dtype)
+        for t in _steps(length, not reverse):
+            n = _active(batch_sizes, t, batch)
+            dh += dy[t]
+            h, da = run.after(t)[:n], d_pre[t, :n]
+            d_pre[t, n:] = 0
+            if nonlinearity == "tanh":  # da = dh (1 - h^2)
+                np.multiply(h, h, out=da)
+                np.subtract(1, da, out=da)
+                da *= dh[:n]
+            else:  # da = dh where h > 0
+                np.multiply(dh[:n], h > 0, out=da)
+            np.matmul(da, w_hh, out=dh[:n])
+        return d_pre, dh, _weight_grad(d_pre, run.befores)
 
 
 # -- LSTM ------------------------------------------------------------------------------------------
@@ -428,6 +534,118 @@ class LSTMSequence(_SequenceKernel):
         dw_hr = None if w_hr is None else _weight_grad(xp.stacked(dh_all), xp.stacked(m_all))
         return d_pre, dh, dc, dw_hh, dw_hr
 
+    # -- fast path: the formulas above on NumPy arrays, written in place ----------------------
+    # The same arithmetic, step by step, as ``_forward`` / ``_backward`` with ``xp = ARRAYS``
+    # (tests/ops/test_fast_paths.py holds them equal), but into buffers allocated once per
+    # sequence: the gates of all steps in one (T, B, 4H) array, the states of all steps with
+    # the initial one in one (T + 1, B, *) array, the products written with ``out=``, and
+    # W_hh^T made contiguous once (the product h W_hh^T with a transposed operand is slower).
+    # Frozen rows of a packed batch are copied forward (states) or left alone (gradients).
+
+    def _fast_path_applies(self, gx, h0, c0, w_hh, w_hr) -> bool:
+        return _same_float_dtype(gx, h0, c0, w_hh, *([] if w_hr is None else [w_hr]))
+
+    @staticmethod
+    def _forward_fast(gx, h0, c0, w_hh, w_hr, *, batch_sizes, reverse):
+        length, batch = gx.shape[:2]
+        hidden, projection = c0.shape[1], h0.shape[1]
+        run = _LSTMRun(length, batch, hidden, projection, gx.dtype, reverse, w_hr is not None)
+        run.h.before(length - 1 if reverse else 0)[...] = h0
+        run.c.before(length - 1 if reverse else 0)[...] = c0
+        w_hh_t, w_hr_t = np.ascontiguousarray(w_hh.T), None if w_hr is None else w_hr.T.copy()
+        scale, shift = _gate_rows(hidden, gx.dtype)
+        product = np.empty((batch, hidden), gx.dtype)
+        for t in _steps(length, reverse):
+            n = _active(batch_sizes, t, batch)
+            h, c, h_next, c_next = run.h.before(t), run.c.before(t), run.h.after(t), run.c.after(t)
+            act = run.acts[t, :n]
+            np.matmul(h[:n], w_hh_t, out=act)
+            act += gx[t, :n]
+            act *= scale  # lstm_activations, in place
+            np.tanh(act, out=act)
+            act *= scale
+            act += shift
+            i, f, g, o = (act[:, k * hidden:(k + 1) * hidden] for k in range(4))
+            np.multiply(f, c[:n], out=c_next[:n])
+            c_next[:n] += np.multiply(i, g, out=product[:n])
+            tanh_c = np.tanh(c_next[:n], out=run.tanh_c[t, :n])
+            if w_hr is None:
+                np.multiply(o, tanh_c, out=h_next[:n])
+            else:
+                m = np.multiply(o, tanh_c, out=run.ms[t, :n])
+                run.ms[t, n:] = 0
+                np.matmul(m, w_hr_t, out=h_next[:n])
+            h_next[n:], c_next[n:] = h[n:], c[n:]  # frozen rows
+        c_last = run.c.after(0 if reverse else length - 1)
+        return run, np.concatenate([run.h.outputs.reshape(-1), c_last.reshape(-1)])
+
+    @staticmethod
+    def _backward_fast(run, dy, gx, h0, c0, w_hh, w_hr, *, batch_sizes, reverse):
+        length, batch = gx.shape[:2]
+        hidden, projection = c0.shape[1], h0.shape[1]
+        size = length * batch * projection
+        dhs = dy[:size].reshape(length, batch, projection)
+        dc = dy[size:].reshape(c0.shape).astype(gx.dtype, copy=True)
+        dh = np.zeros(h0.shape, gx.dtype)
+        d_pre = workspace.empty(gx.shape, gx.dtype)
+        dh_all = None if w_hr is None else workspace.empty(run.h.outputs.shape, gx.dtype)
+        dm_buffer = np.empty(c0.shape, gx.dtype)
+        slope, product = np.empty(gx.shape[1:], gx.dtype), np.empty(c0.shape, gx.dtype)
+        for t in _steps(length, not reverse):
+            n = _active(batch_sizes, t, batch)
+            dh += dhs[t]
+            act, tanh_c, c = run.acts[t, :n], run.tanh_c[t, :n], run.c.before(t)[:n]
+            i, f, g, o = (act[:, k * hidden:(k + 1) * hidden] for k in range(4))
+            d_pre[t, n:] = 0
+            da = d_pre[t, :n]
+            d_i, d_f, d_g, d_o = (da[:, k * hidden:(k + 1) * hidden] for k in range(4))
+            dm = dh[:n]
+            if w_hr is not None:
+                dh_all[t] = dh
+                dh_all[t, n:] = 0
+                dm = np.matmul(dm, w_hr, out=dm_buffer[:n])
+            dc_active = dc[:n]
+            np.multiply(dm, tanh_c, out=d_o)
+            step = np.multiply(tanh_c, tanh_c, out=product[:n])  # dm o (1 - tanh_c^2)
+            np.subtract(1, step, out=step)
+            step *= o
+            step *= dm
+            dc_active += step
+            np.multiply(dc_active, g, out=d_i)
+            np.multiply(dc_active, c, out=d_f)
+            np.multiply(dc_active, i, out=d_g)
+            da *= _lstm_slopes_into(act, hidden, slope[:n])
+            np.matmul(da, w_hh, out=dh[:n])
+            dc_active *= f
+        dw_hh = _weight_grad(d_pre, run.h.befores)
+        dw_hr = None if w_hr is None else _weight_grad(dh_all, run.ms)
+        return d_pre, dh, dc, dw_hh, dw_hr
+
+
+class _LSTMRun:
+    """The buffers of one fast-path LSTM sequence: ``h`` and ``c`` the hidden (T + 1, B, P)
+    and cell (T + 1, B, H) states with the initial ones, ``acts`` (T, B, 4H) the gate
+    activations, ``tanh_c`` (T, B, H), and with a projection ``ms`` (T, B, H) the
+    unprojected outputs."""
+
+    def __init__(self, length: int, batch: int, hidden: int, projection: int, dtype,
+                 reverse: bool, projected: bool) -> None:
+        self.h = _StateSteps(workspace.empty((length + 1, batch, projection), dtype), reverse)
+        self.c = _StateSteps(workspace.empty((length + 1, batch, hidden), dtype), reverse)
+        self.acts = workspace.empty((length, batch, 4 * hidden), dtype)
+        self.tanh_c = workspace.empty((length, batch, hidden), dtype)
+        self.ms = workspace.empty((length, batch, hidden), dtype) if projected else None
+
+
+def _lstm_slopes_into(act: np.ndarray, hidden: int, out: np.ndarray) -> np.ndarray:
+    """``ARRAYS.lstm_slopes(act, hidden)`` written into ``out``."""
+    np.subtract(1, act, out=out)
+    out *= act
+    g, slope_g = act[:, 2 * hidden:3 * hidden], out[:, 2 * hidden:3 * hidden]
+    np.multiply(g, g, out=slope_g)
+    np.subtract(1, slope_g, out=slope_g)
+    return out
+
 
 # -- GRU -------------------------------------------------------------------------------------------
 
@@ -470,7 +688,7 @@ class GRUSequence(_SequenceKernel):
 
     @staticmethod
     def _output(xp, saved):
-        return saved[0]
+        return xp.output_of(saved[0])
 
     @staticmethod
     def _backward(xp, saved, dy, gx, h0, w_hh, b_hh, *, batch_sizes, reverse):
@@ -497,6 +715,90 @@ class GRUSequence(_SequenceKernel):
         dw_hh = _recurrent_weight_grad(d_hidden, hs, h0, reverse)
         db_hh = None if b_hh is None else d_hidden.sum((0, 1))
         return xp.stacked(d_input), dh, dw_hh, db_hh
+
+    # -- fast path: the formulas above on NumPy arrays, written in place ----------------------
+    # As LSTMSequence's: the states of all steps with the initial one in one (T + 1, B, H)
+    # buffer, the gates r, z (T, B, 2H), n and gh_n (T, B, H) of all steps in one buffer
+    # each, the products written with ``out=`` against a contiguous W_hh^T.
+
+    def _fast_path_applies(self, gx, h0, w_hh, b_hh) -> bool:
+        return _same_float_dtype(gx, h0, w_hh, *([] if b_hh is None else [b_hh]))
+
+    @staticmethod
+    def _forward_fast(gx, h0, w_hh, b_hh, *, batch_sizes, reverse):
+        length, batch = gx.shape[:2]
+        hidden = h0.shape[1]
+        run = _GRURun(length, batch, hidden, gx.dtype, reverse)
+        run.h.before(length - 1 if reverse else 0)[...] = h0
+        w_hh_t = np.ascontiguousarray(w_hh.T)
+        gh = np.empty((batch, 3 * hidden), gx.dtype)
+        for t in _steps(length, reverse):
+            n = _active(batch_sizes, t, batch)
+            h, h_next, x_t = run.h.before(t), run.h.after(t), gx[t, :n]
+            gh_t = np.matmul(h[:n], w_hh_t, out=gh[:n])
+            if b_hh is not None:
+                gh_t += b_hh
+            rz, new, gh_n = run.rz[t, :n], run.new[t, :n], run.gh_n[t, :n]
+            np.add(x_t[:, :2 * hidden], gh_t[:, :2 * hidden], out=rz)
+            _sigmoid_in_place(rz)
+            gh_n[...] = gh_t[:, 2 * hidden:]
+            np.multiply(rz[:, :hidden], gh_n, out=new)  # n = tanh(x_n + r gh_n)
+            new += x_t[:, 2 * hidden:]
+            np.tanh(new, out=new)
+            out = np.subtract(h[:n], new, out=h_next[:n])  # h' = n + z (h - n)
+            out *= rz[:, hidden:]
+            out += new
+            h_next[n:] = h[n:]  # frozen rows
+        return run, run.h.outputs.copy()  # not a view: see _ArrayMath.output_of
+
+    @staticmethod
+    def _backward_fast(run, dy, gx, h0, w_hh, b_hh, *, batch_sizes, reverse):
+        length, batch = gx.shape[:2]
+        hidden = h0.shape[1]
+        d_input = workspace.empty(gx.shape, gx.dtype)
+        d_hidden = workspace.empty(gx.shape, gx.dtype)
+        dh = np.zeros(h0.shape, gx.dtype)
+        slope = np.empty((batch, hidden), gx.dtype)
+        for t in _steps(length, not reverse):
+            n = _active(batch_sizes, t, batch)
+            dh += dy[t]
+            r, z = run.rz[t, :n, :hidden], run.rz[t, :n, hidden:]
+            new, gh_n, h_before = run.new[t, :n], run.gh_n[t, :n], run.h.before(t)[:n]
+            d_input[t, n:] = d_hidden[t, n:] = 0
+            dr_pre, dz_pre, dn_pre = (d_input[t, :n, k * hidden:(k + 1) * hidden]
+                                      for k in range(3))
+            dh_active, s = dh[:n], slope[:n]
+            np.multiply(dh_active, 1 - z, out=dn_pre)  # dn_pre = dh (1 - z) (1 - n^2)
+            np.multiply(new, new, out=s)
+            np.subtract(1, s, out=s)
+            dn_pre *= s
+            np.multiply(dn_pre, gh_n, out=dr_pre)  # dr_pre = dn_pre gh_n r (1 - r)
+            dr_pre *= r
+            dr_pre *= np.subtract(1, r, out=s)
+            np.subtract(h_before, new, out=dz_pre)  # dz_pre = dh (h - n) z (1 - z)
+            dz_pre *= dh_active
+            dz_pre *= z
+            dz_pre *= np.subtract(1, z, out=s)
+            dgh = d_hidden[t, :n]
+            dgh[:, :2 * hidden] = d_input[t, :n, :2 * hidden]
+            np.multiply(dn_pre, r, out=dgh[:, 2 * hidden:])
+            dh_active *= z  # dh_{t-1} = dh z + dgh W_hh
+            dh_active += np.matmul(dgh, w_hh, out=s)
+        dw_hh = _weight_grad(d_hidden, run.h.befores)
+        db_hh = None if b_hh is None else d_hidden.sum((0, 1))
+        return d_input, dh, dw_hh, db_hh
+
+
+class _GRURun:
+    """The buffers of one fast-path GRU sequence: ``h`` the states (T + 1, B, H) with the
+    initial one, ``rz`` (T, B, 2H) the gates r and z, ``new`` (T, B, H) the candidate n,
+    ``gh_n`` (T, B, H) the recurrent part h W_hn^T + b_hn."""
+
+    def __init__(self, length: int, batch: int, hidden: int, dtype, reverse: bool) -> None:
+        self.h = _StateSteps(workspace.empty((length + 1, batch, hidden), dtype), reverse)
+        self.rz = workspace.empty((length, batch, 2 * hidden), dtype)
+        self.new = workspace.empty((length, batch, hidden), dtype)
+        self.gh_n = workspace.empty((length, batch, hidden), dtype)
 
 
 # -- functional entry points ----------------------------------------------------------------------

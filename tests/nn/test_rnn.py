@@ -225,6 +225,22 @@ def test_gradcheck_through_fifty_steps(mode):
     assert gradcheck(run, (x, h0, *layer.parameters()))
 
 
+@pytest.mark.parametrize("mode", ["RNN", "GRU"])
+def test_changing_the_output_in_place_keeps_the_gradient_right(mode):
+    """The output does not share memory with the states the backward reads (it did once:
+    output.mul_(2) then changed the gradient)."""
+    rng = np.random.default_rng(14)
+    ours, theirs = pair(mode, 3, 4)
+    ours_x, theirs_x = tensors(rng.standard_normal((5, 2, 3)))
+    ours_out, _ = ours(ours_x)
+    theirs_out, _ = theirs(theirs_x)
+    ours_out.mul_(2)
+    theirs_out.mul_(2)
+    (ours_out * ours_out).sum().backward()
+    (theirs_out * theirs_out).sum().backward()
+    np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), **TOL[np.float64])
+
+
 def test_dropout_between_layers_only_in_training():
     rng = np.random.default_rng(5)
     x = at.Tensor(rng.standard_normal((6, 3, 4)).astype(np.float32))

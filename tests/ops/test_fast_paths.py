@@ -100,3 +100,68 @@ def test_cumprod_masked_backward_with_zeros_equals_its_formula(dim):
     fast = node._first_order_with_zeros(dy)
     formula = node._backward_with_zeros(ARRAYS, dy, data)
     np.testing.assert_allclose(fast, formula, rtol=1e-12, atol=1e-12)
+
+
+
+def _sequence_arrays(kernel, dtype, length=6, batch=5, hidden=4, projection=None):
+    """The inputs of a sequence kernel (gx, h0, [c0,] w_hh, [w_hr or b_hh]), with gates
+    large enough to saturate."""
+    from abdou_torch.ops import rnn
+    gates = {rnn.LSTMSequence: 4, rnn.GRUSequence: 3, rnn.RNNSequence: 1}[kernel]
+    width = projection or hidden
+    shapes = [(length, batch, gates * hidden), (batch, width)]
+    shapes += [(batch, hidden)] if kernel is rnn.LSTMSequence else []
+    shapes.append((gates * hidden, width))
+    shapes += {rnn.LSTMSequence: [(projection, hidden)] if projection else [],
+               rnn.GRUSequence: [(gates * hidden,)], rnn.RNNSequence: []}[kernel]
+    arrays = [rng.standard_normal(s).astype(dtype) * 1.5 for s in shapes]
+    return arrays + ([None] if kernel is rnn.LSTMSequence and not projection else [])
+
+
+def _sequence_cases():
+    from abdou_torch.ops import rnn
+    return [(rnn.LSTMSequence, None, {}), (rnn.LSTMSequence, 3, {}),
+            (rnn.GRUSequence, None, {}), (rnn.RNNSequence, None, {"nonlinearity": "tanh"}),
+            (rnn.RNNSequence, None, {"nonlinearity": "relu"})]
+
+
+@pytest.mark.parametrize("kernel, projection, options", _sequence_cases())
+@pytest.mark.parametrize("batch_sizes", [None, (5, 5, 4, 2, 2, 1)])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sequence_fast_paths_equal_their_formulas(kernel, projection, options, batch_sizes,
+                                                  reverse, dtype):
+    """The sequence kernels' in-place forward and backward through time give what their
+    formulas give on arrays: the output, and the gradient of every input."""
+    from abdou_torch.ops import rnn
+    arrays = _sequence_arrays(kernel, dtype, projection=projection)
+    settings = dict(batch_sizes=batch_sizes, reverse=reverse, **options)
+    node = kernel.__new__(kernel)
+    assert node._fast_path_applies(*arrays)
+    run, fast_output = node._forward_fast(*arrays, **settings)
+    saved = node._forward(rnn.ARRAYS, *arrays, **settings)
+    formula_output = node._output(rnn.ARRAYS, saved)
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+    assert fast_output.dtype == formula_output.dtype == dtype
+    np.testing.assert_allclose(fast_output, formula_output, rtol=rtol, atol=rtol)
+    dy = rng.standard_normal(fast_output.shape).astype(dtype)
+    fast = node._backward_fast(run, dy, *arrays, **settings)
+    formula = node._backward(rnn.ARRAYS, saved, dy, *arrays, **settings)
+    assert len(fast) == len(formula)
+    for fast_grad, reference in zip(fast, formula):
+        if reference is None:
+            assert fast_grad is None
+            continue
+        assert fast_grad.dtype == dtype
+        np.testing.assert_allclose(fast_grad, reference, rtol=rtol, atol=rtol * 10)
+
+
+@pytest.mark.parametrize("kernel, projection, options", _sequence_cases()[::2])
+def test_sequence_kernels_take_their_formulas_for_mixed_dtypes(kernel, projection, options):
+    arrays = _sequence_arrays(kernel, np.float64, projection=projection)
+    position = 3 if kernel.__name__ == "LSTMSequence" else 2  # w_hh
+    arrays[position] = arrays[position].astype(np.float32)
+    node = kernel.__new__(kernel)
+    assert not node._fast_path_applies(*arrays)
+    output = kernel.apply(*arrays, **options)
+    assert output.dtype == np.float64
