@@ -100,3 +100,49 @@ def test_cumprod_masked_backward_with_zeros_equals_its_formula(dim):
     fast = node._first_order_with_zeros(dy)
     formula = node._backward_with_zeros(ARRAYS, dy, data)
     np.testing.assert_allclose(fast, formula, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape, count", [((12, 64, 128), 1), ((2, 3, 4), 2), ((6,), 1),
+                                          ((5, 7), 2)])
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_layer_norm_row_kernels_equal_their_formula(shape, count, affine, dtype):
+    """``_normalized_rows`` and ``LayerNorm._backward_rows`` against ``_normalized`` and
+    ``LayerNorm._formula`` on the same arrays (a non-contiguous input, a row with an
+    infinity, and one with a NaN included)."""
+    from abdou_torch.ops.normalization import LayerNorm, _normalized, _normalized_rows
+    x0 = (rng.standard_normal(shape[:-1] + (2 * shape[-1],)) * 3 + 1).astype(dtype)
+    x0 = x0[..., ::2]  # a strided view
+    if x0.size >= 3 * shape[-1] and len(shape) > 1:
+        x0.reshape(-1, shape[-1])[1, 0] = np.inf
+        x0.reshape(-1, shape[-1])[2, 1] = np.nan
+    dims = tuple(range(x0.ndim - count, x0.ndim))
+    x_hat, r = _normalized_rows(x0, count, 1e-5)
+    expected_hat, expected_r = _normalized(x0, dims, 1e-5, ARRAYS)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(x_hat, expected_hat, **tol)
+    np.testing.assert_allclose(r, expected_r, **tol)
+    assert r.shape == expected_r.shape and x_hat.dtype == dtype and r.dtype == dtype
+    normalized = x0.shape[x0.ndim - count:]
+    weight = at.tensor(rng.uniform(0.5, 2, normalized).astype(dtype), requires_grad=True) \
+        if affine else None
+    bias = at.tensor(rng.standard_normal(normalized).astype(dtype), requires_grad=True) \
+        if affine else None
+    x = at.tensor(x0, requires_grad=True)
+    node = at.nn.functional.layer_norm(x, normalized, weight, bias).grad_fn
+    dy = rng.standard_normal(x0.shape).astype(dtype)
+    fast, formula = node._backward_rows(dy), node._formula(ARRAYS, dy)
+    for got, want in zip(fast, formula):
+        if want is None:
+            assert got is None
+            continue
+        assert got.dtype == dtype
+        if want.shape == got.shape:
+            np.testing.assert_allclose(got, want, **tol)
+            continue
+        # dw and db: sums over the rows, both rounded along the way (float32: about
+        # sqrt(rows) ulps of the terms, which are of order 1 here)
+        rows = want.size // got.size
+        want = want.reshape(rows, *normalized).astype(np.float64).sum(0)
+        np.testing.assert_allclose(got, want, rtol=tol["rtol"],
+                                   atol=tol["atol"] * 3 * np.sqrt(rows))
