@@ -146,3 +146,50 @@ def test_layer_norm_row_kernels_equal_their_formula(shape, count, affine, dtype)
         want = want.reshape(rows, *normalized).astype(np.float64).sum(0)
         np.testing.assert_allclose(got, want, rtol=tol["rtol"],
                                    atol=tol["atol"] * 3 * np.sqrt(rows))
+
+
+@pytest.mark.parametrize("width", [64, 65, 7, 1, 2])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_attention_row_max_and_sum_equal_numpy(width, dtype):
+    from abdou_torch.ops.attention import _row_max, _row_sum
+    x = _with_specials(rng.standard_normal((3, 5, width)).astype(dtype))
+    x[1, 2] = -np.inf  # a row that may attend to nothing
+    np.testing.assert_array_equal(_row_max(x), np.max(x, axis=-1, keepdims=True))
+    finite = rng.random((3, 5, width)).astype(dtype)
+    tol = dict(rtol=1e-6) if dtype == np.float32 else dict(rtol=1e-14)
+    np.testing.assert_allclose(_row_sum(finite), np.sum(finite, axis=-1, keepdims=True), **tol)
+
+
+@pytest.mark.parametrize("bias_kind", [None, "causal", "float", "broadcast"])
+@pytest.mark.parametrize("dropout", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_attention_array_kernels_equal_their_formula(bias_kind, dropout, dtype):
+    """``_weights_arrays`` against softmax(q k^T scale + bias) written with np.max and
+    np.sum, and ``_backward_arrays`` against ``_formula`` on the same arrays."""
+    from abdou_torch.ops.attention import ScaledDotProductAttention
+    q0, k0, v0 = (rng.standard_normal((2, 3, 6, 4)).astype(dtype) for _ in range(3))
+    bias0 = {None: None,
+             "causal": np.where(np.tri(6, 6, dtype=bool), 0, -np.inf).astype(dtype),
+             "float": rng.standard_normal((2, 3, 6, 6)).astype(dtype),
+             "broadcast": rng.standard_normal((3, 1, 6)).astype(dtype)}[bias_kind]
+    if bias0 is not None and bias_kind != "causal":
+        bias0.reshape(-1)[:6] = -np.inf  # a row of the first head attends to nothing
+    keep = (rng.random((2, 3, 6, 6)) >= 0.3).astype(dtype) / 0.7 if dropout else None
+    q, k, v = (at.tensor(a, requires_grad=True) for a in (q0, k0, v0))
+    bias = at.tensor(bias0, requires_grad=True) if bias0 is not None else None
+    out = ScaledDotProductAttention.apply(q, k, v, bias, 0.5, keep)
+    node = out.grad_fn
+    scores = q0 @ k0.swapaxes(-1, -2) * dtype(0.5) + (0 if bias0 is None else bias0)
+    shift = np.max(scores, axis=-1, keepdims=True)
+    exp = np.exp(scores - np.where(np.isfinite(shift), shift, 0))
+    total = np.sum(exp, axis=-1, keepdims=True)
+    expected = exp / np.where(total == 0, 1, total)
+    tol = dict(rtol=2e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(node.weights, expected, **tol)
+    do = rng.standard_normal(out.shape).astype(dtype)
+    fast, formula = node._backward_arrays(do), node._formula(ARRAYS, do)
+    for got, want in zip(fast, formula):
+        assert (got is None) == (want is None)
+        if want is not None:
+            assert got.dtype == dtype
+            np.testing.assert_allclose(got, want, **tol)
