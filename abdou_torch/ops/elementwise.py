@@ -642,44 +642,62 @@ _ERFC_COEFFICIENTS_IN_U = tuple(np.float32(np.float32(c) * 2.0 ** k)
                                 for k, c in enumerate(_ERFC_COEFFICIENTS))
 
 
+# Elements per block of the float32 GELU kernels: their five buffers of a block stay in
+# the core's L2 cache between the ~30 passes (see benchmarks/RESULTS.md).
+_GELU_BLOCK = 32768
+
+
 def _normal_cdf_array(x: np.ndarray) -> np.ndarray:
     """Phi(x) = erfc(-x / sqrt 2) / 2, the standard normal distribution function.
 
     float64 goes through the exact erf; float32 and float16 through
-    :func:`_normal_cdf_float32`.
+    :func:`_gelu_float32` (the erfc fit above, in float32).
     """
     if x.dtype == np.float64:
         return 0.5 * (1 + _erf_array(x * (1 / math.sqrt(2))))
-    return _normal_cdf_float32(x)[0].astype(x.dtype, copy=False)
+    return _gelu_float32(x)[1].astype(x.dtype, copy=False)
 
 
-def _normal_cdf_float32(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(Phi(x), -x^2 / 2) in float32, through the erfc fit above in u = 1 / (2 + |x|/sqrt 2):
+def _gelu_float32(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x Phi(x), Phi(x), -x^2 / 2) in float32, of the shape of ``x``, made block by block
+    (:func:`_normal_cdf_block`), each block's passes running in cache.
+
+    Absolute error of Phi below 3e-7, relative error below 1e-5 down to 1e-37, also in the
+    left tail, where 1 + erf(x / sqrt 2) loses every digit. ``-x^2 / 2`` is kept for
+    GELU's backward (phi(x) = exp(-x^2/2) / sqrt(2 pi)).
+    """
+    shape = np.shape(x)
+    flat = np.ascontiguousarray(x, dtype=np.float32).reshape(-1)
+    product, cdf, half_square = (np.empty_like(flat) for _ in range(3))
+    scratch = [np.empty(min(_GELU_BLOCK, flat.size), dtype=np.float32) for _ in range(2)]
+    with np.errstate(over="ignore"):  # x^2 of huge x is inf, and exp(-inf) is the 0 wanted
+        for start in range(0, flat.size, _GELU_BLOCK):
+            block = slice(start, min(start + _GELU_BLOCK, flat.size))
+            size = block.stop - start
+            _normal_cdf_block(flat[block], cdf[block], half_square[block],
+                              scratch[0][:size], scratch[1][:size])
+            np.multiply(flat[block], cdf[block], out=product[block])
+    return product.reshape(shape), cdf.reshape(shape), half_square.reshape(shape)
+
+
+def _normal_cdf_block(x: np.ndarray, cdf: np.ndarray, half_square: np.ndarray,
+                      u: np.ndarray, poly: np.ndarray) -> None:
+    """Phi(x) into ``cdf`` and -x^2/2 into ``half_square`` (1-D float32 arrays of one size;
+    ``u`` and ``poly`` are scratch), through the erfc fit in u = 1 / (2 + |x| / sqrt 2):
 
         p = Phi(-|x|) = u exp(-x^2/2 + P(u)),    Phi(x) = p + [x > 0] (1 - 2p)
 
-    Absolute error below 3e-7, relative error below 1e-5 down to 1e-37, also in the left
-    tail, where 1 + erf(x / sqrt 2) loses every digit. The select is arithmetic: a masked
-    ufunc or ``np.where`` over a data-dependent mask costs 40 passes. ``-x^2 / 2`` is
-    returned for GELU's backward (phi(x) = exp(-x^2/2) / sqrt(2 pi)).
+    The select is arithmetic: a masked ufunc or ``np.where`` over a data-dependent mask
+    costs as much as 40 passes.
     """
-    x = np.asarray(x)
-    if x.ndim == 0:  # NumPy's ufuncs give 0-d arrays back as scalars, which out= refuses
-        cdf, half_square = _normal_cdf_float32(x.reshape(1))
-        return cdf.reshape(()), half_square.reshape(())
-    with np.errstate(over="ignore"):  # x^2 of huge x is inf, and exp(-inf) is the 0 wanted
-        return _normal_cdf_float32_arrays(x)
-
-
-def _normal_cdf_float32_arrays(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # u = sqrt2 / (2 sqrt2 + |x|) = 1 / (2 + |x| / sqrt 2): a division by an array is one
     # pass, np.reciprocal two
-    u = np.abs(x, dtype=np.float32)
-    half_square = np.multiply(u, np.float32(-0.5))
+    np.abs(x, out=u)
+    np.multiply(u, np.float32(-0.5), out=half_square)
     half_square *= u
     u += np.float32(2 * math.sqrt(2))
     np.divide(np.float32(math.sqrt(2)), u, out=u)
-    poly = np.multiply(u, _ERFC_COEFFICIENTS_IN_U[-1])
+    np.multiply(u, _ERFC_COEFFICIENTS_IN_U[-1], out=poly)
     poly += _ERFC_COEFFICIENTS_IN_U[-2]
     for coefficient in _ERFC_COEFFICIENTS_IN_U[-3::-1]:
         poly *= u
@@ -687,10 +705,11 @@ def _normal_cdf_float32_arrays(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     poly += half_square
     np.exp(poly, out=poly)
     poly *= u  # p = Phi(-|x|)
-    cdf = np.greater(x, 0, out=u)  # [x > 0] as 0.0 / 1.0 (NaN compares false)
-    cdf *= np.float32(-2) * poly + np.float32(1)
+    np.greater(x, 0, out=cdf)  # [x > 0] as 0.0 / 1.0 (NaN compares false)
+    np.multiply(poly, np.float32(-2), out=u)
+    u += np.float32(1)
+    cdf *= u
     cdf += poly
-    return cdf, half_square
 
 
 class Gelu(Primitive):
@@ -698,21 +717,26 @@ class Gelu(Primitive):
 
     One node instead of five (scale, erf, add, two products). Under create_graph the
     derivative is written with differentiable ops (erf, exp), so it has one in turn.
+    float32 (and float16) arrays go through :func:`_gelu_float32` forward and
+    :meth:`_backward_float32` backward, in cache-sized blocks.
     """
 
     name = "gelu"
 
     def forward(self, x):
-        self.half_square = None  # -x^2 / 2, float32 only: the float32 Phi computes it
+        self.half_square = None  # -x^2 / 2, kept by the float32 kernel
         if x.dtype == np.float64:
             self.cdf = _normal_cdf_array(x)
-        else:
-            cdf, self.half_square = _normal_cdf_float32(x)
-            self.cdf = cdf.astype(x.dtype, copy=False)
-        return x * self.cdf
+            return x * self.cdf
+        product, cdf, self.half_square = _gelu_float32(x)
+        self.cdf = cdf.astype(x.dtype, copy=False)
+        return product.astype(x.dtype, copy=False)
 
     def backward(self, xp, dy):
         if xp.arrays:
+            x = self.inputs[0].data
+            if x.dtype == np.float32 and dy.dtype == np.float32:
+                return self._backward_float32(dy)
             return self._backward_fast(dy)
         x = xp.value(self.inputs[0])
         # Phi(x) rebuilt with erf, so that it carries its dependence on x into the second
@@ -721,20 +745,35 @@ class Gelu(Primitive):
         return dy * (cdf + x * xp.exp(-0.5 * (x * x)) * (1 / math.sqrt(2 * math.pi)))
 
     def _backward_fast(self, dy):
-        """The formula above on arrays, with the Phi(x) (and, in float32, the -x^2/2) the
-        forward kept, in four or six passes over one buffer."""
+        """The formula above on arrays, with the Phi(x) the forward kept, in seven passes
+        over one buffer."""
         x = self.inputs[0].data
-        if self.half_square is not None and self.half_square.dtype == x.dtype:
-            # into a new buffer: under retain_graph a second backward reads half_square again
-            slope = np.exp(self.half_square, out=np.empty_like(self.half_square))
-        else:
-            slope = np.multiply(x, x, out=np.empty_like(x))
-            slope *= -0.5
-            np.exp(slope, out=slope)
+        slope = np.multiply(x, x, out=np.empty_like(x))
+        slope *= -0.5
+        np.exp(slope, out=slope)
         slope *= x
         slope *= np.asarray(1 / math.sqrt(2 * math.pi), dtype=x.dtype)
         slope += self.cdf
         return np.multiply(dy, slope, out=slope)
+
+    def _backward_float32(self, dy):
+        """:meth:`_backward_fast` with the -x^2/2 the float32 forward kept, block by block
+        (five passes each, in cache)."""
+        x = self.inputs[0].data.reshape(-1)
+        half_square, cdf = self.half_square.reshape(-1), self.cdf.reshape(-1)
+        dy_flat = np.ascontiguousarray(dy).reshape(-1)
+        dx = np.empty_like(dy_flat)
+        slope = np.empty(min(_GELU_BLOCK, dx.size), dtype=np.float32)
+        scale = np.float32(1 / math.sqrt(2 * math.pi))
+        for start in range(0, dx.size, _GELU_BLOCK):
+            block = slice(start, min(start + _GELU_BLOCK, dx.size))
+            part = slope[:block.stop - start]
+            np.exp(half_square[block], out=part)
+            part *= x[block]
+            part *= scale
+            part += cdf[block]
+            np.multiply(dy_flat[block], part, out=dx[block])
+        return dx.reshape(dy.shape)
 
 
 def square(input: Any):  # noqa: A002

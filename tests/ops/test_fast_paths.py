@@ -193,3 +193,28 @@ def test_attention_array_kernels_equal_their_formula(bias_kind, dropout, dtype):
         if want is not None:
             assert got.dtype == dtype
             np.testing.assert_allclose(got, want, **tol)
+
+
+@pytest.mark.parametrize("shape, transposed", [((3, 40000), False), ((700, 100), True),
+                                               ((5,), False), ((), False)])
+def test_gelu_float32_blocks_equal_the_unblocked_formula(shape, transposed):
+    """The blocked float32 GELU (``_gelu_float32``, ``Gelu._backward_float32``) against the
+    same float32 Phi on the whole array at once and ``Gelu._backward_fast``: several blocks
+    and a partial last one, a transposed (non-contiguous) input, a 0-d one."""
+    from abdou_torch.ops.elementwise import _GELU_BLOCK, _normal_cdf_block
+    assert 3 * 40000 > 3 * _GELU_BLOCK  # the first case spans several blocks
+    x0 = (rng.standard_normal(shape) * 4).astype(np.float32)
+    x0 = x0.T if transposed else x0
+    if x0.size > 8:
+        _with_specials(x0.reshape(-1) if x0.flags.c_contiguous else x0[0])
+    x = at.tensor(x0, requires_grad=True)
+    y = at.gelu(x)
+    flat = np.ascontiguousarray(x0).reshape(-1)
+    cdf, half_square = np.empty_like(flat), np.empty_like(flat)
+    with np.errstate(over="ignore", invalid="ignore"):
+        _normal_cdf_block(flat, cdf, half_square, np.empty_like(flat), np.empty_like(flat))
+        np.testing.assert_array_equal(y.numpy(), (flat * cdf).reshape(x0.shape))
+        dy = rng.standard_normal(x0.shape).astype(np.float32)
+        node = y.grad_fn
+        np.testing.assert_allclose(node._backward_float32(dy), node._backward_fast(dy),
+                                   rtol=1e-6, atol=1e-7)
