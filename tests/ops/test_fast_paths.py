@@ -218,3 +218,23 @@ def test_gelu_float32_blocks_equal_the_unblocked_formula(shape, transposed):
         node = y.grad_fn
         np.testing.assert_allclose(node._backward_float32(dy), node._backward_fast(dy),
                                    rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("rows_shape, shape", [((12, 64), (65, 8)), ((7,), (3, 2, 4)),
+                                               ((5,), (5,)), ((2, 3), (4, 1))])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_index_add_of_rows_equals_add_at(rows_shape, shape, dtype):
+    """``_index_add_rows`` (an embedding's gradient) against np.add.at: repeated and
+    negative indices, rows of several dims, a single column."""
+    from abdou_torch.ops.shape import _adds_rows, _index_add_rows
+    rows = rng.integers(-shape[0], shape[0], rows_shape)
+    x = _with_specials(rng.standard_normal(rows_shape + shape[1:]).astype(dtype)) \
+        if len(shape) > 1 else rng.standard_normal(rows_shape).astype(dtype)
+    assert _adds_rows(x, shape, (rows,))
+    expected = np.zeros(shape, dtype=dtype)
+    np.add.at(expected, (rows,), x)
+    got = _index_add_rows(x, shape, rows)
+    assert got.dtype == dtype and got.shape == shape
+    np.testing.assert_allclose(got, expected, rtol=1e-6 if dtype == np.float32 else 1e-14,
+                               atol=1e-6)
+    assert not _adds_rows(x, shape, (rows, 0)) and not _adds_rows(x, shape, (rows[:0],))
