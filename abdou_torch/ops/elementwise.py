@@ -642,9 +642,10 @@ _ERFC_COEFFICIENTS_IN_U = tuple(np.float32(np.float32(c) * 2.0 ** k)
                                 for k, c in enumerate(_ERFC_COEFFICIENTS))
 
 
-# Elements per block of the float32 GELU kernels: their five buffers of a block stay in
-# the core's L2 cache between the ~30 passes (see benchmarks/RESULTS.md).
-_GELU_BLOCK = 32768
+# Elements per block of the float32 GELU kernels: small enough that a block's buffers stay
+# in cache between the ~30 passes, large enough to keep the NumPy calls few (each is also a
+# kernel call in a compiled step); see benchmarks/RESULTS.md.
+_GELU_BLOCK = 65536
 
 
 def _normal_cdf_array(x: np.ndarray) -> np.ndarray:
@@ -670,20 +671,22 @@ def _gelu_float32(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     flat = np.ascontiguousarray(x, dtype=np.float32).reshape(-1)
     product, cdf, half_square = (np.empty_like(flat) for _ in range(3))
     scratch = [np.empty(min(_GELU_BLOCK, flat.size), dtype=np.float32) for _ in range(2)]
-    with np.errstate(over="ignore"):  # x^2 of huge x is inf, and exp(-inf) is the 0 wanted
-        for start in range(0, flat.size, _GELU_BLOCK):
-            block = slice(start, min(start + _GELU_BLOCK, flat.size))
-            size = block.stop - start
-            _normal_cdf_block(flat[block], cdf[block], half_square[block],
-                              scratch[0][:size], scratch[1][:size])
-            np.multiply(flat[block], cdf[block], out=product[block])
+    # (no np.errstate around the loop: a compiled step would replay it around every call)
+    for start in range(0, flat.size, _GELU_BLOCK):
+        block = slice(start, min(start + _GELU_BLOCK, flat.size))
+        size = block.stop - start
+        _normal_cdf_block(flat[block], cdf[block], half_square[block],
+                          scratch[0][:size], scratch[1][:size])
+        np.multiply(flat[block], cdf[block], out=product[block])
     return product.reshape(shape), cdf.reshape(shape), half_square.reshape(shape)
 
 
 def _normal_cdf_block(x: np.ndarray, cdf: np.ndarray, half_square: np.ndarray,
                       u: np.ndarray, poly: np.ndarray) -> None:
     """Phi(x) into ``cdf`` and -x^2/2 into ``half_square`` (1-D float32 arrays of one size;
-    ``u`` and ``poly`` are scratch), through the erfc fit in u = 1 / (2 + |x| / sqrt 2):
+    ``u`` and ``poly`` are scratch), through the erfc fit in u = 1 / (2 + |x| / sqrt 2)
+    (for |x| > 1.8e19, x^2 overflows to inf, with NumPy's warning, and exp(-inf) gives the
+    0 wanted):
 
         p = Phi(-|x|) = u exp(-x^2/2 + P(u)),    Phi(x) = p + [x > 0] (1 - 2p)
 
