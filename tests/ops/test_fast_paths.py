@@ -110,7 +110,7 @@ def test_layer_norm_row_kernels_equal_their_formula(shape, count, affine, dtype)
     """``_normalized_rows`` and ``LayerNorm._backward_rows`` against ``_normalized`` and
     ``LayerNorm._formula`` on the same arrays (a non-contiguous input, a row with an
     infinity, and one with a NaN included)."""
-    from abdou_torch.ops.normalization import LayerNorm, _normalized, _normalized_rows
+    from abdou_torch.ops.normalization import _normalized, _normalized_rows
     x0 = (rng.standard_normal(shape[:-1] + (2 * shape[-1],)) * 3 + 1).astype(dtype)
     x0 = x0[..., ::2]  # a strided view
     if x0.size >= 3 * shape[-1] and len(shape) > 1:
