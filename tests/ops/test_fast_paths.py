@@ -238,3 +238,41 @@ def test_index_add_of_rows_equals_add_at(rows_shape, shape, dtype):
     np.testing.assert_allclose(got, expected, rtol=1e-6 if dtype == np.float32 else 1e-14,
                                atol=1e-6)
     assert not _adds_rows(x, shape, (rows, 0)) and not _adds_rows(x, shape, (rows[:0],))
+
+
+def test_index_add_of_rows_leaves_rows_that_receive_nothing_at_zero():
+    from abdou_torch.ops.shape import _index_add_rows
+    x = rng.standard_normal((3, 2)).astype(np.float32)
+    x[0, 0] = np.inf
+    got = _index_add_rows(x, (5, 2), np.array([1, 1, 2]))
+    np.testing.assert_array_equal(got, [[0, 0], x[0] + x[1], x[2], [0, 0], [0, 0]])
+
+
+def test_compiled_gpt_step_with_batches_of_different_unique_token_counts():
+    """The embedding's gradient has shapes fixed by the input shapes (not by how many
+    distinct tokens a batch holds), so a compiled training step replays it for any batch
+    (a version sized by np.flatnonzero broke there) and gives eager's losses."""
+    from abdou_torch.models.gpt import GPT, GPTConfig
+    config = GPTConfig(vocab_size=20, block_size=8, n_layer=1, n_head=2, n_embd=8)
+
+    def make():
+        at.manual_seed(0)
+        model = GPT(config)
+        return model, at.optim.AdamW(model.parameters(), lr=1e-2)
+
+    def step(model, optimizer, tokens, targets):
+        out = model(tokens)
+        logits = out[0] if isinstance(out, tuple) else out
+        loss = at.nn.functional.cross_entropy(logits.reshape(-1, 20), targets.reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    eager, compiled_pair = make(), make()
+    compiled = at.compile(lambda tokens, targets: step(*compiled_pair, tokens, targets))
+    data = np.random.default_rng(0)
+    for vocabulary in (4, 7, 10, 13, 16):
+        tokens, targets = data.integers(0, vocabulary, (3, 8)), data.integers(0, 20, (3, 8))
+        expected = step(*eager, at.tensor(tokens), at.tensor(targets))
+        assert compiled(at.tensor(tokens), at.tensor(targets)).item() == expected.item()
