@@ -37,15 +37,45 @@ __all__ = ["ScaledDotProductAttention", "scaled_dot_product_attention",
 
 def _attention_weights_array(scores: np.ndarray) -> np.ndarray:
     """Softmax along the last dim, in place of ``scores`` (stable: the row maximum is
-    subtracted first); a row of -inf, a query that may attend to nothing, gives zeros."""
-    shift = np.max(scores, axis=-1, keepdims=True)
+    subtracted first); a row of -inf, a query that may attend to nothing, gives zeros.
+
+    The row maxima come from :func:`_row_max` and the row sums from a matrix-vector
+    product: NumPy's reductions along a short last dim run element by element."""
+    shift = _row_max(scores)
     shift = np.where(np.isfinite(shift), shift, 0)  # no branch on values: see compile.py
     scores -= shift
     np.exp(scores, out=scores)
-    total = np.sum(scores, axis=-1, keepdims=True)
+    total = _row_sum(scores)
     total[total == 0] = 1
-    scores /= total
+    scores *= np.divide(1, total, out=total)
     return scores
+
+
+def _row_max(x: np.ndarray) -> np.ndarray:
+    """``np.max(x, axis=-1, keepdims=True)`` (NaN propagating, as np.max) by halving: the
+    maximum of the two halves of the last dim, again and again, each step a vectorised pass
+    over the leading dims."""
+    while x.shape[-1] > 1:
+        half = x.shape[-1] // 2
+        folded = np.maximum(x[..., :half], x[..., half:2 * half])
+        if x.shape[-1] % 2:
+            np.maximum(folded[..., :1], x[..., -1:], out=folded[..., :1])
+        x = folded
+    return x.copy() if x.shape[-1] == 1 else np.max(x, axis=-1, keepdims=True)
+
+
+def _row_sum(x: np.ndarray) -> np.ndarray:
+    """``np.sum(x, axis=-1, keepdims=True)`` as a matrix-vector product (float32 and
+    float64; other dtypes through np.sum)."""
+    if x.dtype not in (np.float32, np.float64) or x.shape[-1] == 0:
+        return np.sum(x, axis=-1, keepdims=True)
+    return x @ np.ones((x.shape[-1], 1), dtype=x.dtype)
+
+
+def _contiguous_transpose(x: np.ndarray) -> np.ndarray:
+    """x with its last two dims swapped, in C order: NumPy's batched matmul runs about
+    twice as fast on it as on the transposed view, the copy included."""
+    return np.ascontiguousarray(x.swapaxes(-1, -2))
 
 
 def _attention_weights(xp, scores):
@@ -87,12 +117,55 @@ class ScaledDotProductAttention(Primitive):
                              f"{dropped.shape} do not fit value of shape {v.shape}") from None
 
     def _weights(self, xp, q, k, bias):
+        if xp.arrays:
+            return self._weights_arrays(q, k, bias)
         scores = (q @ xp.swapaxes(k, -1, -2)) * self.scale
         if bias is not None:
             scores = scores + bias
         return _attention_weights(xp, scores)
 
+    def _weights_arrays(self, q, k, bias):
+        """Fast path of :meth:`_weights` on arrays: the scores scaled and biased in place."""
+        scores = q @ _contiguous_transpose(k)
+        scores *= np.asarray(self.scale, dtype=scores.dtype)
+        if bias is not None:
+            if np.broadcast_shapes(bias.shape, scores.shape) == scores.shape:
+                scores += bias
+            else:
+                scores = scores + bias
+        return _attention_weights_array(scores)
+
     def backward(self, xp, do):
+        if xp.arrays and do.dtype in (np.float32, np.float64):
+            return self._backward_arrays(do)
+        return self._formula(xp, do)
+
+    def _backward_arrays(self, do):
+        """Fast path of :meth:`_formula` on arrays: dP, dP * P and ds made in one buffer,
+        the row sums as a matrix-vector product."""
+        q, k, v = (a.data for a in self.inputs[:3])
+        need_q, need_k, need_v, need_bias = self.needs_input_grad[:4]
+        weights, keep = self.weights, self.keep
+        dropped = weights if keep is None else weights * keep
+        dv = dropped.swapaxes(-1, -2) @ do if need_v else None
+        dq = dk = dbias = None
+        if need_q or need_k or need_bias:
+            ds = do @ _contiguous_transpose(v)
+            if keep is not None:
+                ds *= keep
+            ds *= weights  # dP * P
+            ds -= weights * _row_sum(ds)
+            scale = np.asarray(self.scale, dtype=ds.dtype)
+            if need_q:
+                dq = ds @ k
+                dq *= scale
+            if need_k:
+                dk = ds.swapaxes(-1, -2) @ q
+                dk *= scale
+            dbias = ds if need_bias else None
+        return dq, dk, dv, dbias
+
+    def _formula(self, xp, do):
         q, k, v, bias = (xp.value(a) for a in self.inputs[:4])
         need_q, need_k, need_v, need_bias = self.needs_input_grad[:4]
         weights = self.weights if xp.arrays else self._weights(xp, q, k, bias)

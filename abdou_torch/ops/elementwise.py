@@ -635,34 +635,84 @@ def gelu(input: Any, approximate: str = "none"):  # noqa: A002
 # fit of Numerical Recipes (erfcc): fractional error below 1.2e-7 for every z >= 0.
 _ERFC_COEFFICIENTS = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
                       0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277)
+# The same fit in u = t / 2 = 1 / (2 + z): P(t) = sum c_k 2^k u^k (exact power-of-two
+# scalings of the float32 coefficients), so Phi(-|x|) = erfc(z) / 2 = u exp(-z^2 + P)
+# without a halving pass.
+_ERFC_COEFFICIENTS_IN_U = tuple(np.float32(np.float32(c) * 2.0 ** k)
+                                for k, c in enumerate(_ERFC_COEFFICIENTS))
+
+
+# Elements per block of the float32 GELU kernels: small enough that a block's buffers stay
+# in cache between the ~30 passes, large enough to keep the NumPy calls few (each is also a
+# kernel call in a compiled step); see benchmarks/RESULTS.md.
+_GELU_BLOCK = 65536
 
 
 def _normal_cdf_array(x: np.ndarray) -> np.ndarray:
     """Phi(x) = erfc(-x / sqrt 2) / 2, the standard normal distribution function.
 
-    float64 goes through the exact erf; float32 and float16 through the erfc fit above,
-    evaluated in float32: absolute error below 3e-7, relative error below 3e-5 down to
-    1e-37, also in the left tail, where 1 + erf(x / sqrt 2) loses every digit.
+    float64 goes through the exact erf; float32 and float16 through
+    :func:`_gelu_float32` (the erfc fit above, in float32).
     """
     if x.dtype == np.float64:
         return 0.5 * (1 + _erf_array(x * (1 / math.sqrt(2))))
-    z = np.array(x, dtype=np.float32).reshape(-1)  # fresh and 1-D: in-place ops need arrays
-    np.abs(z, out=z)
-    z *= np.float32(1 / math.sqrt(2))
-    t = np.multiply(z, np.float32(0.5))
-    t += 1
-    np.reciprocal(t, out=t)
-    poly = np.full_like(t, _ERFC_COEFFICIENTS[-1])
-    for coefficient in _ERFC_COEFFICIENTS[-2::-1]:
-        poly *= t
-        poly += np.float32(coefficient)
-    z *= z
-    poly -= z
+    return _gelu_float32(x)[1].astype(x.dtype, copy=False)
+
+
+def _gelu_float32(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x Phi(x), Phi(x), -x^2 / 2) in float32, of the shape of ``x``, made block by block
+    (:func:`_normal_cdf_block`), each block's passes running in cache.
+
+    Absolute error of Phi below 3e-7, relative error below 1e-5 down to 1e-37, also in the
+    left tail, where 1 + erf(x / sqrt 2) loses every digit. ``-x^2 / 2`` is kept for
+    GELU's backward (phi(x) = exp(-x^2/2) / sqrt(2 pi)).
+    """
+    shape = np.shape(x)
+    flat = np.ascontiguousarray(x, dtype=np.float32).reshape(-1)
+    product, cdf, half_square = (np.empty_like(flat) for _ in range(3))
+    scratch = [np.empty(min(_GELU_BLOCK, flat.size), dtype=np.float32) for _ in range(2)]
+    # (no np.errstate around the loop: a compiled step would replay it around every call)
+    for start in range(0, flat.size, _GELU_BLOCK):
+        block = slice(start, min(start + _GELU_BLOCK, flat.size))
+        size = block.stop - start
+        _normal_cdf_block(flat[block], cdf[block], half_square[block],
+                          scratch[0][:size], scratch[1][:size])
+        np.multiply(flat[block], cdf[block], out=product[block])
+    return product.reshape(shape), cdf.reshape(shape), half_square.reshape(shape)
+
+
+def _normal_cdf_block(x: np.ndarray, cdf: np.ndarray, half_square: np.ndarray,
+                      u: np.ndarray, poly: np.ndarray) -> None:
+    """Phi(x) into ``cdf`` and -x^2/2 into ``half_square`` (1-D float32 arrays of one size;
+    ``u`` and ``poly`` are scratch), through the erfc fit in u = 1 / (2 + |x| / sqrt 2)
+    (for |x| > 1.8e19, x^2 overflows to inf, with NumPy's warning, and exp(-inf) gives the
+    0 wanted):
+
+        p = Phi(-|x|) = u exp(-x^2/2 + P(u)),    Phi(x) = p + [x > 0] (1 - 2p)
+
+    The select is arithmetic: a masked ufunc or ``np.where`` over a data-dependent mask
+    costs as much as 40 passes.
+    """
+    # u = sqrt2 / (2 sqrt2 + |x|) = 1 / (2 + |x| / sqrt 2): a division by an array is one
+    # pass, np.reciprocal two
+    np.abs(x, out=u)
+    np.multiply(u, np.float32(-0.5), out=half_square)
+    half_square *= u
+    u += np.float32(2 * math.sqrt(2))
+    np.divide(np.float32(math.sqrt(2)), u, out=u)
+    np.multiply(u, _ERFC_COEFFICIENTS_IN_U[-1], out=poly)
+    poly += _ERFC_COEFFICIENTS_IN_U[-2]
+    for coefficient in _ERFC_COEFFICIENTS_IN_U[-3::-1]:
+        poly *= u
+        poly += coefficient
+    poly += half_square
     np.exp(poly, out=poly)
-    poly *= t
-    poly *= 0.5  # Phi(-|x|)
-    np.subtract(1, poly, out=poly, where=(x > 0).reshape(-1))
-    return poly.reshape(x.shape).astype(x.dtype, copy=False)
+    poly *= u  # p = Phi(-|x|)
+    np.greater(x, 0, out=cdf)  # [x > 0] as 0.0 / 1.0 (NaN compares false)
+    np.multiply(poly, np.float32(-2), out=u)
+    u += np.float32(1)
+    cdf *= u
+    cdf += poly
 
 
 class Gelu(Primitive):
@@ -670,16 +720,26 @@ class Gelu(Primitive):
 
     One node instead of five (scale, erf, add, two products). Under create_graph the
     derivative is written with differentiable ops (erf, exp), so it has one in turn.
+    float32 (and float16) arrays go through :func:`_gelu_float32` forward and
+    :meth:`_backward_float32` backward, in cache-sized blocks.
     """
 
     name = "gelu"
 
     def forward(self, x):
-        self.cdf = _normal_cdf_array(x)
-        return x * self.cdf
+        self.half_square = None  # -x^2 / 2, kept by the float32 kernel
+        if x.dtype == np.float64:
+            self.cdf = _normal_cdf_array(x)
+            return x * self.cdf
+        product, cdf, self.half_square = _gelu_float32(x)
+        self.cdf = cdf.astype(x.dtype, copy=False)
+        return product.astype(x.dtype, copy=False)
 
     def backward(self, xp, dy):
         if xp.arrays:
+            x = self.inputs[0].data
+            if x.dtype == np.float32 and dy.dtype == np.float32:
+                return self._backward_float32(dy)
             return self._backward_fast(dy)
         x = xp.value(self.inputs[0])
         # Phi(x) rebuilt with erf, so that it carries its dependence on x into the second
@@ -688,7 +748,7 @@ class Gelu(Primitive):
         return dy * (cdf + x * xp.exp(-0.5 * (x * x)) * (1 / math.sqrt(2 * math.pi)))
 
     def _backward_fast(self, dy):
-        """The formula above on arrays, with the Phi(x) the forward kept, in five passes
+        """The formula above on arrays, with the Phi(x) the forward kept, in seven passes
         over one buffer."""
         x = self.inputs[0].data
         slope = np.multiply(x, x, out=np.empty_like(x))
@@ -698,6 +758,25 @@ class Gelu(Primitive):
         slope *= np.asarray(1 / math.sqrt(2 * math.pi), dtype=x.dtype)
         slope += self.cdf
         return np.multiply(dy, slope, out=slope)
+
+    def _backward_float32(self, dy):
+        """:meth:`_backward_fast` with the -x^2/2 the float32 forward kept, block by block
+        (five passes each, in cache)."""
+        x = self.inputs[0].data.reshape(-1)
+        half_square, cdf = self.half_square.reshape(-1), self.cdf.reshape(-1)
+        dy_flat = np.ascontiguousarray(dy).reshape(-1)
+        dx = np.empty_like(dy_flat)
+        slope = np.empty(min(_GELU_BLOCK, dx.size), dtype=np.float32)
+        scale = np.float32(1 / math.sqrt(2 * math.pi))
+        for start in range(0, dx.size, _GELU_BLOCK):
+            block = slice(start, min(start + _GELU_BLOCK, dx.size))
+            part = slope[:block.stop - start]
+            np.exp(half_square[block], out=part)
+            part *= x[block]
+            part *= scale
+            part += cdf[block]
+            np.multiply(dy_flat[block], part, out=dx[block])
+        return dx.reshape(dy.shape)
 
 
 def square(input: Any):  # noqa: A002
