@@ -182,7 +182,7 @@ class _Plan:
             self.static_blocks[block.index] = block
         elif block.kind == "fresh" and block.index not in escaping:
             producer = block.producer
-            dense = block.high - block.low == block.array.nbytes
+            dense = block.high - block.low == block.nbytes
             if producer is not None and producer in self.kernels and producer.kind == "call" \
                     and _takes_out(producer.function) and dense and \
                     all(s.block.producer is producer and s.is_root() for s in producer.outputs):
@@ -320,7 +320,9 @@ class _Codegen:
         elif block.kind == "buffer":
             root = f"b{block.index}"
             if block.index not in self.defined_buffers:
-                init = block.init if block.init is not None else np.empty_like(block.array)
+                if block.init is None:  # the recorder gives every buffer its contents
+                    raise NotReplayable("scratch memory without its first contents")
+                init = block.init
                 self.lines.append(f"    {root} = _copy({self.name(init, 'init')})")
                 self.defined_buffers.add(block.index)
         else:
@@ -397,7 +399,7 @@ class _Codegen:
             self.initialized.add(block.index)
             if block.init is not None and not _overwrites(kernel, block):
                 name = f"b{block.index}"
-                self.static_slots[name] = _Slot(-1, block, 0, block.array, None)
+                self.static_slots[name] = _Slot(-1, block, 0, block, None)  # type: ignore[arg-type]
                 self.lines.append(f"    {self.name(np.copyto, 'np_copyto')}({name}, "
                                   f"{self.name(block.init, f'init{block.index}')})")
 
@@ -526,6 +528,7 @@ class _Schedule:
 
     def __init__(self, capture: _Capture, fn: Callable) -> None:
         recorder = capture.recorder
+        recorder.release()  # the run's arrays: what follows reads the blocks' layouts only
         self.plan = _Plan(recorder, capture.outputs)
         codegen = _Codegen(self.plan, recorder)
         self.code = codegen.source()
@@ -539,7 +542,8 @@ class _Schedule:
                               if b.kind == "state" and b.index in self.state]
         self._materialize()
         self.arg_paths = [b.path for b in codegen.arg_blocks]
-        self.grad_sources = [(b.tensor, _layout(b.array)) for b in codegen.grad_blocks]
+        self.grad_sources = [(b.tensor, (b.shape, b.dtype.str, b.strides))
+                             for b in codegen.grad_blocks]
         self.outputs = capture.outputs
         # the guards besides the arguments' (see the module docstring)
         self.training = [(m, m.training) for m in recorder.modules.values()]
@@ -554,7 +558,6 @@ class _Schedule:
         self.groups = [(k.target, _group_key(k.target)) for k in recorder.kernels
                        if k.kind == "method" and isinstance(k.target, Optimizer)]
         self.python_values = _python_values(fn)
-        recorder.release()
 
     def _materialize(self) -> None:
         for name, slot in self.static_slots.items():
