@@ -738,3 +738,24 @@ def test_fullgraph_takes_a_forward_whose_graph_is_returned_eagerly_as_pytorch_co
     out.sum().backward()
     assert out.numpy().tobytes() == layer(x).numpy().tobytes()
     assert layer.weight.grad is not None
+
+
+def test_a_replay_that_fails_its_verification_leaves_eager_results(monkeypatch):
+    """The capture replays the first call from the saved state and compares with eager's
+    marks; a replay that differs (here: made to corrupt a weight) is not used: the step runs
+    eagerly again from the saved state, with the warning, and stays eager."""
+    from abdou_torch.compile import replay
+
+    original = replay._Schedule.run
+
+    def corrupting_run(self, leaves):
+        result = original(self, leaves)
+        for tensor, array, _ in self.state_tensors[:1]:
+            array.flat[0] += 1.0
+        return result
+    monkeypatch.setattr(replay._Schedule, "run", corrupting_run)
+    batches = _mlp_batches(3)
+    with pytest.warns(UserWarning, match="did not reproduce eager's results"):
+        outputs, eager, compiled_state, compiled = _run_twins(_mlp_setup, batches)
+    _assert_bit_identical(outputs, eager, compiled_state)
+    assert not _replayed(compiled)
