@@ -100,6 +100,13 @@ def test_mlp_with_wadam_is_bit_identical_step_after_step():
     _assert_bit_identical(outputs, eager, compiled_state)
     assert _replayed(compiled)
     assert "matmul" in compiled.code and "wadam.step()" in compiled.code
+    # relu's zeros (forward and backward) and the loss's seed gradient are the same at every
+    # replay: filled once when the schedule is built, not at each replay
+    lines = compiled.code.splitlines()
+    fills = [i for i, line in enumerate(lines) if "np_copyto(" in line]
+    assert "setitem" not in compiled.code and len(fills) == 1  # cross-entropy's add.at target
+    target = lines[fills[0]].split("(")[1].split(",")[0]
+    assert lines[fills[0] + 1].strip().startswith(f"add_at({target},")
     # the losses move: the optimizer really ran in the replays
     assert len({o.tobytes() for o in outputs["compiled"]}) == 6
 
@@ -750,7 +757,7 @@ def test_a_replay_that_fails_its_verification_leaves_eager_results(monkeypatch):
 
     def corrupting_run(self, leaves):
         result = original(self, leaves)
-        for tensor, array, _ in self.state_tensors[:1]:
+        for _tensor, array, _ in self.state_tensors[:1]:
             array.flat[0] += 1.0
         return result
     monkeypatch.setattr(replay._Schedule, "run", corrupting_run)
