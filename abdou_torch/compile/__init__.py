@@ -31,7 +31,9 @@ runs, exactly as in eager.
 the same NumPy calls in the same order, with no Tensor, graph node or walk. Kernels that
 can write into a preallocated buffer get ``out=``; buffers whose lifetimes do not overlap
 share memory (a greedy assignment over the schedule), views of fixed memory (``W.T``) are
-made once, and calls whose results nothing uses are dropped. Results come back as Tensors.
+made once, arrays that one call fills with a constant and nothing else writes (relu's
+zeros) are filled once, and calls whose results nothing uses are dropped. Results come back
+as Tensors.
 
 **Checks: results are eager's, bit for bit, or the step runs eagerly.** A recorded
 constant might secretly depend on the data (an array that left the tracer through
@@ -40,8 +42,10 @@ and on perturbed ones (floats moved by noise, integers rolled along each axis), 
 model's state saved and put back in between. A constant that differs between the two runs
 means ``fn`` cannot be replayed. Then the schedule replays the real call once from the
 saved state, and its outputs and every array and state it touched must equal eager's bit
-for bit. If a check fails, or ``fn`` does something the recorder cannot replay, ``fn``
-runs eagerly from then on, with a one-time warning that says why:
+for bit (eager's results are kept as digests, not copies; a replay that differs is not
+used: the call runs eagerly again from the saved state). If a check fails, or ``fn`` does
+something the recorder cannot replay, ``fn`` runs eagerly from then on, with a one-time
+warning that says why:
 
 - a Python value read from computed data (``.item()``, ``float()``, ``bool()``,
   ``.tolist()``) that decides what happens next; a value computed from the arguments alone
@@ -72,7 +76,8 @@ not advanced by a replay.
 **Branches on values inside the library.** An op that takes a faster path when the data
 allow it (no inf in a gradient, no NaN under a pooling window) marks that function
 ``@abdou_torch.compiler.kernel``: it is recorded as one call, and its branch is taken again
-at each replay, on the replay's data.
+at each replay, on the replay's data (the convolutions choose Winograd's method or a direct
+one for non-finite values this way, ``ops/conv.py``).
 
 **Where things are.** ``recorder.py``: traced arrays, blocks, slots, kernels and the
 recorder; ``sandbox.py``: saving and restoring the state a capture touches; ``capture.py``:

@@ -122,7 +122,7 @@ class _Plan:
         self.static_blocks: dict[int, _Block] = {}   # blocks at fixed memory
         self.out_kernels: set[int] = set()            # kernels given out=
         self.constant_fills: dict[int, Any] = {}      # fill kernel index -> its value
-        self.constant_blocks: set[int] = set()        # the blocks they fill
+        self.constant_blocks: dict[int, Any] = {}     # the blocks they fill -> sharing key
         self.aliases = self._elide_copies()           # copy kernel index -> source slot
         unfixed = {slot.block.index for slot in self.aliases.values()}
         for block in recorder.blocks:
@@ -210,7 +210,8 @@ class _Plan:
             if value is not None and kernel.writes[0].block.index in self.static_blocks and \
                     written.get(kernel.writes[0].block.index) == 1:
                 self.constant_fills[kernel.index] = value
-                self.constant_blocks.add(kernel.writes[0].block.index)
+                self.constant_blocks[kernel.writes[0].block.index] = \
+                    _fill_key(value, kernel.writes[0].block)
                 continue
             if kernel.index not in self.out_kernels or len(kernel.outputs) != 1:
                 continue
@@ -226,13 +227,20 @@ class _Plan:
                 continue
             if written.get(kernel.outputs[0].block.index) == 1:
                 self.constant_fills[kernel.index] = fill
-                self.constant_blocks.add(kernel.outputs[0].block.index)
+                self.constant_blocks[kernel.outputs[0].block.index] = \
+                    _fill_key(fill, kernel.outputs[0].block)
 
     def _assign_memory(self) -> dict[int, tuple[np.ndarray, int]]:
         """Memory for the internal fixed blocks: blocks whose lifetimes (first to last use
-        in the schedule) do not overlap share a buffer (greedy, best fit); constant fills
-        have memory of their own."""
+        in the schedule) do not overlap share a buffer (greedy, best fit); blocks filled
+        with the same number (read only after that) share one buffer of their own."""
         constant = self.constant_blocks
+        shared: dict[Any, np.ndarray] = {}
+        for index, key in constant.items():
+            block = self.static_blocks[index]
+            need = max(block.high - block.low, 1) + 64
+            if key not in shared or shared[key].size < need:
+                shared[key] = np.empty(need, np.uint8)
         first: dict[int, int] = {}
         last: dict[int, int] = {}
         for position, kernel in enumerate(self.kernels):
@@ -252,7 +260,7 @@ class _Plan:
             block = self.static_blocks[index]
             need = max(block.high - block.low, 1)
             if index in constant:
-                memory = np.empty(need + 64, np.uint8)
+                memory = shared[constant[index]]
                 regions[index] = (memory, (-_address(memory)) % 64)
                 continue
             fits = [f for f in free if need <= f[0] <= 2 * need + 4096]
@@ -278,6 +286,14 @@ class _Plan:
         memory, start = self.regions[block.index]
         return _view_at(memory, start + (block.base - block.low) + slot.offset, slot.shape,
                         slot.strides, slot.dtype)
+
+
+def _fill_key(value: Any, block: _Block) -> Any:
+    """Blocks with equal keys hold the same bytes everywhere: the same number (``repr``
+    tells -0.0 from 0.0) in the same dtype. An array constant shares with nothing."""
+    if isinstance(value, np.ndarray):
+        return ("array", id(value))
+    return (type(value).__name__, repr(value), block.dtype.str)
 
 
 def _whole_block_constant(kernel: _Kernel) -> Any:
