@@ -33,6 +33,21 @@ def _blas() -> str:
     return "unknown"
 
 
+def _blas_kernels() -> str:
+    """The kernel family OpenBLAS runs (threadpoolctl), and OPENBLAS_CORETYPE if set: some
+    machines set it to an older family (AVX2 "Haswell" on an AVX-512 CPU), which halves
+    large float32 products while PyTorch's oneDNN is unaffected."""
+    import numpy  # noqa: F401 - loads the BLAS that threadpoolctl inspects
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown"
+    kernels = sorted({str(pool.get("architecture")) for pool in threadpool_info()
+                      if pool.get("internal_api") == "openblas"}) or ["not OpenBLAS"]
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    return ", ".join(kernels) + (f" (OPENBLAS_CORETYPE={forced})" if forced else "")
+
+
 def environment(threads: int) -> str:
     import numpy as np
     import torch
@@ -41,6 +56,7 @@ def environment(threads: int) -> str:
         f"- machine: {platform.machine()}, {_cpu_model()}, {os.cpu_count()} cores",
         f"- Python {platform.python_version()}, NumPy {np.__version__} ({_blas()}), "
         f"PyTorch {torch.__version__}, abdou_torch {abdou_torch.__version__}",
+        f"- OpenBLAS kernels: {_blas_kernels()}",
         f"- threads: {threads} (OMP/OPENBLAS_NUM_THREADS and torch.set_num_threads)",
     ])
 

@@ -19,6 +19,7 @@ handlers ran, as CPython does.
 """
 from __future__ import annotations
 
+import ast
 import atexit
 import builtins
 import importlib.machinery
@@ -31,7 +32,8 @@ import types
 from importlib.abc import InspectLoader
 from typing import Any, Sequence, cast
 
-from . import alias
+from . import alias, data_attribute
+from .data_attribute import compile_program, install_program_importer
 
 __all__ = ["main", "run_path", "run_module", "run_code"]
 
@@ -80,13 +82,15 @@ def run_path(path: str, args: Sequence[str] = ()) -> int:
     module = _new_main(__file__=absolute, __cached__=None, __package__=None, __spec__=None,
                        __loader__=importlib.machinery.SourceFileLoader("__main__", absolute))
     alias.install()
-    return _execute(lambda: compile(source, absolute, "exec", dont_inherit=True), module)
+    install_program_importer(os.path.dirname(absolute))
+    return _execute(lambda: compile_program(source, absolute), module)
 
 
 def run_module(name: str, args: Sequence[str] = ()) -> int:
     """Run the module ``name`` (a package: its ``__main__``) as ``python -m name *args``."""
     _set_path_entry(os.getcwd())
     alias.install()  # finding the module imports its packages, which may import torch
+    install_program_importer(os.getcwd())
     try:
         spec = _main_spec(name)
     except ImportError as error:
@@ -96,7 +100,7 @@ def run_module(name: str, args: Sequence[str] = ()) -> int:
     module = _new_main(__file__=spec.origin, __cached__=spec.cached, __package__=spec.parent,
                        __spec__=spec, __loader__=spec.loader)
     loader = cast(InspectLoader, spec.loader)  # _main_spec checked that it has get_code
-    return _execute(lambda: loader.get_code(spec.name), module)
+    return _execute(lambda: _module_code(loader, spec), module)
 
 
 def run_code(code: str, args: Sequence[str] = ()) -> int:
@@ -105,7 +109,8 @@ def run_code(code: str, args: Sequence[str] = ()) -> int:
     sys.argv[:] = ["-c", *args]
     module = _new_main(__package__=None, __spec__=None, __loader__=None)
     alias.install()
-    return _execute(lambda: compile(code, "<string>", "exec", dont_inherit=True), module)
+    install_program_importer(os.getcwd())
+    return _execute(lambda: compile_program(code, "<string>"), module)
 
 
 # ------------------------------------------------------------------------------ internals
@@ -143,6 +148,17 @@ def _main_spec(name: str) -> importlib.machinery.ModuleSpec:
     if spec.loader is None or not hasattr(spec.loader, "get_code"):
         raise ImportError(f"No code object available for {name}")
     return spec
+
+
+def _module_code(loader: InspectLoader, spec: importlib.machinery.ModuleSpec) -> types.CodeType:
+    """The code of ``python -m``'s module: compiled from its source like the program's
+    other modules (PyTorch's ``.data``), or the loader's own code where there is no source."""
+    source = loader.get_source(spec.name) if spec.has_location else None
+    if source is None or spec.origin is None:
+        code = loader.get_code(spec.name)
+        assert code is not None  # _main_spec checked it
+        return code
+    return compile_program(source, spec.origin)
 
 
 def _new_main(**attributes: Any) -> types.ModuleType:
@@ -193,7 +209,8 @@ def _without_runner_frames(tb: types.TracebackType | None) -> types.TracebackTyp
     """Leading frames of the runner and command line dropped (errors raised while loading
     the code, such as a SyntaxError, carry their location in the exception itself)."""
     ours = {os.path.abspath(__file__), os.path.join(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))), "cli.py")}
+        os.path.abspath(__file__))), "cli.py"), os.path.abspath(data_attribute.__file__),
+        os.path.abspath(ast.__file__)}  # compile_program parses the program with ast
     while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename) in ours:
         tb = tb.tb_next
     return tb

@@ -24,7 +24,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..autograd.namespace import ARRAYS
 from ..errors import ShapeError
-from ..random import resolve
+from .. import random_sampling
 from ..tensor import Tensor
 from .elementwise import _as_tensor
 from .linalg import linear
@@ -113,11 +113,16 @@ class ScaledDotProductAttention(Primitive):
 
 
 def _dropout_keep(shape_: tuple, p: float, dtype: np.dtype) -> np.ndarray:
-    """The inverted-dropout factors: 1 / (1 - p) where an element survives, else 0."""
+    """The inverted-dropout factors, drawn as ``F.dropout`` draws them (PyTorch's math
+    attention applies dropout to the weights): bernoulli(1 - p) / (1 - p), so a seeded
+    program gets PyTorch's masks."""
     if p >= 1.0:
         return np.zeros(shape_, dtype=dtype)
-    survives = resolve(None).random(shape_) >= p
-    return (survives * (1.0 / (1.0 - p))).astype(dtype)
+    keep = 1.0 - p
+    noise = random_sampling.bernoulli_(Tensor._wrap(np.empty(shape_, dtype=dtype), False),
+                                       keep).data
+    noise /= np.dtype(dtype).type(keep)
+    return noise
 
 
 def _check_attention_inputs(q: Tensor, k: Tensor, v: Tensor) -> None:

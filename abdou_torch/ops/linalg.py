@@ -2,6 +2,7 @@
 fused affine map ``linear`` that every Linear layer calls."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -89,6 +90,16 @@ def _matmul_error(a: np.ndarray, b: np.ndarray) -> ShapeError:
                       f"broadcast together")
 
 
+def _rows_product(x: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """x (..., k) @ m (k, n) as one 2-D product over all of x's rows: NumPy's matmul on a
+    batched x calls the BLAS once per leading index, with smaller, slower products
+    (benchmarks/RESULTS.md, "Linear on 3-D inputs")."""
+    if x.ndim <= 2:
+        return x @ m
+    rows = math.prod(x.shape[:-1])
+    return (x.reshape(rows, x.shape[-1]) @ m).reshape(x.shape[:-1] + (m.shape[-1],))
+
+
 class Linear(Primitive):
     """y = x W^T + b  (x: (..., in), W: (out, in), b: (out,))
 
@@ -110,7 +121,7 @@ class Linear(Primitive):
             raise ShapeError(f"linear: input of shape {tuple(x.shape)} does not fit a weight of "
                              f"shape {tuple(weight.shape)} (expected (..., {weight.shape[-1]}) "
                              f"input for weight (out_features, in_features))")
-        out = x @ weight.T
+        out = _rows_product(x, weight.T)
         if bias is not None:
             if bias.shape != (weight.shape[0],):
                 raise ShapeError(f"linear: bias of shape {tuple(bias.shape)} does not match weight "
@@ -121,7 +132,9 @@ class Linear(Primitive):
     def backward(self, xp, dy):
         x, weight = xp.value(self.inputs[0]), xp.value(self.inputs[1])
         need_x, need_w, need_b = self.needs_input_grad
-        dx = xp.matmul(dy, weight) if need_x else None
+        dx = None
+        if need_x:
+            dx = _rows_product(dy, weight) if xp.arrays else xp.matmul(dy, weight)
         dw = db = None
         if need_w or need_b:
             dy2 = dy.reshape(-1, dy.shape[-1])

@@ -53,6 +53,8 @@ PROGRAMS = {
     "autograd_polynomial": Program(
         losses=r"^\d+ ([\d.]+)$", rtol=2e-3, atol=5e-3),  # RMSprop amplifies rounding
     "tensorboard_logging": Program(args=("tb_run",), losses=r"loss ([\d.]+)"),
+    "dcgan_init": Program(losses=r"Loss_D: ([\d.]+)"),
+    "word_language_model": Program(losses=r"train loss\s+([\d.]+)"),
 }
 
 _runs: dict[tuple[str, str], object] = {}

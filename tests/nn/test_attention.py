@@ -152,6 +152,31 @@ def test_dropout_on_the_weights():
     assert np.abs(draws - full.data).mean() < 0.1 * np.abs(full.data).mean()
 
 
+def test_seeded_dropout_draws_pytorchs_masks():
+    """A seeded program gets PyTorch's attention dropout: sdpa, and the encoder layer that
+    drops the weights inside multi-head attention (found running a word-language-model
+    program whose Transformer diverged from PyTorch's in its first step)."""
+    rng = np.random.default_rng(21)
+    q = rng.standard_normal((3, 2, 5, 8)).astype(np.float32)
+    at.manual_seed(4)
+    torch.manual_seed(4)
+    ours = F.scaled_dot_product_attention(*(at.tensor(q),) * 3, dropout_p=0.5)
+    theirs = torch.nn.functional.scaled_dot_product_attention(*(torch.from_numpy(q),) * 3,
+                                                              dropout_p=0.5)
+    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-5, atol=1e-6)
+    at.manual_seed(0)
+    torch.manual_seed(0)
+    x = rng.standard_normal((5, 3, 16)).astype(np.float32)
+    layers = nn.TransformerEncoderLayer(16, 2, 32), torch.nn.TransformerEncoderLayer(16, 2, 32)
+    layers[1].load_state_dict({k: torch.from_numpy(v.data.copy())
+                               for k, v in layers[0].state_dict().items()})
+    at.manual_seed(2)
+    torch.manual_seed(2)
+    np.testing.assert_allclose(layers[0](at.tensor(x)).data,
+                               layers[1](torch.from_numpy(x)).detach().numpy(),
+                               rtol=1e-4, atol=1e-5)
+
+
 def test_dropout_gradient_uses_the_same_mask_as_the_forward():
     rng = np.random.default_rng(8)
     q, k, v = (at.Tensor(rng.standard_normal((2, 3, 4)), requires_grad=True) for _ in range(3))
