@@ -100,6 +100,13 @@ def test_mlp_with_wadam_is_bit_identical_step_after_step():
     _assert_bit_identical(outputs, eager, compiled_state)
     assert _replayed(compiled)
     assert "matmul" in compiled.code and "wadam.step()" in compiled.code
+    # relu's zeros (forward and backward) and the loss's seed gradient are the same at every
+    # replay: filled once when the schedule is built, not at each replay
+    lines = compiled.code.splitlines()
+    fills = [i for i, line in enumerate(lines) if "np_copyto(" in line]
+    assert "setitem" not in compiled.code and len(fills) == 1  # cross-entropy's add.at target
+    target = lines[fills[0]].split("(")[1].split(",")[0]
+    assert lines[fills[0] + 1].strip().startswith(f"add_at({target},")
     # the losses move: the optimizer really ran in the replays
     assert len({o.tobytes() for o in outputs["compiled"]}) == 6
 
@@ -143,31 +150,34 @@ def test_sgd_mlp_is_bit_identical(momentum):
     assert _replayed(compiled)
 
 
-def _cnn_setup(train: bool):
+def _cnn_setup(train: bool, optimizer: str = "sgd", channels=(4, 4, 8)):
     def build():
-        model = CNN(channels=(4, 4, 8), hidden=16, dropout=0.3)  # masks: default generator
+        model = CNN(channels=channels, hidden=16, dropout=0.3)  # masks: default generator
         model.train(train)
-        optimizer = at.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        if optimizer == "sgd":
+            opt = at.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        else:
+            opt = at.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=1e-2)
 
         def step(x, y):
             loss = F.cross_entropy(model(x), y)
-            optimizer.zero_grad()
+            opt.zero_grad()
             loss.backward()
-            optimizer.step()
+            opt.step()
             return loss
-        return model, optimizer, step, at.default_generator
+        return model, opt, step, at.default_generator
     return build
 
 
-@pytest.mark.xfail(strict=True, reason="since the Winograd merge, conv.py chooses its method "
-                   "with all_finite(x, weight), a branch on values: the CNN step falls back to "
-                   "eager (bit-identical, but not replayed) until those branches are "
-                   "@abdou_torch.compiler.kernel functions")
+def _cnn_batches(count: int, batch: int = 6, seed: int = 4) -> list:
+    rng = np.random.default_rng(seed)
+    return [(at.tensor(rng.standard_normal((batch, 1, 28, 28), dtype=np.float32)),
+             at.tensor(rng.integers(0, 10, batch))) for _ in range(count)]
+
+
 @pytest.mark.parametrize("train", [True, False], ids=["train", "eval"])
 def test_cnn_with_batch_norm_and_dropout_is_bit_identical(train):
-    rng = np.random.default_rng(4)
-    batches = [(at.tensor(rng.standard_normal((6, 1, 28, 28), dtype=np.float32)),
-                at.tensor(rng.integers(0, 10, 6))) for _ in range(3)]
+    batches = _cnn_batches(3)
     outputs, eager, compiled_state, compiled = _run_twins(_cnn_setup(train), batches)
     _assert_bit_identical(outputs, eager, compiled_state)
     assert _replayed(compiled)
@@ -178,6 +188,73 @@ def test_cnn_with_batch_norm_and_dropout_is_bit_identical(train):
         moved = dict(compiled_state)
         assert moved["features.1.running_mean"] != start["features.1.running_mean"].numpy() \
             .tobytes()
+
+
+@pytest.mark.parametrize("train", [True, False], ids=["train", "eval"])
+def test_winograd_cnn_with_adamw_is_bit_identical(train):
+    """The default CNN's 32->32 convolution goes Winograd's way when its values are finite:
+    the choice is one kernel of the schedule, made again at each replay."""
+    build = _cnn_setup(train, "adamw", channels=(32, 32, 64))
+    outputs, eager, compiled_state, compiled = _run_twins(build, _cnn_batches(4, batch=3))
+    _assert_bit_identical(outputs, eager, compiled_state)
+    assert _replayed(compiled)
+    assert "_winograd_conv_or_direct" in compiled.code
+    assert "_winograd_backward_or_direct" in compiled.code
+    assert len({o.tobytes() for o in outputs["compiled"]}) == 4  # the steps moved
+
+
+@pytest.mark.parametrize("train", [True, False], ids=["train", "eval"])
+def test_winograd_cnn_replays_a_batch_with_inf_and_nan_as_eager(train):
+    """A later batch holding inf and NaN reaches the convolutions at a replay: they take the
+    direct methods there as eager does (bit for bit), and Winograd again afterwards."""
+    batches = _cnn_batches(4, batch=3, seed=5)
+    dirty = batches[2][0].numpy().copy()
+    dirty[0, 0, 3, 5], dirty[1, 0, 10, 10], dirty[2, 0, 20, 7] = np.inf, -np.inf, np.nan
+    batches[2] = (at.tensor(dirty), batches[2][1])
+    build = _cnn_setup(train, "adamw", channels=(32, 32, 64))
+    outputs, eager, compiled_state, compiled = _run_twins(build, batches)
+    _assert_bit_identical(outputs, eager, compiled_state)
+    assert _replayed(compiled) and "_winograd_conv_or_direct" in compiled.code
+    assert np.isfinite(outputs["compiled"][1]) and not np.isfinite(outputs["compiled"][2])
+
+
+def test_convolution_chooses_its_method_again_at_each_replay():
+    """A 32->32 3x3 convolution at 28x28 goes through Winograd when its input and weight are
+    finite; an infinity there gives NaN in Winograd's transforms where the direct sum gives
+    +-inf: replays of a batch with inf, and of an infinite weight, match eager bit for bit."""
+    def make():
+        at.manual_seed(0)
+        conv = at.nn.Conv2d(32, 32, 3)
+
+        def fn(x):
+            y = conv(x)
+            conv.zero_grad()
+            (y * 0.5).sum().backward()
+            return y.detach(), conv.weight.grad.clone(), x.grad.clone()
+        return conv, fn
+    (eager_conv, eager), (compiled_conv, compiled_fn) = make(), make()
+    compiled = at.compile(compiled_fn, fullgraph=True)
+    rng = np.random.default_rng(9)
+    clean = rng.standard_normal((2, 32, 28, 28)).astype(np.float32)
+    dirty = clean.copy()
+    dirty[0, 3, 4, 5], dirty[1, 7, 0, 0] = np.inf, -np.inf
+    results = []
+    for step, values in enumerate((clean, dirty, clean, clean)):
+        if step == 3:  # an infinite weight: the input gradient's safe method (col2im)
+            for conv in (eager_conv, compiled_conv):
+                conv.weight.data[1, 2, 0, 0] = np.inf
+        expected = eager(at.tensor(values, requires_grad=True))
+        got = compiled(at.tensor(values, requires_grad=True))
+        for a, b in zip(expected, got):
+            assert a.numpy().tobytes() == b.numpy().tobytes()
+        results.append(got)
+    assert _replayed(compiled) and "_winograd_conv_or_direct" in compiled.code
+    assert "_winograd_backward_or_direct" in compiled.code
+    # the direct sum: +-inf around the infinities, no NaN (Winograd's would hold NaN)
+    y_dirty = results[1][0].numpy()
+    assert np.isinf(y_dirty).any() and not np.isnan(y_dirty).any()
+    assert np.isfinite(results[2][0].numpy()).all() and np.isfinite(results[2][1].numpy()).all()
+    assert np.isinf(results[3][0].numpy()).any()
 
 
 def test_dropout_masks_are_drawn_again_at_each_replay():
@@ -682,3 +759,24 @@ def test_fullgraph_takes_a_forward_whose_graph_is_returned_eagerly_as_pytorch_co
     out.sum().backward()
     assert out.numpy().tobytes() == layer(x).numpy().tobytes()
     assert layer.weight.grad is not None
+
+
+def test_a_replay_that_fails_its_verification_leaves_eager_results(monkeypatch):
+    """The capture replays the first call from the saved state and compares with eager's
+    marks; a replay that differs (here: made to corrupt a weight) is not used: the step runs
+    eagerly again from the saved state, with the warning, and stays eager."""
+    from abdou_torch.compile import replay
+
+    original = replay._Schedule.run
+
+    def corrupting_run(self, leaves):
+        result = original(self, leaves)
+        for _tensor, array, _ in self.state_tensors[:1]:
+            array.flat[0] += 1.0
+        return result
+    monkeypatch.setattr(replay._Schedule, "run", corrupting_run)
+    batches = _mlp_batches(3)
+    with pytest.warns(UserWarning, match="did not reproduce eager's results"):
+        outputs, eager, compiled_state, compiled = _run_twins(_mlp_setup, batches)
+    _assert_bit_identical(outputs, eager, compiled_state)
+    assert not _replayed(compiled)

@@ -31,7 +31,9 @@ runs, exactly as in eager.
 the same NumPy calls in the same order, with no Tensor, graph node or walk. Kernels that
 can write into a preallocated buffer get ``out=``; buffers whose lifetimes do not overlap
 share memory (a greedy assignment over the schedule), views of fixed memory (``W.T``) are
-made once, and calls whose results nothing uses are dropped. Results come back as Tensors.
+made once, arrays that one call fills with a constant and nothing else writes (relu's
+zeros) are filled once, and calls whose results nothing uses are dropped. Results come back
+as Tensors.
 
 **Checks: results are eager's, bit for bit, or the step runs eagerly.** A recorded
 constant might secretly depend on the data (an array that left the tracer through
@@ -40,8 +42,10 @@ and on perturbed ones (floats moved by noise, integers rolled along each axis), 
 model's state saved and put back in between. A constant that differs between the two runs
 means ``fn`` cannot be replayed. Then the schedule replays the real call once from the
 saved state, and its outputs and every array and state it touched must equal eager's bit
-for bit. If a check fails, or ``fn`` does something the recorder cannot replay, ``fn``
-runs eagerly from then on, with a one-time warning that says why:
+for bit (eager's results are kept as digests, not copies; a replay that differs is not
+used: the call runs eagerly again from the saved state). If a check fails, or ``fn`` does
+something the recorder cannot replay, ``fn`` runs eagerly from then on, with a one-time
+warning that says why:
 
 - a Python value read from computed data (``.item()``, ``float()``, ``bool()``,
   ``.tolist()``) that decides what happens next; a value computed from the arguments alone
@@ -72,7 +76,8 @@ not advanced by a replay.
 **Branches on values inside the library.** An op that takes a faster path when the data
 allow it (no inf in a gradient, no NaN under a pooling window) marks that function
 ``@abdou_torch.compiler.kernel``: it is recorded as one call, and its branch is taken again
-at each replay, on the replay's data.
+at each replay, on the replay's data (the convolutions choose Winograd's method or a direct
+one for non-finite values this way, ``ops/conv.py``).
 
 **Where things are.** ``recorder.py``: traced arrays, blocks, slots, kernels and the
 recorder; ``sandbox.py``: saving and restoring the state a capture touches; ``capture.py``:
@@ -162,7 +167,7 @@ class CompiledFunction:
         self._captures += 1
         check = _capture(self.fn, args, kwargs, leaves, structure, np.random.default_rng(0))
         check.recorder.sandbox.restore()
-        check.recorder.release()
+        check.recorder.forget()  # only what ``_difference`` compares is kept
         check.result = None
         real = _capture(self.fn, args, kwargs, leaves, structure, None)
         if real.error is not None:
@@ -183,32 +188,50 @@ class CompiledFunction:
                 check = _capture(self.fn, args, kwargs, leaves, structure,
                                  np.random.default_rng(0))
                 check.recorder.sandbox.restore()
-                check.recorder.release()
+                check.recorder.forget()
                 after.restore()
+                del after
                 failure = check.recorder.failure or (
                     None if check.error is None else f"on perturbed inputs the step raised "
                     f"{type(check.error).__name__}: {check.error}") or _difference(real, check)
-        schedule = result = None
-        if failure is None:
-            try:
-                schedule = _Schedule(real, self.fn)
-            except NotReplayable as error:
-                failure = str(error)
-        if failure is None:
-            assert schedule is not None  # built above, or failure would be set
-            failure, result = _verify(schedule, real, leaves)
+        del check
         if failure is not None:
-            if not transient:
-                self._eager[key] = failure
-            self._fallback(failure, transient, compilable)
+            self._give_up(key, failure, transient, compilable)
             return real.result
-        assert schedule is not None  # no failure: it was built
+        # eager's outputs and state, as marks: the replay below must reproduce them
+        sandbox = real.recorder.sandbox
+        expected = sandbox.fingerprint() + [_value_mark(_leaf_values(real.result))]
+        schedule = result = None
+        try:
+            schedule = _Schedule(real, self.fn)
+        except NotReplayable as error:
+            failure = str(error)
+        if failure is not None:  # the state is still eager's
+            self._give_up(key, failure, transient, compilable)
+            return real.result
+        assert schedule is not None  # built above, or failure would be set
+        real.recorder.forget(keep_sandbox=True)
+        real.result = None
+        failure, result = _verify(schedule, sandbox, leaves, expected)
+        if failure is not None:
+            # eager's results again: from the state before the call, the step run eagerly
+            sandbox.restore()
+            del real, sandbox
+            result = self.fn(*args, **kwargs)
+            self._give_up(key, failure, transient, compilable)
+            return result
         self._schedules.setdefault(key, []).append(schedule)
         self._recent[id(schedule)] = (key, schedule)
         if len(self._recent) > CACHE_SIZE:
             _, (old_key, old) = self._recent.popitem(last=False)
             self._schedules[old_key].remove(old)
         return result
+
+    def _give_up(self, key: Any, failure: str, transient: bool, compilable: bool) -> None:
+        """Calls with this key run eagerly from now on (this time only if ``transient``)."""
+        if not transient:
+            self._eager[key] = failure
+        self._fallback(failure, transient, compilable)
 
     def _fallback(self, reason: str, transient: bool = False, compilable: bool = False) -> None:
         if self.fullgraph and not transient and not compilable:
@@ -220,21 +243,19 @@ class CompiledFunction:
                           f"{' this time' if transient else ''}: {reason}", stacklevel=3)
 
 
-def _verify(schedule: _Schedule, real: _Capture, leaves: list) -> tuple[str | None, Any]:
-    """Replay the real call from the state before it; it must give eager's outputs and
-    leave eager's state, bit for bit. Returns (failure or None, the replay's result)."""
-    sandbox = real.recorder.sandbox
-    expected = sandbox.fingerprint() + [_value_mark(_leaf_values(real.result))]
-    after = sandbox.again()
+def _verify(schedule: _Schedule, sandbox: Any, leaves: list,
+            expected: list) -> tuple[str | None, Any]:
+    """Replay the real call from the state before it (``sandbox`` puts it back); it must
+    give eager's outputs and leave eager's state (``expected``: their marks), bit for bit.
+    Returns (failure or None, the replay's result). Only marks of eager's results are kept,
+    not a copy: after a failure the caller runs the step eagerly again."""
     sandbox.restore()
     try:
         result = schedule.run(leaves)
-    except Exception as error:  # noqa: BLE001 - reported, and eager's results put back
-        after.restore()
+    except Exception as error:  # noqa: BLE001 - reported, and eager's results made again
         return f"the replay raised {type(error).__name__}: {error} (a bug: please report)", None
     if result is _FAILED or \
             sandbox.fingerprint() + [_value_mark(_leaf_values(result))] != expected:
-        after.restore()
         return "the replay did not reproduce eager's results bit for bit (a bug: please " \
                "report)", None
     return None, result

@@ -238,12 +238,13 @@ class _Block:
     ('fresh'), or scratch memory a kernel wrote into ('buffer')."""
 
     __slots__ = ("index", "kind", "low", "high", "array", "base", "tensor", "path", "init",
-                 "producer", "shape", "strides", "dtype")
+                 "producer", "shape", "strides", "dtype", "nbytes")
 
     def __init__(self, index: int, kind: str, array: np.ndarray) -> None:
         self.index, self.kind, self.array = index, kind, array
         # kept after ``array`` is let go (the schedule built, or the check compared)
         self.shape, self.strides, self.dtype = array.shape, array.strides, array.dtype
+        self.nbytes = array.nbytes
         self.low, self.high = _bounds(array) if array.size else (_address(array),) * 2
         self.base = _address(array)
         self.tensor: Any = None  # the tensor whose data (or grad's data) this is
@@ -417,6 +418,17 @@ class _Recorder:
         self.keep.clear()
         self.swapped.clear()
         self.traced_of.clear()
+
+    def forget(self, keep_sandbox: bool = False) -> None:
+        """``release``, and let go of the tensors the run bound (its gradients, the arrays
+        at its start) and, unless ``keep_sandbox``, of the saved state: what is left is the
+        recording (kernels, slots, blocks, constants), all a comparison of runs reads."""
+        self.release()
+        for table in (self.start, self.preexisting, self.grad_owners, self.expected_grads,
+                      self.expected_data, self.watched, self.state_tensors):
+            table.clear()
+        if not keep_sandbox:
+            self.sandbox = _Sandbox()
 
     # -- failures ---------------------------------------------------------------------------
     def fail(self, reason: str, transient: bool = False, compilable: bool = False) -> None:

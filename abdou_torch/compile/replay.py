@@ -121,11 +121,14 @@ class _Plan:
         self.kernels = self._live(recorder, kernels, escaping)
         self.static_blocks: dict[int, _Block] = {}   # blocks at fixed memory
         self.out_kernels: set[int] = set()            # kernels given out=
+        self.constant_fills: dict[int, Any] = {}      # fill kernel index -> its value
+        self.constant_blocks: dict[int, Any] = {}     # the blocks they fill -> sharing key
         self.aliases = self._elide_copies()           # copy kernel index -> source slot
         unfixed = {slot.block.index for slot in self.aliases.values()}
         for block in recorder.blocks:
             if block.index not in unfixed:
                 self._classify(block, escaping)
+        self._find_constant_fills()
         self.regions = self._assign_memory()
 
     def _elide_copies(self) -> dict[int, _Slot]:
@@ -182,16 +185,62 @@ class _Plan:
             self.static_blocks[block.index] = block
         elif block.kind == "fresh" and block.index not in escaping:
             producer = block.producer
-            dense = block.high - block.low == block.array.nbytes
+            dense = block.high - block.low == block.nbytes
             if producer is not None and producer in self.kernels and producer.kind == "call" \
                     and _takes_out(producer.function) and dense and \
                     all(s.block.producer is producer and s.is_root() for s in producer.outputs):
                 self.static_blocks[block.index] = block
                 self.out_kernels.add(producer.index)
 
+    def _find_constant_fills(self) -> None:
+        """Fixed blocks that a kernel fills with one number (``np.zeros_like(x)``, the
+        zeros of ``where(mask, dy, 0)``) and that nothing else writes: the same values at
+        every replay, so they are filled once, in memory of their own, and the fill kernel
+        leaves the replay."""
+        written: dict[int, int] = {}
+        for kernel in self.kernels:
+            name = getattr(kernel.function, "__name__", "")
+            if kernel.index in self.out_kernels and _FILLS.get(name, "-") is None and \
+                    getattr(np, name, None) is kernel.function:
+                continue  # np.empty: nothing written at a replay
+            for slot in kernel.outputs + kernel.writes:
+                written[slot.block.index] = written.get(slot.block.index, 0) + 1
+        for kernel in self.kernels:
+            value = _whole_block_constant(kernel)
+            if value is not None and kernel.writes[0].block.index in self.static_blocks and \
+                    written.get(kernel.writes[0].block.index) == 1:
+                self.constant_fills[kernel.index] = value
+                self.constant_blocks[kernel.writes[0].block.index] = \
+                    _fill_key(value, kernel.writes[0].block)
+                continue
+            if kernel.index not in self.out_kernels or len(kernel.outputs) != 1:
+                continue
+            function = kernel.function
+            name = getattr(function, "__name__", "")
+            fill = _FILLS.get(name, "-")
+            if fill in ("-", None) or getattr(np, name, None) is not function:
+                continue
+            if fill == "fill_value":
+                fill = kernel.kwargs.get("fill_value", kernel.args[1] if
+                                         len(kernel.args) > 1 else None)
+            if type(fill) not in (bool, int, float):
+                continue
+            if written.get(kernel.outputs[0].block.index) == 1:
+                self.constant_fills[kernel.index] = fill
+                self.constant_blocks[kernel.outputs[0].block.index] = \
+                    _fill_key(fill, kernel.outputs[0].block)
+
     def _assign_memory(self) -> dict[int, tuple[np.ndarray, int]]:
         """Memory for the internal fixed blocks: blocks whose lifetimes (first to last use
-        in the schedule) do not overlap share a buffer (greedy, best fit)."""
+        in the schedule) do not overlap share a buffer (greedy, best fit); blocks filled
+        with the same number (read only after that) share one buffer of their own."""
+        constant = self.constant_blocks
+        shared: dict[Any, np.ndarray] = {}
+        for index, key in constant.items():
+            block = self.static_blocks[index]
+            need = max(block.high - block.low, 1) + 64
+            if key not in shared or shared[key].size < need:
+                shared[key] = np.empty(need, np.uint8)
         first: dict[int, int] = {}
         last: dict[int, int] = {}
         for position, kernel in enumerate(self.kernels):
@@ -210,6 +259,10 @@ class _Plan:
                 free.append((entry[1], entry[2]))
             block = self.static_blocks[index]
             need = max(block.high - block.low, 1)
+            if index in constant:
+                memory = shared[constant[index]]
+                regions[index] = (memory, (-_address(memory)) % 64)
+                continue
             fits = [f for f in free if need <= f[0] <= 2 * need + 4096]
             if fits:
                 chosen = min(fits, key=lambda f: f[0])
@@ -233,6 +286,27 @@ class _Plan:
         memory, start = self.regions[block.index]
         return _view_at(memory, start + (block.base - block.low) + slot.offset, slot.shape,
                         slot.strides, slot.dtype)
+
+
+def _fill_key(value: Any, block: _Block) -> Any:
+    """Blocks with equal keys hold the same bytes everywhere: the same number (``repr``
+    tells -0.0 from 0.0) in the same dtype. An array constant shares with nothing."""
+    if isinstance(value, np.ndarray):
+        return ("array", id(value))
+    return (type(value).__name__, repr(value), block.dtype.str)
+
+
+def _whole_block_constant(kernel: _Kernel) -> Any:
+    """The value of ``x[...] = value`` (a number or an array constant) writing a whole
+    block, or None."""
+    if kernel.kind != "call" or kernel.function is not operator.setitem or \
+            len(kernel.writes) != 1 or not kernel.writes[0].is_root() or \
+            not _overwrites(kernel, kernel.writes[0].block):
+        return None
+    value = kernel.args[2]
+    if type(value) is _Const:
+        return value.value
+    return value if type(value) in (bool, int, float) else None
 
 
 def _overwrites(kernel: _Kernel, block: _Block) -> bool:
@@ -264,6 +338,7 @@ class _Codegen:
         self.names: dict[int, str] = {}
         self.defined: set[int] = set()     # dynamic slots that have a variable
         self.static_slots: dict[str, _Slot] = {}
+        self.setup: list[tuple[str, Any]] = []  # (fixed array, value): filled once
         self.parameters: list[str] = []
         self.arg_blocks: list[_Block] = []
         self.grad_blocks: list[_Block] = []
@@ -320,7 +395,9 @@ class _Codegen:
         elif block.kind == "buffer":
             root = f"b{block.index}"
             if block.index not in self.defined_buffers:
-                init = block.init if block.init is not None else np.empty_like(block.array)
+                if block.init is None:  # the recorder gives every buffer its contents
+                    raise NotReplayable("scratch memory without its first contents")
+                init = block.init
                 self.lines.append(f"    {root} = _copy({self.name(init, 'init')})")
                 self.defined_buffers.add(block.index)
         else:
@@ -397,7 +474,7 @@ class _Codegen:
             self.initialized.add(block.index)
             if block.init is not None and not _overwrites(kernel, block):
                 name = f"b{block.index}"
-                self.static_slots[name] = _Slot(-1, block, 0, block.array, None)
+                self.static_slots[name] = _Slot(-1, block, 0, block, None)  # type: ignore[arg-type]
                 self.lines.append(f"    {self.name(np.copyto, 'np_copyto')}({name}, "
                                   f"{self.name(block.init, f'init{block.index}')})")
 
@@ -423,6 +500,10 @@ class _Codegen:
 
     def call(self, kernel: _Kernel) -> None:
         outputs = kernel.outputs
+        if kernel.index in self.plan.constant_fills and not outputs:  # x[...] = constant
+            self.setup.append((self.slot(kernel.writes[0]),
+                               self.plan.constant_fills[kernel.index]))
+            return
         if kernel.index in self.plan.aliases:  # the copy of a result nothing else uses
             source = self.slot(self.plan.aliases[kernel.index])
             self.lines.append(f"    {self.targets(kernel)}{source}")
@@ -435,6 +516,9 @@ class _Codegen:
         if static_out:
             out = [self.slot(s) for s in outputs]
             fill = _FILLS.get(getattr(function, "__name__", ""), "-")
+            if kernel.index in self.plan.constant_fills:  # filled once, at the setup
+                self.setup.append((out[0], self.plan.constant_fills[kernel.index]))
+                return
             if fill != "-" and getattr(np, function.__name__, None) is function:
                 if fill == "fill_value":
                     fill = kernel.kwargs.get("fill_value", kernel.args[1] if
@@ -526,6 +610,7 @@ class _Schedule:
 
     def __init__(self, capture: _Capture, fn: Callable) -> None:
         recorder = capture.recorder
+        recorder.release()  # the run's arrays: what follows reads the blocks' layouts only
         self.plan = _Plan(recorder, capture.outputs)
         codegen = _Codegen(self.plan, recorder)
         self.code = codegen.source()
@@ -533,13 +618,15 @@ class _Schedule:
         exec(builtins.compile(self.code, "<abdou_torch.compile>", "exec"), self.namespace)
         self.replay = self.namespace["replay"]
         self.static_slots = codegen.static_slots
+        self.setup = codegen.setup
         self.state = {b.index: b.array for b in self.plan.static_blocks.values()
                       if b.kind == "state"}
         self.state_tensors = [(b.tensor, b.array, b.index) for b in recorder.blocks
                               if b.kind == "state" and b.index in self.state]
         self._materialize()
         self.arg_paths = [b.path for b in codegen.arg_blocks]
-        self.grad_sources = [(b.tensor, _layout(b.array)) for b in codegen.grad_blocks]
+        self.grad_sources = [(b.tensor, (b.shape, b.dtype.str, b.strides))
+                             for b in codegen.grad_blocks]
         self.outputs = capture.outputs
         # the guards besides the arguments' (see the module docstring)
         self.training = [(m, m.training) for m in recorder.modules.values()]
@@ -554,11 +641,12 @@ class _Schedule:
         self.groups = [(k.target, _group_key(k.target)) for k in recorder.kernels
                        if k.kind == "method" and isinstance(k.target, Optimizer)]
         self.python_values = _python_values(fn)
-        recorder.release()
 
     def _materialize(self) -> None:
         for name, slot in self.static_slots.items():
             self.namespace[name] = self.plan.materialize(slot, self.state)
+        for name, value in self.setup:
+            np.copyto(self.namespace[name], value)
 
     def holds(self, leaves: list) -> bool:
         """Whether this schedule applies to a call with these arguments (its guards)."""

@@ -32,6 +32,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..autograd.function import Primitive
+from ..compiler import kernel
 from ..dtypes import DType
 from ..errors import ShapeError
 from .conv_wide import (_adjoint_applies, _wide_adjoint, _wide_applies, _wide_conv,
@@ -54,11 +55,30 @@ def _grouped(weight: np.ndarray, groups: int) -> np.ndarray:
 
 def _conv_matmul(x: np.ndarray, weight: np.ndarray, window: _Window) -> tuple:
     """The convolution without bias, and x as the kernel laid it out (the wide input or the
-    im2col columns; None for Winograd's), which ``Conv2dWeight`` can take instead of
-    building it again."""
+    im2col columns; None where Winograd's geometry applies), which ``Conv2dWeight`` can take
+    instead of building it again."""
     if winograd_applies(window, x.shape[2:], x.shape[1], weight.shape[0], x.shape[0],
-                        x.dtype) and all_finite(x, weight):
-        return winograd_conv(x, weight, window), None
+                        x.dtype):
+        return _winograd_conv_or_direct(x, weight, window), None
+    return _direct_conv(x, weight, window)
+
+
+# The Winograd kernels choose their method on the values (Winograd's transforms turn an
+# infinity into NaN where the direct sum gives +-inf: such inputs take a direct method).
+# Each choice with what it computes is one ``compiler.kernel``, so that a compiled step
+# chooses again at each replay, on the replay's data; both ways give arrays of the same
+# layout (C-contiguous), as a replay expects.
+
+@kernel
+def _winograd_conv_or_direct(x: np.ndarray, weight: np.ndarray, window: _Window) -> np.ndarray:
+    """C(x, w) by Winograd's F(2x2, 3x3) if x and w are finite, else by a direct method."""
+    if all_finite(x, weight):
+        return np.ascontiguousarray(winograd_conv(x, weight, window))
+    return np.ascontiguousarray(_direct_conv(x, weight, window)[0])
+
+
+def _direct_conv(x: np.ndarray, weight: np.ndarray, window: _Window) -> tuple:
+    """``_conv_matmul`` by the wide method or im2col (no Winograd)."""
     if _wide_applies(window, x.shape[2:], x.shape[1], weight.shape[0]):
         wide = _wide_input(x, window)
         return _wide_conv(wide, weight, window), wide
@@ -93,10 +113,10 @@ class Conv2d(Primitive):
     def backward(self, xp, dy):
         x, weight = xp.value(self.inputs[0]), xp.value(self.inputs[1])
         need_x, need_w, need_b = self.needs_input_grad[:3]
-        if xp.arrays and need_x and need_w and self.prepared is None and _winograd_both(
-                x, dy, weight, self.window):
+        if xp.arrays and need_x and need_w and self.prepared is None and winograd_applies(
+                self.window, x.shape[2:], x.shape[1], weight.shape[0], x.shape[0], x.dtype):
             # fast path: the two Winograd adjoints below in one pass, sharing A dy A^T
-            dx, dw = winograd_backward(x, dy, weight, self.window)
+            dx, dw = _winograd_backward_or_direct(x, dy, weight, self.window)
             return dx, dw, (xp.sum(dy, (0, 2, 3)) if need_b else None)
         dx = xp.apply(ConvTranspose2d, dy, weight, self.window, x.shape[2:]) if need_x else None
         dw = xp.apply(Conv2dWeight, x, dy, self.window, prepared=self.prepared) \
@@ -105,11 +125,17 @@ class Conv2d(Primitive):
         return dx, dw, db
 
 
-def _winograd_both(x: np.ndarray, dy: np.ndarray, weight: np.ndarray, window: _Window) -> bool:
-    """Whether both gradients of a convolution go Winograd's way (as ConvTranspose2d and
-    Conv2dWeight would choose), so that ``winograd_backward`` can make them together."""
-    return winograd_applies(window, x.shape[2:], x.shape[1], weight.shape[0], x.shape[0],
-                            x.dtype) and all_finite(x, dy, weight)
+@kernel
+def _winograd_backward_or_direct(x: np.ndarray, dy: np.ndarray, weight: np.ndarray,
+                                 window: _Window) -> tuple[np.ndarray, np.ndarray]:
+    """(dx, dw) = (T(dy, w), W(x, dy)) by ``winograd_backward`` if x, dy and w are finite,
+    else each as ``ConvTranspose2d`` and ``Conv2dWeight`` compute it."""
+    if all_finite(x, dy, weight):
+        dx, dw = winograd_backward(x, dy, weight, window)
+    else:
+        dx = _conv_transpose(dy, weight, window, x.shape[2:])
+        dw = _winograd_weight_or_direct(x, dy, window)
+    return np.ascontiguousarray(dx), np.ascontiguousarray(dw)
 
 
 class ConvTranspose2d(Primitive):
@@ -124,24 +150,7 @@ class ConvTranspose2d(Primitive):
 
     def forward(self, y, weight, window: _Window, size: tuple[int, int]):
         self.window = window
-        if (winograd_applies(window, size, weight.shape[1], weight.shape[0], y.shape[0],
-                             y.dtype) and window.output_size(size) == y.shape[2:]
-                and all_finite(y, weight)):
-            return winograd_adjoint(y, weight, window, size)
-        # The two fast paths multiply w by zeros around y, which an infinite w turns into
-        # NaN; matmul + col2im below only adds real products (PyTorch's input gradient).
-        if np.isfinite(weight).all():
-            if _adjoint_applies(window, size, weight.shape[1], weight.shape[0]):
-                return _wide_adjoint(y, weight, window, size)
-            full = _full_correlation(y, weight, window, size)
-            if full is not None:
-                return full
-        n, _, ho, wo = y.shape
-        groups = window.groups
-        cols = np.matmul(_grouped(weight, groups).transpose(0, 2, 1),
-                         y.reshape(n, groups, -1, ho * wo))
-        cols = cols.reshape((n, groups * weight.shape[1]) + window.kernel + (ho, wo))
-        return _col2im(cols, window, size)
+        return _conv_transpose(y, weight, window, size)
 
     def backward(self, xp, g):
         y, weight = xp.value(self.inputs[0]), xp.value(self.inputs[1])
@@ -149,6 +158,31 @@ class ConvTranspose2d(Primitive):
         dy = xp.apply(Conv2d, g, weight, None, self.window) if need_y else None
         dw = xp.apply(Conv2dWeight, g, y, self.window) if need_w else None
         return dy, dw
+
+
+@kernel
+def _conv_transpose(y: np.ndarray, weight: np.ndarray, window: _Window,
+                    size: tuple[int, int]) -> np.ndarray:
+    """T(y, w) (C-contiguous), its method chosen on the values: Winograd's if it applies
+    and y and w are finite; a fast direct method if w is finite; else matmul + col2im."""
+    if (winograd_applies(window, size, weight.shape[1], weight.shape[0], y.shape[0],
+                         y.dtype) and window.output_size(size) == y.shape[2:]
+            and all_finite(y, weight)):
+        return np.ascontiguousarray(winograd_adjoint(y, weight, window, size))
+    # The two fast paths multiply w by zeros around y, which an infinite w turns into
+    # NaN; matmul + col2im below only adds real products (PyTorch's input gradient).
+    if np.isfinite(weight).all():
+        if _adjoint_applies(window, size, weight.shape[1], weight.shape[0]):
+            return np.ascontiguousarray(_wide_adjoint(y, weight, window, size))
+        full = _full_correlation(y, weight, window, size)
+        if full is not None:
+            return np.ascontiguousarray(full)
+    n, _, ho, wo = y.shape
+    groups = window.groups
+    cols = np.matmul(_grouped(weight, groups).transpose(0, 2, 1),
+                     y.reshape(n, groups, -1, ho * wo))
+    cols = cols.reshape((n, groups * weight.shape[1]) + window.kernel + (ho, wo))
+    return np.ascontiguousarray(_col2im(cols, window, size))
 
 
 def _full_correlation(y: np.ndarray, weight: np.ndarray, window: _Window, size) -> Any:
@@ -185,24 +219,9 @@ class Conv2dWeight(Primitive):
     def forward(self, x, y, window: _Window, prepared: np.ndarray | None = None):
         """``prepared``: x as ``_conv_matmul`` laid it out (wide input or columns)."""
         self.window = window
-        n, groups = x.shape[0], window.groups
-        if (winograd_applies(window, x.shape[2:], x.shape[1], y.shape[1], n, x.dtype)
-                and all_finite(x, y)):
-            return winograd_weight(x, y, window)
-        if _wide_applies(window, x.shape[2:], x.shape[1], y.shape[1]):
-            if prepared is None:
-                prepared = _wide_input(x, window, stack=False)
-            return _wide_weight(prepared, y, window)
-        cols = _im2col(x, window, y.shape[2:]) if prepared is None else prepared
-        per_sample = np.matmul(y.reshape(n, groups, y.shape[1] // groups, -1),
-                               cols.reshape(n, groups, -1, y.shape[2] * y.shape[3])
-                               .transpose(0, 1, 3, 2),
-                               out=_workspace.empty(
-                                   (n, groups, y.shape[1] // groups,
-                                    x.shape[1] // groups * window.kernel[0] * window.kernel[1]),
-                                   y.dtype))
-        weight = per_sample.sum(0) if n > 1 else per_sample[0]
-        return weight.reshape((y.shape[1], x.shape[1] // groups) + window.kernel)
+        if winograd_applies(window, x.shape[2:], x.shape[1], y.shape[1], x.shape[0], x.dtype):
+            return _winograd_weight_or_direct(x, y, window)
+        return _direct_weight(x, y, window, prepared)
 
     def backward(self, xp, g):
         x, y = xp.value(self.inputs[0]), xp.value(self.inputs[1])
@@ -210,6 +229,34 @@ class Conv2dWeight(Primitive):
         dx = xp.apply(ConvTranspose2d, y, g, self.window, x.shape[2:]) if need_x else None
         dy = xp.apply(Conv2d, x, g, None, self.window) if need_y else None
         return dx, dy
+
+
+@kernel
+def _winograd_weight_or_direct(x: np.ndarray, y: np.ndarray, window: _Window) -> np.ndarray:
+    """W(x, y) by Winograd's F(2x2, 3x3) if x and y are finite, else by a direct method."""
+    if all_finite(x, y):
+        return np.ascontiguousarray(winograd_weight(x, y, window))
+    return np.ascontiguousarray(_direct_weight(x, y, window, None))
+
+
+def _direct_weight(x: np.ndarray, y: np.ndarray, window: _Window,
+                   prepared: np.ndarray | None) -> np.ndarray:
+    """W(x, y) by the wide method or im2col (``prepared``: x as the forward laid it out)."""
+    n, groups = x.shape[0], window.groups
+    if _wide_applies(window, x.shape[2:], x.shape[1], y.shape[1]):
+        if prepared is None:
+            prepared = _wide_input(x, window, stack=False)
+        return _wide_weight(prepared, y, window)
+    cols = _im2col(x, window, y.shape[2:]) if prepared is None else prepared
+    per_sample = np.matmul(y.reshape(n, groups, y.shape[1] // groups, -1),
+                           cols.reshape(n, groups, -1, y.shape[2] * y.shape[3])
+                           .transpose(0, 1, 3, 2),
+                           out=_workspace.empty(
+                               (n, groups, y.shape[1] // groups,
+                                x.shape[1] // groups * window.kernel[0] * window.kernel[1]),
+                               y.dtype))
+    weight = per_sample.sum(0) if n > 1 else per_sample[0]
+    return weight.reshape((y.shape[1], x.shape[1] // groups) + window.kernel)
 
 
 # -- convolution functions ----------------------------------------------------------------------

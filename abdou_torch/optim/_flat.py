@@ -183,9 +183,9 @@ class FlatBucket:
             if grad.shape != shape:
                 raise RuntimeError(f"optimizer: a gradient of shape {grad.shape} was found "
                                    f"for a parameter of shape {shape}")
-            grads.append(grad.reshape(-1))
-            param._version += 1
-        np.concatenate(grads, out=self.grad)
+            grads.append(grad)
+            param._version_counter[0] += 1  # param._version += 1, without the property
+        np.concatenate(grads, axis=None, out=self.grad)  # axis=None: each one flattened
 
     def segments(self) -> list[Segment]:
         """One segment for the whole bucket, or one per parameter where their counters or

@@ -1,4 +1,4 @@
-"""``abdou-torch train`` compiles the gradient step by default (mlp, gpt): the runs are the
+"""``abdou-torch train`` compiles the gradient step by default (mlp, cnn, gpt): the runs are the
 eager ones bit for bit; ``--no-compile`` runs it eagerly."""
 from __future__ import annotations
 
