@@ -389,7 +389,7 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
     kernel = weight.shape[2:]
     size = tuple((n - 1) * s - 2 * p + d * (k - 1) + op + 1 for n, s, p, d, k, op in
                  zip(x.shape[2:], stride, (ph, pw), dilation, kernel, output_padding))
-    if min(size) < 1:
+    if min(size) < (0 if x.shape[0] == 0 else 1):  # an empty batch may give empty planes
         raise ShapeError(f"conv_transpose2d: input of shape {tuple(x.shape)} gives an empty output "
                          f"{size}")
     # the window of the convolution it is the adjoint of (output_padding's extra rows and

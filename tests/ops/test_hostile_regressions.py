@@ -1,0 +1,71 @@
+"""Regressions found by the random hostile hunt (tests/test_hostile_ops.py with
+HOSTILE_EXAMPLES): each minimal case runs through abdou_torch and PyTorch and must agree on
+values (NaN positions and zero signs included), dtypes, gradients, or on the exception."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import abdou_torch as at
+
+torch = pytest.importorskip("torch")
+
+
+def _run(lib, fn, arrays, upstream=None):
+    """fn(lib, *tensors) and, with ``upstream``, the gradients of its floating inputs."""
+    tensors = [lib.tensor(a.copy()) for a in arrays]
+    for t, a in zip(tensors, arrays):
+        if a.dtype.kind == "f":
+            t.requires_grad_(True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = fn(lib, *tensors)
+        if upstream is None:
+            return out, None
+        wanted = [t for t in tensors if t.requires_grad]
+        grads = lib.autograd.grad([out], wanted, grad_outputs=[lib.tensor(upstream.copy())],
+                                  allow_unused=True)
+    return out, grads
+
+
+def _array(value):
+    if isinstance(value, torch.Tensor):
+        return value.detach().numpy()
+    return value.numpy()
+
+
+def _same(ours, theirs, rtol=1e-7):
+    ours, theirs = _array(ours), _array(theirs)
+    assert ours.dtype == theirs.dtype and ours.shape == theirs.shape, (ours, theirs)
+    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=0)  # NaN where torch has NaN
+    zeros = (ours == 0) & (theirs == 0)
+    np.testing.assert_array_equal(np.signbit(ours[zeros]), np.signbit(theirs[zeros]))
+
+
+def agree(fn, arrays, upstream=None, rtol=1e-7):
+    """fn in both libraries: same outputs and, with ``upstream``, same input gradients."""
+    ours, our_grads = _run(at, fn, arrays, upstream)
+    theirs, their_grads = _run(torch, fn, arrays, upstream)
+    _same(ours, theirs, rtol)
+    for mine, ref in zip(our_grads or (), their_grads or ()):
+        _same(mine, ref, rtol)
+
+
+def raises_alike(fn, arrays, kind):
+    """Both libraries raise, PyTorch ``kind`` and ours an instance of it."""
+    with pytest.raises(kind):
+        fn(torch, *[torch.tensor(a) for a in arrays])
+    with pytest.raises(kind):
+        fn(at, *[at.tensor(a) for a in arrays])
+
+
+# -- convolution ------------------------------------------------------------------------------
+
+def test_conv_transpose2d_of_an_empty_batch_may_have_empty_planes():
+    weight = np.arange(8.0).reshape(1, 2, 2, 2)
+
+    def fn(lib, x, w):
+        return lib.nn.functional.conv_transpose2d(x, w, stride=1, padding=1)
+    agree(fn, [np.zeros((0, 1, 1, 2)), weight], upstream=np.zeros((0, 2, 0, 1)))
