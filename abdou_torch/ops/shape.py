@@ -683,21 +683,31 @@ def _pad_sources(mode: str, size: int, before: int, after: int) -> np.ndarray:
 
 
 def gather(input: Any, dim: int, index: Any):  # noqa: A002
-    """out[i][j] = input[index[i][j]][j] for dim 0 (and likewise for other dims)."""
+    """out[i][j] = input[index[i][j]][j] for dim 0 (and likewise for other dims).
+
+    PyTorch's checks, in its order: ``dim`` in range; an empty index gives an empty result
+    of its shape; else the index has the input's number of dims (a 0-d tensor counting as
+    1-d) and sizes no larger outside ``dim``, and its values lie in the dim."""
     x = _as_tensor(input)
     index = np.asarray(index.data if hasattr(index, "data") else index)
     if index.dtype.kind not in "iu":
         raise TypeError(f"gather: index must be an integer tensor, got {index.dtype}")
-    if index.ndim != x.ndim:
-        raise ShapeError(f"gather: index has {index.ndim} dims but input has {x.ndim}")
     d = _dim(dim, x.ndim, "gather")
+    if index.size == 0:
+        return x.reshape(-1)[:0].reshape(index.shape)
+    if max(index.ndim, 1) != max(x.ndim, 1):
+        raise ShapeError(f"gather: index has {index.ndim} dims but input has {x.ndim}")
+    for i, (n, m) in enumerate(zip(index.shape, x.shape)):
+        if i != d and n > m:
+            raise ShapeError(f"gather: index of shape {tuple(index.shape)} is larger than "
+                             f"the input {tuple(x.shape)} at dim {i} (only dim {d} may be)")
     size = x.shape[d] if x.ndim else 1
-    if index.size and (index.min() < 0 or index.max() >= size):  # NumPy would wrap -1
+    if index.min() < 0 or index.max() >= size:  # NumPy would wrap -1
         bad = int(index.min()) if index.min() < 0 else int(index.max())
         raise IndexOutOfRangeError(f"gather(): index {bad} is out of bounds for dimension {d} "
                                    f"with size {size}")
-    if x.ndim == 0:  # one element, index 0
-        return x.clone()
+    if x.ndim == 0 or index.ndim == 0:  # a 0-d tensor counts as one element in a 1-d one
+        return Gather.apply(x.reshape(-1), 0, index.reshape(-1)).reshape(index.shape)
     return Gather.apply(x, d, index)
 
 

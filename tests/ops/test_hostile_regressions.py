@@ -69,3 +69,31 @@ def test_conv_transpose2d_of_an_empty_batch_may_have_empty_planes():
     def fn(lib, x, w):
         return lib.nn.functional.conv_transpose2d(x, w, stride=1, padding=1)
     agree(fn, [np.zeros((0, 1, 1, 2)), weight], upstream=np.zeros((0, 2, 0, 1)))
+
+
+# -- indexing ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape, dim, index", [
+    ((3,), 0, 2),                      # a 0-d index into a 1-d input
+    ((), 0, [0, 0]),                   # a 1-d index into a 0-d input
+    ((2, 2, 2, 2), -4, np.zeros((0, 0, 0), np.int64)),   # an empty index: no dims check
+    ((2, 3), 0, np.zeros((0, 5), np.int64)),
+])
+def test_gather_of_0d_and_empty_indices(shape, dim, index):
+    x = np.arange(float(np.prod(shape))).reshape(shape) + 0.5
+    index = np.asarray(index, np.int64)
+
+    def fn(lib, t):
+        return lib.gather(t, dim, lib.tensor(index))
+    agree(fn, [x], upstream=np.full(index.shape, 2.0))
+
+
+@pytest.mark.parametrize("shape, dim, index_shape, kind", [
+    ((), 1, (1, 1), IndexError),       # the dim is checked first
+    ((2, 3), 0, (2, 4), RuntimeError),  # larger than the input outside dim
+    ((2, 3), 1, (3, 1), RuntimeError),
+])
+def test_gather_checks_in_pytorchs_order(shape, dim, index_shape, kind):
+    def fn(lib, t):
+        return lib.gather(t, dim, lib.zeros(index_shape, dtype=lib.int64))
+    raises_alike(fn, [np.zeros(shape)], kind)
