@@ -369,6 +369,8 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None,  # noqa: 
     indices = np.asarray(input.data if hasattr(input, "data") else input)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be an integer tensor, got {indices.dtype}")
+    if padding_idx and weight.ndim == 0:  # PyTorch reads weight.size(0) for it first
+        raise IndexError("embedding: padding_idx needs num_embeddings, but weight is 0-d")
     if weight.ndim != 2:
         raise ShapeError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got "
                          f"shape {tuple(weight.shape)}")
@@ -379,10 +381,10 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None,  # noqa: 
         raise IndexError(f"embedding: index {int(bad)} is out of range for {rows} embeddings "
                          f"(indices must lie in [0, {rows}))")
     if padding_idx is not None:
-        if not -rows <= padding_idx < rows:
+        if padding_idx and not -rows <= padding_idx < rows:  # 0 is never checked by PyTorch
             raise ValueError(f"embedding: padding_idx {padding_idx} is out of range for "
                              f"{rows} embeddings")
-        padding_idx = int(padding_idx) % rows
+        padding_idx = int(padding_idx) % rows if rows else None  # no rows: nothing to pad
     return Embedding.apply(weight, indices.astype(np.int64, copy=False), padding_idx)
 
 

@@ -97,3 +97,15 @@ def test_gather_checks_in_pytorchs_order(shape, dim, index_shape, kind):
     def fn(lib, t):
         return lib.gather(t, dim, lib.zeros(index_shape, dtype=lib.int64))
     raises_alike(fn, [np.zeros(shape)], kind)
+
+
+def test_embedding_padding_idx_0_of_no_embeddings():
+    def fn(lib, w):
+        return lib.nn.functional.embedding(lib.zeros(0, dtype=lib.int64), w, padding_idx=0)
+    agree(fn, [np.zeros((0, 3))], upstream=np.zeros((0, 3)))
+
+
+def test_embedding_padding_idx_of_a_0d_weight_is_an_index_error():
+    def fn(lib, w):
+        return lib.nn.functional.embedding(lib.zeros(1, dtype=lib.int64), w, padding_idx=1)
+    raises_alike(fn, [np.zeros(())], IndexError)
