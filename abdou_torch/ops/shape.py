@@ -356,9 +356,9 @@ view = reshape
 def flatten(input: Any, start_dim: int = 0, end_dim: int = -1):  # noqa: A002
     """Merge dims start_dim..end_dim into one."""
     x = _as_tensor(input)
+    start, end = _dim(start_dim, x.ndim, "flatten"), _dim(end_dim, x.ndim, "flatten")
     if x.ndim == 0:
         return reshape(x, (1,))
-    start, end = _dim(start_dim, x.ndim, "flatten"), _dim(end_dim, x.ndim, "flatten")
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     shape = x.shape[:start] + (int(np.prod(x.shape[start:end + 1])),) + x.shape[end + 1:]
@@ -386,9 +386,10 @@ def transpose(input: Any, dim0: int, dim1: int):  # noqa: A002
 
 def movedim(input: Any, source: int, destination: int):  # noqa: A002
     x = _as_tensor(input)
+    source, destination = _dim(source, x.ndim, "movedim"), _dim(destination, x.ndim, "movedim")
     order = list(range(x.ndim))
-    order.insert(_dim(destination, x.ndim, "movedim"),
-                 order.pop(_dim(source, x.ndim, "movedim")))
+    if order:  # a 0-d tensor has one place to move its dim 0 (or -1) to
+        order.insert(destination, order.pop(source))
     return Permute.apply(x, tuple(order))
 
 
@@ -594,7 +595,7 @@ def chunk(input: Any, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
     """Split into ``chunks`` pieces of size ceil(n / chunks) (fewer if n is small); a dim of
     size 0 gives ``chunks`` empty pieces, as in PyTorch."""
     x = _as_tensor(input)
-    chunks = _int_arg(chunks, "chunks", "chunk")
+    chunks, dim = _int_arg(chunks, "chunks", "chunk"), _int_arg(dim, "dim", "chunk")
     if x.ndim == 0:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
@@ -607,6 +608,7 @@ def chunk(input: Any, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
 
 def unbind(input: Any, dim: int = 0) -> tuple:  # noqa: A002
     x = _as_tensor(input)
+    dim = _int_arg(dim, "dim", "unbind")
     if x.ndim == 0:
         raise IndexError("unbind: dimension specified as 0 but tensor has no dimensions")
     d = _dim(dim, x.ndim, "unbind")

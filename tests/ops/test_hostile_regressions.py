@@ -109,3 +109,22 @@ def test_embedding_padding_idx_of_a_0d_weight_is_an_index_error():
     def fn(lib, w):
         return lib.nn.functional.embedding(lib.zeros(1, dtype=lib.int64), w, padding_idx=1)
     raises_alike(fn, [np.zeros(())], IndexError)
+
+
+# -- shapes: argument types are checked first, as PyTorch's argument parser does ----------------
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, t: t.chunk(2, 0.0),
+    lambda lib, t: t.chunk(2, False),
+    lambda lib, t: t.flatten(0.0, 0),
+    lambda lib, t: t.flatten(0, True),
+    lambda lib, t: t.unbind(1.0),
+], ids=["chunk-float", "chunk-bool", "flatten-float", "flatten-bool", "unbind-float"])
+def test_a_wrongly_typed_dim_of_a_0d_tensor_is_a_type_error(fn):
+    raises_alike(fn, [np.array(0.5)], TypeError)
+
+
+@pytest.mark.parametrize("source, destination", [(0, 0), (-1, 0), (0, -1)])
+def test_movedim_of_a_0d_tensor(source, destination):
+    agree(lambda lib, t: t.movedim(source, destination) * 3.0, [np.array(0.5)],
+          upstream=np.array(2.0))
