@@ -128,3 +128,16 @@ def test_a_wrongly_typed_dim_of_a_0d_tensor_is_a_type_error(fn):
 def test_movedim_of_a_0d_tensor(source, destination):
     agree(lambda lib, t: t.movedim(source, destination) * 3.0, [np.array(0.5)],
           upstream=np.array(2.0))
+
+
+# -- scans: PyTorch accumulates float32 in double and float16 in float ----------------------------
+
+@pytest.mark.parametrize("name, values, dtype", [
+    ("cumprod", [1e30, 1e30, 1e-30, 1e-30], np.float32),
+    ("cumsum", [3e38, 3e38, -3e38], np.float32),
+    ("cumprod", [300, 300, 0.001, 2], np.float16),
+    ("cumsum", [6e4, 6e4, -6e4], np.float16),
+])
+def test_scans_accumulate_wider_than_their_dtype(name, values, dtype):
+    x = np.array(values, dtype)
+    agree(lambda lib, t: getattr(t, name)(0), [x], upstream=np.ones(len(x), dtype))
