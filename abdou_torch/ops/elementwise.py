@@ -120,8 +120,9 @@ class Div(_Binary):
 
 
 class Pow(_Binary):
-    """y = a ** b;  da = dy * b * a^(b-1) (0 where b == 0), db = dy * y * log(a) (0 where
-    a == 0 and b >= 0), as in PyTorch. Integers to negative integer powers (a tensor of
+    """y = a ** b;  da = dy * b * a^(b-1) (0 where b == 0), db = dy * y * log(a) (dy * 0
+    where a == 0 and b >= 0), as in PyTorch, whose masks also decide what an infinite dy
+    gives there: 0 in da, NaN in db. Integers to negative integer powers (a tensor of
     exponents) follow PyTorch too: 1 for a = 1, +-1 for a = -1, else 0 (NumPy raises)."""
 
     compute = staticmethod(np.power)
@@ -140,10 +141,10 @@ class Pow(_Binary):
         zero = np.zeros((), dtype=dy.dtype)
         da = db = None
         if self.needs_input_grad[0]:
-            da = dy * xp.where(_values(b) != 0, b * a ** (b - 1), zero)
+            da = xp.where(_values(b) != 0, dy * (b * a ** (b - 1)), zero)
         if self.needs_input_grad[1]:
             flat = (_values(a) == 0) & (_values(b) >= 0)  # y = 0 or 1 there: no slope
-            db = xp.where(flat, zero, dy * a ** b * xp.log(xp.where(flat, zero + 1, a)))
+            db = dy * xp.where(flat, zero, a ** b * xp.log(xp.where(flat, zero + 1, a)))
         return da, db
 
 
@@ -158,7 +159,7 @@ def _integer_power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 class PowScalar(Primitive):
     torch_grad_fn = "PowBackward0"
 
-    """y = x ** p (p a Python number);  dx = dy * p * x^(p-1)"""
+    """y = x ** p (p a Python number);  dx = dy * p * x^(p-1) (0 for p = 0, whatever dy)"""
 
     name = "pow"
 
@@ -175,7 +176,7 @@ class PowScalar(Primitive):
         if p == 1:
             return dy
         if p == 0:  # x^0 is constant, even at x = 0 where p * x^(p-1) would be 0 * inf
-            return dy * 0
+            return xp.where(np.True_, np.zeros((), dy.dtype), dy)
         return dy * (p * x ** (p - 1))
 
 
@@ -507,9 +508,19 @@ def _to_default_float(value: Any):
 
 
 def pow(input: Any, exponent: Any):  # noqa: A001 - PyTorch's name
-    """input ** exponent; a Python-number exponent takes the cheaper single-input path."""
+    """input ** exponent; a Python-number exponent takes the cheaper single-input path.
+    PyTorch has no bool ** bool tensor (NotImplementedError); bool ** int is int64; a
+    Python bool exponent is 1 or 0 and keeps the tensor's dtype."""
+    if isinstance(exponent, bool) and isinstance(input, Tensor):
+        if input.dtype.kind == "b":
+            return input.clone() if exponent else Tensor._wrap(np.ones_like(input.data), False)
+        return PowScalar.apply(input, int(exponent))
+    if _is_bool(input) and _is_bool(exponent) and not isinstance(exponent, np.bool_):
+        raise NotImplementedError('"pow" not implemented for \'Bool\'')
     if isinstance(exponent, (int, float)) and not isinstance(exponent, bool) \
             and isinstance(input, Tensor):
+        if input.dtype.kind == "b" and isinstance(exponent, int):
+            input = input.to(np.int64)
         if input.dtype.kind != "f":
             if isinstance(exponent, int) and exponent < 0:
                 raise RuntimeError(f"pow: integers to negative integer powers are not "

@@ -141,3 +141,27 @@ def test_movedim_of_a_0d_tensor(source, destination):
 def test_scans_accumulate_wider_than_their_dtype(name, values, dtype):
     x = np.array(values, dtype)
     agree(lambda lib, t: getattr(t, name)(0), [x], upstream=np.ones(len(x), dtype))
+
+
+# -- pow ----------------------------------------------------------------------------------------
+
+_INFINITE_UPSTREAM = np.array([np.inf, 1.0, np.nan, -np.inf])
+
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, t: 0.0 ** t,                                  # db masked: dy * 0
+    lambda lib, t: t ** 0,                                    # dx = 0 whatever dy
+    lambda lib, t: t ** lib.tensor([0.0, 1.0, 2.0, 0.0]),     # da masked: 0
+    lambda lib, t: lib.tensor([0.0, 0.0, 2.0, 0.0]) ** t,
+], ids=["zero-base", "zero-power", "tensor-zero-power", "tensor-zero-base"])
+def test_pow_gradients_mask_an_infinite_upstream_as_pytorch(fn):
+    agree(fn, [np.array([0.82, -1.3, -2.7, 0.0])], upstream=_INFINITE_UPSTREAM)
+
+
+def test_pow_of_bools():
+    raises_alike(lambda lib, a, b: a ** b, [np.array([True, False])] * 2, NotImplementedError)
+    raises_alike(lambda lib, a: True ** a, [np.array([True, False])], NotImplementedError)
+    for exponent in (2, True, False):  # a Python bool exponent is 1 or 0 in the input's dtype
+        agree(lambda lib, a: a ** exponent, [np.array([True, False])])
+        agree(lambda lib, a: a ** exponent, [np.array([2, -3])])
+    agree(lambda lib, a: a ** True, [np.array([2.5, -3.0])], upstream=_INFINITE_UPSTREAM[:2])
