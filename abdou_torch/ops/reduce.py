@@ -232,7 +232,19 @@ def var(input: Any, dim: Any = None, *, correction: float = 1, keepdim: bool = F
         correction = 1 if unbiased else 0
     dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
     dims = normalize_dims(dim, x.ndim, "var")
-    return _variance("var", x, dims, correction, keepdim, whole=dim is None)
+    variance = _variance("var", x, dims, correction, keepdim, whole=dim is None)
+    if _squares_overflowed(variance, x, dims, correction):
+        variance = _variance("var", x.to(np.float64), dims, correction, keepdim).to(x.dtype)
+    return variance
+
+
+def _squares_overflowed(variance: Any, x: Any, dims: tuple, correction: float) -> bool:
+    """Whether a float32 or float16 variance of finite values overflowed in its squares
+    (|x - mean| above 1.8e19 in float32): PyTorch accumulates those in double (float), so
+    its variance, and above all its std, can be finite where ours was not. Checked only
+    after a non-finite result, so the common case pays one isfinite."""
+    return x.dtype != np.float64 and _count(x.shape, dims) - correction > 0 and \
+        not np.isfinite(variance.data).all() and np.isfinite(x.data).all()
 
 
 def _variance(op: str, x: Any, dims: tuple, correction: float, keepdim: bool,
@@ -296,8 +308,16 @@ def std(input: Any, dim: Any = None, *, correction: float = 1, keepdim: bool = F
     if unbiased is not None:
         correction = 1 if unbiased else 0
     dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
-    variance = _variance("std", x, normalize_dims(dim, x.ndim, "std"), correction, keepdim,
-                         whole=dim is None)
+    dims = normalize_dims(dim, x.ndim, "std")
+    variance = _variance("std", x, dims, correction, keepdim, whole=dim is None)
+    if _squares_overflowed(variance, x, dims, correction):  # the root may fit the dtype
+        variance = _variance("std", x.to(np.float64), dims, correction, keepdim)
+        return _root(variance).to(x.dtype)
+    return _root(variance)
+
+
+def _root(variance: Any):
+    """sqrt(variance) with the gradient 0 where it is 0."""
     zero = variance.data == 0
     if not zero.any():
         return sqrt(variance)

@@ -165,3 +165,16 @@ def test_pow_of_bools():
         agree(lambda lib, a: a ** exponent, [np.array([True, False])])
         agree(lambda lib, a: a ** exponent, [np.array([2, -3])])
     agree(lambda lib, a: a ** True, [np.array([2.5, -3.0])], upstream=_INFINITE_UPSTREAM[:2])
+
+
+# -- variance: squares that overflow the dtype ------------------------------------------------------
+
+@pytest.mark.parametrize("name, values, dtype", [
+    ("std", [[1e30, -2.0, 0.5], [1.0, 3e29, -1e30]], np.float32),
+    ("std", [[300.0, -300.0, 1.0]], np.float16),
+    ("var", [[200.0, -200.0, 200.0, -200.0, 1.0]], np.float16),   # sum of squares > 65504
+])
+def test_variance_whose_squares_overflow_the_dtype(name, values, dtype):
+    x = np.array(values, dtype)
+    agree(lambda lib, t: getattr(t, name)(1, correction=1), [x],
+          upstream=np.ones(x.shape[0], dtype), rtol=1e-3 if dtype == np.float16 else 1e-6)
