@@ -528,8 +528,23 @@ def pow(input: Any, exponent: Any):  # noqa: A001 - PyTorch's name
                                    f"the tensor with .float() first")
             if isinstance(exponent, float):
                 input = _to_default_float(input)
+        _check_exponent_fits(exponent, input.data.dtype)
         return PowScalar.apply(input, exponent)
     return Pow.apply(*_operands(input, exponent))
+
+
+def _check_exponent_fits(exponent: float, dtype: np.dtype) -> None:
+    """PyTorch converts a number exponent to the tensor's dtype and raises where it does not
+    fit (float16 ** 1e10, uint8 ** 300); float32 and float64 take any float."""
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        fits = info.min <= exponent <= info.max
+    else:
+        fits = dtype.itemsize > 2 or not math.isfinite(exponent) or \
+            abs(exponent) <= float(np.finfo(dtype).max)
+    if not fits:
+        raise RuntimeError(f"pow: exponent {exponent} cannot be converted to {dtype} "
+                           f"without overflow")
 
 
 def _as_tensor(value: Any):

@@ -178,3 +178,10 @@ def test_variance_whose_squares_overflow_the_dtype(name, values, dtype):
     x = np.array(values, dtype)
     agree(lambda lib, t: getattr(t, name)(1, correction=1), [x],
           upstream=np.ones(x.shape[0], dtype), rtol=1e-3 if dtype == np.float16 else 1e-6)
+
+
+@pytest.mark.parametrize("dtype, exponent", [(np.float16, 1e10), (np.float16, -70000.0),
+                                             (np.uint8, 300), (np.int32, 2 ** 40)])
+def test_pow_exponent_that_does_not_fit_the_dtype(dtype, exponent):
+    raises_alike(lambda lib, t: t ** exponent, [np.ones(2, dtype)], RuntimeError)
+    agree(lambda lib, t: t ** exponent, [np.ones(2, np.float32)])   # float32 takes any float
