@@ -540,8 +540,9 @@ def _check_exponent_fits(exponent: float, dtype: np.dtype) -> None:
         info = np.iinfo(dtype)
         fits = info.min <= exponent <= info.max
     else:
+        largest = float(np.finfo(dtype).max)
         fits = dtype.itemsize > 2 or not math.isfinite(exponent) or \
-            abs(exponent) <= float(np.finfo(dtype).max)
+            -largest <= exponent <= largest
     if not fits:
         raise RuntimeError(f"pow: exponent {exponent} cannot be converted to {dtype} "
                            f"without overflow")

@@ -185,3 +185,8 @@ def test_variance_whose_squares_overflow_the_dtype(name, values, dtype):
 def test_pow_exponent_that_does_not_fit_the_dtype(dtype, exponent):
     raises_alike(lambda lib, t: t ** exponent, [np.ones(2, dtype)], RuntimeError)
     agree(lambda lib, t: t ** exponent, [np.ones(2, np.float32)])   # float32 takes any float
+
+
+def test_pow_of_float16_by_a_number_that_fits():
+    agree(lambda lib, t: t ** 2, [np.array([2.5, -3.0], np.float16)],
+          upstream=np.ones(2, np.float16))
