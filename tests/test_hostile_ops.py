@@ -465,7 +465,22 @@ def _every_dim(t) -> tuple:
     return tuple(range(t.ndim))
 
 
+def _integer_exponent_of_float(case: Case) -> bool:
+    return len(case.arrays) == 2 and case.arrays[0].dtype.kind == "f" and \
+        case.arrays[1].dtype.kind in "biu"
+
+
+_INTEGER_EXPONENT = (
+    "A floating base to an integer or bool tensor exponent is computed with the exponent "
+    "cast to the base's dtype, but PyTorch's backward forms exponent - 1 in the exponent's "
+    "own dtype: for bool it raises ('Subtraction, the `-` operator, with a bool tensor is "
+    "not supported'), for int64's minimum it wraps around to the maximum. The reference "
+    "casts the exponent first.")
+
+
 REFERENCES = {
+    "pow": Reference(_integer_exponent_of_float, lambda lib, s, t: s ** t.to(s.dtype),
+                     _INTEGER_EXPONENT),
     "var": Reference(_empty_dims_of_nd, lambda lib, t, d, c, k: t.var(
         _every_dim(t), correction=c, keepdim=k), _EMPTY_DIMS),
     "std": Reference(_empty_dims_of_nd, lambda lib, t, d, c, k: t.std(
