@@ -52,6 +52,12 @@ def _dim(dim: Any, ndim: int, op: str) -> int:  # dim: what _int_arg accepts
     return dim % max(ndim, 1)
 
 
+def _two_dims(first: Any, second: Any, ndim: int, op: str) -> tuple[int, int]:
+    """Both dims' types checked before either's range, as PyTorch's argument parser does."""
+    first, second = _int_arg(first, "dim", op), _int_arg(second, "dim", op)
+    return _dim(first, ndim, op), _dim(second, ndim, op)
+
+
 class Reshape(Primitive):
     torch_grad_fn = "ViewBackward0"
 
@@ -356,7 +362,7 @@ view = reshape
 def flatten(input: Any, start_dim: int = 0, end_dim: int = -1):  # noqa: A002
     """Merge dims start_dim..end_dim into one."""
     x = _as_tensor(input)
-    start, end = _dim(start_dim, x.ndim, "flatten"), _dim(end_dim, x.ndim, "flatten")
+    start, end = _two_dims(start_dim, end_dim, x.ndim, "flatten")
     if x.ndim == 0:
         return reshape(x, (1,))
     if start > end:
@@ -377,7 +383,7 @@ def transpose(input: Any, dim0: int, dim1: int):  # noqa: A002
     """Swap two dims."""
     x = _as_tensor(input)
     order = list(range(x.ndim))
-    a, b = _dim(dim0, x.ndim, "transpose"), _dim(dim1, x.ndim, "transpose")
+    a, b = _two_dims(dim0, dim1, x.ndim, "transpose")
     if x.ndim < 2 or a == b:
         return x
     order[a], order[b] = order[b], order[a]
@@ -386,7 +392,7 @@ def transpose(input: Any, dim0: int, dim1: int):  # noqa: A002
 
 def movedim(input: Any, source: int, destination: int):  # noqa: A002
     x = _as_tensor(input)
-    source, destination = _dim(source, x.ndim, "movedim"), _dim(destination, x.ndim, "movedim")
+    source, destination = _two_dims(source, destination, x.ndim, "movedim")
     order = list(range(x.ndim))
     if order:  # a 0-d tensor has one place to move its dim 0 (or -1) to
         order.insert(destination, order.pop(source))

@@ -124,6 +124,15 @@ def test_a_wrongly_typed_dim_of_a_0d_tensor_is_a_type_error(fn):
     raises_alike(fn, [np.array(0.5)], TypeError)
 
 
+@pytest.mark.parametrize("fn", [
+    lambda lib, t: t.flatten(4, 1.0),
+    lambda lib, t: t.movedim(False, -3),
+    lambda lib, t: t.transpose(5, 0.0),
+], ids=["flatten", "movedim", "transpose"])
+def test_a_wrongly_typed_dim_beside_one_out_of_range_is_a_type_error(fn):
+    raises_alike(fn, [np.zeros((2, 2))], TypeError)
+
+
 @pytest.mark.parametrize("source, destination", [(0, 0), (-1, 0), (0, -1)])
 def test_movedim_of_a_0d_tensor(source, destination):
     agree(lambda lib, t: t.movedim(source, destination) * 3.0, [np.array(0.5)],
