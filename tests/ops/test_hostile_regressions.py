@@ -199,3 +199,18 @@ def test_pow_exponent_that_does_not_fit_the_dtype(dtype, exponent):
 def test_pow_of_float16_by_a_number_that_fits():
     agree(lambda lib, t: t ** 2, [np.array([2.5, -3.0], np.float16)],
           upstream=np.ones(2, np.float16))
+
+
+# -- float16 windows and batches are accumulated in float32, as PyTorch's CPU kernels do -------
+
+@pytest.mark.parametrize("name", ["avg_pool2d", "avg_pool1d"])
+def test_avg_pool_of_float16_sums_in_float32(name):
+    x = np.array([[[65504.0, 88.0, -1.0, 2.0], [3.0, 60000.0, 7.0, -2.5]]], np.float16)
+    if name == "avg_pool2d":
+        x = x[None]
+    kernel = 2 if name == "avg_pool2d" else 3
+
+    def fn(lib, t):
+        return getattr(lib.nn.functional, name)(t, kernel, stride=1)
+    out = fn(torch, torch.tensor(x))
+    agree(fn, [x], upstream=np.full(tuple(out.shape), 30000.0, np.float16), rtol=1e-3)
