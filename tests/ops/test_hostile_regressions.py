@@ -214,3 +214,16 @@ def test_avg_pool_of_float16_sums_in_float32(name):
         return getattr(lib.nn.functional, name)(t, kernel, stride=1)
     out = fn(torch, torch.tensor(x))
     agree(fn, [x], upstream=np.full(tuple(out.shape), 30000.0, np.float16), rtol=1e-3)
+
+
+def test_batch_norm_training_of_float16_computes_in_float32():
+    x = np.array([[[1.7119140625], [1.71484375]], [[2.814453125], [1.48828125]]], np.float16)
+    upstream = np.array([[[0.5], [-1.25]], [[2.0], [0.75]]], np.float16)
+    mean, var = {}, {}
+
+    def fn(lib, t):
+        mean[lib], var[lib] = lib.zeros(2, dtype=t.dtype), lib.ones(2, dtype=t.dtype)
+        return lib.nn.functional.batch_norm(t, mean[lib], var[lib], training=True)
+    agree(fn, [x], upstream=upstream, rtol=2e-3)
+    for stats in (mean, var):
+        np.testing.assert_allclose(_array(stats[at]), _array(stats[torch]), rtol=2e-3)
