@@ -465,9 +465,26 @@ def _values(value: Any) -> np.ndarray:
 
 def add(input: Any, other: Any, alpha: float = 1):  # noqa: A002 - PyTorch's argument name
     """input + alpha * other, with broadcasting."""
-    if alpha != 1:
-        other = mul(other, alpha)
-    return Add.apply(*_operands(input, other))
+    if type(alpha) is int and alpha == 1:  # the default (a bool alpha is checked below)
+        return Add.apply(*_operands(input, other))
+    return Add.apply(*_scaled_operands(input, other, alpha))
+
+
+def _scaled_operands(input: Any, other: Any, alpha: Any) -> tuple:  # noqa: A002
+    """(input, alpha * other) in the dtype of input and other (alpha takes no part in it,
+    as in PyTorch), with PyTorch's two checks: no float alpha for an integer or bool
+    result, no bool alpha for any other."""
+    a, b = _operands(input, other)
+    kind = _values(a).dtype.kind
+    if isinstance(alpha, (bool, np.bool_)) and kind != "b":
+        raise RuntimeError(f"Boolean alpha only supported for Boolean results (got alpha="
+                           f"{alpha} for a {_values(a).dtype} result)")
+    if kind in "biu" and isinstance(alpha, (float, np.floating)):
+        raise RuntimeError(f"For integral input tensors, argument alpha must not be a "
+                           f"floating point number (got alpha={alpha})")
+    if kind == "b":
+        return a, (b if alpha else mul(b, False))
+    return a, (b if alpha == 1 else mul(b, alpha))
 
 
 def sub(input: Any, other: Any, alpha: float = 1):  # noqa: A002
@@ -477,9 +494,9 @@ def sub(input: Any, other: Any, alpha: float = 1):  # noqa: A002
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
                            "supported. If you are trying to invert a mask, use the `~` or "
                            "`logical_not()` operator instead.")
-    if alpha != 1:
-        other = mul(other, alpha)
-    return Sub.apply(*_operands(input, other))
+    if type(alpha) is int and alpha == 1:  # the default (a bool alpha is checked there)
+        return Sub.apply(*_operands(input, other))
+    return Sub.apply(*_scaled_operands(input, other, alpha))
 
 
 def _is_bool(value: Any) -> bool:
