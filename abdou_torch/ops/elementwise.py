@@ -579,7 +579,10 @@ def neg(input: Any):  # noqa: A002
 
 
 def abs(input: Any):  # noqa: A001,A002
-    return Abs.apply(_as_tensor(input))
+    x = _as_tensor(input)
+    if x.dtype.kind == "b":
+        raise NotImplementedError('"abs" not implemented for \'Bool\'')
+    return Abs.apply(x)
 
 
 def _float_input(input: Any):

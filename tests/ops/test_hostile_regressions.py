@@ -271,3 +271,14 @@ def test_alpha_takes_no_part_in_the_result_dtype(name, a, b, alpha):
                                       (np.array([True, False]), 1.0)])
 def test_alpha_of_the_wrong_kind_raises(name, a, alpha):
     raises_alike(lambda lib, s: getattr(lib, name)(s, s, alpha=alpha), [a], RuntimeError)
+
+
+def test_abs_of_bools_is_not_implemented():
+    raises_alike(lambda lib, t: lib.abs(t), [np.array([True, False])], NotImplementedError)
+
+
+def test_mT_of_0d_is_the_identity_and_of_1d_an_error():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch deprecates mT of 0-d
+        agree(lambda lib, t: t.mT * 2.0, [np.array(1.5)], upstream=np.array(-1.0))
+    raises_alike(lambda lib, t: t.mT, [np.zeros(3)], RuntimeError)
