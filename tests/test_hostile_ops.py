@@ -450,7 +450,7 @@ class Reference:
 
 
 def _empty_dims_of_nd(case: Case) -> bool:
-    return case.args[0] == () and case.arrays[0].ndim > 0
+    return bool(case.args) and case.args[0] == () and case.arrays[0].ndim > 0
 
 
 _EMPTY_DIMS = (
