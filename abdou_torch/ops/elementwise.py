@@ -7,6 +7,7 @@ not here: a formula may return a gradient of the broadcast shape.
 from __future__ import annotations
 
 import math
+from builtins import abs as builtins_abs
 from typing import Any, Callable, Literal
 
 import numpy as np
@@ -506,12 +507,32 @@ def _is_bool(value: Any) -> bool:
     return getattr(getattr(value, "dtype", None), "kind", None) == "b"
 
 
+def _beyond_half(input: Any, other: Any) -> bool:
+    """A float16 tensor and a Python number that float16 cannot hold (|v| > 65504, or
+    below its smallest subnormal): PyTorch multiplies and divides such a pair in float32
+    and rounds the result (a float16 x * 65536.0 is finite for |x| < 1; cast first, the
+    number is inf). Its add and sub cast the number (x - 7e4 is -inf for any x)."""
+    for tensor, number in ((input, other), (other, input)):
+        if type(number) in (int, float) and isinstance(tensor, Tensor) and \
+                tensor.data.dtype == np.float16 and number != 0 and math.isfinite(number):
+            return not 2.0 ** -25 < builtins_abs(number) <= 65504.0
+    return False
+
+
+def _float32(value: Any) -> Any:
+    return value.to(np.float32) if isinstance(value, Tensor) else value
+
+
 def mul(input: Any, other: Any):  # noqa: A002
+    if _beyond_half(input, other):
+        return mul(_float32(input), _float32(other)).to(np.float16)
     return Mul.apply(*_operands(input, other))
 
 
 def div(input: Any, other: Any):  # noqa: A002
     """True division; integer inputs give a float result, as in PyTorch."""
+    if _beyond_half(input, other):
+        return div(_float32(input), _float32(other)).to(np.float16)
     a, b = _operands(input, other)
     if _values(a).dtype.kind != "f":
         a, b = _to_default_float(a), _to_default_float(b)

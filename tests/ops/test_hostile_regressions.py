@@ -282,3 +282,25 @@ def test_mT_of_0d_is_the_identity_and_of_1d_an_error():
         warnings.simplefilter("ignore")  # PyTorch deprecates mT of 0-d
         agree(lambda lib, t: t.mT * 2.0, [np.array(1.5)], upstream=np.array(-1.0))
     raises_alike(lambda lib, t: t.mT, [np.zeros(3)], RuntimeError)
+
+
+# -- a float16 tensor with a number float16 cannot hold: PyTorch computes in float32 ------------
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, t: t * 65536.0,         # loss scaling: 65536 is inf in float16
+    lambda lib, t: 1e12 * t,            # 0 * inf would be NaN
+    lambda lib, t: t * 1e-8,            # 1e-8 is 0 in float16
+    lambda lib, t: t / 1e-9,
+    lambda lib, t: t / 1e5,
+    lambda lib, t: t - 7e4,             # add and sub cast the number: -inf, as in PyTorch
+    lambda lib, t: lib.add(t, 100000),
+], ids=["mul", "rmul", "mul-tiny", "div", "div-huge", "sub", "add-int"])
+def test_float16_with_a_number_beyond_float16(fn):
+    x = np.array([0.5, -0.0, 1000.0, 3e-5, -2.0], np.float16)
+    agree(fn, [x], upstream=np.array([1.0, 2.0, -0.5, 4.0, 1e-3], np.float16), rtol=1e-3)
+
+
+def test_float16_divided_into_a_number_beyond_float16():
+    # values only: PyTorch's gradient overflows float16 in an intermediate (-inf where the
+    # exact -1e9 / x^2 * dy is 500 at x = 1000), ours is exact
+    agree(lambda lib, t: 1e9 / t, [np.array([0.5, -0.0, 1000.0, 3e-5, -2.0], np.float16)])
