@@ -128,8 +128,8 @@ class Amax(Primitive):
 
     def forward(self, x, dims: tuple[int, ...], keepdim: bool, largest: bool,
                 evenly: bool = False):
-        if x.size == 0:
-            raise ShapeError(f"{'amax' if largest else 'amin'}: cannot reduce an empty tensor")
+        if x.size == 0 and (not x.ndim or _any(x.shape[d] == 0 for d in dims)):
+            raise ShapeError(f"{'amax' if largest else 'amin'}: cannot reduce an empty dim")
         self.dims, self.keepdim, self.largest, self.evenly = dims, keepdim, largest, evenly
         reduce = np.max if largest else np.min
         return np.asarray(reduce(x, axis=dims, keepdims=keepdim))
@@ -463,6 +463,9 @@ def logsumexp(input: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A0
     (detached) maximum, so it stays finite for large inputs."""
     dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
     x = _as_tensor(input)
+    if x.dtype.kind != "f":  # PyTorch: integers and bools in the default float dtype
+        from ..dtypes import get_default_dtype
+        x = x.to(get_default_dtype())
     dims = normalize_dims(dim, x.ndim, "logsumexp")
     shift = np.max(x.data, axis=dims, keepdims=True) if x.data.size else np.zeros(())
     shift = np.where(np.isfinite(shift), shift, 0).astype(x.dtype)
@@ -475,6 +478,8 @@ def prod(input: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
          axis: Any = None, keepdims: Any = None):
     dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
     x = _as_tensor(input)
+    if x.dtype.kind in "bui":  # PyTorch: integer and bool products are int64
+        x = x.to(np.int64)
     return Prod.apply(x, normalize_dims(dim, x.ndim, "prod"), keepdim)
 
 

@@ -304,3 +304,20 @@ def test_float16_divided_into_a_number_beyond_float16():
     # values only: PyTorch's gradient overflows float16 in an intermediate (-inf where the
     # exact -1e9 / x^2 * dy is 500 at x = 1000), ours is exact
     agree(lambda lib, t: 1e9 / t, [np.array([0.5, -0.0, 1000.0, 3e-5, -2.0], np.float16)])
+
+
+# -- reductions ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.bool_])
+def test_logsumexp_and_prod_of_integers(dtype):
+    x = np.array([[0, 4, 4, 1], [1, 0, 4, 2], [1, 1, 0, 1]]).astype(dtype)
+    agree(lambda lib, t: lib.logsumexp(t, dim=1), [x])
+    agree(lambda lib, t: t.prod(), [x])
+    agree(lambda lib, t: t.prod(1), [x])
+
+
+@pytest.mark.parametrize("name", ["amax", "amin"])
+def test_amax_of_an_empty_tensor_over_dims_that_are_not_empty(name):
+    x = np.zeros((2, 0, 4), np.float32)
+    agree(lambda lib, t: getattr(t, name)((0, 2)), [x], upstream=np.zeros(0, np.float32))
+    raises_alike(lambda lib, t: getattr(t, name)(1), [x], IndexError)
