@@ -321,3 +321,29 @@ def test_amax_of_an_empty_tensor_over_dims_that_are_not_empty(name):
     x = np.zeros((2, 0, 4), np.float32)
     agree(lambda lib, t: getattr(t, name)((0, 2)), [x], upstream=np.zeros(0, np.float32))
     raises_alike(lambda lib, t: getattr(t, name)(1), [x], IndexError)
+
+
+# -- linear -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("x_shape, w_shape, b_shape", [
+    ((5, 4), (0, 4), None),           # no output features: the backward reshaped (5, 0) by -1
+    ((0, 4), (0, 4), None),
+    ((5, 4), (3, 4), ()),             # a bias that broadcasts
+    ((2, 5, 4), (3, 4), (1,)),
+    ((5, 4), (3, 4), (5, 3)),
+    ((5, 4), (4,), None),             # a 1-D weight: x @ w
+])
+def test_linear_shapes_pytorch_accepts(x_shape, w_shape, b_shape):
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in (x_shape, w_shape) + ((b_shape,) if b_shape
+                                                                    is not None else ())]
+
+    def fn(lib, x, w, *b):
+        return lib.nn.functional.linear(x, w, *b)
+    out = fn(torch, *[torch.tensor(a) for a in arrays])
+    agree(fn, arrays, upstream=rng.standard_normal(tuple(out.shape)))
+
+
+def test_linear_of_a_0d_weight_names_the_shapes():
+    with pytest.raises(RuntimeError, match=r"\(5, 4\)"):
+        at.nn.functional.linear(at.ones(5, 4), at.tensor(1.0))
