@@ -347,3 +347,27 @@ def test_linear_shapes_pytorch_accepts(x_shape, w_shape, b_shape):
 def test_linear_of_a_0d_weight_names_the_shapes():
     with pytest.raises(RuntimeError, match=r"\(5, 4\)"):
         at.nn.functional.linear(at.ones(5, 4), at.tensor(1.0))
+
+
+# -- norms ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fn", [
+    lambda lib, t: lib.norm(t, 3, dim=1, keepdim=True),
+    lambda lib, t: t.norm(p="fro", dim=(0, 1)),
+    lambda lib, t: lib.linalg.vector_norm(t, 1.5, dim=-1),
+    lambda lib, t: lib.linalg.vector_norm(t, dim=0),
+], ids=["p3", "fro", "p1.5", "p2"])
+def test_float16_norms_sum_their_powers_in_float32(fn):
+    x = np.array([[-104.0, 1.99, 0.5], [300.0, -2.75, 1.0]], np.float16)  # 300^2 > 65504
+    out = fn(torch, torch.tensor(x))
+    # values only: PyTorch's float16 backward of p=3 forms 300^2 in float16 (NaN there)
+    agree(fn, [x], rtol=2e-3)
+
+
+def test_vector_norm_0_has_a_zero_gradient_whatever_dy():
+    _, (grad,) = _run(at, lambda lib, t: lib.linalg.vector_norm(t, 0, dim=1),
+                      [np.array([[1.0, 0.0, -2.0]])], np.array([np.inf]))
+    _, (theirs,) = _run(torch, lambda lib, t: lib.linalg.vector_norm(t, 0, dim=1),
+                        [np.array([[1.0, 0.0, -2.0]])], np.array([np.inf]))
+    expected = np.zeros((1, 3)) if theirs is None else _array(theirs)  # None: no gradient
+    np.testing.assert_array_equal(_array(grad), expected)
