@@ -307,6 +307,9 @@ def layer_norm(input: Any, normalized_shape: Any,  # noqa: A002
             raise ShapeError(f"layer_norm: {name} of shape {tuple(value.shape)} does not "
                              f"match normalized_shape {normalized_shape}")
     dims = tuple(range(x.ndim - count, x.ndim))
+    if x.dtype == np.float16:  # PyTorch computes half in float: 300^2 overflows float16
+        wide = [None if t is None else _as_tensor(t).to(np.float32) for t in (weight, bias)]
+        return LayerNorm.apply(x.to(np.float32), *wide, dims, float(eps)).to(np.float16)
     return LayerNorm.apply(x, weight, bias, dims, float(eps))
 
 

@@ -371,3 +371,19 @@ def test_vector_norm_0_has_a_zero_gradient_whatever_dy():
                         [np.array([[1.0, 0.0, -2.0]])], np.array([np.inf]))
     expected = np.zeros((1, 3)) if theirs is None else _array(theirs)  # None: no gradient
     np.testing.assert_array_equal(_array(grad), expected)
+
+
+def test_layer_norm_of_float16_computes_in_float32():
+    x = np.array([[65504.0, 1.0, -2.0, 3.0], [300.0, -300.0, 0.5, 1.0]], np.float16)
+    weight = np.array([1.5, -1.0, 2.0, 0.5], np.float16)
+    bias = np.array([0.1, 0.2, -0.3, 1.8], np.float16)
+
+    def fn(lib, t, w, b):
+        return lib.nn.functional.layer_norm(t, (4,), w, b)
+    # values and the weight's and bias's gradients; dx cancels to ~1e-3 of its terms, where
+    # PyTorch's float16 and ours round differently
+    ours, our_grads = _run(at, fn, [x, weight, bias], np.ones((2, 4), np.float16))
+    theirs, their_grads = _run(torch, fn, [x, weight, bias], np.ones((2, 4), np.float16))
+    _same(ours, theirs, rtol=2e-3)
+    for mine, ref in zip(our_grads[1:], their_grads[1:]):
+        _same(mine, ref, rtol=2e-3)
