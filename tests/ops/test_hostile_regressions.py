@@ -53,11 +53,12 @@ def agree(fn, arrays, upstream=None, rtol=1e-7):
         _same(mine, ref, rtol)
 
 
-def raises_alike(fn, arrays, kind):
-    """Both libraries raise, PyTorch ``kind`` and ours an instance of it."""
+def raises_alike(fn, arrays, kind, ours=None):
+    """Both libraries raise, PyTorch ``kind`` and ours an instance of it (or of ``ours``:
+    where PyTorch's C++ core says RuntimeError, ours may name the problem's class)."""
     with pytest.raises(kind):
         fn(torch, *[torch.tensor(a) for a in arrays])
-    with pytest.raises(kind):
+    with pytest.raises(ours or kind):
         fn(at, *[at.tensor(a) for a in arrays])
 
 
@@ -387,3 +388,25 @@ def test_layer_norm_of_float16_computes_in_float32():
     _same(ours, theirs, rtol=2e-3)
     for mine, ref in zip(our_grads[1:], their_grads[1:]):
         _same(mine, ref, rtol=2e-3)
+
+
+# -- binary cross-entropy ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target", [np.array([1.0, np.nan], np.float32), np.array([1, 0]),
+                                    np.array([1.0, 0.0]), np.array([True, False])],
+                         ids=["nan", "int64", "float64", "bool"])
+def test_binary_cross_entropy_refuses_targets_as_pytorch(target):
+    def fn(lib, x, t):
+        return lib.nn.functional.binary_cross_entropy(x, t)
+    raises_alike(fn, [np.array([0.5, 0.2], np.float32), target], RuntimeError,
+                 (RuntimeError, ValueError))
+
+
+@pytest.mark.parametrize("x_dtype, t_dtype", [(np.float16, np.float32),
+                                              (np.float32, np.float64)])
+def test_binary_cross_entropy_with_logits_promotes(x_dtype, t_dtype):
+    def fn(lib, x, t):
+        return lib.nn.functional.binary_cross_entropy_with_logits(x, t)
+    agree(fn, [np.array([0.5, -2.0], x_dtype), np.array([1.0, 0.25], t_dtype)],
+          upstream=np.array(1.0, np.promote_types(x_dtype, t_dtype)), rtol=1e-3)
+    raises_alike(fn, [np.array([0.5, -2.0], x_dtype), np.array([1, 0])], RuntimeError)
