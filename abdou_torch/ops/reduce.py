@@ -426,7 +426,9 @@ def _extreme(name: str, input: Any, dim: Any, keepdim: bool, largest: bool):
         normalize_dims(dim, 0, name)
         values = amax(x) if largest else amin(x)
         return MinMaxResult((values, Tensor._wrap(np.zeros((), dtype=np.int64), False)))
-    indices = (argmax if largest else argmin)(x, dim, keepdim=True)
+    # bools have max/min with indices in PyTorch, though no argmax/argmin: ranked as uint8
+    ranked = x.to(np.uint8) if x.dtype == np.bool_ else x
+    indices = _arg_reduce(name, np.argmax if largest else np.argmin, ranked, dim, True)
     values = gather(x, dim, indices)
     if not keepdim:
         values, indices = values.squeeze(dim), indices.squeeze(dim)

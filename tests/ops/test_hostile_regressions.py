@@ -410,3 +410,24 @@ def test_binary_cross_entropy_with_logits_promotes(x_dtype, t_dtype):
     agree(fn, [np.array([0.5, -2.0], x_dtype), np.array([1.0, 0.25], t_dtype)],
           upstream=np.array(1.0, np.promote_types(x_dtype, t_dtype)), rtol=1e-3)
     raises_alike(fn, [np.array([0.5, -2.0], x_dtype), np.array([1, 0])], RuntimeError)
+
+
+@pytest.mark.parametrize("value, dtype", [(-1.0, np.uint8), (300, np.uint8), (1e5, np.float16),
+                                          (np.nan, np.uint8), (1e40, np.float32)])
+def test_masked_fill_with_a_value_the_dtype_cannot_hold(value, dtype):
+    raises_alike(lambda lib, t: t.masked_fill(lib.tensor([True, False]), value),
+                 [np.zeros(2, dtype)], RuntimeError)
+
+
+def test_masked_fill_values_that_fit():
+    for value, dtype in [(2.5, np.int32), (np.inf, np.float16), (-1, np.bool_)]:
+        agree(lambda lib, t: t.masked_fill(lib.tensor([True, False]), value),
+              [np.zeros(2, dtype)])
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_and_min_along_a_dim_of_bools(name):
+    x = np.array([[True, False], [False, False]])
+    ours, theirs = getattr(at.tensor(x), name)(1), getattr(torch.tensor(x), name)(1)
+    for mine, ref in zip(ours, theirs):
+        _same(mine, ref)
