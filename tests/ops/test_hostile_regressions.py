@@ -431,3 +431,13 @@ def test_max_and_min_along_a_dim_of_bools(name):
     ours, theirs = getattr(at.tensor(x), name)(1), getattr(torch.tensor(x), name)(1)
     for mine, ref in zip(ours, theirs):
         _same(mine, ref)
+
+
+@pytest.mark.parametrize("fn, shapes", [
+    (lambda lib, x, w: lib.nn.functional.conv2d(x, w), [(1, 2, 3, 3), (2, 2, 0, 2)]),
+    (lambda lib, x, w: lib.nn.functional.conv1d(x, w), [(1, 2, 3), (2, 2, 0)]),
+    (lambda lib, x, w, b: lib.nn.functional.conv_transpose2d(x, w, b),
+     [(1, 3, 2, 2), (3, 2, 3, 3), ()]),
+], ids=["conv2d-empty-kernel", "conv1d-empty-kernel", "conv_transpose2d-0d-bias"])
+def test_convolution_arguments_pytorch_refuses(fn, shapes):
+    raises_alike(fn, [np.ones(s, np.float32) for s in shapes], RuntimeError)
