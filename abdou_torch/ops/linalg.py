@@ -223,17 +223,19 @@ def linear(input: Any, weight: Any, bias: Any = None):  # noqa: A002
 def _linear_by_broadcasting(x: Any, weight: Any, bias: Any):
     """PyTorch's other linears: a 1-D weight (y = x @ w) or a bias that broadcasts to the
     output ((), (1,), (N, out)), as matmul plus add."""
-    if x.ndim == 0 or weight.ndim == 0:
-        raise ShapeError(f"linear: both arguments need at least 1 dim, got shapes "
-                         f"{tuple(x.shape)} and {tuple(weight.shape)}")
+    if x.ndim == 0 or weight.ndim not in (1, 2):
+        raise ShapeError(f"linear: expected an input of at least 1 dim and a 1-D or 2-D "
+                         f"weight, got shapes {tuple(x.shape)} and {tuple(weight.shape)}")
     out = matmul(x, weight if weight.ndim == 1 else weight.mT)
     if bias is None:
         return out
-    try:
-        np.broadcast_shapes(tuple(bias.shape), tuple(out.shape))
+    try:  # the bias is added into the output: it may not widen it
+        fits = np.broadcast_shapes(tuple(bias.shape), tuple(out.shape)) == tuple(out.shape)
     except ValueError:
+        fits = False
+    if not fits:
         raise ShapeError(f"linear: bias of shape {tuple(bias.shape)} does not broadcast to the "
-                         f"output's {tuple(out.shape)}") from None
+                         f"output's {tuple(out.shape)}")
     return out + bias
 
 

@@ -440,3 +440,12 @@ def test_max_and_min_along_a_dim_of_bools(name):
 ], ids=["conv2d-empty-kernel", "conv1d-empty-kernel", "conv_transpose2d-0d-bias"])
 def test_convolution_arguments_pytorch_refuses(fn, shapes):
     raises_alike(fn, [np.ones(s, np.float32) for s in shapes], RuntimeError)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, b_shape", [
+    ((4,), (3, 4), (2, 3)),           # a bias that would widen the output
+    ((5, 4), (2, 3, 4), (3,)),        # a 3-D weight
+])
+def test_linear_shapes_pytorch_refuses(x_shape, w_shape, b_shape):
+    raises_alike(lambda lib, x, w, b: lib.nn.functional.linear(x, w, b),
+                 [np.ones(s) for s in (x_shape, w_shape, b_shape)], RuntimeError)
