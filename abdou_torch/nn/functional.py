@@ -244,12 +244,13 @@ def tanhshrink(input: Any) -> Tensor:  # noqa: A002
 
 
 def _threshold(x: Tensor, threshold: float, value: float) -> Tensor:
-    return where(x.data > threshold, x, np.asarray(value, dtype=x.dtype))
+    # x <= threshold picks the value: a NaN is not, so it passes (PyTorch's kernel)
+    return where(~(x.data <= threshold), x, np.asarray(value, dtype=x.dtype))
 
 
 def threshold(input: Any, threshold: float, value: float,  # noqa: A002
               inplace: bool = False) -> Tensor:
-    """y = x if x > threshold else value."""
+    """y = value if x <= threshold else x (NaN passes)."""
     return _in_place_or_not("threshold", _threshold, _as_tensor(input), inplace, threshold,
                             value)
 

@@ -449,3 +449,8 @@ def test_convolution_arguments_pytorch_refuses(fn, shapes):
 def test_linear_shapes_pytorch_refuses(x_shape, w_shape, b_shape):
     raises_alike(lambda lib, x, w, b: lib.nn.functional.linear(x, w, b),
                  [np.ones(s) for s in (x_shape, w_shape, b_shape)], RuntimeError)
+
+
+def test_threshold_passes_nan():
+    agree(lambda lib, t: lib.nn.functional.threshold(t, 0.5, -3.0),
+          [np.array([np.nan, 1.0, -2.0, 0.5])], upstream=np.ones(4))
