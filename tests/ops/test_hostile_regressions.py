@@ -454,3 +454,8 @@ def test_linear_shapes_pytorch_refuses(x_shape, w_shape, b_shape):
 def test_threshold_passes_nan():
     agree(lambda lib, t: lib.nn.functional.threshold(t, 0.5, -3.0),
           [np.array([np.nan, 1.0, -2.0, 0.5])], upstream=np.ones(4))
+
+
+def test_roll_along_dims_of_a_0d_tensor_is_an_index_error():
+    raises_alike(lambda lib, t: t.roll((-1, 5), (0, 2)), [np.array(0.5)], IndexError)
+    agree(lambda lib, t: t.roll(1), [np.array(0.5)])
