@@ -458,4 +458,6 @@ def test_threshold_passes_nan():
 
 def test_roll_along_dims_of_a_0d_tensor_is_an_index_error():
     raises_alike(lambda lib, t: t.roll((-1, 5), (0, 2)), [np.array(0.5)], IndexError)
+    with pytest.raises(IndexError, match="no dimensions"):  # not NumPy's raw message
+        at.tensor(0.5).roll((-1, 5), (0, 2))
     agree(lambda lib, t: t.roll(1), [np.array(0.5)])
