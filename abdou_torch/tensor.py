@@ -921,7 +921,10 @@ class Tensor:
 
     @property
     def mT(self) -> "Tensor":  # noqa: N802 - PyTorch's name
-        return _shape.transpose(self, -2, -1)
+        if self.ndim == 1:  # 0-d: the identity, as in PyTorch
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of "
+                               "matrices. Got 1-D tensor.")
+        return _shape.transpose(self, -2, -1) if self.ndim else _shape.reshape(self, ())
 
     def movedim(self, source: builtins.int, destination: builtins.int) -> "Tensor":
         return _shape.movedim(self, source, destination)

@@ -244,12 +244,13 @@ def tanhshrink(input: Any) -> Tensor:  # noqa: A002
 
 
 def _threshold(x: Tensor, threshold: float, value: float) -> Tensor:
-    return where(x.data > threshold, x, np.asarray(value, dtype=x.dtype))
+    # x <= threshold picks the value: a NaN is not, so it passes (PyTorch's kernel)
+    return where(~(x.data <= threshold), x, np.asarray(value, dtype=x.dtype))
 
 
 def threshold(input: Any, threshold: float, value: float,  # noqa: A002
               inplace: bool = False) -> Tensor:
-    """y = x if x > threshold else value."""
+    """y = value if x <= threshold else x (NaN passes)."""
     return _in_place_or_not("threshold", _threshold, _as_tensor(input), inplace, threshold,
                             value)
 
@@ -573,11 +574,12 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,  # noqa: A
     if ((x.data < 0) | (x.data > 1) | np.isnan(x.data)).any():
         raise ValueError("binary_cross_entropy: all elements of input should be between 0 "
                          "and 1 (apply sigmoid first, or use binary_cross_entropy_with_logits)")
-    if ((t.data < 0) | (t.data > 1)).any():
+    if t.dtype != x.dtype:  # PyTorch: no promotion here (float64 targets included)
+        raise RuntimeError(f"binary_cross_entropy: found target dtype {t.dtype} but expected "
+                           f"the input's, {x.dtype}")
+    if ((t.data < 0) | (t.data > 1) | np.isnan(t.data)).any():
         raise ValueError("binary_cross_entropy: all elements of target should be between 0 "
                          "and 1")
-    if t.dtype != x.dtype:
-        t = t.to(x.dtype)
     loss = BinaryCrossEntropy.apply(x, t)
     if weight is not None:
         loss = loss * weight
@@ -595,8 +597,12 @@ def binary_cross_entropy_with_logits(input: Any, target: Any,  # noqa: A002
     if t.shape != x.shape:
         raise ValueError(f"binary_cross_entropy_with_logits: target size ({tuple(t.shape)}) "
                          f"must be the same as input size ({tuple(x.shape)})")
-    if t.dtype != x.dtype:
-        t = t.to(x.dtype)
+    if t.dtype.kind != "f":  # PyTorch: the floating result cannot be cast back to it
+        raise RuntimeError(f"binary_cross_entropy_with_logits: expected a floating target, "
+                           f"got {t.dtype}")
+    if t.dtype != x.dtype:  # the result has the promoted dtype, as in PyTorch
+        wide = promote_types(x.dtype, t.dtype)
+        x, t = x.to(wide), t.to(wide)
     log_weight = 1 if pos_weight is None else 1 + (_as_tensor(pos_weight) - 1) * t
     loss = (1 - t) * x - log_weight * logsigmoid(x)
     if weight is not None:

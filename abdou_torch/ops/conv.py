@@ -354,6 +354,9 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,  # noqa: 
     if bias is not None and bias.shape != (out_channels,):
         raise ShapeError(f"conv2d: bias of shape {tuple(bias.shape)} does not match weight of "
                          f"shape {tuple(weight.shape)} (expected ({out_channels},))")
+    if kh == 0 or kw == 0:
+        raise ShapeError(f"conv2d: kernel size should be greater than zero, got weight of "
+                         f"shape {tuple(weight.shape)}")
     stride = _pair(stride, "stride", "conv2d", 1)
     dilation = _pair(dilation, "dilation", "conv2d", 1)
     if isinstance(padding, str):
@@ -434,9 +437,12 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
         raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller "
                          f"than stride {stride} or dilation {dilation}")
     kernel = weight.shape[2:]
+    if bias is not None and tuple(bias.shape) != (weight.shape[1] * groups,):
+        raise ShapeError(f"conv_transpose2d: bias of shape {tuple(bias.shape)} does not match "
+                         f"weight of shape {tuple(weight.shape)} with groups={groups}")
     size = tuple((n - 1) * s - 2 * p + d * (k - 1) + op + 1 for n, s, p, d, k, op in
                  zip(x.shape[2:], stride, (ph, pw), dilation, kernel, output_padding))
-    if min(size) < 1:
+    if min(size) < (0 if x.shape[0] == 0 else 1):  # an empty batch may give empty planes
         raise ShapeError(f"conv_transpose2d: input of shape {tuple(x.shape)} gives an empty output "
                          f"{size}")
     # the window of the convolution it is the adjoint of (output_padding's extra rows and

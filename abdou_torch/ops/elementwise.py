@@ -7,6 +7,7 @@ not here: a formula may return a gradient of the broadcast shape.
 from __future__ import annotations
 
 import math
+from builtins import abs as builtins_abs
 from typing import Any, Callable, Literal
 
 import numpy as np
@@ -120,8 +121,9 @@ class Div(_Binary):
 
 
 class Pow(_Binary):
-    """y = a ** b;  da = dy * b * a^(b-1) (0 where b == 0), db = dy * y * log(a) (0 where
-    a == 0 and b >= 0), as in PyTorch. Integers to negative integer powers (a tensor of
+    """y = a ** b;  da = dy * b * a^(b-1) (0 where b == 0), db = dy * y * log(a) (dy * 0
+    where a == 0 and b >= 0), as in PyTorch, whose masks also decide what an infinite dy
+    gives there: 0 in da, NaN in db. Integers to negative integer powers (a tensor of
     exponents) follow PyTorch too: 1 for a = 1, +-1 for a = -1, else 0 (NumPy raises)."""
 
     compute = staticmethod(np.power)
@@ -140,10 +142,10 @@ class Pow(_Binary):
         zero = np.zeros((), dtype=dy.dtype)
         da = db = None
         if self.needs_input_grad[0]:
-            da = dy * xp.where(_values(b) != 0, b * a ** (b - 1), zero)
+            da = xp.where(_values(b) != 0, dy * (b * a ** (b - 1)), zero)
         if self.needs_input_grad[1]:
             flat = (_values(a) == 0) & (_values(b) >= 0)  # y = 0 or 1 there: no slope
-            db = xp.where(flat, zero, dy * a ** b * xp.log(xp.where(flat, zero + 1, a)))
+            db = dy * xp.where(flat, zero, a ** b * xp.log(xp.where(flat, zero + 1, a)))
         return da, db
 
 
@@ -158,7 +160,7 @@ def _integer_power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 class PowScalar(Primitive):
     torch_grad_fn = "PowBackward0"
 
-    """y = x ** p (p a Python number);  dx = dy * p * x^(p-1)"""
+    """y = x ** p (p a Python number);  dx = dy * p * x^(p-1) (0 for p = 0, whatever dy)"""
 
     name = "pow"
 
@@ -175,7 +177,7 @@ class PowScalar(Primitive):
         if p == 1:
             return dy
         if p == 0:  # x^0 is constant, even at x = 0 where p * x^(p-1) would be 0 * inf
-            return dy * 0
+            return xp.where(np.True_, np.zeros((), dy.dtype), dy)
         return dy * (p * x ** (p - 1))
 
 
@@ -464,9 +466,26 @@ def _values(value: Any) -> np.ndarray:
 
 def add(input: Any, other: Any, alpha: float = 1):  # noqa: A002 - PyTorch's argument name
     """input + alpha * other, with broadcasting."""
-    if alpha != 1:
-        other = mul(other, alpha)
-    return Add.apply(*_operands(input, other))
+    if type(alpha) is int and alpha == 1:  # the default (a bool alpha is checked below)
+        return Add.apply(*_operands(input, other))
+    return Add.apply(*_scaled_operands(input, other, alpha))
+
+
+def _scaled_operands(input: Any, other: Any, alpha: Any) -> tuple:  # noqa: A002
+    """(input, alpha * other) in the dtype of input and other (alpha takes no part in it,
+    as in PyTorch), with PyTorch's two checks: no float alpha for an integer or bool
+    result, no bool alpha for any other."""
+    a, b = _operands(input, other)
+    kind = _values(a).dtype.kind
+    if isinstance(alpha, (bool, np.bool_)) and kind != "b":
+        raise RuntimeError(f"Boolean alpha only supported for Boolean results (got alpha="
+                           f"{alpha} for a {_values(a).dtype} result)")
+    if kind in "biu" and isinstance(alpha, (float, np.floating)):
+        raise RuntimeError(f"For integral input tensors, argument alpha must not be a "
+                           f"floating point number (got alpha={alpha})")
+    if kind == "b":
+        return a, (b if alpha else mul(b, False))
+    return a, (b if alpha == 1 else mul(b, alpha))
 
 
 def sub(input: Any, other: Any, alpha: float = 1):  # noqa: A002
@@ -476,9 +495,9 @@ def sub(input: Any, other: Any, alpha: float = 1):  # noqa: A002
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
                            "supported. If you are trying to invert a mask, use the `~` or "
                            "`logical_not()` operator instead.")
-    if alpha != 1:
-        other = mul(other, alpha)
-    return Sub.apply(*_operands(input, other))
+    if type(alpha) is int and alpha == 1:  # the default (a bool alpha is checked there)
+        return Sub.apply(*_operands(input, other))
+    return Sub.apply(*_scaled_operands(input, other, alpha))
 
 
 def _is_bool(value: Any) -> bool:
@@ -488,12 +507,32 @@ def _is_bool(value: Any) -> bool:
     return getattr(getattr(value, "dtype", None), "kind", None) == "b"
 
 
+def _beyond_half(input: Any, other: Any) -> bool:
+    """A float16 tensor and a Python number that float16 cannot hold (|v| > 65504, or
+    below its smallest subnormal): PyTorch multiplies and divides such a pair in float32
+    and rounds the result (a float16 x * 65536.0 is finite for |x| < 1; cast first, the
+    number is inf). Its add and sub cast the number (x - 7e4 is -inf for any x)."""
+    for tensor, number in ((input, other), (other, input)):
+        if type(number) in (int, float) and isinstance(tensor, Tensor) and \
+                tensor.data.dtype == np.float16 and number != 0 and math.isfinite(number):
+            return not 2.0 ** -25 < builtins_abs(number) <= 65504.0
+    return False
+
+
+def _float32(value: Any) -> Any:
+    return value.to(np.float32) if isinstance(value, Tensor) else value
+
+
 def mul(input: Any, other: Any):  # noqa: A002
+    if _beyond_half(input, other):
+        return mul(_float32(input), _float32(other)).to(np.float16)
     return Mul.apply(*_operands(input, other))
 
 
 def div(input: Any, other: Any):  # noqa: A002
     """True division; integer inputs give a float result, as in PyTorch."""
+    if _beyond_half(input, other):
+        return div(_float32(input), _float32(other)).to(np.float16)
     a, b = _operands(input, other)
     if _values(a).dtype.kind != "f":
         a, b = _to_default_float(a), _to_default_float(b)
@@ -507,9 +546,19 @@ def _to_default_float(value: Any):
 
 
 def pow(input: Any, exponent: Any):  # noqa: A001 - PyTorch's name
-    """input ** exponent; a Python-number exponent takes the cheaper single-input path."""
+    """input ** exponent; a Python-number exponent takes the cheaper single-input path.
+    PyTorch has no bool ** bool tensor (NotImplementedError); bool ** int is int64; a
+    Python bool exponent is 1 or 0 and keeps the tensor's dtype."""
+    if isinstance(exponent, bool) and isinstance(input, Tensor):
+        if input.dtype.kind == "b":
+            return input.clone() if exponent else Tensor._wrap(np.ones_like(input.data), False)
+        return PowScalar.apply(input, int(exponent))
+    if _is_bool(input) and _is_bool(exponent) and not isinstance(exponent, np.bool_):
+        raise NotImplementedError('"pow" not implemented for \'Bool\'')
     if isinstance(exponent, (int, float)) and not isinstance(exponent, bool) \
             and isinstance(input, Tensor):
+        if input.dtype.kind == "b" and isinstance(exponent, int):
+            input = input.to(np.int64)
         if input.dtype.kind != "f":
             if isinstance(exponent, int) and exponent < 0:
                 raise RuntimeError(f"pow: integers to negative integer powers are not "
@@ -517,8 +566,24 @@ def pow(input: Any, exponent: Any):  # noqa: A001 - PyTorch's name
                                    f"the tensor with .float() first")
             if isinstance(exponent, float):
                 input = _to_default_float(input)
+        _check_exponent_fits(exponent, input.data.dtype)
         return PowScalar.apply(input, exponent)
     return Pow.apply(*_operands(input, exponent))
+
+
+def _check_exponent_fits(exponent: float, dtype: np.dtype) -> None:
+    """PyTorch converts a number exponent to the tensor's dtype and raises where it does not
+    fit (float16 ** 1e10, uint8 ** 300); float32 and float64 take any float."""
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        fits = info.min <= exponent <= info.max
+    else:
+        largest = float(np.finfo(dtype).max)
+        fits = dtype.itemsize > 2 or not math.isfinite(exponent) or \
+            -largest <= exponent <= largest
+    if not fits:
+        raise RuntimeError(f"pow: exponent {exponent} cannot be converted to {dtype} "
+                           f"without overflow")
 
 
 def _as_tensor(value: Any):
@@ -535,7 +600,10 @@ def neg(input: Any):  # noqa: A002
 
 
 def abs(input: Any):  # noqa: A001,A002
-    return Abs.apply(_as_tensor(input))
+    x = _as_tensor(input)
+    if x.dtype.kind == "b":
+        raise NotImplementedError('"abs" not implemented for \'Bool\'')
+    return Abs.apply(x)
 
 
 def _float_input(input: Any):

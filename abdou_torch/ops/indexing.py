@@ -180,8 +180,17 @@ def _scatter_index(op: str, x: Tensor, dim: int, index: Any, src: Tensor | None)
 
 
 def _value_array(value: Any, dtype: np.dtype) -> np.ndarray:
-    """A Python number as a 0-d array of ``dtype`` (cast as PyTorch casts: 2.5 -> 2)."""
-    return np.asarray(value).astype(dtype)
+    """A Python number as a 0-d array of ``dtype`` (cast as PyTorch casts: 2.5 -> 2); one
+    outside an integer dtype's range, or a finite one beyond float16's, raises as there."""
+    number = np.asarray(value)
+    dtype = np.dtype(dtype)
+    if number.dtype.kind in "iuf" and dtype.kind in "iuf" and \
+            (np.isfinite(number) or dtype.kind in "iu"):
+        info = np.iinfo(dtype) if dtype.kind in "iu" else np.finfo(dtype)
+        if not info.min <= number <= info.max:  # NaN fails this too
+            raise RuntimeError(f"value {value} cannot be converted to type {dtype} without "
+                               f"overflow")
+    return number.astype(dtype)
 
 
 def scatter(input: Any, dim: int, index: Any, src: Any = None, value: Any = None,  # noqa: A002

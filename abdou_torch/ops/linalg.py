@@ -119,8 +119,8 @@ class Linear(Primitive):
     def forward(self, x, weight, bias):
         if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
             raise ShapeError(f"linear: input of shape {tuple(x.shape)} does not fit a weight of "
-                             f"shape {tuple(weight.shape)} (expected (..., {weight.shape[-1]}) "
-                             f"input for weight (out_features, in_features))")
+                             f"shape {tuple(weight.shape)} (expected a 2-D weight (out_features, "
+                             f"in_features) and an input (..., in_features))")
         out = _rows_product(x, weight.T)
         if bias is not None:
             if bias.shape != (weight.shape[0],):
@@ -137,9 +137,10 @@ class Linear(Primitive):
             dx = _rows_product(dy, weight) if xp.arrays else xp.matmul(dy, weight)
         dw = db = None
         if need_w or need_b:
-            dy2 = dy.reshape(-1, dy.shape[-1])
+            rows = int(np.prod(dy.shape[:-1]))  # not -1: NumPy cannot infer it for size 0
+            dy2 = dy.reshape(rows, dy.shape[-1])
             if need_w:
-                dw = xp.apply(MatMul, dy2, x.reshape(-1, x.shape[-1]), True, False)
+                dw = xp.apply(MatMul, dy2, x.reshape(rows, x.shape[-1]), True, False)
             if need_b:
                 db = xp.sum(dy2, (0,))
         return dx, dw, db
@@ -214,7 +215,28 @@ def linear(input: Any, weight: Any, bias: Any = None):  # noqa: A002
     if bias is not None:
         bias = _as_tensor(bias)
     _refuse_bool("linear", x)
+    if w.ndim == 1 or bias is not None and tuple(bias.shape) != tuple(w.shape[:1]):
+        return _linear_by_broadcasting(x, w, bias)
     return Linear.apply(x, w, bias)
+
+
+def _linear_by_broadcasting(x: Any, weight: Any, bias: Any):
+    """PyTorch's other linears: a 1-D weight (y = x @ w) or a bias that broadcasts to the
+    output ((), (1,), (N, out)), as matmul plus add."""
+    if x.ndim == 0 or weight.ndim not in (1, 2):
+        raise ShapeError(f"linear: expected an input of at least 1 dim and a 1-D or 2-D "
+                         f"weight, got shapes {tuple(x.shape)} and {tuple(weight.shape)}")
+    out = matmul(x, weight if weight.ndim == 1 else weight.mT)
+    if bias is None:
+        return out
+    try:  # the bias is added into the output: it may not widen it
+        fits = np.broadcast_shapes(tuple(bias.shape), tuple(out.shape)) == tuple(out.shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"linear: bias of shape {tuple(bias.shape)} does not broadcast to the "
+                         f"output's {tuple(out.shape)}")
+    return out + bias
 
 
 def _scaled_sum(op: str, input: Any, product: Any, beta: float, alpha: float):  # noqa: A002

@@ -89,6 +89,9 @@ def roll(input: Any, shifts: Any, dims: Any = None) -> Tensor:  # noqa: A002
         rolled = _roll_dim(flat, int(shifts[0]), 0)
         return x.clone() if rolled is flat else rolled.reshape(x.shape)
     dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    if x.ndim == 0 and dims:  # PyTorch's dim check, which a 0-d tensor always fails
+        raise IndexError(f"roll: dimension specified as {dims[0]} but tensor has no "
+                         f"dimensions")
     if len(shifts) != len(dims):
         raise RuntimeError(f"roll: shifts and dimensions must align; shifts: {len(shifts)}, "
                            f"dims: {len(dims)}")

@@ -70,8 +70,8 @@ class VectorNorm(Primitive):
         p, x_data = self.ord, self.inputs[0].data
         if not self.keepdim:
             dy = dy.reshape(_kept_shape(x_data.shape, self.dims))
-        if p == 0:  # a count: zero gradient (PyTorch's too)
-            return dy * np.zeros(x_data.shape, dtype=dy.dtype)
+        if p == 0:  # a count: zero gradient (PyTorch's too, even for an infinite dy)
+            return xp.where(np.zeros(x_data.shape, dtype=bool), dy, np.zeros((), dy.dtype))
         sign = _sign(x_data)  # 0 for NaN, as PyTorch's sgn: a NaN gets no gradient
         if p == 1:
             return dy * sign
@@ -143,6 +143,9 @@ def vector_norm(x: Any, ord: float = 2, dim: Any = None, keepdim: bool = False, 
     if (ord < 0 or ord == _INF) and any(x.shape[d] == 0 for d in dims):
         raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty "
                            f"tensor because the operation does not have an identity")
+    if x.dtype == np.float16 and ord not in (0, _INF, -_INF):
+        # PyTorch sums float16 powers in float32: |x|^2 overflows float16 above 256
+        return VectorNorm.apply(x.to(np.float32), float(ord), dims, bool(keepdim)).to(x.dtype)
     return VectorNorm.apply(x, float(ord), dims, bool(keepdim))
 
 

@@ -161,6 +161,12 @@ class _MaxPoolGather(Primitive):
         return xp.apply(_MaxPoolScatter, dy, self.argmax, self.window, self.size)
 
 
+def _accumulation_dtype(dtype: np.dtype) -> np.dtype:
+    """float16 windows are summed in float32, as PyTorch's CPU kernels do (a window of
+    65504 and 88 averages to 32796, where a float16 sum overflows to inf)."""
+    return np.dtype(np.float32) if dtype == np.float16 else dtype
+
+
 class AvgPool2d(Primitive):
     """y[n, c, ho, wo] = sum_{i, j} x_pad[n, c, ho*sh + i, wo*sw + j] / divisor[ho, wo];
     dx = the adjoint: dy / divisor added back to every position of each window."""
@@ -171,11 +177,12 @@ class AvgPool2d(Primitive):
     def forward(self, x, window: _Window, divisor: np.ndarray):
         self.window, self.divisor, self.size = window, divisor, x.shape[2:]
         xp = _pad(x, window.padding)
+        wide = _accumulation_dtype(x.dtype)
         out = None
         for _, _, index in window.offsets(divisor.shape):
-            out = xp[index].copy() if out is None else np.add(out, xp[index], out=out)
-        out *= (1.0 / divisor).astype(x.dtype)
-        return out
+            out = xp[index].astype(wide) if out is None else np.add(out, xp[index], out=out)
+        out *= (1.0 / divisor).astype(wide)
+        return out.astype(x.dtype, copy=False)
 
     def backward(self, xp, dy):
         return xp.apply(_AvgPoolTranspose, dy, self.window, self.divisor, self.size)
@@ -190,11 +197,12 @@ class _AvgPoolTranspose(Primitive):
 
     def forward(self, y, window: _Window, divisor: np.ndarray, size):
         self.window, self.divisor = window, divisor
-        share = y * (1.0 / divisor).astype(y.dtype)
-        xp = np.zeros(y.shape[:2] + window.padded_size(size), dtype=y.dtype)
+        wide = _accumulation_dtype(y.dtype)
+        share = y.astype(wide, copy=False) * (1.0 / divisor).astype(wide)
+        xp = np.zeros(y.shape[:2] + window.padded_size(size), dtype=wide)
         for _, _, index in window.offsets(divisor.shape):
             xp[index] += share
-        return _crop(xp, window.padding, size)
+        return _crop(xp, window.padding, size).astype(y.dtype, copy=False)
 
     def backward(self, xp, g):
         return xp.apply(AvgPool2d, g, self.window, self.divisor)

@@ -128,8 +128,8 @@ class Amax(Primitive):
 
     def forward(self, x, dims: tuple[int, ...], keepdim: bool, largest: bool,
                 evenly: bool = False):
-        if x.size == 0:
-            raise ShapeError(f"{'amax' if largest else 'amin'}: cannot reduce an empty tensor")
+        if x.size == 0 and (not x.ndim or _any(x.shape[d] == 0 for d in dims)):
+            raise ShapeError(f"{'amax' if largest else 'amin'}: cannot reduce an empty dim")
         self.dims, self.keepdim, self.largest, self.evenly = dims, keepdim, largest, evenly
         reduce = np.max if largest else np.min
         return np.asarray(reduce(x, axis=dims, keepdims=keepdim))
@@ -232,7 +232,19 @@ def var(input: Any, dim: Any = None, *, correction: float = 1, keepdim: bool = F
         correction = 1 if unbiased else 0
     dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
     dims = normalize_dims(dim, x.ndim, "var")
-    return _variance("var", x, dims, correction, keepdim, whole=dim is None)
+    variance = _variance("var", x, dims, correction, keepdim, whole=dim is None)
+    if _squares_overflowed(variance, x, dims, correction):
+        variance = _variance("var", x.to(np.float64), dims, correction, keepdim).to(x.dtype)
+    return variance
+
+
+def _squares_overflowed(variance: Any, x: Any, dims: tuple, correction: float) -> bool:
+    """Whether a float32 or float16 variance of finite values overflowed in its squares
+    (|x - mean| above 1.8e19 in float32): PyTorch accumulates those in double (float), so
+    its variance, and above all its std, can be finite where ours was not. Checked only
+    after a non-finite result, so the common case pays one isfinite."""
+    return x.dtype != np.float64 and _count(x.shape, dims) - correction > 0 and \
+        not np.isfinite(variance.data).all() and np.isfinite(x.data).all()
 
 
 def _variance(op: str, x: Any, dims: tuple, correction: float, keepdim: bool,
@@ -296,8 +308,16 @@ def std(input: Any, dim: Any = None, *, correction: float = 1, keepdim: bool = F
     if unbiased is not None:
         correction = 1 if unbiased else 0
     dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
-    variance = _variance("std", x, normalize_dims(dim, x.ndim, "std"), correction, keepdim,
-                         whole=dim is None)
+    dims = normalize_dims(dim, x.ndim, "std")
+    variance = _variance("std", x, dims, correction, keepdim, whole=dim is None)
+    if _squares_overflowed(variance, x, dims, correction):  # the root may fit the dtype
+        variance = _variance("std", x.to(np.float64), dims, correction, keepdim)
+        return _root(variance).to(x.dtype)
+    return _root(variance)
+
+
+def _root(variance: Any):
+    """sqrt(variance) with the gradient 0 where it is 0."""
     zero = variance.data == 0
     if not zero.any():
         return sqrt(variance)
@@ -406,7 +426,9 @@ def _extreme(name: str, input: Any, dim: Any, keepdim: bool, largest: bool):
         normalize_dims(dim, 0, name)
         values = amax(x) if largest else amin(x)
         return MinMaxResult((values, Tensor._wrap(np.zeros((), dtype=np.int64), False)))
-    indices = (argmax if largest else argmin)(x, dim, keepdim=True)
+    # bools have max/min with indices in PyTorch, though no argmax/argmin: ranked as uint8
+    ranked = x.to(np.uint8) if x.dtype == np.bool_ else x
+    indices = _arg_reduce(name, np.argmax if largest else np.argmin, ranked, dim, True)
     values = gather(x, dim, indices)
     if not keepdim:
         values, indices = values.squeeze(dim), indices.squeeze(dim)
@@ -443,6 +465,9 @@ def logsumexp(input: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A0
     (detached) maximum, so it stays finite for large inputs."""
     dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
     x = _as_tensor(input)
+    if x.dtype.kind != "f":  # PyTorch: integers and bools in the default float dtype
+        from ..dtypes import get_default_dtype
+        x = x.to(get_default_dtype())
     dims = normalize_dims(dim, x.ndim, "logsumexp")
     shift = np.max(x.data, axis=dims, keepdims=True) if x.data.size else np.zeros(())
     shift = np.where(np.isfinite(shift), shift, 0).astype(x.dtype)
@@ -455,6 +480,8 @@ def prod(input: Any, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
          axis: Any = None, keepdims: Any = None):
     dim, keepdim = _resolve(dim, keepdim, axis, keepdims)
     x = _as_tensor(input)
+    if x.dtype.kind in "bui":  # PyTorch: integer and bool products are int64
+        x = x.to(np.int64)
     return Prod.apply(x, normalize_dims(dim, x.ndim, "prod"), keepdim)
 
 

@@ -17,6 +17,19 @@ from .shape import Cat, Index, _dim
 
 __all__ = ["cumsum", "cumprod"]
 
+#: PyTorch's CPU scans run float32 in double and float16 in float, rounding each output:
+#: a running sum of [3e38, 3e38, -3e38] in float32 is [3e38, inf, 3e38], not [.., inf, inf]
+_ACCUMULATE = {np.dtype(np.float32): np.float64, np.dtype(np.float16): np.float32}
+
+
+def _running(ufunc: np.ufunc, x: np.ndarray, dim: int) -> np.ndarray:
+    """ufunc.accumulate along ``dim`` in PyTorch's accumulation dtype, as x's dtype."""
+    wide = _ACCUMULATE.get(x.dtype)
+    if wide is None:
+        return ufunc.accumulate(x, axis=dim)
+    with np.errstate(over="ignore"):
+        return ufunc.accumulate(x, axis=dim, dtype=wide).astype(x.dtype)
+
 
 class Cumsum(Primitive):
     """y_i = 0 + sum_{j <= i} x_j along dim (sum_{j >= i} with ``reverse``);
@@ -31,9 +44,9 @@ class Cumsum(Primitive):
     def forward(self, x: np.ndarray, dim: int, reverse: bool = False) -> np.ndarray:
         self.dim, self.reverse = dim, reverse
         if reverse:
-            y = np.ascontiguousarray(np.flip(np.cumsum(np.flip(x, dim), axis=dim), dim))
+            y = np.ascontiguousarray(np.flip(_running(np.add, np.flip(x, dim), dim), dim))
         else:
-            y = np.cumsum(x, axis=dim)
+            y = _running(np.add, x, dim)
         first = -1 if reverse else 0
         if x.dtype.kind == "f" and x.shape[dim] and (np.take(x, first, axis=dim) == 0).any():
             y += 0.0  # -0.0 + 0.0 = +0.0; every other value unchanged
@@ -60,7 +73,7 @@ class Cumprod(Primitive):
 
     def forward(self, x: np.ndarray, dim: int) -> np.ndarray:
         self.dim = dim
-        return np.cumprod(x, axis=dim)
+        return _running(np.multiply, x, dim)
 
     def backward(self, xp, dy):
         x = xp.value(self.inputs[0])

@@ -52,6 +52,12 @@ def _dim(dim: Any, ndim: int, op: str) -> int:  # dim: what _int_arg accepts
     return dim % max(ndim, 1)
 
 
+def _two_dims(first: Any, second: Any, ndim: int, op: str) -> tuple[int, int]:
+    """Both dims' types checked before either's range, as PyTorch's argument parser does."""
+    first, second = _int_arg(first, "dim", op), _int_arg(second, "dim", op)
+    return _dim(first, ndim, op), _dim(second, ndim, op)
+
+
 class Reshape(Primitive):
     torch_grad_fn = "ViewBackward0"
 
@@ -393,9 +399,9 @@ view = reshape
 def flatten(input: Any, start_dim: int = 0, end_dim: int = -1):  # noqa: A002
     """Merge dims start_dim..end_dim into one."""
     x = _as_tensor(input)
+    start, end = _two_dims(start_dim, end_dim, x.ndim, "flatten")
     if x.ndim == 0:
         return reshape(x, (1,))
-    start, end = _dim(start_dim, x.ndim, "flatten"), _dim(end_dim, x.ndim, "flatten")
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     shape = x.shape[:start] + (int(np.prod(x.shape[start:end + 1])),) + x.shape[end + 1:]
@@ -414,7 +420,7 @@ def transpose(input: Any, dim0: int, dim1: int):  # noqa: A002
     """Swap two dims."""
     x = _as_tensor(input)
     order = list(range(x.ndim))
-    a, b = _dim(dim0, x.ndim, "transpose"), _dim(dim1, x.ndim, "transpose")
+    a, b = _two_dims(dim0, dim1, x.ndim, "transpose")
     if x.ndim < 2 or a == b:
         return x
     order[a], order[b] = order[b], order[a]
@@ -423,9 +429,10 @@ def transpose(input: Any, dim0: int, dim1: int):  # noqa: A002
 
 def movedim(input: Any, source: int, destination: int):  # noqa: A002
     x = _as_tensor(input)
+    source, destination = _two_dims(source, destination, x.ndim, "movedim")
     order = list(range(x.ndim))
-    order.insert(_dim(destination, x.ndim, "movedim"),
-                 order.pop(_dim(source, x.ndim, "movedim")))
+    if order:  # a 0-d tensor has one place to move its dim 0 (or -1) to
+        order.insert(destination, order.pop(source))
     return Permute.apply(x, tuple(order))
 
 
@@ -631,7 +638,7 @@ def chunk(input: Any, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
     """Split into ``chunks`` pieces of size ceil(n / chunks) (fewer if n is small); a dim of
     size 0 gives ``chunks`` empty pieces, as in PyTorch."""
     x = _as_tensor(input)
-    chunks = _int_arg(chunks, "chunks", "chunk")
+    chunks, dim = _int_arg(chunks, "chunks", "chunk"), _int_arg(dim, "dim", "chunk")
     if x.ndim == 0:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
@@ -644,6 +651,7 @@ def chunk(input: Any, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
 
 def unbind(input: Any, dim: int = 0) -> tuple:  # noqa: A002
     x = _as_tensor(input)
+    dim = _int_arg(dim, "dim", "unbind")
     if x.ndim == 0:
         raise IndexError("unbind: dimension specified as 0 but tensor has no dimensions")
     d = _dim(dim, x.ndim, "unbind")
@@ -720,21 +728,31 @@ def _pad_sources(mode: str, size: int, before: int, after: int) -> np.ndarray:
 
 
 def gather(input: Any, dim: int, index: Any):  # noqa: A002
-    """out[i][j] = input[index[i][j]][j] for dim 0 (and likewise for other dims)."""
+    """out[i][j] = input[index[i][j]][j] for dim 0 (and likewise for other dims).
+
+    PyTorch's checks, in its order: ``dim`` in range; an empty index gives an empty result
+    of its shape; else the index has the input's number of dims (a 0-d tensor counting as
+    1-d) and sizes no larger outside ``dim``, and its values lie in the dim."""
     x = _as_tensor(input)
     index = np.asarray(index.data if hasattr(index, "data") else index)
     if index.dtype.kind not in "iu":
         raise TypeError(f"gather: index must be an integer tensor, got {index.dtype}")
-    if index.ndim != x.ndim:
-        raise ShapeError(f"gather: index has {index.ndim} dims but input has {x.ndim}")
     d = _dim(dim, x.ndim, "gather")
+    if index.size == 0:
+        return x.reshape(-1)[:0].reshape(index.shape)
+    if max(index.ndim, 1) != max(x.ndim, 1):
+        raise ShapeError(f"gather: index has {index.ndim} dims but input has {x.ndim}")
+    for i, (n, m) in enumerate(zip(index.shape, x.shape)):
+        if i != d and n > m:
+            raise ShapeError(f"gather: index of shape {tuple(index.shape)} is larger than "
+                             f"the input {tuple(x.shape)} at dim {i} (only dim {d} may be)")
     size = x.shape[d] if x.ndim else 1
-    if index.size and (index.min() < 0 or index.max() >= size):  # NumPy would wrap -1
+    if index.min() < 0 or index.max() >= size:  # NumPy would wrap -1
         bad = int(index.min()) if index.min() < 0 else int(index.max())
         raise IndexOutOfRangeError(f"gather(): index {bad} is out of bounds for dimension {d} "
                                    f"with size {size}")
-    if x.ndim == 0:  # one element, index 0
-        return x.clone()
+    if x.ndim == 0 or index.ndim == 0:  # a 0-d tensor counts as one element in a 1-d one
+        return Gather.apply(x.reshape(-1), 0, index.reshape(-1)).reshape(index.shape)
     return Gather.apply(x, d, index)
 
 

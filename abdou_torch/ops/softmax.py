@@ -43,6 +43,9 @@ class Softmax(Primitive):
 
     def backward(self, xp, dy):
         y = xp.value(self.output)
+        if xp.arrays and dy.dtype == np.float16:  # PyTorch computes half in float
+            y, wide = y.astype(np.float32), dy.astype(np.float32)
+            return (y * (wide - np.sum(wide * y, self.dim, keepdims=True))).astype(dy.dtype)
         return y * (dy - xp.sum(dy * y, (self.dim,), True))
 
 
@@ -61,4 +64,7 @@ class LogSoftmax(Primitive):
 
     def backward(self, xp, dy):
         y = xp.value(self.output)
+        if xp.arrays and dy.dtype == np.float16:  # PyTorch computes half in float
+            y, wide = y.astype(np.float32), dy.astype(np.float32)
+            return (wide - np.exp(y) * np.sum(wide, self.dim, keepdims=True)).astype(dy.dtype)
         return dy - xp.exp(y) * xp.sum(dy, (self.dim,), True)
