@@ -9,7 +9,8 @@ Resizing follows PyTorch's ``interpolate`` (``align_corners=False``); with ``ant
 (the default, as torchvision's) a downscale averages over the source pixels each output
 pixel covers, with the triangle filter widened by the scale factor (PIL's and PyTorch's
 antialiased bilinear). An :class:`Image` is resized by the same code in float32 and rounded
-back to uint8 (PIL's own fixed-point arithmetic can differ by one grey level).
+back to uint8 (PIL's own fixed-point arithmetic can differ by one grey level); its nearest
+neighbour samples at pixel centres, PIL's rule.
 """
 from __future__ import annotations
 
@@ -371,8 +372,21 @@ def _nearest_indices(in_size: int, out_size: int, exact: bool) -> np.ndarray:
     return np.minimum(np.floor(positions * scale).astype(np.int64), in_size - 1)
 
 
+def _pil_nearest_indices(in_size: int, out_size: int) -> np.ndarray:
+    """PIL's nearest neighbour: ``j = floor((i + 0.5) * s)``, the position accumulated by
+    adding ``s`` once per pixel in float64 (so its rounding is PIL's)."""
+    scale = in_size / out_size
+    steps = np.full(out_size, scale)
+    steps[0] = 0.5 * scale
+    return np.minimum(np.floor(np.cumsum(steps)).astype(np.int64), in_size - 1)
+
+
 def _resample(planes: np.ndarray, height: int, width: int, mode: InterpolationMode,
-              antialias: bool) -> np.ndarray:
+              antialias: bool, pil_nearest: bool = False) -> np.ndarray:
+    if pil_nearest:
+        rows = _pil_nearest_indices(planes.shape[-2], height)
+        columns = _pil_nearest_indices(planes.shape[-1], width)
+        return planes[..., rows[:, None], columns[None, :]]
     if mode in (InterpolationMode.NEAREST, InterpolationMode.NEAREST_EXACT):
         exact = mode is InterpolationMode.NEAREST_EXACT
         rows = _nearest_indices(planes.shape[-2], height, exact)
@@ -415,8 +429,10 @@ def resize(img: ImageLike, size: Any, interpolation: Any = InterpolationMode.BIL
         raise ValueError(f"resize: output size ({height}, {width}) must be positive")
     if (height, width) == planes.shape[-2:]:
         return img
-    antialias = True if isinstance(img, Image) else bool(antialias)
-    return _like(img, _resample(planes, height, width, mode, antialias))
+    is_image = isinstance(img, Image)  # PIL always antialiases, and samples nearest its way
+    pil_nearest = is_image and mode is not InterpolationMode.BILINEAR
+    return _like(img, _resample(planes, height, width, mode, bool(antialias) or is_image,
+                                pil_nearest))
 
 
 def _rotation_sources(height: int, width: int, angle: float,
