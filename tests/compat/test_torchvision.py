@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 import shutil
 import sys
 import types
@@ -319,12 +320,10 @@ def test_compose_lambda_and_reprs(tv, pil) -> None:
 
 
 def test_missing_transforms_and_models_say_so() -> None:
-    with pytest.raises(NotAvailableError, match="torchvision.transforms.ColorJitter"):
-        T.ColorJitter
-    with pytest.raises(NotAvailableError, match="torchvision.models.resnet18"):
-        our_models.resnet18
-    with pytest.raises(NotAvailableError, match="torchvision.datasets.CIFAR10"):
-        our_datasets.CIFAR10
+    for module, name in [(T, "ColorJitter"), (T2, "RandomResizedCrop"),
+                         (our_models, "resnet18"), (our_datasets, "CIFAR10")]:
+        with pytest.raises(NotAvailableError, match=f"torchvision.*{name} is not available"):
+            getattr(module, name)
 
 
 # ------------------------------------------------------------------ utils
@@ -488,9 +487,11 @@ def _run_both(name: str, args: list[str], vision_root: Path, tmp_path: Path):
     return results
 
 
+NUMBER = r"-?\d+\.\d+|-?\d+"
+
+
 def _numbers(line: str) -> list[float]:
-    import re
-    return [float(n) for n in re.findall(r"-?\d+\.\d+|-?\d+", line)]
+    return [float(n) for n in re.findall(NUMBER, line)]
 
 
 def test_quickstart_program(vision_root, tmp_path) -> None:
@@ -502,12 +503,12 @@ def test_quickstart_program(vision_root, tmp_path) -> None:
     assert "Shape of X [N, C, H, W]: torch.Size([64, 1, 28, 28])" in ours
     assert "Shape of y: torch.Size([64]) torch.int64" in ours
     assert "X range: 0.0000 1.0000 torch.float32" in ours
-    losses = [float(v) for v in __import__("re").findall(r"loss: ([\d.]+)", ours)]
+    losses = [float(v) for v in re.findall(r"loss: ([\d.]+)", ours)]
     assert losses[-1] < losses[0] - 0.2
     for line, reference in zip(ours.splitlines(), theirs.splitlines(), strict=True):
         np.testing.assert_allclose(_numbers(line), _numbers(reference), rtol=2e-4, atol=1e-4,
                                    err_msg=line)
-        assert line.replace(" ", "").rstrip("0123456789.%") != "" or line == reference
+        assert re.sub(NUMBER, "#", line) == re.sub(NUMBER, "#", reference)
     assert (cwd / "model.pth").is_file()
 
 
@@ -518,7 +519,6 @@ def test_official_mnist_example(vision_root, tmp_path) -> None:
     args = ["--train-size", "640", "--test-size", "500", "--epochs", "1",
             "--log-interval", "2", "--test-batch-size", "250", "--save-model"]
     (ours, cwd), (theirs, _) = _run_both("torchvision_mnist", args, vision_root, tmp_path)
-    import re
     pattern = r"Loss: ([\d.]+)"
     our_losses = [float(v) for v in re.findall(pattern, ours)]
     their_losses = [float(v) for v in re.findall(pattern, theirs)]

@@ -38,9 +38,9 @@ _NOT_AVAILABLE = frozenset((
     "VOCSegmentation", "CocoDetection", "CocoCaptions", "Caltech101", "Caltech256",
     "Flowers102", "Food101", "OxfordIIITPet", "StanfordCars", "Places365", "LSUN", "SBU",
     "FakeData", "Kinetics", "UCF101", "HMDB51", "Cityscapes", "SBDataset", "WIDERFace",
-    "FER2013", "GTSRB", "EuroSAT", "DTD", "FGVCAircraft", "PCAM", "Country211", "CLEVRClassification",
-    "MovingMNIST", "LFWPeople", "LFWPairs", "INaturalist", "SEMEION", "PhotoTour",
-    "Kitti", "RenderedSST2", "SUN397", "Imagenette"))
+    "FER2013", "GTSRB", "EuroSAT", "DTD", "FGVCAircraft", "PCAM", "Country211",
+    "CLEVRClassification", "MovingMNIST", "LFWPeople", "LFWPairs", "INaturalist", "SEMEION",
+    "PhotoTour", "Kitti", "RenderedSST2", "SUN397", "Imagenette"))
 
 
 def __getattr__(name: str) -> Any:

@@ -56,9 +56,9 @@ def write_png(pixels: np.ndarray, fp: Union[str, "os.PathLike[str]", IO[bytes]])
     binary file object."""
     data = encode_png(pixels)
     if hasattr(fp, "write"):
-        fp.write(data)  # type: ignore[union-attr]
+        fp.write(data)
         return
-    path = os.fspath(fp)  # type: ignore[arg-type]
+    path = os.fspath(fp)
     directory = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(prefix=".png-", dir=directory)
     try:

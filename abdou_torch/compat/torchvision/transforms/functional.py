@@ -337,7 +337,7 @@ def _output_size(height: int, width: int, size: Any, max_size: int | None) -> tu
     short, long = (width, height) if width <= height else (height, width)
     new_short, new_long = int(size), int(int(size) * long / short)
     if max_size is not None:
-        if max_size <= size:
+        if max_size <= new_short:
             raise ValueError(f"max_size = {max_size} must be strictly greater than the "
                              f"requested size for the smaller edge size = {size}")
         if new_long > max_size:
