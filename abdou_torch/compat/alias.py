@@ -24,6 +24,10 @@ message ``torch.fft.rfft is not available in abdou_torch``. Failing at first use
 at import names the exact function, and lets programs that import a module they use only
 on some paths (``import torch.distributed as dist`` for multi-GPU runs) work on the others.
 A name that is no PyTorch module (``import torch.fooo``) fails at import, as under PyTorch.
+
+``torchvision`` and its submodules are served the same way, from the stand-in package
+``abdou_torch.compat.torchvision`` (:data:`ROOTS`), so that a program's torchvision never
+imports the real PyTorch.
 """
 from __future__ import annotations
 
@@ -38,6 +42,9 @@ __all__ = ["AliasModule", "MissingModule", "NotAvailableError", "install", "unin
            "is_installed", "MODULES", "PYTORCH_SUBMODULES", "EXTRAS"]
 
 ROOT = "torch"
+# other top-level names served the same way, and the abdou_torch package behind each
+# (torchvision: a stand-in, abdou_torch/compat/torchvision)
+ROOTS = {ROOT: "abdou_torch", "torchvision": "abdou_torch.compat.torchvision"}
 
 # torch module -> the abdou_torch modules that provide it, tried in order. Anything not listed
 # maps by name: torch.X.Y -> abdou_torch.X.Y.
@@ -92,7 +99,8 @@ PYTORCH_SUBMODULES = frozenset(
     + [f"torch.backends.{n}" for n in ("cpu", "cuda", "cudnn", "mkl", "mkldnn", "mps",
                                         "openmp", "opt_einsum")]
     + [f"torch.amp.{n}" for n in ("autocast_mode", "grad_scaler")]
-    + [f"torch.nn.modules.{n}" for n in _NN_MODULES])
+    + [f"torch.nn.modules.{n}" for n in _NN_MODULES]
+    + [f"torchvision.{n}" for n in ("io", "ops", "tv_tensors", "extension", "prototype")])
 
 
 def _variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Any:
@@ -250,7 +258,8 @@ class MissingModule(types.ModuleType):
 def _candidates(torch_name: str) -> tuple[str, ...]:
     if torch_name in MODULES:
         return MODULES[torch_name]
-    return ("abdou_torch" + torch_name[len(ROOT):],)
+    root = torch_name.partition(".")[0]
+    return (ROOTS[root] + torch_name[len(root):],)
 
 
 def _import_target(torch_name: str) -> types.ModuleType | None:
@@ -285,7 +294,7 @@ class TorchAliasFinder(importlib.abc.MetaPathFinder):
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None
                   ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != ROOT and not fullname.startswith(ROOT + "."):
+        if fullname.partition(".")[0] not in ROOTS:
             return None
         module = _import_target(fullname)
         if module is None and fullname not in PYTORCH_SUBMODULES:
@@ -323,7 +332,7 @@ def uninstall() -> None:
     if _finder is not None:
         sys.meta_path.remove(_finder)
         _finder = None
-    for name in [n for n in sys.modules if n == ROOT or n.startswith(ROOT + ".")]:
+    for name in [n for n in sys.modules if n.partition(".")[0] in ROOTS]:
         if isinstance(sys.modules[name], (AliasModule, MissingModule)):
             del sys.modules[name]
 
