@@ -1,0 +1,82 @@
+"""Argument validation: out-of-support parameters and values raise ValueError with
+PyTorch's messages; validate_args=False and set_default_validate_args turn it off."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import abdou_torch as at
+
+BAD_PARAMETERS = {
+    "Normal scale": lambda lib: lib.distributions.Normal(lib.tensor([0.0, 1.0]),
+                                                         lib.tensor([1.0, -1.0])),
+    "Normal nan loc": lambda lib: lib.distributions.Normal(lib.tensor(float("nan")), 1.0),
+    "Categorical probs": lambda lib: lib.distributions.Categorical(lib.tensor([0.5, -0.1])),
+    "Bernoulli probs": lambda lib: lib.distributions.Bernoulli(lib.tensor([0.5, 1.5])),
+    "Uniform low >= high": lambda lib: lib.distributions.Uniform(lib.tensor([0.0, 2.0]),
+                                                                 lib.tensor([1.0, 1.0])),
+}
+
+
+def _error(build, lib):
+    with pytest.raises(ValueError) as info:
+        build(lib)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("name", list(BAD_PARAMETERS))
+def test_bad_parameters_raise_pytorch_message(name):
+    build = BAD_PARAMETERS[name]
+    assert _error(build, at) == _error(build, torch)
+
+
+BAD_VALUES = {
+    "Categorical out of range": (lambda d, lib: d.Categorical(lib.tensor([0.5, 0.5])),
+                                 lambda lib: lib.tensor([0, 2])),
+    "Bernoulli not 0/1": (lambda d, lib: d.Bernoulli(lib.tensor(0.3)),
+                          lambda lib: lib.tensor(0.5)),
+    "Uniform outside": (lambda d, lib: d.Uniform(0.0, 1.0), lambda lib: lib.tensor([0.5, 1.5])),
+    "Normal shape": (lambda d, lib: d.Normal(lib.zeros(3), 1.0), lambda lib: lib.zeros(2)),
+    "Independent event shape": (lambda d, lib: d.Independent(d.Normal(lib.zeros(2, 3), 1.0),
+                                                             1),
+                                lambda lib: lib.zeros(2)),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_VALUES))
+def test_bad_values_raise_pytorch_message(name):
+    build, value = BAD_VALUES[name]
+    messages = []
+    for lib in (at, torch):
+        dist = build(lib.distributions, lib)
+        with pytest.raises(ValueError) as info:
+            dist.log_prob(value(lib))
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+
+
+def test_value_must_be_a_tensor():
+    with pytest.raises(ValueError, match="must be a Tensor"):
+        at.distributions.Normal(0.0, 1.0).log_prob(0.5)
+
+
+def test_validation_can_be_turned_off():
+    dist = at.distributions.Normal(at.tensor(0.0), at.tensor(-1.0), validate_args=False)
+    assert dist.scale.item() == -1.0
+    at.distributions.Distribution.set_default_validate_args(False)
+    at.distributions.Bernoulli(at.tensor(2.0))  # no error
+    at.distributions.Distribution.set_default_validate_args(True)
+    with pytest.raises(ValueError):
+        at.distributions.Bernoulli(at.tensor(2.0))
+    with pytest.raises(ValueError):
+        at.distributions.Distribution.set_default_validate_args("yes")
+
+
+def test_constructor_errors():
+    d = at.distributions
+    with pytest.raises(ValueError, match="Either `probs` or `logits`"):
+        d.Categorical(at.ones(2), logits=at.ones(2))
+    with pytest.raises(ValueError, match="at least one-dimensional"):
+        d.Categorical(at.tensor(1.0))
+    with pytest.raises(ValueError, match="reinterpreted_batch_ndims"):
+        d.Independent(d.Normal(at.zeros(3), 1.0), 2)
