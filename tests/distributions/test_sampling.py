@@ -23,6 +23,17 @@ DRAWS = {
     "Uniform": lambda lib, d: d.Uniform(lib.tensor([0.0, -1.0]), 2.0).sample((3,)),
     "Independent Normal": lambda lib, d: d.Independent(
         d.Normal(lib.zeros(2, 3), lib.ones(2, 3)), 1).rsample((2,)),
+    "Exponential": lambda lib, d: d.Exponential(lib.tensor([0.5, 2.0])).rsample((3,)),
+    "Laplace": lambda lib, d: d.Laplace(lib.tensor([0.0, 1.0]), 2.0).rsample((3,)),
+    "Poisson": lambda lib, d: d.Poisson(lib.tensor([0.5, 4.0, 30.0])).sample((3,)),
+    "LogNormal": lambda lib, d: d.LogNormal(lib.tensor([0.0, 1.0]), 0.5).sample((3,)),
+    "OneHotCategorical": lambda lib, d: d.OneHotCategorical(
+        lib.tensor([[0.2, 0.8], [0.6, 0.4]])).sample((4,)),
+    "MultivariateNormal": lambda lib, d: d.MultivariateNormal(
+        lib.tensor([1.0, -1.0]), lib.tensor([[2.0, 0.3], [0.3, 0.5]])).rsample((3,)),
+    "MultivariateNormal float64": lambda lib, d: d.MultivariateNormal(
+        lib.zeros(2, 3, dtype=lib.float64),
+        scale_tril=lib.eye(3, dtype=lib.float64) * 2).sample((2,)),
 }
 
 
@@ -79,3 +90,58 @@ def test_enumerate_support_matches_pytorch():
             for a, b in zip(ours, result):
                 assert a.shape == b.shape and a.dtype == b.dtype
                 np.testing.assert_array_equal(a, b)
+
+
+STATISTICS = {
+    # name: (constructor, mean, variance)
+    "Gamma": (lambda d: d.Gamma(at.tensor([0.4, 3.0]), at.tensor([2.0, 0.5])),
+              [0.2, 6.0], [0.1, 12.0]),
+    "Binomial": (lambda d: d.Binomial(at.tensor([4.0, 10.0]), at.tensor([0.3, 0.8])),
+                 [1.2, 8.0], [0.84, 1.6]),
+    "Dirichlet": (lambda d: d.Dirichlet(at.tensor([0.5, 1.0, 2.5])),
+                  [0.125, 0.25, 0.625], [1.75 / 80, 3.0 / 80, 3.75 / 80]),
+}
+
+
+@pytest.mark.parametrize("name", list(STATISTICS))
+def test_sample_statistics(name):
+    build, mean, variance = STATISTICS[name]
+    at.manual_seed(1)
+    dist = build(at.distributions)
+    samples = dist.sample((40000,)).numpy()
+    assert bool(dist.support.check(at.tensor(samples)).all())
+    np.testing.assert_allclose(samples.mean(0), mean, rtol=0.03, atol=0.005)
+    np.testing.assert_allclose(samples.var(0), variance, rtol=0.06, atol=0.002)
+    np.testing.assert_allclose(dist.mean.numpy(), mean, rtol=1e-6)
+    np.testing.assert_allclose(dist.variance.numpy(), variance, rtol=1e-6)
+
+
+def test_gamma_rsample_gradient_equals_pytorch_at_the_same_draws():
+    from abdou_torch.distributions._gamma_sampling import standard_gamma_grad
+    at.manual_seed(0)
+    alpha = at.tensor([0.2, 0.9, 1.0, 3.5, 40.0], dtype=at.float64, requires_grad=True)
+    x = at.distributions.Gamma(alpha, 1.0).rsample((50,))
+    x.sum().backward()
+    expected = torch._standard_gamma_grad(torch.tensor(alpha.detach().numpy()).expand(50, 5),
+                                          torch.tensor(x.detach().numpy()))
+    # PyTorch approximates dx/dalpha (to ~1e-4); here it is the exact series
+    np.testing.assert_allclose(alpha.grad.numpy(), expected.sum(0).numpy(), rtol=5e-4)
+    np.testing.assert_allclose(standard_gamma_grad(np.array([2.0]), np.array([1.5])),
+                               torch._standard_gamma_grad(torch.tensor([2.0], dtype=torch.float64),
+                                                          torch.tensor([1.5], dtype=torch.float64)
+                                                          ).numpy(), rtol=5e-4)
+
+
+def test_gamma_and_dirichlet_rsample_gradients_are_unbiased():
+    at.manual_seed(2)
+    concentration = at.tensor([0.7, 2.5], dtype=at.float64, requires_grad=True)
+    rate = at.tensor([1.5, 0.5], dtype=at.float64, requires_grad=True)
+    at.distributions.Gamma(concentration, rate).rsample((20000,)).mean(0).sum().backward()
+    # E[x] = a / rate: d/da = 1 / rate, d/drate = -a / rate^2
+    np.testing.assert_allclose(concentration.grad.numpy(), [1 / 1.5, 2.0], rtol=0.03)
+    np.testing.assert_allclose(rate.grad.numpy(), [-0.7 / 2.25, -10.0], rtol=0.03)
+    alpha = at.tensor([1.0, 2.0, 3.0], dtype=at.float64, requires_grad=True)
+    at.distributions.Dirichlet(alpha).rsample((20000,))[:, 0].mean().backward()
+    # E[x_0] = a_0 / a0: d/da_0 = (a0 - a_0) / a0^2, d/da_j = -a_0 / a0^2
+    np.testing.assert_allclose(alpha.grad.numpy(), [5 / 36, -1 / 36, -1 / 36], rtol=0.1,
+                               atol=0.004)

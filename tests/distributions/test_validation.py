@@ -15,6 +15,21 @@ BAD_PARAMETERS = {
     "Bernoulli probs": lambda lib: lib.distributions.Bernoulli(lib.tensor([0.5, 1.5])),
     "Uniform low >= high": lambda lib: lib.distributions.Uniform(lib.tensor([0.0, 2.0]),
                                                                  lib.tensor([1.0, 1.0])),
+    "Exponential rate": lambda lib: lib.distributions.Exponential(lib.tensor([0.0, 1.0])),
+    "Laplace scale": lambda lib: lib.distributions.Laplace(0.0, lib.tensor(-2.0)),
+    "Poisson rate": lambda lib: lib.distributions.Poisson(lib.tensor([-1.0])),
+    "Binomial count": lambda lib: lib.distributions.Binomial(lib.tensor([2.5]),
+                                                             lib.tensor([0.5])),
+    "Gamma concentration": lambda lib: lib.distributions.Gamma(lib.tensor([0.0, 1.0]), 1.0),
+    "Dirichlet concentration": lambda lib: lib.distributions.Dirichlet(
+        lib.tensor([[1.0, 2.0], [0.5, -0.5]])),
+    "LogNormal scale": lambda lib: lib.distributions.LogNormal(0.0, lib.tensor(0.0)),
+    "OneHotCategorical probs": lambda lib: lib.distributions.OneHotCategorical(
+        lib.tensor([0.5, -0.1])),
+    "MultivariateNormal covariance": lambda lib: lib.distributions.MultivariateNormal(
+        lib.zeros(2), lib.tensor([[1.0, 2.0], [2.0, 1.0]])),
+    "MultivariateNormal scale_tril": lambda lib: lib.distributions.MultivariateNormal(
+        lib.zeros(2), scale_tril=lib.tensor([[1.0, 0.5], [0.0, 1.0]])),
 }
 
 
@@ -37,6 +52,17 @@ BAD_VALUES = {
                           lambda lib: lib.tensor(0.5)),
     "Uniform outside": (lambda d, lib: d.Uniform(0.0, 1.0), lambda lib: lib.tensor([0.5, 1.5])),
     "Normal shape": (lambda d, lib: d.Normal(lib.zeros(3), 1.0), lambda lib: lib.zeros(2)),
+    "Poisson fraction": (lambda d, lib: d.Poisson(lib.tensor(2.0)), lambda lib: lib.tensor(1.5)),
+    "Binomial above count": (lambda d, lib: d.Binomial(3, lib.tensor(0.5)),
+                             lambda lib: lib.tensor([1.0, 4.0])),
+    "Dirichlet off simplex": (lambda d, lib: d.Dirichlet(lib.ones(3)),
+                              lambda lib: lib.tensor([0.5, 0.5, 0.5])),
+    "OneHotCategorical not one-hot": (lambda d, lib: d.OneHotCategorical(lib.ones(3)),
+                                      lambda lib: lib.tensor([1.0, 1.0, 0.0])),
+    "MultivariateNormal event": (lambda d, lib: d.MultivariateNormal(lib.zeros(3), lib.eye(3)),
+                                 lambda lib: lib.zeros(2)),
+    "Gamma negative": (lambda d, lib: d.Gamma(lib.tensor(2.0), 1.0),
+                       lambda lib: lib.tensor(-1.0)),
     "Independent event shape": (lambda d, lib: d.Independent(d.Normal(lib.zeros(2, 3), 1.0),
                                                              1),
                                 lambda lib: lib.zeros(2)),
@@ -80,3 +106,23 @@ def test_constructor_errors():
         d.Categorical(at.tensor(1.0))
     with pytest.raises(ValueError, match="reinterpreted_batch_ndims"):
         d.Independent(d.Normal(at.zeros(3), 1.0), 2)
+
+
+def _multivariate_normal_errors(lib):
+    mvn = lib.distributions.MultivariateNormal
+    builds = (lambda: mvn(lib.tensor(0.0), lib.eye(1)), lambda: mvn(lib.zeros(2)),
+              lambda: mvn(lib.zeros(2), lib.eye(2), scale_tril=lib.eye(2)),
+              lambda: mvn(lib.zeros(2), lib.ones(2)))
+    errors = []
+    for build in builds:
+        with pytest.raises(ValueError) as info:
+            build()
+        errors.append(str(info.value))
+    return errors
+
+
+def test_multivariate_normal_constructor_errors():
+    assert _multivariate_normal_errors(at) == _multivariate_normal_errors(torch)
+    with pytest.raises(ValueError, match="positive-definite"):
+        at.distributions.MultivariateNormal(at.zeros(2), at.tensor([[1.0, 2.0], [2.0, 1.0]]),
+                                            validate_args=False)

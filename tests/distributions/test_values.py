@@ -18,6 +18,11 @@ LOC = np.array([[0.3, -1.2, 2.0], [0.0, 0.5, -0.7]])
 SCALE = np.array([[0.5, 1.3, 2.0], [0.9, 0.2, 1.1]])
 PROBS = np.array([[0.2, 0.5, 0.3], [0.1, 0.1, 0.8]])
 LOGITS = np.array([[0.4, -1.0, 2.0, 0.0], [3.0, 0.1, -0.3, 0.2]])
+_M = R.normal(size=(2, 3, 3))
+COV = _M @ _M.transpose(0, 2, 1) + np.eye(3)
+TRIL = np.linalg.cholesky(COV)
+CONCENTRATION = np.array([[0.5, 1.5, 3.0], [2.0, 0.8, 1.2]])
+SIMPLEX_VALUES = R.dirichlet([1.0, 2.0, 1.5], size=(4, 2))
 
 
 def _case(build, params, values, *, cdf=False, icdf=None, entropy=True, mean=True,
@@ -56,6 +61,41 @@ CASES = {
     "Independent Normal 2": _case(lambda d, p: d.Independent(d.Normal(p["loc"], p["scale"]),
                                                              2),
                                   {"loc": LOC, "scale": SCALE}, R.normal(size=(2, 3))),
+    "Exponential": _case(lambda d, p: d.Exponential(p["rate"]), {"rate": SCALE},
+                         R.exponential(size=(4, 2, 3)), cdf=True, icdf=PROBS),
+    "Laplace": _case(lambda d, p: d.Laplace(p["loc"], p["scale"]),
+                     {"loc": LOC, "scale": SCALE}, R.laplace(size=(4, 2, 3)), cdf=True,
+                     icdf=PROBS),
+    "Poisson": _case(lambda d, p: d.Poisson(p["rate"]), {"rate": SCALE * 3},
+                     R.poisson(2.0, size=(4, 2, 3)).astype(float), entropy=False),
+    "Binomial probs": _case(lambda d, p: d.Binomial(5, probs=p["probs"]), {"probs": PROBS},
+                            R.integers(0, 6, size=(4, 2, 3)).astype(float)),
+    "Binomial logits counts": _case(lambda d, p: d.Binomial(p["n"], logits=p["logits"]),
+                                    {"n": np.array([[3.0], [7.0]]), "logits": LOC},
+                                    np.array([[1.0, 0.0, 3.0], [7.0, 2.0, 5.0]]),
+                                    entropy=False),
+    "Gamma": _case(lambda d, p: d.Gamma(p["concentration"], p["rate"]),
+                   {"concentration": CONCENTRATION, "rate": SCALE},
+                   R.gamma(2.0, size=(4, 2, 3))),
+    "Dirichlet": _case(lambda d, p: d.Dirichlet(p["concentration"]),
+                       {"concentration": CONCENTRATION}, SIMPLEX_VALUES),
+    "Dirichlet all below one": _case(lambda d, p: d.Dirichlet(p["concentration"]),
+                                     {"concentration": np.array([0.3, 0.6, 0.5])},
+                                     SIMPLEX_VALUES),
+    "LogNormal": _case(lambda d, p: d.LogNormal(p["loc"], p["scale"]),
+                       {"loc": LOC, "scale": SCALE}, R.lognormal(size=(4, 2, 3)), cdf=True,
+                       icdf=PROBS),
+    "OneHotCategorical": _case(lambda d, p: d.OneHotCategorical(logits=p["logits"]),
+                               {"logits": LOGITS}, np.eye(4)[[[0, 3], [2, 2], [1, 0]]]),
+    "MultivariateNormal covariance": _case(
+        lambda d, p: d.MultivariateNormal(p["loc"], covariance_matrix=p["cov"]),
+        {"loc": LOC, "cov": COV}, R.normal(size=(4, 2, 3))),
+    "MultivariateNormal scale_tril broadcast": _case(
+        lambda d, p: d.MultivariateNormal(p["loc"], scale_tril=p["tril"]),
+        {"loc": LOC, "tril": TRIL[0]}, R.normal(size=(5, 1, 3))),
+    "MultivariateNormal precision": _case(
+        lambda d, p: d.MultivariateNormal(p["loc"], precision_matrix=p["precision"]),
+        {"loc": LOC[0], "precision": COV}, R.normal(size=(4, 2, 3))),
 }
 
 

@@ -1,0 +1,74 @@
+"""``Gamma(concentration, rate)``: density rate^a x^(a-1) exp(-rate x) / Gamma(a), x > 0."""
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from ..size import Size
+from ..tensor import Tensor
+from . import constraints
+from ._gamma_sampling import StandardGamma
+from ._math import xlogy
+from ._special import digamma, lgamma
+from .distribution import EMPTY_SIZE, Distribution
+from .utils import broadcast_all
+
+__all__ = ["Gamma"]
+
+
+class Gamma(Distribution):
+    """log p = a log rate + (a - 1) log x - rate x - lgamma(a);  rsample: x = G / rate with
+    G ~ Gamma(a, 1) and the implicit-reparameterisation gradient dG/da (see
+    _gamma_sampling.py; the draws are the library's own, not PyTorch's numbers)."""
+
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+    _mean_carrier_measure = 0
+
+    def __init__(self, concentration: Any, rate: Any,
+                 validate_args: bool | None = None) -> None:
+        self.concentration, self.rate = broadcast_all(concentration, rate)
+        if isinstance(concentration, numbers.Number) and isinstance(rate, numbers.Number):
+            batch_shape = Size()
+        else:
+            batch_shape = self.concentration.size()
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Gamma:
+        new = self._get_checked_instance(Gamma, _instance)
+        batch_shape = Size(batch_shape)
+        new.concentration = self.concentration.expand(batch_shape)
+        new.rate = self.rate.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self) -> Tensor:
+        return self.concentration / self.rate
+
+    @property
+    def mode(self) -> Tensor:
+        return ((self.concentration - 1) / self.rate).clamp(min=0)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.concentration / self.rate.pow(2)
+
+    def rsample(self, sample_shape: Any = EMPTY_SIZE) -> Tensor:
+        shape = tuple(self._extended_shape(sample_shape))
+        return StandardGamma.apply(self.concentration.expand(shape)) / self.rate.expand(shape)
+
+    def log_prob(self, value: Any) -> Tensor:
+        if not isinstance(value, Tensor):
+            value = Tensor(value).to(self.rate.dtype)
+        if self._validate_args:
+            self._validate_sample(value)
+        return (xlogy(self.concentration, self.rate) + xlogy(self.concentration - 1, value)
+                - self.rate * value - lgamma(self.concentration))
+
+    def entropy(self) -> Tensor:
+        """H = a - log rate + lgamma(a) + (1 - a) psi(a)."""
+        a = self.concentration
+        return a - self.rate.log() + lgamma(a) + (1.0 - a) * digamma(a)
