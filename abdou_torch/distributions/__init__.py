@@ -6,7 +6,7 @@ on the base class in ``distribution.py``; ``constraints`` names the parameters' 
 values' domains, ``kl`` the registered KL divergences. Under ``abdou-torch run``,
 ``torch.distributions.X`` is the ``X`` here.
 """
-from . import constraints
+from . import constraints, transforms
 from .bernoulli import Bernoulli
 from .binomial import Binomial
 from .categorical import Categorical
@@ -22,9 +22,16 @@ from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
 from .poisson import Poisson
+from .transformed_distribution import TransformedDistribution
+from .transforms import (AbsTransform, AffineTransform, ComposeTransform, ExpTransform,
+                         PowerTransform, SigmoidTransform, SoftmaxTransform, TanhTransform,
+                         Transform, identity_transform)
 from .uniform import Uniform
 
 __all__ = ["Bernoulli", "Binomial", "Categorical", "Dirichlet", "Distribution", "Exponential",
            "Gamma", "Independent", "Laplace", "LogNormal", "MultivariateNormal", "Normal",
-           "OneHotCategorical", "Poisson", "Uniform", "constraints", "kl_divergence",
-           "register_kl"]
+           "OneHotCategorical", "Poisson", "TransformedDistribution", "Uniform",
+           "constraints", "kl_divergence", "register_kl", "transforms", "AbsTransform",
+           "AffineTransform", "ComposeTransform", "ExpTransform", "PowerTransform",
+           "SigmoidTransform", "SoftmaxTransform", "TanhTransform", "Transform",
+           "identity_transform"]

@@ -1,48 +1,41 @@
-"""``LogNormal(loc, scale)``: X = exp(Y) with Y ~ Normal(loc, scale)."""
+"""``LogNormal(loc, scale)``: X = exp(Y) with Y ~ Normal(loc, scale), as PyTorch builds it:
+a TransformedDistribution of the Normal through ExpTransform."""
 from __future__ import annotations
 
 from typing import Any
 
-from ..size import Size
 from ..tensor import Tensor
 from . import constraints
-from .distribution import EMPTY_SIZE, Distribution
 from .normal import Normal
+from .transformed_distribution import TransformedDistribution
+from .transforms import ExpTransform
 
 __all__ = ["LogNormal"]
 
 
-class LogNormal(Distribution):
+class LogNormal(TransformedDistribution):
     """log p(x) = normal.log_prob(log x) - log x;  samples: exp of the normal's draws (the
-    same draws as PyTorch's, seeded).
-
-    PyTorch builds this as a TransformedDistribution (Normal through ExpTransform); here
-    it is written directly, with the same ``base_dist``, ``loc`` and ``scale``.
-    """
+    same draws as PyTorch's, seeded)."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.positive
     has_rsample = True
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
-        self.base_dist = Normal(loc, scale, validate_args=validate_args)
-        super().__init__(self.base_dist.batch_shape, validate_args=validate_args)
+        base_dist = Normal(loc, scale, validate_args=validate_args)
+        super().__init__(base_dist, ExpTransform(), validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> LogNormal:
         new = self._get_checked_instance(LogNormal, _instance)
-        batch_shape = Size(batch_shape)
-        new.base_dist = self.base_dist.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return super().expand(batch_shape, _instance=new)  # type: ignore[return-value]
 
     @property
     def loc(self) -> Tensor:
-        return self.base_dist.loc
+        return self.base_dist.loc  # type: ignore[attr-defined]
 
     @property
     def scale(self) -> Tensor:
-        return self.base_dist.scale
+        return self.base_dist.scale  # type: ignore[attr-defined]
 
     @property
     def mean(self) -> Tensor:
@@ -56,26 +49,6 @@ class LogNormal(Distribution):
     def variance(self) -> Tensor:
         scale2 = self.scale.pow(2)
         return scale2.expm1() * (2 * self.loc + scale2).exp()
-
-    def sample(self, sample_shape: Any = EMPTY_SIZE) -> Tensor:
-        return self.base_dist.sample(sample_shape).exp()
-
-    def rsample(self, sample_shape: Any = EMPTY_SIZE) -> Tensor:
-        return self.base_dist.rsample(sample_shape).exp()
-
-    def log_prob(self, value: Any) -> Tensor:
-        if self._validate_args:
-            self._validate_sample(value)
-        log_value = value.log()
-        return self.base_dist.log_prob(log_value) - log_value
-
-    def cdf(self, value: Any) -> Tensor:
-        if self._validate_args:
-            self._validate_sample(value)
-        return self.base_dist.cdf(value.log())
-
-    def icdf(self, value: Any) -> Tensor:
-        return self.base_dist.icdf(value).exp()
 
     def entropy(self) -> Tensor:
         """H = normal entropy + loc."""
