@@ -19,7 +19,7 @@ import numpy as np
 from ..autograd.function import Primitive
 from ..tensor import Tensor
 
-__all__ = ["lgamma", "digamma", "polygamma", "erfinv"]
+__all__ = ["lgamma", "digamma", "polygamma", "erfinv", "atan"]
 
 
 def _scipy_special() -> Any:
@@ -183,6 +183,17 @@ class Erfinv(Primitive):
         return dy * (math.sqrt(math.pi) / 2) * xp.exp(y * y)
 
 
+class Atan(Primitive):
+    """y = arctan(x);  dx = dy / (1 + x^2)"""
+
+    def forward(self, x):
+        return np.arctan(x)
+
+    def backward(self, xp, dy):
+        x = xp.value(self.inputs[0])
+        return dy / (1 + x * x)
+
+
 def _floating(x: Any) -> Tensor:
     from .. import dtypes
     tensor = x if isinstance(x, Tensor) else Tensor(x)
@@ -211,3 +222,8 @@ def polygamma(n: int, x: Any) -> Tensor:
 def erfinv(x: Any) -> Tensor:
     """The inverse of erf on [-1, 1] (+-inf at +-1, nan outside)."""
     return Erfinv.apply(_floating(x))
+
+
+def atan(x: Any) -> Tensor:
+    """arctan(x) elementwise, in (-pi/2, pi/2)."""
+    return Atan.apply(_floating(x))

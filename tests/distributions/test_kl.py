@@ -42,6 +42,16 @@ PAIRS = {
     "Gamma": lambda d, p: (d.Gamma(p["s1"], p["s2"]), d.Gamma(p["s2"], p["s1"])),
     "Dirichlet": lambda d, p: (d.Dirichlet(p["s1"]), d.Dirichlet(p["s2"])),
     "LogNormal": lambda d, p: (d.LogNormal(p["a"], p["s1"]), d.LogNormal(p["b"], p["s2"])),
+    "Beta": lambda d, p: (d.Beta(p["s1"], p["s2"]), d.Beta(p["s2"], p["s1"] + 1)),
+    "Gumbel": lambda d, p: (d.Gumbel(p["a"], p["s1"]), d.Gumbel(p["b"], p["s2"])),
+    "Geometric": lambda d, p: (d.Geometric(p["p1"]), d.Geometric(logits=p["a"])),
+    "HalfNormal": lambda d, p: (d.HalfNormal(p["s1"]), d.HalfNormal(p["s2"])),
+    "Cauchy": lambda d, p: (d.Cauchy(p["a"], p["s1"]), d.Cauchy(p["b"], p["s2"])),
+    "Chi2 (the Gamma rule)": lambda d, p: (d.Chi2(p["s1"]), d.Chi2(p["s2"])),
+    "TransformedDistribution": lambda d, p: (
+        d.TransformedDistribution(d.Normal(p["a"], p["s1"]),
+                                  [d.transforms.TanhTransform()]),
+        d.TransformedDistribution(d.Normal(p["b"], p["s2"]), d.transforms.TanhTransform())),
 }
 PARAMS = {"a": A, "b": B, "s1": S1, "s2": S2, "p1": P1, "p2": P2, "cov1": COV1,
           "cov2": COV2, "tril1": np.linalg.cholesky(COV1)}

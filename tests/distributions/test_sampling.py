@@ -31,6 +31,20 @@ DRAWS = {
         lib.tensor([[0.2, 0.8], [0.6, 0.4]])).sample((4,)),
     "MultivariateNormal": lambda lib, d: d.MultivariateNormal(
         lib.tensor([1.0, -1.0]), lib.tensor([[2.0, 0.3], [0.3, 0.5]])).rsample((3,)),
+    "Gumbel": lambda lib, d: d.Gumbel(lib.tensor([0.0, 1.0]), 2.0).sample((3,)),
+    "Geometric": lambda lib, d: d.Geometric(lib.tensor([0.2, 0.7])).sample((4,)),
+    "HalfNormal": lambda lib, d: d.HalfNormal(lib.tensor([1.0, 2.0])).rsample((3,)),
+    "Multinomial": lambda lib, d: d.Multinomial(
+        10, lib.tensor([[0.2, 0.3, 0.5], [0.6, 0.2, 0.2]])).sample((2,)),
+    "Cauchy": lambda lib, d: d.Cauchy(lib.tensor([0.0, 1.0]), 1.5).rsample((3,)),
+    "Cauchy float64": lambda lib, d: d.Cauchy(lib.tensor([0.0, 1.0], dtype=lib.float64),
+                                              1.5).sample((3,)),
+    "MixtureSameFamily": lambda lib, d: d.MixtureSameFamily(
+        d.Categorical(lib.tensor([0.3, 0.7])),
+        d.Normal(lib.tensor([-2.0, 2.0]), lib.tensor([0.5, 1.0]))).sample((5,)),
+    "MixtureSameFamily vectors": lambda lib, d: d.MixtureSameFamily(
+        d.Categorical(lib.tensor([0.3, 0.7])),
+        d.Independent(d.Normal(lib.zeros(2, 3), lib.ones(2, 3)), 1)).sample((2,)),
     "MultivariateNormal float64": lambda lib, d: d.MultivariateNormal(
         lib.zeros(2, 3, dtype=lib.float64),
         scale_tril=lib.eye(3, dtype=lib.float64) * 2).sample((2,)),
@@ -100,6 +114,12 @@ STATISTICS = {
                  [1.2, 8.0], [0.84, 1.6]),
     "Dirichlet": (lambda d: d.Dirichlet(at.tensor([0.5, 1.0, 2.5])),
                   [0.125, 0.25, 0.625], [1.75 / 80, 3.0 / 80, 3.75 / 80]),
+    "Beta": (lambda d: d.Beta(at.tensor([0.5, 2.0]), at.tensor([1.5, 2.0])),
+             [0.25, 0.5], [0.75 / 12, 4 / 80]),
+    "Chi2": (lambda d: d.Chi2(at.tensor([1.0, 5.0])), [1.0, 5.0], [2.0, 10.0]),
+    "StudentT": (lambda d: d.StudentT(at.tensor([30.0, 8.0]), at.tensor([1.0, -2.0]),
+                                      at.tensor([0.5, 2.0])),
+                 [1.0, -2.0], [0.25 * 30 / 28, 4 * 8 / 6]),
 }
 
 

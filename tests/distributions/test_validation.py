@@ -30,6 +30,15 @@ BAD_PARAMETERS = {
         lib.zeros(2), lib.tensor([[1.0, 2.0], [2.0, 1.0]])),
     "MultivariateNormal scale_tril": lambda lib: lib.distributions.MultivariateNormal(
         lib.zeros(2), scale_tril=lib.tensor([[1.0, 0.5], [0.0, 1.0]])),
+    "Beta": lambda lib: lib.distributions.Beta(lib.tensor([1.0, -1.0]), 2.0),
+    "Chi2": lambda lib: lib.distributions.Chi2(lib.tensor([-1.0])),
+    "Cauchy": lambda lib: lib.distributions.Cauchy(0.0, lib.tensor([0.0])),
+    "HalfNormal": lambda lib: lib.distributions.HalfNormal(lib.tensor([-1.0])),
+    "Gumbel": lambda lib: lib.distributions.Gumbel(lib.tensor([0.0]), lib.tensor([-1.0])),
+    "Geometric zero": lambda lib: lib.distributions.Geometric(lib.tensor([0.5, 0.0])),
+    "Geometric above one": lambda lib: lib.distributions.Geometric(lib.tensor([1.5])),
+    "StudentT": lambda lib: lib.distributions.StudentT(lib.tensor([-1.0, 2.0])),
+    "Multinomial": lambda lib: lib.distributions.Multinomial(3, lib.tensor([0.5, -0.5])),
 }
 
 
@@ -63,6 +72,14 @@ BAD_VALUES = {
                                  lambda lib: lib.zeros(2)),
     "Gamma negative": (lambda d, lib: d.Gamma(lib.tensor(2.0), 1.0),
                        lambda lib: lib.tensor(-1.0)),
+    "Beta outside": (lambda d, lib: d.Beta(2.0, 2.0), lambda lib: lib.tensor([0.5, 1.5])),
+    "Multinomial too many": (lambda d, lib: d.Multinomial(3, lib.ones(2)),
+                             lambda lib: lib.tensor([2.0, 2.0])),
+    "Geometric negative": (lambda d, lib: d.Geometric(lib.tensor(0.5)),
+                           lambda lib: lib.tensor(-1.0)),
+    "MixtureSameFamily": (lambda d, lib: d.MixtureSameFamily(
+        d.Categorical(lib.ones(2)), d.Gamma(lib.ones(2), lib.ones(2))),
+        lambda lib: lib.tensor([1.0, -1.0])),
     "Independent event shape": (lambda d, lib: d.Independent(d.Normal(lib.zeros(2, 3), 1.0),
                                                              1),
                                 lambda lib: lib.zeros(2)),
@@ -126,3 +143,28 @@ def test_multivariate_normal_constructor_errors():
     with pytest.raises(ValueError, match="positive-definite"):
         at.distributions.MultivariateNormal(at.zeros(2), at.tensor([[1.0, 2.0], [2.0, 1.0]]),
                                             validate_args=False)
+
+
+def _mixture_errors(lib):
+    d = lib.distributions
+    builds = (lambda: d.MixtureSameFamily(d.Normal(0.0, 1.0), d.Normal(lib.zeros(2), 1.0)),
+              lambda: d.MixtureSameFamily(d.Categorical(lib.ones(2)), "normal"),
+              lambda: d.MixtureSameFamily(d.Categorical(lib.ones(3, 2)),
+                                          d.Normal(lib.zeros(4, 2), 1.0)),
+              lambda: d.MixtureSameFamily(d.Categorical(lib.ones(3)),
+                                          d.Normal(lib.zeros(2), 1.0)))
+    errors = []
+    for build in builds:
+        with pytest.raises(ValueError) as info:
+            build()
+        errors.append(str(info.value))
+    return errors
+
+
+def test_mixture_constructor_errors():
+    assert _mixture_errors(at) == _mixture_errors(torch)
+
+
+def test_multinomial_needs_an_int_count():
+    with pytest.raises(NotImplementedError, match="inhomogeneous total_count"):
+        at.distributions.Multinomial(at.tensor([3, 4]), at.ones(2))
