@@ -47,6 +47,7 @@ PAIRS = {
     "Geometric": lambda d, p: (d.Geometric(p["p1"]), d.Geometric(logits=p["a"])),
     "HalfNormal": lambda d, p: (d.HalfNormal(p["s1"]), d.HalfNormal(p["s2"])),
     "Cauchy": lambda d, p: (d.Cauchy(p["a"], p["s1"]), d.Cauchy(p["b"], p["s2"])),
+    "Pareto": lambda d, p: (d.Pareto(p["s1"] + 1, p["s1"]), d.Pareto(p["s2"], p["s2"] + 0.5)),
     "Chi2 (the Gamma rule)": lambda d, p: (d.Chi2(p["s1"]), d.Chi2(p["s2"])),
     "TransformedDistribution": lambda d, p: (
         d.TransformedDistribution(d.Normal(p["a"], p["s1"]),

@@ -45,6 +45,13 @@ DRAWS = {
     "MixtureSameFamily vectors": lambda lib, d: d.MixtureSameFamily(
         d.Categorical(lib.tensor([0.3, 0.7])),
         d.Independent(d.Normal(lib.zeros(2, 3), lib.ones(2, 3)), 1)).sample((2,)),
+    "Pareto": lambda lib, d: d.Pareto(lib.tensor([1.0, 2.0]), 3.0).rsample((3,)),
+    "Weibull": lambda lib, d: d.Weibull(lib.tensor([1.0, 2.0]), 1.5).rsample((3,)),
+    "HalfCauchy": lambda lib, d: d.HalfCauchy(lib.tensor([1.0, 2.0])).rsample((3,)),
+    "RelaxedBernoulli": lambda lib, d: d.RelaxedBernoulli(
+        lib.tensor(0.5), lib.tensor([0.2, 0.7])).rsample((3,)),
+    "RelaxedOneHotCategorical": lambda lib, d: d.RelaxedOneHotCategorical(
+        lib.tensor(0.3), logits=lib.tensor([[0.0, 1.0, -1.0], [2.0, 0.0, 0.0]])).rsample((2,)),
     "MultivariateNormal float64": lambda lib, d: d.MultivariateNormal(
         lib.zeros(2, 3, dtype=lib.float64),
         scale_tril=lib.eye(3, dtype=lib.float64) * 2).sample((2,)),
@@ -117,6 +124,11 @@ STATISTICS = {
     "Beta": (lambda d: d.Beta(at.tensor([0.5, 2.0]), at.tensor([1.5, 2.0])),
              [0.25, 0.5], [0.75 / 12, 4 / 80]),
     "Chi2": (lambda d: d.Chi2(at.tensor([1.0, 5.0])), [1.0, 5.0], [2.0, 10.0]),
+    "InverseGamma": (lambda d: d.InverseGamma(at.tensor([5.0, 8.0]), at.tensor([2.0, 7.0])),
+                     [0.5, 1.0], [0.25 / 3, 1.0 / 6]),
+    "NegativeBinomial": (lambda d: d.NegativeBinomial(at.tensor([3.0, 10.0]),
+                                                      at.tensor([0.4, 0.2])),
+                         [2.0, 2.5], [2.0 / 0.6, 2.5 / 0.8]),
     "StudentT": (lambda d: d.StudentT(at.tensor([30.0, 8.0]), at.tensor([1.0, -2.0]),
                                       at.tensor([0.5, 2.0])),
                  [1.0, -2.0], [0.25 * 30 / 28, 4 * 8 / 6]),

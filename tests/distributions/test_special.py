@@ -73,3 +73,18 @@ def test_integer_inputs_give_floats():
     assert _special.lgamma(at.tensor([1, 2, 3])).dtype == at.float32
     with pytest.raises(ValueError, match="polygamma"):
         _special.polygamma(-1, at.tensor([1.0]))
+
+
+def test_xlogy_matches_torch_at_zeros_and_nan():
+    from abdou_torch.distributions._math import xlogy
+    x = np.array([0.0, 0.0, 1.0, 2.0, 0.0, 0.0])
+    z = np.array([2.0, 0.0, 0.0, 3.0, float("nan"), -1.0])
+    results = []
+    for lib, function in ((at, xlogy), (torch, torch.xlogy)):
+        a = lib.tensor(x, requires_grad=True)
+        b = lib.tensor(z, requires_grad=True)
+        out = function(a, b)
+        out.sum().backward()
+        results.append([out.detach().numpy(), a.grad.numpy(), b.grad.numpy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)

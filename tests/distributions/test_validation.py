@@ -39,6 +39,13 @@ BAD_PARAMETERS = {
     "Geometric above one": lambda lib: lib.distributions.Geometric(lib.tensor([1.5])),
     "StudentT": lambda lib: lib.distributions.StudentT(lib.tensor([-1.0, 2.0])),
     "Multinomial": lambda lib: lib.distributions.Multinomial(3, lib.tensor([0.5, -0.5])),
+    "Pareto": lambda lib: lib.distributions.Pareto(lib.tensor([1.0]), lib.tensor([-1.0])),
+    "Weibull": lambda lib: lib.distributions.Weibull(lib.tensor([-1.0]), 1.0),
+    "NegativeBinomial probs": lambda lib: lib.distributions.NegativeBinomial(
+        2.0, lib.tensor([1.0])),
+    "InverseGamma": lambda lib: lib.distributions.InverseGamma(lib.tensor([0.0]), 1.0),
+    "RelaxedBernoulli": lambda lib: lib.distributions.RelaxedBernoulli(
+        lib.tensor(0.5), lib.tensor([1.5])),
 }
 
 
@@ -72,6 +79,10 @@ BAD_VALUES = {
                                  lambda lib: lib.zeros(2)),
     "Gamma negative": (lambda d, lib: d.Gamma(lib.tensor(2.0), 1.0),
                        lambda lib: lib.tensor(-1.0)),
+    "Pareto below scale": (lambda d, lib: d.Pareto(lib.tensor(2.0), 1.0),
+                           lambda lib: lib.tensor([3.0, 1.0])),
+    "NegativeBinomial fraction": (lambda d, lib: d.NegativeBinomial(2.0, lib.tensor(0.5)),
+                                  lambda lib: lib.tensor(0.5)),
     "Beta outside": (lambda d, lib: d.Beta(2.0, 2.0), lambda lib: lib.tensor([0.5, 1.5])),
     "Multinomial too many": (lambda d, lib: d.Multinomial(3, lib.ones(2)),
                              lambda lib: lib.tensor([2.0, 2.0])),
