@@ -86,7 +86,7 @@ def test_missing_names_fail_with_the_pytorch_name(tmp_path):
         import torch.fft  # a PyTorch module abdou_torch lacks: imports, fails at first use
         import torch.distributions
         for expression in ("torch.fft.rfft", "torch.nn.NoLayer", "torch.linalg.svd_lowrank",
-                           "torch.distributions.Weibull", "torch.no_such_function",
+                           "torch.distributions.Wishart", "torch.no_such_function",
                            "torch.distributed.rpc"):
             try:
                 eval(expression)
@@ -103,7 +103,7 @@ def test_missing_names_fail_with_the_pytorch_name(tmp_path):
         "NotAvailableError torch.fft.rfft is not available in abdou_torch",
         "NotAvailableError torch.nn.NoLayer is not available in abdou_torch",
         "NotAvailableError torch.linalg.svd_lowrank is not available in abdou_torch",
-        "NotAvailableError torch.distributions.Weibull is not available in abdou_torch",
+        "NotAvailableError torch.distributions.Wishart is not available in abdou_torch",
         "NotAvailableError torch.no_such_function is not available in abdou_torch",
         "NotAvailableError torch.distributed.rpc is not available in abdou_torch",
         "False True dflt",
