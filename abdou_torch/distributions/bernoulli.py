@@ -13,12 +13,13 @@ from ..size import Size
 from ..tensor import Tensor
 from . import constraints
 from .distribution import EMPTY_SIZE, Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 __all__ = ["Bernoulli"]
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ExponentialFamily):
     """P(X = 1) = p = sigmoid(logits);  log P(x) = x log p + (1 - x) log(1 - p), computed
     as -BCEWithLogits(logits, x), stable for large logits."""
 
@@ -95,6 +96,15 @@ class Bernoulli(Distribution):
     def entropy(self) -> Tensor:
         """H = -p log p - (1 - p) log(1 - p) = BCEWithLogits(logits, p)."""
         return binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
+
+    @property
+    def _natural_params(self) -> tuple[Tensor, ...]:
+        """(logit(p),)."""
+        return (self.probs.log() - (-self.probs).log1p(),)
+
+    def _log_normalizer(self, *natural_params: Tensor) -> Tensor:
+        """F(x) = log(1 + exp(x))."""
+        return natural_params[0].exp().log1p()
 
     def enumerate_support(self, expand: bool = True) -> Tensor:
         values = arange(2, dtype=dtypes.as_dtype(self._param.dtype))

@@ -10,14 +10,16 @@ from ..ops.shape import stack
 from ..size import Size
 from ..tensor import Tensor
 from . import constraints
+from ._special import lgamma
 from .dirichlet import Dirichlet
 from .distribution import EMPTY_SIZE, Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Beta"]
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
     """log p(x) = Dirichlet([a, b]).log_prob([x, 1 - x]);  rsample: the first coordinate
     of a Dirichlet draw (gamma draws with a pathwise gradient)."""
 
@@ -77,3 +79,12 @@ class Beta(Distribution):
 
     def entropy(self) -> Tensor:
         return self._dirichlet.entropy()
+
+    @property
+    def _natural_params(self) -> tuple[Tensor, ...]:
+        return (self.concentration1, self.concentration0)
+
+    def _log_normalizer(self, *natural_params: Tensor) -> Tensor:
+        """F(x, y) = lgamma(x) + lgamma(y) - lgamma(x + y)."""
+        x, y = natural_params
+        return lgamma(x) + lgamma(y) - lgamma(x + y)

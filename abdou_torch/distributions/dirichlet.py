@@ -14,11 +14,12 @@ from ._gamma_sampling import StandardGamma
 from ._math import xlogy
 from ._special import digamma, lgamma
 from .distribution import EMPTY_SIZE, Distribution
+from .exp_family import ExponentialFamily
 
 __all__ = ["Dirichlet"]
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """log p = sum_i (a_i - 1) log x_i + lgamma(sum a) - sum_i lgamma(a_i);  rsample:
     x = G / sum G with G_i ~ Gamma(a_i, 1) drawn with a pathwise gradient."""
 
@@ -79,3 +80,12 @@ class Dirichlet(Distribution):
         a0 = a.sum(-1)
         return (lgamma(a).sum(-1) - lgamma(a0) - (k - a0) * digamma(a0)
                 - ((a - 1.0) * digamma(a)).sum(-1))
+
+    @property
+    def _natural_params(self) -> tuple[Tensor, ...]:
+        return (self.concentration,)
+
+    def _log_normalizer(self, *natural_params: Tensor) -> Tensor:
+        """F(x) = sum lgamma(x_i) - lgamma(sum x_i)."""
+        x = natural_params[0]
+        return lgamma(x).sum(-1) - lgamma(x.sum(-1))

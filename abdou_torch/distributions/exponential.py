@@ -8,12 +8,13 @@ from ..size import Size
 from ..tensor import Tensor
 from . import constraints
 from .distribution import EMPTY_SIZE, Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Exponential"]
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """p(x) = rate exp(-rate x);  rsample: x = E / rate, E ~ Exp(1) (``exponential_``, so a
     seed gives PyTorch's numbers)."""
 
@@ -74,3 +75,11 @@ class Exponential(Distribution):
     def entropy(self) -> Tensor:
         """H = 1 - log rate."""
         return 1.0 - self.rate.log()
+
+    @property
+    def _natural_params(self) -> tuple[Tensor, ...]:
+        return (-self.rate,)
+
+    def _log_normalizer(self, *natural_params: Tensor) -> Tensor:
+        """F(x) = -log(-x)."""
+        return -(-natural_params[0]).log()

@@ -9,14 +9,15 @@ from ..tensor import Tensor
 from . import constraints
 from ._gamma_sampling import StandardGamma
 from ._math import xlogy
-from ._special import digamma, lgamma
+from ._special import digamma, gammainc, lgamma
 from .distribution import EMPTY_SIZE, Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Gamma"]
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """log p = a log rate + (a - 1) log x - rate x - lgamma(a);  rsample: x = G / rate with
     G ~ Gamma(a, 1) and the implicit-reparameterisation gradient dG/da (see
     _gamma_sampling.py; the draws are the library's own, not PyTorch's numbers)."""
@@ -68,7 +69,23 @@ class Gamma(Distribution):
         return (xlogy(self.concentration, self.rate) + xlogy(self.concentration - 1, value)
                 - self.rate * value - lgamma(self.concentration))
 
+    def cdf(self, value: Any) -> Tensor:
+        """P(X <= x) = P(a, rate x), the regularised lower incomplete gamma (no gradient
+        in the concentration, as in PyTorch)."""
+        if self._validate_args:
+            self._validate_sample(value)
+        return gammainc(self.concentration, self.rate * value)
+
     def entropy(self) -> Tensor:
         """H = a - log rate + lgamma(a) + (1 - a) psi(a)."""
         a = self.concentration
         return a - self.rate.log() + lgamma(a) + (1.0 - a) * digamma(a)
+
+    @property
+    def _natural_params(self) -> tuple[Tensor, ...]:
+        return (self.concentration - 1, -self.rate)
+
+    def _log_normalizer(self, *natural_params: Tensor) -> Tensor:
+        """F(x, y) = lgamma(x + 1) + (x + 1) log(-1 / y)."""
+        x, y = natural_params
+        return lgamma(x + 1) + (x + 1) * (-y.reciprocal()).log()

@@ -12,6 +12,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..autograd.engine import grad
+from ..autograd.grad_mode import enable_grad
 from ..nn.functional import softplus
 from ..ops.common import logical_or
 from ..ops.elementwise import where
@@ -25,6 +27,7 @@ from .categorical import Categorical
 from .cauchy import Cauchy
 from .dirichlet import Dirichlet
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .gamma import Gamma
 from .geometric import Geometric
@@ -115,6 +118,26 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
 
 
 # -- the formulas --------------------------------------------------------------------------------
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p: ExponentialFamily, q: ExponentialFamily) -> Tensor:
+    """The Bregman divergence of the log-normaliser F between the natural parameters:
+    F(theta_q) - F(theta_p) - <theta_q - theta_p, grad F(theta_p)>."""
+    if type(p) is not type(q):
+        raise NotImplementedError("The cross KL-divergence between different exponential "
+                                  "families cannot                             be computed "
+                                  "using Bregman divergences")
+    with enable_grad():
+        p_params = [param.detach().requires_grad_() for param in p._natural_params]
+        log_normalizer = p._log_normalizer(*p_params)
+        gradients = grad(log_normalizer.sum(), p_params)
+    q_params = q._natural_params
+    result = q._log_normalizer(*q_params) - log_normalizer.detach()
+    for p_param, q_param, gradient in zip(p_params, q_params, gradients):
+        result = result - sum_rightmost((q_param - p_param.detach()) * gradient,
+                                        len(q.event_shape))
+    return result
+
+
 @register_kl(Normal, Normal)
 def _kl_normal_normal(p: Normal, q: Normal) -> Tensor:
     """(r + ((mu_p - mu_q) / s_q)^2 - 1 - log r) / 2 with r = (s_p / s_q)^2."""

@@ -13,6 +13,7 @@ from ..tensor import Tensor
 from . import constraints
 from ._special import erfinv
 from .distribution import EMPTY_SIZE, Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Normal"]
@@ -24,7 +25,7 @@ def standard_normal(shape: Any, like: Tensor) -> Tensor:
     return like.new_empty(tuple(shape)).normal_()
 
 
-class Normal(Distribution):
+class Normal(ExponentialFamily):
     """p(x) = exp(-(x - loc)^2 / (2 scale^2)) / (scale sqrt(2 pi)).
 
     rsample: x = loc + eps * scale, eps ~ N(0, 1), so dx/dloc = 1 and dx/dscale = eps.
@@ -104,3 +105,13 @@ class Normal(Distribution):
     def entropy(self) -> Tensor:
         """H = 1/2 + log(2 pi) / 2 + log scale."""
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
+
+    @property
+    def _natural_params(self) -> tuple[Tensor, ...]:
+        """(loc / scale^2, -1 / (2 scale^2))."""
+        return (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal())
+
+    def _log_normalizer(self, *natural_params: Tensor) -> Tensor:
+        """F(x, y) = -x^2 / (4 y) + log(-pi / y) / 2."""
+        x, y = natural_params
+        return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()

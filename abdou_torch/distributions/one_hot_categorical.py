@@ -11,7 +11,7 @@ from . import constraints
 from .categorical import Categorical
 from .distribution import EMPTY_SIZE, Distribution
 
-__all__ = ["OneHotCategorical"]
+__all__ = ["OneHotCategorical", "OneHotCategoricalStraightThrough"]
 
 
 class OneHotCategorical(Distribution):
@@ -86,3 +86,15 @@ class OneHotCategorical(Distribution):
         if expand:
             values = values.expand((n,) + tuple(self.batch_shape) + (n,))
         return values
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """A OneHotCategorical whose rsample is the straight-through estimator: the one-hot
+    sample forward, the gradient of probs backward (x = sample + probs - probs.detach())."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape: Any = EMPTY_SIZE) -> Tensor:
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return samples + (probs - probs.detach())

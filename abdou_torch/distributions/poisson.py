@@ -12,12 +12,13 @@ from . import constraints
 from ._math import xlogy
 from ._special import lgamma
 from .distribution import EMPTY_SIZE, Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Poisson"]
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """log P(k) = k log rate - rate - log k!;  sample: ``torch.poisson`` (PyTorch's draw)."""
 
     arg_constraints = {"rate": constraints.nonnegative}
@@ -58,3 +59,11 @@ class Poisson(Distribution):
             self._validate_sample(value)
         rate, value = broadcast_all(self.rate, value)
         return xlogy(value, rate) - rate - lgamma(value + 1)
+
+    @property
+    def _natural_params(self) -> tuple[Tensor, ...]:
+        return (self.rate.log(),)
+
+    def _log_normalizer(self, *natural_params: Tensor) -> Tensor:
+        """F(x) = exp(x)."""
+        return natural_params[0].exp()

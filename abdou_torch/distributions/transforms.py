@@ -14,15 +14,18 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes
-from ..nn.functional import softplus
+from ..nn.functional import logsigmoid, softplus
 from ..ops.common import softmax
+from ..ops.shape import cat
+from ..size import Size
 from ..tensor import Tensor
 from . import constraints
 from .independent import sum_rightmost
 
 __all__ = ["AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform",
-           "PowerTransform", "SigmoidTransform", "SoftmaxTransform", "TanhTransform",
-           "Transform", "identity_transform"]
+           "IndependentTransform", "LowerCholeskyTransform", "PowerTransform",
+           "ReshapeTransform", "SigmoidTransform", "SoftmaxTransform", "SoftplusTransform",
+           "StickBreakingTransform", "TanhTransform", "Transform", "identity_transform"]
 
 
 def _broadcast_shapes(*shapes: Any) -> tuple[int, ...]:
@@ -515,3 +518,217 @@ class SoftmaxTransform(Transform):
 
     def _inverse(self, y: Any) -> Any:
         return y.log()
+
+
+class SoftplusTransform(Transform):
+    """y = softplus(x) = log(1 + exp(x));  x = log(expm1(y)) written as log(-expm1(-y)) + y;
+    log|dy/dx| = -softplus(-x)."""
+
+    domain = constraints.real
+    codomain = constraints.positive
+    bijective = True
+    sign = +1
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SoftplusTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x: Any) -> Any:
+        return softplus(x)
+
+    def _inverse(self, y: Any) -> Any:
+        return (-y).expm1().neg().log() + y
+
+    def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
+        return -softplus(-x)
+
+
+class IndependentTransform(Transform):
+    """``base_transform`` with its ``reinterpreted_batch_ndims`` rightmost dims treated as
+    one event: the log-det Jacobian is summed over them."""
+
+    def __init__(self, base_transform: Transform, reinterpreted_batch_ndims: int,
+                 cache_size: int = 0) -> None:
+        super().__init__(cache_size=cache_size)
+        self.base_transform = base_transform.with_cache(cache_size)
+        self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        if self._cache_size == cache_size:
+            return self
+        return IndependentTransform(self.base_transform, self.reinterpreted_batch_ndims,
+                                    cache_size=cache_size)
+
+    @constraints.dependent_property(is_discrete=False)
+    def domain(self) -> constraints.Constraint:
+        return constraints.independent(self.base_transform.domain,
+                                       self.reinterpreted_batch_ndims)
+
+    @constraints.dependent_property(is_discrete=False)
+    def codomain(self) -> constraints.Constraint:
+        return constraints.independent(self.base_transform.codomain,
+                                       self.reinterpreted_batch_ndims)
+
+    @property
+    def bijective(self) -> bool:  # type: ignore[override]
+        return self.base_transform.bijective
+
+    @property
+    def sign(self) -> Any:
+        return self.base_transform.sign
+
+    def _call(self, x: Any) -> Any:
+        if x.dim() < self.domain.event_dim:
+            raise ValueError("Too few dimensions on input")
+        return self.base_transform(x)
+
+    def _inverse(self, y: Any) -> Any:
+        if y.dim() < self.codomain.event_dim:
+            raise ValueError("Too few dimensions on input")
+        return self.base_transform.inv(y)
+
+    def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
+        result = self.base_transform.log_abs_det_jacobian(x, y)
+        return sum_rightmost(result, self.reinterpreted_batch_ndims)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.base_transform!r}, " \
+            f"{self.reinterpreted_batch_ndims})"
+
+    def forward_shape(self, shape: Any) -> Any:
+        return self.base_transform.forward_shape(shape)
+
+    def inverse_shape(self, shape: Any) -> Any:
+        return self.base_transform.inverse_shape(shape)
+
+
+class ReshapeTransform(Transform):
+    """The rightmost ``in_shape`` dims reshaped to ``out_shape`` (same number of elements);
+    log|det J| = 0."""
+
+    bijective = True
+
+    def __init__(self, in_shape: Any, out_shape: Any, cache_size: int = 0) -> None:
+        self.in_shape, self.out_shape = Size(in_shape), Size(out_shape)
+        if self.in_shape.numel() != self.out_shape.numel():
+            raise ValueError("in_shape, out_shape have different numbers of elements")
+        super().__init__(cache_size=cache_size)
+
+    @constraints.dependent_property
+    def domain(self) -> constraints.Constraint:
+        return constraints.independent(constraints.real, len(self.in_shape))
+
+    @constraints.dependent_property
+    def codomain(self) -> constraints.Constraint:
+        return constraints.independent(constraints.real, len(self.out_shape))
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        if self._cache_size == cache_size:
+            return self
+        return ReshapeTransform(self.in_shape, self.out_shape, cache_size=cache_size)
+
+    def _call(self, x: Any) -> Any:
+        batch_shape = tuple(x.shape[:x.dim() - len(self.in_shape)])
+        return x.reshape(batch_shape + tuple(self.out_shape))
+
+    def _inverse(self, y: Any) -> Any:
+        batch_shape = tuple(y.shape[:y.dim() - len(self.out_shape)])
+        return y.reshape(batch_shape + tuple(self.in_shape))
+
+    def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
+        batch_shape = tuple(x.shape[:x.dim() - len(self.in_shape)])
+        return x.new_zeros(batch_shape)
+
+    def forward_shape(self, shape: Any) -> Any:
+        shape = tuple(shape)
+        if len(shape) < len(self.in_shape):
+            raise ValueError("Too few dimensions on input")
+        cut = len(shape) - len(self.in_shape)
+        if shape[cut:] != tuple(self.in_shape):
+            raise ValueError(f"Shape mismatch: expected {shape[cut:]} but got "
+                             f"{tuple(self.in_shape)}")
+        return Size(shape[:cut] + tuple(self.out_shape))
+
+    def inverse_shape(self, shape: Any) -> Any:
+        shape = tuple(shape)
+        if len(shape) < len(self.out_shape):
+            raise ValueError("Too few dimensions on input")
+        cut = len(shape) - len(self.out_shape)
+        if shape[cut:] != tuple(self.out_shape):
+            raise ValueError(f"Shape mismatch: expected {shape[cut:]} but got "
+                             f"{tuple(self.out_shape)}")
+        return Size(shape[:cut] + tuple(self.in_shape))
+
+
+class StickBreakingTransform(Transform):
+    """R^(K-1) -> the K-simplex by stick breaking: z_i = sigmoid(x_i - log(K - i)),
+    y_i = z_i prod_{j<i} (1 - z_j), y_K = prod_j (1 - z_j) (a bijection, unlike softmax);
+    log|det J| = sum_i (-x'_i + logsigmoid(x'_i) + log y_i), x'_i = x_i - log(K - i)."""
+
+    domain = constraints.real_vector
+    codomain = constraints.simplex
+    bijective = True
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StickBreakingTransform)
+
+    __hash__ = object.__hash__
+
+    @staticmethod
+    def _offset(n: int, like: Any) -> Tensor:
+        """log(K - i) for i = 1 .. K-1 (K = n + 1)."""
+        return Tensor(np.log(n + 1 - np.arange(1, n + 1, dtype=like.data.dtype)))
+
+    def _call(self, x: Any) -> Any:
+        finfo = _finfo(x)
+        z = (x - self._offset(x.shape[-1], x)).sigmoid().clamp(
+            min=float(finfo.tiny), max=1.0 - float(finfo.eps))
+        z_cumprod = (1 - z).cumprod(-1)
+        ones = x.new_ones(tuple(x.shape[:-1]) + (1,))
+        return cat([z, ones], -1) * cat([ones, z_cumprod], -1)
+
+    def _inverse(self, y: Any) -> Any:
+        y_crop = y[..., :-1]
+        offset = Tensor(np.log(y.shape[-1] - np.arange(1, y_crop.shape[-1] + 1,
+                                                       dtype=y.data.dtype)))
+        sf = (1 - y_crop.cumsum(-1)).clamp(min=float(_finfo(y).tiny))
+        return y_crop.log() - sf.log() + offset
+
+    def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
+        shifted = x - self._offset(x.shape[-1], x)
+        return (-shifted + logsigmoid(shifted) + y[..., :-1].log()).sum(-1)
+
+    def forward_shape(self, shape: Any) -> Any:
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return Size(tuple(shape[:-1]) + (shape[-1] + 1,))
+
+    def inverse_shape(self, shape: Any) -> Any:
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return Size(tuple(shape[:-1]) + (shape[-1] - 1,))
+
+
+class LowerCholeskyTransform(Transform):
+    """Square matrices -> lower-triangular ones with a positive diagonal: the strict lower
+    triangle kept, the diagonal exponentiated (not bijective on all matrices)."""
+
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.lower_cholesky
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LowerCholeskyTransform)
+
+    __hash__ = object.__hash__
+
+    @staticmethod
+    def _with_diagonal(x: Any, diagonal: Any) -> Any:
+        eye = np.eye(x.shape[-1], dtype=x.data.dtype)
+        return x.tril(-1) + diagonal.unsqueeze(-1) * eye
+
+    def _call(self, x: Any) -> Any:
+        return self._with_diagonal(x, x.diagonal(dim1=-2, dim2=-1).exp())
+
+    def _inverse(self, y: Any) -> Any:
+        return self._with_diagonal(y, y.diagonal(dim1=-2, dim2=-1).log())

@@ -177,3 +177,48 @@ def test_gamma_and_dirichlet_rsample_gradients_are_unbiased():
     # E[x_0] = a_0 / a0: d/da_0 = (a0 - a_0) / a0^2, d/da_j = -a_0 / a0^2
     np.testing.assert_allclose(alpha.grad.numpy(), [5 / 36, -1 / 36, -1 / 36], rtol=0.1,
                                atol=0.004)
+
+
+def test_one_hot_straight_through_gradients_equal_pytorch():
+    results = []
+    for lib in (at, torch):
+        lib.manual_seed(6)
+        logits = lib.tensor([[0.5, -1.0, 2.0], [0.0, 0.3, 0.1]], requires_grad=True)
+        dist = lib.distributions.OneHotCategoricalStraightThrough(logits=logits)
+        sample = dist.rsample((4,))
+        (sample * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+        results.append((sample.detach().numpy(), logits.grad.numpy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-6, atol=1e-7)
+
+
+def test_gamma_cdf_against_pytorch():
+    concentration = np.array([0.5, 2.0, 7.5])
+    rate = np.array([1.0, 0.5, 2.0])
+    values = np.array([[0.3, 4.0, 3.0], [2.0, 0.1, 5.5]])
+    results = []
+    for lib in (at, torch):
+        r = lib.tensor(rate, requires_grad=True)
+        x = lib.tensor(values, requires_grad=True)
+        dist = lib.distributions.Gamma(lib.tensor(concentration), r)
+        cdf = dist.cdf(x)
+        cdf.sum().backward()
+        chi2 = lib.distributions.Chi2(lib.tensor(concentration)).cdf(lib.tensor(values))
+        results.append([cdf.detach().numpy(), r.grad.numpy(), x.grad.numpy(), chi2.numpy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+    a = at.tensor(concentration, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="first argument"):
+        at.distributions.Gamma(a, 1.0).cdf(at.tensor(values)).sum().backward()
+
+
+def test_gammainc_series_without_scipy(monkeypatch):
+    special = pytest.importorskip("scipy.special")
+    from abdou_torch.distributions import _special
+    a = np.array([0.1, 0.5, 1.0, 2.5, 10.0, 100.0, 3.0, 0.7, 50.0])
+    x = np.array([0.01, 2.0, 0.3, 2.5, 30.0, 95.0, 1e-8, 40.0, 49.0])
+    np.testing.assert_allclose(_special.gammainc_series(a, x), special.gammainc(a, x),
+                               rtol=1e-12, atol=1e-14)
+    monkeypatch.setattr(_special, "_scipy_special", lambda: None)
+    np.testing.assert_allclose(_special.gammainc(at.tensor(a), at.tensor(x)).numpy(),
+                               special.gammainc(a, x), rtol=1e-12, atol=1e-14)
