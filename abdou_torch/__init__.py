@@ -79,7 +79,7 @@ def __getattr__(name: str):
     if name in ("save", "load", "load_with_metadata"):
         return getattr(importlib.import_module(".serialization", __name__), name)
     if name in ("data", "serialization", "utils", "distributed", "cuda", "backends", "amp",
-                "onnx", "testing"):
+                "onnx", "testing", "distributions"):
         return importlib.import_module(f".{name}", __name__)
     if name == "autocast":
         return importlib.import_module(".amp", __name__).autocast

@@ -86,7 +86,7 @@ def test_missing_names_fail_with_the_pytorch_name(tmp_path):
         import torch.fft  # a PyTorch module abdou_torch lacks: imports, fails at first use
         import torch.distributions
         for expression in ("torch.fft.rfft", "torch.nn.NoLayer", "torch.linalg.svd_lowrank",
-                           "torch.distributions.Normal", "torch.no_such_function",
+                           "torch.distributions.Wishart", "torch.no_such_function",
                            "torch.distributed.rpc"):
             try:
                 eval(expression)
@@ -103,7 +103,7 @@ def test_missing_names_fail_with_the_pytorch_name(tmp_path):
         "NotAvailableError torch.fft.rfft is not available in abdou_torch",
         "NotAvailableError torch.nn.NoLayer is not available in abdou_torch",
         "NotAvailableError torch.linalg.svd_lowrank is not available in abdou_torch",
-        "NotAvailableError torch.distributions.Normal is not available in abdou_torch",
+        "NotAvailableError torch.distributions.Wishart is not available in abdou_torch",
         "NotAvailableError torch.no_such_function is not available in abdou_torch",
         "NotAvailableError torch.distributed.rpc is not available in abdou_torch",
         "False True dflt",
@@ -111,6 +111,23 @@ def test_missing_names_fail_with_the_pytorch_name(tmp_path):
         "ModuleNotFoundError No module named 'torch.nn.fooo'",
         "ModuleNotFoundError No module named 'torch.fft.rfft'",
     ]
+
+
+def test_distributions_resolve_to_the_library_package(tmp_path):
+    out = run_checks(tmp_path, '''
+        import abdou_torch.distributions as ad
+        import torch
+        import torch.distributions as D
+        from torch.distributions import Categorical, constraints
+        from torch.distributions.normal import Normal
+        from torch.distributions.kl import kl_divergence, register_kl
+        from torch.distributions.multivariate_normal import MultivariateNormal
+        print(Categorical is ad.Categorical, Normal is ad.Normal, D.Independent is ad.Independent,
+              constraints.positive is ad.constraints.positive, kl_divergence is ad.kl_divergence,
+              torch.distributions.Bernoulli is ad.Bernoulli, MultivariateNormal is
+              ad.MultivariateNormal, register_kl is ad.register_kl)
+    ''')
+    assert out.split() == ["True"] * 8
 
 
 def test_distributed_is_the_library_package(tmp_path):

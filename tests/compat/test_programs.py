@@ -55,6 +55,9 @@ PROGRAMS = {
     "tensorboard_logging": Program(args=("tb_run",), losses=r"loss ([\d.]+)"),
     "dcgan_init": Program(losses=r"Loss_D: ([\d.]+)"),
     "word_language_model": Program(losses=r"train loss\s+([\d.]+)"),
+    "bandit_reinforce": Program(  # numbers printed to 4 decimals
+        losses=r"^step \d+ loss ([-\d.]+)", rtol=1e-3, atol=1e-4),
+    "vae_gaussian": Program(losses=r"^epoch \d+ loss ([\d.]+)", rtol=1e-3, atol=1e-4),
 }
 
 _runs: dict[tuple[str, str], object] = {}

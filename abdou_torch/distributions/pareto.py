@@ -1,0 +1,56 @@
+"""``Pareto(scale, alpha)``: density alpha scale^alpha / x^(alpha+1) on x >= scale, built
+(as PyTorch) as scale exp(E), E ~ Exponential(alpha)."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..size import Size
+from ..tensor import Tensor
+from . import constraints
+from .exponential import Exponential
+from .transformed_distribution import TransformedDistribution
+from .transforms import AffineTransform, ExpTransform
+from .utils import broadcast_all
+
+__all__ = ["Pareto"]
+
+
+class Pareto(TransformedDistribution):
+    """x = scale exp(E), E ~ Exp(alpha)."""
+
+    arg_constraints = {"alpha": constraints.positive, "scale": constraints.positive}
+
+    def __init__(self, scale: Any, alpha: Any, validate_args: bool | None = None) -> None:
+        self.scale, self.alpha = broadcast_all(scale, alpha)
+        base_dist = Exponential(self.alpha, validate_args=validate_args)
+        transforms = [ExpTransform(), AffineTransform(loc=0, scale=self.scale)]
+        super().__init__(base_dist, transforms, validate_args=validate_args)
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Pareto:
+        new = self._get_checked_instance(Pareto, _instance)
+        new.scale = self.scale.expand(Size(batch_shape))
+        new.alpha = self.alpha.expand(Size(batch_shape))
+        return super().expand(batch_shape, _instance=new)  # type: ignore[return-value]
+
+    @property
+    def mean(self) -> Tensor:
+        """alpha scale / (alpha - 1) (inf for alpha <= 1)."""
+        a = self.alpha.clamp(min=1)
+        return a * self.scale / (a - 1)
+
+    @property
+    def mode(self) -> Tensor:
+        return self.scale
+
+    @property
+    def variance(self) -> Tensor:
+        """scale^2 alpha / ((alpha - 1)^2 (alpha - 2)) (inf for alpha <= 2)."""
+        a = self.alpha.clamp(min=2)
+        return self.scale.pow(2) * a / ((a - 1).pow(2) * (a - 2))
+
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self) -> constraints.Constraint:
+        return constraints.greater_than_eq(self.scale)
+
+    def entropy(self) -> Tensor:
+        return (self.scale / self.alpha).log() + (1 + self.alpha.reciprocal())
