@@ -46,6 +46,14 @@ from .ops.norm import torch_norm as norm
 from .ops.reduce import all, any
 from .ops.scan import cumprod, cumsum
 from .ops.sorting import argsort, msort, sort, topk
+from .ops.special import (absolute, acos, acosh, addcdiv, addcmul, arccos, arccosh, arcsin,
+                          arcsinh, arctan, arctan2, arctanh, asin, asinh, atan, atan2, atanh,
+                          bitwise_and, bitwise_not, bitwise_or, bitwise_xor, clamp_max,
+                          clamp_min, copysign, cosh, deg2rad, digamma, erfc, erfinv, exp2,
+                          float_power, fmax, fmin, heaviside, hypot, lgamma, logit, multiply,
+                          nanmean, nansum, negative, polygamma, rad2deg, sgn, signbit, sinc,
+                          sinh, subtract, tan, true_divide, xlogy)
+from .ops import methods as _methods  # noqa: F401 - Tensor methods of the families above
 from .printing import get_printoptions, printoptions, set_printoptions
 from .random_sampling import bernoulli, multinomial, normal, poisson, randint_like
 from .size import Size

@@ -615,7 +615,8 @@ class Tensor:
         return _ew.abs(self)
 
     def __invert__(self) -> "Tensor":
-        return _ew.logical_not(self)
+        from .ops.special import bitwise_not
+        return bitwise_not(self)
 
     def __iadd__(self, other: TensorLike) -> "Tensor":
         return self._inplace("add_", _ew.add, other)
