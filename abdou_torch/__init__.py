@@ -53,6 +53,9 @@ from .ops.special import (absolute, acos, acosh, addcdiv, addcmul, arccos, arcco
                           float_power, fmax, fmin, heaviside, hypot, lgamma, logit, multiply,
                           nanmean, nansum, negative, polygamma, rad2deg, sgn, signbit, sinc,
                           sinh, subtract, tan, true_divide, xlogy)
+from .ops.statistics import (aminmax, cdist, corrcoef, cov, cummax, cummin, diff, dist,
+                             kthvalue, logcumsumexp, median, mode, nanmedian, nanquantile,
+                             quantile, renorm, std_mean, var_mean)
 from .ops import methods as _methods  # noqa: F401 - Tensor methods of the families above
 from .printing import get_printoptions, printoptions, set_printoptions
 from .random_sampling import bernoulli, multinomial, normal, poisson, randint_like

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..tensor import Tensor
-from . import special
+from . import special, statistics
 
 __all__ = ["register", "register_inplace"]
 
@@ -51,15 +51,20 @@ register_inplace("tan asin acos atan sinh cosh asinh acosh atanh arcsin arccos a
                  "clamp_min clamp_max addcmul addcdiv bitwise_and bitwise_or bitwise_xor "
                  "bitwise_not float_power true_divide multiply subtract negative absolute",
                  special)
-Tensor.polygamma = lambda self, n: special.polygamma(n, self)  # type: ignore[attr-defined]
 
-# the operators &, |, ^ (and ~ in tensor.py) are the bitwise functions, as in PyTorch
-Tensor.__and__ = special.bitwise_and  # type: ignore[attr-defined]
-Tensor.__or__ = special.bitwise_or  # type: ignore[attr-defined]
-Tensor.__xor__ = special.bitwise_xor  # type: ignore[attr-defined]
-Tensor.__rand__ = lambda self, other: special.bitwise_and(other, self)  # type: ignore
-Tensor.__ror__ = lambda self, other: special.bitwise_or(other, self)  # type: ignore
-Tensor.__rxor__ = lambda self, other: special.bitwise_xor(other, self)  # type: ignore
-Tensor.__iand__ = _inplace_method("bitwise_and", special.bitwise_and)  # type: ignore
-Tensor.__ior__ = _inplace_method("bitwise_or", special.bitwise_or)  # type: ignore
-Tensor.__ixor__ = _inplace_method("bitwise_xor", special.bitwise_xor)  # type: ignore
+
+def _polygamma(self: Tensor, n: int) -> Tensor:
+    """``x.polygamma(n)`` is ``torch.polygamma(n, x)`` (the order comes first there)."""
+    return special.polygamma(n, self)
+
+
+def _polygamma_(self: Tensor, n: int) -> Tensor:
+    return self._inplace("polygamma_", lambda x: special.polygamma(n, x))
+
+
+for _name, _method in {"polygamma": _polygamma, "polygamma_": _polygamma_}.items():
+    setattr(Tensor, _name, _method)
+register("median nanmedian mode kthvalue quantile nanquantile cummax cummin logcumsumexp diff "
+         "cov corrcoef aminmax renorm dist", statistics)
+register_inplace("renorm", statistics)
+

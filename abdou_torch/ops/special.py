@@ -33,7 +33,7 @@ __all__ = ["tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "ata
            "float_power", "true_divide", "multiply", "subtract", "negative", "absolute"]
 
 
-def _own(cls: type) -> type:
+def _own(cls: Any) -> Any:
     cls.__module__ = __name__
     return cls
 
@@ -135,6 +135,7 @@ def _erfc_array(x: np.ndarray) -> np.ndarray:
 
 # -- unary primitives ---------------------------------------------------------------------
 SQRT_PI = math.sqrt(math.pi)
+Cosh: Any  # defined below: sinh and cosh are each other's derivative
 
 Tan = _own(_unary("tan", "y = tan(x);  dx = dy (1 + y^2)", np.tan,
                   lambda xp, x, y: 1 + y * y, True))

@@ -24,14 +24,14 @@ UNARY = [("tan", UNIT), ("asin", UNIT), ("acos", UNIT), ("atan", REAL), ("sinh",
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name, values", UNARY, ids=[u[0] for u in UNARY])
 def test_unary_function_and_method(check, name, values, dtype):
-    check(lambda lib, x: getattr(lib, name)(x), values, dtype=dtype)
-    check(lambda lib, x: getattr(x, name)(), values[0], dtype=dtype)
+    check(lambda lib, x, name=name: getattr(lib, name)(x), values, dtype=dtype)
+    check(lambda lib, x, name=name: getattr(x, name)(), values[0], dtype=dtype)
 
 
 @pytest.mark.parametrize("name", ["tan", "atan", "sinh", "exp2", "erfc", "sinc", "deg2rad",
                                   "lgamma", "digamma", "sgn", "rad2deg"])
 def test_unary_on_integers_follows_torch_dtype(check, name):
-    check(lambda lib, x: getattr(lib, name)(x), np.array([1, 2, 3]), grad=False)
+    check(lambda lib, x, name=name: getattr(lib, name)(x), np.array([1, 2, 3]), grad=False)
 
 
 def test_unary_in_place_forms():
@@ -75,8 +75,8 @@ BINARY = [("atan2", REAL, POSITIVE - 1), ("hypot", REAL, REAL[0]), ("xlogy", REA
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name, a, b", BINARY, ids=[b[0] for b in BINARY])
 def test_binary_function_and_method(check, name, a, b, dtype):
-    check(lambda lib, x, y: getattr(lib, name)(x, y), a, b, dtype=dtype)
-    check(lambda lib, x, y: getattr(x, name)(y), a, b, dtype=dtype)
+    check(lambda lib, x, y, name=name: getattr(lib, name)(x, y), a, b, dtype=dtype)
+    check(lambda lib, x, y, name=name: getattr(x, name)(y), a, b, dtype=dtype)
 
 
 def test_binary_edge_cases(check):
@@ -130,8 +130,8 @@ def test_clamp_min_and_nan_reductions(check):
 def test_bitwise(check):
     a, b = np.array([[5, 3, -2]]), np.array([[1], [6]])
     for name in ["bitwise_and", "bitwise_or", "bitwise_xor"]:
-        check(lambda lib, x, y: getattr(lib, name)(x, y), a, b, grad=False)
-        check(lambda lib, x, y: getattr(x, name)(y), a, b, grad=False)
+        check(lambda lib, x, y, name=name: getattr(lib, name)(x, y), a, b, grad=False)
+        check(lambda lib, x, y, name=name: getattr(x, name)(y), a, b, grad=False)
     check(lambda lib, x: lib.bitwise_not(x), a, grad=False)
     check(lambda lib, x, y: (x & y, x | y, x ^ y, ~x), a, b, grad=False)
     bools = np.array([True, False, True]), np.array([False, False, True])
