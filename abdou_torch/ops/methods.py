@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..tensor import Tensor
-from . import special, statistics
+from . import matrix, special, statistics
 
 __all__ = ["register", "register_inplace"]
 
@@ -68,3 +68,9 @@ register("median nanmedian mode kthvalue quantile nanquantile cummax cummin logc
          "cov corrcoef aminmax renorm dist", statistics)
 register_inplace("renorm", statistics)
 
+
+register("det logdet slogdet cholesky matrix_exp matrix_power", matrix)
+for _name, _function in {"inverse": matrix.inv, "pinverse": matrix.pinv,
+                         "cross": matrix.torch_cross, "svd": matrix.torch_svd,
+                         "qr": matrix.torch_qr}.items():
+    setattr(Tensor, _name, _function)
