@@ -59,6 +59,7 @@ from .ops.statistics import (aminmax, cdist, corrcoef, cov, cummax, cummin, diff
 from .ops.matrix import cholesky, det, logdet, matrix_exp, slogdet
 from .ops.matrix import inv as inverse, pinv as pinverse, torch_cross as cross
 from .ops.matrix import torch_qr as qr, torch_svd as svd
+from .ops.search import argwhere, bucketize, searchsorted, unique_consecutive
 from .ops import methods as _methods  # noqa: F401 - Tensor methods of the families above
 from .printing import get_printoptions, printoptions, set_printoptions
 from .random_sampling import bernoulli, multinomial, normal, poisson, randint_like

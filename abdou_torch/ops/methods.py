@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..tensor import Tensor
-from . import matrix, special, statistics
+from . import matrix, search, special, statistics
 
 __all__ = ["register", "register_inplace"]
 
@@ -74,3 +74,4 @@ for _name, _function in {"inverse": matrix.inv, "pinverse": matrix.pinv,
                          "cross": matrix.torch_cross, "svd": matrix.torch_svd,
                          "qr": matrix.torch_qr}.items():
     setattr(Tensor, _name, _function)
+register("argwhere unique_consecutive", search)
