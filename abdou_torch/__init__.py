@@ -60,6 +60,13 @@ from .ops.matrix import cholesky, det, logdet, matrix_exp, slogdet
 from .ops.matrix import inv as inverse, pinv as pinverse, torch_cross as cross
 from .ops.matrix import torch_qr as qr, torch_svd as svd
 from .ops.search import argwhere, bucketize, searchsorted, unique_consecutive
+from .ops.arrange import (addr, asarray, atleast_1d, atleast_2d, atleast_3d, block_diag,
+                          broadcast_shapes, broadcast_tensors, cartesian_prod, chain_matmul,
+                          clone, combinations, conj, diag_embed, diagflat, dstack,
+                          empty_strided, imag, index_copy, index_fill, is_complex,
+                          is_floating_point, kron, logspace, moveaxis, mv, real, rot90,
+                          row_stack, scatter_reduce, t, take, tensor_split, tensordot,
+                          tril_indices, triu_indices, unflatten)
 from .ops import methods as _methods  # noqa: F401 - Tensor methods of the families above
 from .printing import get_printoptions, printoptions, set_printoptions
 from .random_sampling import bernoulli, multinomial, normal, poisson, randint_like

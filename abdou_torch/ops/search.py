@@ -16,7 +16,7 @@ def _index_tensor(values: np.ndarray, out_int32: bool) -> Tensor:
     return Tensor._wrap(np.asarray(values, dtype=np.int32 if out_int32 else np.int64), False)
 
 
-def _side(right: bool, side: str | None, op: str) -> str:
+def _side(right: bool, side: str | None, op: str) -> Any:
     if side is None:
         return "right" if right else "left"
     if side not in ("left", "right"):
