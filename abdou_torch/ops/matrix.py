@@ -649,17 +649,18 @@ def cross(input: Any, other: Any, *, dim: int = -1) -> Tensor:  # noqa: A002
     a, b = _operands(_as_tensor(input), _as_tensor(other))
     a, b = _as_tensor(a), _as_tensor(b)
     if a.ndim != b.ndim:
-        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions "
-                           f"({a.ndim} and {b.ndim})")
-    axis = _dim(dim, a.ndim, "linalg.cross")
-    if a.shape[axis] != 3 or b.shape[axis] != 3:
-        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
-                           f"{a.shape[axis]} and {b.shape[axis]}")
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     try:
         shape = np.broadcast_shapes(tuple(a.shape), tuple(b.shape))
     except ValueError:
         raise RuntimeError(f"linalg.cross: shapes {tuple(a.shape)} and {tuple(b.shape)} "
                            f"cannot be broadcast together") from None
+    axis = _dim(dim, len(shape), "linalg.cross")
+    sizes = [t.shape[axis - len(shape) + t.ndim] if axis - len(shape) + t.ndim >= 0 else 1
+             for t in (a, b)]
+    if sizes != [3, 3]:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{sizes[0]} and {sizes[1]}")
     a, b = a.expand(*shape), b.expand(*shape)
 
     def part(x: Tensor, i: int) -> Tensor:

@@ -218,8 +218,8 @@ class Atan2(_Binary):
 
     def backward(self, xp, dy):
         a, b = xp.value(self.inputs[0]), xp.value(self.inputs[1])
-        scale = dy / (a * a + b * b)
-        return scale * b, -scale * a
+        reciprocal = 1 / (a * a + b * b)
+        return dy * b * reciprocal, dy * -a * reciprocal  # PyTorch's order of products
 
 
 @_own
