@@ -48,6 +48,28 @@ from .ops.norm import torch_norm as norm
 from .ops.reduce import all, any
 from .ops.scan import cumprod, cumsum
 from .ops.sorting import argsort, msort, sort, topk
+from .ops.special import (absolute, acos, acosh, addcdiv, addcmul, arccos, arccosh, arcsin,
+                          arcsinh, arctan, arctan2, arctanh, asin, asinh, atan, atan2, atanh,
+                          bitwise_and, bitwise_not, bitwise_or, bitwise_xor, clamp_max,
+                          clamp_min, copysign, cosh, deg2rad, digamma, erfc, erfinv, exp2,
+                          float_power, fmax, fmin, heaviside, hypot, lgamma, logit, multiply,
+                          nanmean, nansum, negative, polygamma, rad2deg, sgn, signbit, sinc,
+                          sinh, subtract, tan, true_divide, xlogy)
+from .ops.statistics import (aminmax, cdist, corrcoef, cov, cummax, cummin, diff, dist,
+                             kthvalue, logcumsumexp, median, mode, nanmedian, nanquantile,
+                             quantile, renorm, std_mean, var_mean)
+from .ops.matrix import cholesky, det, logdet, matrix_exp, slogdet
+from .ops.matrix import inv as inverse, pinv as pinverse, torch_cross as cross
+from .ops.matrix import torch_qr as qr, torch_svd as svd
+from .ops.search import argwhere, bucketize, searchsorted, unique_consecutive
+from .ops.arrange import (addr, asarray, atleast_1d, atleast_2d, atleast_3d, block_diag,
+                          broadcast_shapes, broadcast_tensors, cartesian_prod, chain_matmul,
+                          clone, combinations, conj, diag_embed, diagflat, dstack,
+                          empty_strided, imag, index_copy, index_fill, is_complex,
+                          is_floating_point, kron, logspace, moveaxis, mv, real, rot90,
+                          row_stack, scatter_reduce, t, take, tensor_split, tensordot,
+                          tril_indices, triu_indices, unflatten)
+from .ops import methods as _methods  # noqa: F401 - Tensor methods of the families above
 from .printing import get_printoptions, printoptions, set_printoptions
 from .random_sampling import bernoulli, multinomial, normal, poisson, randint_like
 from .memory_format import (channels_last, channels_last_3d, contiguous_format, memory_format,

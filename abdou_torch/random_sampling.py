@@ -577,3 +577,47 @@ def poisson(input: Any, generator: Generator | None = None) -> Tensor:  # noqa: 
     samples = sampling.poisson(_generator(generator), np.ascontiguousarray(rates).ravel())
     return Tensor._wrap(samples.reshape(rates.shape).astype(rates.dtype), False)
 
+
+
+# -- more in-place fillers: PyTorch's serial CPU kernels, one double draw per element ----------
+def _fill_from_doubles(tensor: Tensor, function: str, samples: np.ndarray) -> Tensor:
+    return _store(tensor, samples, function)
+
+
+def cauchy_(tensor: Tensor, median: float = 0.0, sigma: float = 1.0, *,
+            generator: Generator | None = None) -> Tensor:
+    """Fill with Cauchy(median, sigma): median + sigma tan(pi (u - 1/2)), u a 53-bit
+    uniform."""
+    tensor = _inplace_target(tensor, "cauchy_")
+    _float_dtype(tensor.dtype, "cauchy_")
+    if not sigma > 0.0:
+        raise SamplingError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    u = sampling.unit_float64(_generator(generator), tensor.data.size)
+    return _fill_from_doubles(tensor, "cauchy_", median + sigma * np.tan(np.pi * (u - 0.5)))
+
+
+def log_normal_(tensor: Tensor, mean: float = 1.0, std: float = 2.0, *,
+                generator: Generator | None = None) -> Tensor:
+    """Fill with exp(N(mean, std^2)) (the double Box-Muller of ``normal_distribution``)."""
+    tensor = _inplace_target(tensor, "log_normal_")
+    _float_dtype(tensor.dtype, "log_normal_")
+    if not std > 0.0:
+        raise SamplingError(f"log_normal_ expects std > 0.0, but found std={std}")
+    normals = sampling.box_muller_float64(_generator(generator), tensor.data.size)
+    return _fill_from_doubles(tensor, "log_normal_", np.exp(normals * std + mean))
+
+
+def geometric_(tensor: Tensor, p: float, *, generator: Generator | None = None) -> Tensor:
+    """Fill with Geometric(p) on {1, 2, ...}: ceil(log(u) / log(1 - p))."""
+    tensor = _inplace_target(tensor, "geometric_")
+    if not 0 < p < 1:
+        raise SamplingError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    u = sampling.unit_float64(_generator(generator), tensor.data.size)
+    with np.errstate(divide="ignore"):
+        samples = np.ceil(np.log(u) / np.log1p(-p))
+    values = np.empty_like(tensor.data)
+    ordered = _in_memory_order(values, values)
+    ordered[...] = samples.astype(tensor.data.dtype).reshape(ordered.shape)
+    if tensor._records_inplace():
+        return tensor._assign("geometric_", values)
+    return tensor._write("geometric_", values)

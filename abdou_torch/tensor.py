@@ -615,7 +615,35 @@ class Tensor:
         return _ew.abs(self)
 
     def __invert__(self) -> "Tensor":
-        return _ew.logical_not(self)
+        return _special.bitwise_not(self)
+
+    # &, | and ^ are the bitwise functions (logical ones on bool tensors), as in PyTorch
+    def __and__(self, other: Any) -> "Tensor":
+        return _special.bitwise_and(self, other)
+
+    def __or__(self, other: Any) -> "Tensor":
+        return _special.bitwise_or(self, other)
+
+    def __xor__(self, other: Any) -> "Tensor":
+        return _special.bitwise_xor(self, other)
+
+    def __rand__(self, other: Any) -> "Tensor":
+        return _special.bitwise_and(other, self)
+
+    def __ror__(self, other: Any) -> "Tensor":
+        return _special.bitwise_or(other, self)
+
+    def __rxor__(self, other: Any) -> "Tensor":
+        return _special.bitwise_xor(other, self)
+
+    def __iand__(self, other: Any) -> "Tensor":
+        return self._inplace("bitwise_and_", _special.bitwise_and, other)
+
+    def __ior__(self, other: Any) -> "Tensor":
+        return self._inplace("bitwise_or_", _special.bitwise_or, other)
+
+    def __ixor__(self, other: Any) -> "Tensor":
+        return self._inplace("bitwise_xor_", _special.bitwise_xor, other)
 
     def __iadd__(self, other: TensorLike) -> "Tensor":
         return self._inplace("add_", _ew.add, other)
@@ -1295,3 +1323,4 @@ from .ops import elementwise as _ew  # noqa: E402
 from .ops import linalg as _linalg  # noqa: E402
 from .ops import reduce as _reduce  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
+from .ops import special as _special  # noqa: E402

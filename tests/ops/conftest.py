@@ -76,3 +76,24 @@ def second_derivative_check(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=1
 @pytest.fixture(name="second_derivative_check")
 def second_derivative_check_fixture():
     return second_derivative_check
+
+
+def _load_sibling(name: str):
+    """A helper module of this folder (test files are not importable by name under
+    --import-mode=importlib)."""
+    import importlib.util
+    import pathlib
+    import sys
+    path = pathlib.Path(__file__).parent / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"ops_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(name="check")
+def check_fixture():
+    """``check(fn, *arrays, ...)`` of tests/ops/torch_compare.py: values, dtypes, first and
+    second derivatives of fn(lib, *tensors) in abdou_torch and PyTorch."""
+    return _load_sibling("torch_compare").check

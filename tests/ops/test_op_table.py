@@ -843,6 +843,84 @@ OPS += [
        [[(3, 4), (3, 4), (3, 4)]]),
 ]
 
+# -- the wider torch.* API (ops/special.py, statistics.py, matrix.py, arrange.py) -------------
+
+
+def _special(name):
+    from scipy import special
+    return getattr(special, name)
+
+
+def _logcumsumexp(x, axis):
+    return np.logaddexp.accumulate(x, axis=axis)
+
+
+def _cummax(x):
+    """Running maximum along dim 1 and the index of its (last) occurrence."""
+    values = np.maximum.accumulate(x, 1)
+    index = np.zeros(x.shape, np.int64)
+    for j in range(1, x.shape[1]):
+        index[:, j] = np.where(x[:, j] >= values[:, j - 1], j, index[:, j - 1])
+    return values, index
+
+
+def _kth(x, k):
+    """The k-th smallest along dim 1 (from 0) and its index (distinct values)."""
+    order = np.argsort(x, 1, kind="stable")[:, k]
+    return np.take_along_axis(x, order[:, None], 1)[:, 0], order
+
+
+OPS += [
+    Op("tan", lambda lib, x: lib.tan(x), np.tan, U, domain="unit"),
+    Op("asin", lambda lib, x: lib.asin(x), np.arcsin, U, domain="unit"),
+    Op("acos", lambda lib, x: lib.acos(x), np.arccos, U, domain="unit"),
+    Op("atan", lambda lib, x: lib.atan(x), np.arctan, U),
+    Op("sinh", lambda lib, x: lib.sinh(x), np.sinh, U),
+    Op("cosh", lambda lib, x: x.cosh(), np.cosh, U),
+    Op("asinh", lambda lib, x: lib.asinh(x), np.arcsinh, U),
+    Op("atanh", lambda lib, x: lib.atanh(x), np.arctanh, U, domain="unit"),
+    Op("exp2", lambda lib, x: lib.exp2(x), np.exp2, U),
+    Op("erfc", lambda lib, x: lib.erfc(x), lambda x: _special("erfc")(x), U),
+    Op("erfinv", lambda lib, x: lib.erfinv(x), lambda x: _special("erfinv")(x), U,
+       domain="unit"),
+    Op("lgamma", lambda lib, x: lib.lgamma(x), lambda x: _special("gammaln")(x), U,
+       domain="positive"),
+    Op("digamma", lambda lib, x: lib.digamma(x), lambda x: _special("digamma")(x), U,
+       domain="positive", rtol64=1e-8),  # PyTorch's own series, not SciPy's (cephes)
+    Op("sinc", lambda lib, x: lib.sinc(x), np.sinc, U, domain="nonzero"),
+    Op("logit", lambda lib, x: lib.logit(lib.sigmoid(x)), lambda x: x, U, rtol64=1e-9),
+    Op("deg2rad", lambda lib, x: lib.deg2rad(x), np.deg2rad, U),
+    Op("atan2", lambda lib, a, b: lib.atan2(a, b), np.arctan2, B, domain="nonzero"),
+    Op("hypot", lambda lib, a, b: lib.hypot(a, b), np.hypot, B, domain="nonzero"),
+    Op("xlogy", lambda lib, a, b: lib.xlogy(a, b), lambda a, b: a * np.log(b), B,
+       domain=("real", "positive")),
+    Op("copysign", lambda lib, a, b: lib.copysign(a, b), np.copysign, B[:3],
+       domain="nonzero"),
+    Op("fmax", lambda lib, a, b: lib.fmax(a, b), np.fmax, B),
+    Op("fmin", lambda lib, a, b: lib.fmin(a, b), np.fmin, B),
+    Op("addcmul", lambda lib, a, b, c: lib.addcmul(a, b, c, value=0.5),
+       lambda a, b, c: a + 0.5 * b * c, [[(3, 4), (3, 4), (4,)], [(), (3, 1), (1, 4)]]),
+    Op("addcdiv", lambda lib, a, b, c: lib.addcdiv(a, b, c, value=-2),
+       lambda a, b, c: a - 2 * b / c, [[(3, 4), (3, 4), (4,)]],
+       domain=("real", "real", "nonzero")),
+    Op("nansum", lambda lib, x: lib.nansum(x, 1), lambda x: np.nansum(x, 1), R3),
+    Op("logcumsumexp", lambda lib, x: lib.logcumsumexp(x, 1), lambda x: _logcumsumexp(x, 1),
+       R3),
+    Op("cummax", lambda lib, x: tuple(lib.cummax(x, 1)),
+       _cummax, R2, numeric=False, grad2=False),
+    Op("diff", lambda lib, x: lib.diff(x, dim=1), lambda x: np.diff(x, axis=1), R3),
+    Op("median_dim", lambda lib, x: tuple(lib.median(x, 1)), lambda x: _kth(x, 1), R2,
+       numeric=False),
+    Op("kthvalue", lambda lib, x: tuple(lib.kthvalue(x, 2, 1)), lambda x: _kth(x, 1), R2,
+       numeric=False),
+    Op("kron", lambda lib, a, b: lib.kron(a, b), np.kron, [[(2, 3), (3, 2)]]),
+    Op("cdist", lambda lib, a, b: lib.cdist(a, b),
+       lambda a, b: np.sqrt(((a[:, None] - b[None]) ** 2).sum(-1)), [[(3, 4), (2, 4)]],
+       grad2=False),
+    Op("linalg_inv", lambda lib, x: lib.linalg.inv(x + 3 * lib.eye(3, dtype=x.dtype)),
+       lambda x: np.linalg.inv(x + 3 * np.eye(3)), [[(3, 3)], [(2, 3, 3)]]),
+    Op("linalg_det", lambda lib, x: lib.linalg.det(x), np.linalg.det, [[(3, 3)]]),
+]
 
 # The ops the issue asks for, each covered by at least one entry above.
 REQUIRED = {
