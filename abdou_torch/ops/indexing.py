@@ -159,11 +159,13 @@ def _scatter_index(op: str, x: Tensor, dim: int, index: Any, src: Tensor | None)
         check_index_range(op, values, 1, 0)
         return 0, values.reshape(()).astype(np.int64)
     d = _dim(dim, x.ndim, op)
+    if values.ndim == 0 and x.ndim == 1:  # PyTorch counts a 0-d index as one dim here
+        values = values.reshape(1)
     if values.ndim != x.ndim:
         raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as "
                            f"self tensor (index shape {values.shape}, self shape "
                            f"{tuple(x.shape)})")
-    if src is not None and src.ndim != values.ndim:
+    if src is not None and max(src.ndim, 1) != values.ndim:
         raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as "
                            f"src tensor (index shape {values.shape}, src shape "
                            f"{tuple(src.shape)})")

@@ -461,3 +461,16 @@ def test_roll_along_dims_of_a_0d_tensor_is_an_index_error():
     with pytest.raises(IndexError, match="no dimensions"):  # not NumPy's raw message
         at.tensor(0.5).roll((-1, 5), (0, 2))
     agree(lambda lib, t: t.roll(1), [np.array(0.5)])
+
+
+def test_scatter_takes_a_zero_dim_index_into_a_vector_like_torch():
+    """The Transforms tutorial's one-hot target: zeros(10).scatter_(0, tensor(y), value=1)."""
+    import abdou_torch as at
+    import torch
+    for y in (0, 3, 9):
+        ours = at.zeros(10).scatter_(0, at.tensor(y), value=1)
+        theirs = torch.zeros(10).scatter_(0, torch.tensor(y), value=1)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    np.testing.assert_array_equal(
+        at.zeros(5).scatter_add(0, at.tensor(2), at.ones(3)).numpy(),
+        torch.zeros(5).scatter_add(0, torch.tensor(2), torch.ones(3)).numpy())
