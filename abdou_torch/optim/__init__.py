@@ -6,7 +6,9 @@
   group at once (``optimizer.py`` explains both).
 - ``LBFGS``: L-BFGS with an optional strong-Wolfe line search; ``step(closure)``.
 - ``lr_scheduler``: ``StepLR``, ``MultiStepLR``, ``ExponentialLR``, ``CosineAnnealingLR``,
-  ``LinearLR``, ``ConstantLR``, ``OneCycleLR``.
+  ``LinearLR``, ``ConstantLR``, ``OneCycleLR``, ``LambdaLR``, ``MultiplicativeLR``,
+  ``PolynomialLR``, ``CyclicLR``, ``CosineAnnealingWarmRestarts``, ``SequentialLR``,
+  ``ChainedScheduler``, ``ReduceLROnPlateau``.
 """
 from . import lr_scheduler
 from .adadelta import Adadelta
