@@ -981,6 +981,7 @@ from ..ops.bilinear import bilinear  # noqa: F401,E402
 from ..ops.conv_transpose1d import conv_transpose1d  # noqa: F401,E402
 from ..ops.gumbel import gumbel_softmax  # noqa: F401,E402
 from ..ops.embedding_bag import embedding_bag  # noqa: F401,E402
+from ..ops.ctc import ctc_loss  # noqa: F401,E402
 from ..ops.grid_sample import affine_grid, grid_sample  # noqa: F401,E402
 from ..ops.multilabel import multilabel_margin_loss  # noqa: F401,E402
 # Attention, written in the ops family of its own.
