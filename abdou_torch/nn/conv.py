@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import dtypes
 from ..ops import conv as conv_ops
+from ..ops.conv3d import conv3d
 from ..ops.conv_transpose1d import conv_transpose1d
 from ..ops.shape import pad
 from ..tensor import Tensor
@@ -16,7 +17,7 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d"]
 
 # 'zeros' pads inside the convolution; the others pad with ``pad(mode=...)`` first.
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -210,3 +211,15 @@ class ConvTranspose1d(ConvTranspose2d):
         return conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
                                 self._output_padding(input, output_size), self.groups,
                                 self.dilation)
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C_in, D, H, W) (or (C_in, D, H, W)): weight
+    (out, in/groups, kD, kH, kW)."""
+
+    dims = 3
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input, padding = self._padded(input)
+        return conv3d(input, self.weight, self.bias, self.stride, padding, self.dilation,
+                      self.groups)

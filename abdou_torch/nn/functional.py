@@ -979,6 +979,7 @@ from ..ops.channel_norm import *  # noqa: F401,F403,E402
 from ..ops.dropout import *  # noqa: F401,F403,E402
 from ..ops.bilinear import bilinear  # noqa: F401,E402
 from ..ops.conv_transpose1d import conv_transpose1d  # noqa: F401,E402
+from ..ops.conv3d import conv3d  # noqa: F401,E402
 from ..ops.gumbel import gumbel_softmax  # noqa: F401,E402
 from ..ops.embedding_bag import embedding_bag  # noqa: F401,E402
 from ..ops.ctc import ctc_loss  # noqa: F401,E402
