@@ -666,7 +666,7 @@ class ReduceLROnPlateau(LRScheduler):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         self.optimizer = optimizer
         self.default_min_lr: float | None
-        if isinstance(min_lr, (list, tuple)):
+        if isinstance(min_lr, Sequence):
             if len(min_lr) != len(optimizer.param_groups):
                 raise ValueError(f"expected {len(optimizer.param_groups)} min_lrs, got "
                                  f"{len(min_lr)}")
