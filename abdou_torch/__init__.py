@@ -5,6 +5,8 @@ that graph in reverse and fills every leaf's ``.grad``. On top: ``nn`` (modules,
 losses), ``optim`` (SGD, Adam, WAdam ...), ``data`` (datasets and loaders) and safe
 safetensors checkpoints. Names and semantics follow PyTorch.
 """
+import math as _math
+
 from . import autograd, dtypes, ops, random
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .devices import device
@@ -48,7 +50,12 @@ from .ops.scan import cumprod, cumsum
 from .ops.sorting import argsort, msort, sort, topk
 from .printing import get_printoptions, printoptions, set_printoptions
 from .random_sampling import bernoulli, multinomial, normal, poisson, randint_like
+from .memory_format import (channels_last, channels_last_3d, contiguous_format, memory_format,
+                            preserve_format)
 from .size import Size
+from .threads import (get_num_interop_threads, get_num_threads, set_num_interop_threads,
+                      set_num_threads)
+from .type_info import finfo, iinfo
 from .tensor import Tensor
 from .tensor_types import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
                            HalfTensor, IntTensor, LongTensor, ShortTensor)
@@ -59,6 +66,7 @@ from . import compiler  # noqa: E402 - torch.compiler
 from .compile import compile  # noqa: A004 - PyTorch's name (torch.compile)
 
 clip = clamp
+inf, nan, pi, e = _math.inf, _math.nan, _math.pi, _math.e  # builtins float is shadowed here
 concatenate = cat
 swapdims = swapaxes
 
@@ -71,7 +79,7 @@ def __getattr__(name: str):
     if name in ("save", "load", "load_with_metadata"):
         return getattr(importlib.import_module(".serialization", __name__), name)
     if name in ("data", "serialization", "utils", "distributed", "cuda", "backends", "amp",
-                "onnx"):
+                "onnx", "testing"):
         return importlib.import_module(f".{name}", __name__)
     if name == "autocast":
         return importlib.import_module(".amp", __name__).autocast

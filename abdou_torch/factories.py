@@ -22,7 +22,13 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty"
            "ones_like", "full_like", "rand_like", "randn_like", "randint_like", "empty_like"]
 
 
-def _size(size: tuple) -> tuple[int, ...]:
+def _size(size: tuple, keyword: Any = None, function: str = "") -> tuple[int, ...]:
+    """The shape given as ints, one tuple of ints, or the ``size=`` keyword (not both)."""
+    if keyword is not None:
+        if size:
+            raise TypeError(f"{function}() got its size both as arguments {size!r} and as "
+                            f"size={keyword!r}")
+        size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for n in size:
@@ -78,22 +84,25 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor(array)
 
 
-def zeros(*size: Any, dtype: Any = None, device: Any = None,
+def zeros(*shape: Any, size: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     check_device(device, "zeros")
-    return _make(np.zeros(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+    return _make(np.zeros(_size(shape, size, "zeros"), dtype=_float_dtype(dtype)),
+                 requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, device: Any = None,
+def ones(*shape: Any, size: Any = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     check_device(device, "ones")
-    return _make(np.ones(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+    return _make(np.ones(_size(shape, size, "ones"), dtype=_float_dtype(dtype)),
+                 requires_grad)
 
 
-def empty(*size: Any, dtype: Any = None, device: Any = None,
+def empty(*shape: Any, size: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     check_device(device, "empty")
-    return _make(np.empty(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+    return _make(np.empty(_size(shape, size, "empty"), dtype=_float_dtype(dtype)),
+                 requires_grad)
 
 
 def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,

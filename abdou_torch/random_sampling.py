@@ -63,7 +63,13 @@ def _check_device(device: Any, function: str) -> None:
                            f"abdou_torch runs on the CPU only (use device='cpu')")
 
 
-def _size(size: tuple, function: str) -> tuple[int, ...]:
+def _size(size: tuple, function: str, keyword: Any = None) -> tuple[int, ...]:
+    """The shape given as ints, one tuple of ints, or the ``size=`` keyword (not both)."""
+    if keyword is not None:
+        if size:
+            raise TypeError(f"{function}() got its size both as arguments {size!r} and as "
+                            f"size={keyword!r}")
+        size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for n in size:
@@ -301,22 +307,22 @@ def _check_in_range(low: int, last: int, dtype: dtypes.DType) -> None:
 
 
 # -- factories ---------------------------------------------------------------------------------
-def rand(*size: Any, generator: Generator | None = None, out: Tensor | None = None,
-         dtype: Any = None, layout: Any = None, device: Any = None,
+def rand(*shape: Any, size: Any = None, generator: Generator | None = None,
+         out: Tensor | None = None, dtype: Any = None, layout: Any = None, device: Any = None,
          requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Samples of U(0, 1) (24 random bits in float32, 53 in float64)."""
     _check_device(device, "rand")
-    shape, dtype = _size(size, "rand"), _float_dtype(dtype, "rand")
+    shape, dtype = _size(shape, "rand", size), _float_dtype(dtype, "rand")
     target = _target(shape, dtype, out, "rand")
     return _finish(uniform_(target, 0.0, 1.0, generator=generator), requires_grad)
 
 
-def randn(*size: Any, generator: Generator | None = None, out: Tensor | None = None,
-          dtype: Any = None, layout: Any = None, device: Any = None,
-          requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+def randn(*shape: Any, size: Any = None, generator: Generator | None = None,
+          out: Tensor | None = None, dtype: Any = None, layout: Any = None,
+          device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Samples of N(0, 1)."""
     _check_device(device, "randn")
-    shape, dtype = _size(size, "randn"), _float_dtype(dtype, "randn")
+    shape, dtype = _size(shape, "randn", size), _float_dtype(dtype, "randn")
     target = _target(shape, dtype, out, "randn")
     return _finish(normal_(target, 0.0, 1.0, generator=generator), requires_grad)
 

@@ -503,6 +503,20 @@ def test_a_forward_hook_falls_back_to_eager():
     _fallback_twins(make, [(at.ones(2, 3),), (at.zeros(2, 3),)], "hooks")
 
 
+def test_a_backward_hook_falls_back_to_eager():
+    def make():
+        layer = at.nn.Linear(3, 3)
+        layer.weight.data[...] = np.arange(9, dtype=np.float32).reshape(3, 3)
+        layer.register_full_backward_hook(lambda module, gi, go: (gi[0] * 10,))
+
+        def fn(x):
+            x = x.clone().requires_grad_(True)
+            layer(x).sum().backward()
+            return x.grad.clone()
+        return fn
+    _fallback_twins(make, [(at.ones(2, 3),), (at.zeros(2, 3),)], "backward hooks")
+
+
 def test_fullgraph_raises_where_the_step_would_run_eagerly():
     layer = at.nn.Linear(3, 3)
 

@@ -18,13 +18,14 @@ Two flavours share this machinery:
 """
 from __future__ import annotations
 
+import functools
 import weakref
 from typing import Any, Callable, Sequence
 
 from .anomaly import AnomalyMode, creation_site
 from .grad_mode import GradMode, no_grad
 
-__all__ = ["Function", "Primitive"]
+__all__ = ["Function", "Primitive", "once_differentiable"]
 
 
 class Function:
@@ -87,18 +88,33 @@ class Function:
     # -- the PyTorch-style public API ---------------------------------------------------
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any):
-        """Run ``forward`` on Tensors without recording, then link the result to ``args``."""
+        """Run ``forward`` on Tensors without recording, then link the result to ``args``.
+        ``forward(ctx, *args)``, or ``forward(*args)`` with a ``setup_context(ctx, inputs,
+        output)`` (PyTorch's two styles); a tuple of outputs is linked through one packed
+        output (autograd/function_outputs.py)."""
         node = cls()
+        linked = GradMode.enabled and _any_requires_grad(args)
+        if linked:  # PyTorch lets forward read ctx.needs_input_grad
+            node.needs_input_grad = tuple(getattr(a, "requires_grad", False) for a in args)
         with no_grad():
-            out = cls.forward(node, *args, **kwargs)
+            if cls.setup_context is not Function.setup_context:
+                out = cls.forward(*args, **kwargs)
+                cls.setup_context(node, args, out)
+            else:
+                out = cls.forward(node, *args, **kwargs)
         if isinstance(out, tuple):
-            raise TypeError(f"{cls.__name__}.forward returned a tuple; custom Functions "
-                            f"here return a single Tensor")
+            return link_outputs(node, args, out, linked)
         out = out if isinstance(out, Tensor) else Tensor(out)
+        if id(out) in getattr(node, "_non_differentiable", ()):
+            linked = False
         out = Tensor._wrap(out.data, False)  # a fresh node, whatever forward returned
-        if GradMode.enabled and _any_requires_grad(args):
+        if linked:
             node._link(args, out)
         return out
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple, output: Any) -> None:
+        """Overridden by Functions whose ``forward`` takes no ``ctx`` (PyTorch 2's style)."""
 
     def save_for_backward(self, *tensors: Any) -> None:
         self._saved_tensors = tuple((t, getattr(t, "_version", 0)) for t in tensors)
@@ -109,7 +125,17 @@ class Function:
         return tuple(t for t, _ in self._saved_tensors)
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
-        """Accepted for PyTorch compatibility; single-output Functions need nothing here."""
+        """These outputs leave the graph (requires_grad False); backward still receives a
+        gradient for each, zeros of its shape."""
+        marked = self.__dict__.setdefault("_non_differentiable", set())
+        marked.update(id(t) for t in tensors)
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """With False, outputs without a gradient give backward None instead of zeros."""
+        self.materialize_grads = bool(value)
+
+    def mark_dirty(self, *tensors: Any) -> None:
+        """Accepted for PyTorch compatibility (in-place custom Functions)."""
 
     # -- graph bookkeeping shared with Primitive ----------------------------------------
     def _link(self, args: tuple, out: Any) -> None:
@@ -194,9 +220,15 @@ class Function:
         ``ARRAYS``) the gradient is wrapped for it, grad mode being off there, and the
         results unwrapped again.
         """
-        if not xp.arrays:
+        if "_output_layout" in self.__dict__:  # several outputs, packed into one
+            wrap = (lambda a: _wrap(a, False)) if xp.arrays else _as_graph_tensor
+            grads = type(self).backward(self, *split_gradient(self, grad_output, wrap))
+        elif not xp.arrays:
             return type(self).backward(self, grad_output)
-        grads = type(self).backward(self, _wrap(grad_output, False))
+        else:
+            grads = type(self).backward(self, _wrap(grad_output, False))
+        if not xp.arrays:
+            return grads
         if type(grads) is not tuple:
             return grads.data if isinstance(grads, Tensor) else grads
         return tuple(g.data if isinstance(g, Tensor) else g for g in grads)
@@ -250,7 +282,22 @@ def _any_requires_grad(args: tuple) -> bool:
     return False
 
 
+def once_differentiable(function: Callable) -> Callable:
+    """PyTorch's decorator for a backward that cannot itself be differentiated: it runs
+    without recording (abdou_torch's training walk already does)."""
+    @functools.wraps(function)
+    def run(ctx: Any, *args: Any) -> Any:
+        with no_grad():
+            return function(ctx, *args)
+    return run
+
+
 # Imported last: tensor.py imports the ops, which subclass Primitive defined above.
 from ..tensor import Tensor  # noqa: E402
+from .function_outputs import link_outputs, split_gradient  # noqa: E402
 
 _wrap = Tensor._wrap
+
+
+def _as_graph_tensor(value: Any) -> Any:
+    return value if isinstance(value, Tensor) else _wrap(value, False)

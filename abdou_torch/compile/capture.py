@@ -114,6 +114,8 @@ def _module_call(original: Callable) -> Callable:
             state = module.__dict__
             if state.get("_forward_pre_hooks") or state.get("_forward_hooks"):
                 recorder.fail(f"{type(module).__name__} has forward hooks")
+            if state.get("_backward_hooks") or state.get("_backward_pre_hooks"):
+                recorder.fail(f"{type(module).__name__} has backward hooks")
         return original(module, *args, **kwargs)
     return __call__
 

@@ -6,6 +6,7 @@ registers it, so ``named_parameters()`` and ``state_dict()`` find it under a dot
 """
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict, namedtuple
 from typing import Any, Callable, Iterator
 
@@ -16,6 +17,7 @@ from ..devices import check_device
 from ..dtypes import wrap
 from ..tensor import Tensor, to_arguments
 from ..utils.hooks import RemovableHandle
+from .backward_hooks import BackwardHookCall
 from .parameter import Parameter
 
 __all__ = ["Module", "IncompatibleKeys"]
@@ -50,7 +52,8 @@ class Module:
         object.__setattr__(self, "training", True)
         # hooks by handle id; the *_with_kwargs dicts note the ids of hooks that take kwargs
         for registry in ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs",
-                         "_forward_hooks", "_forward_hooks_with_kwargs"):
+                         "_forward_hooks", "_forward_hooks_with_kwargs", "_backward_hooks",
+                         "_backward_pre_hooks"):
             object.__setattr__(self, registry, OrderedDict())
 
     # -- registration ----------------------------------------------------------------------
@@ -155,7 +158,8 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         state = self.__dict__
-        if state.get("_forward_pre_hooks") or state.get("_forward_hooks"):
+        if state.get("_forward_pre_hooks") or state.get("_forward_hooks") or \
+                state.get("_backward_hooks") or state.get("_backward_pre_hooks"):
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
@@ -175,7 +179,14 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        backward_call = None
+        if self.__dict__.get("_backward_hooks") or self.__dict__.get("_backward_pre_hooks"):
+            backward_call = BackwardHookCall(self, list(self._backward_hooks.values()),
+                                             list(self._backward_pre_hooks.values()))
+            args = backward_call.wrap_inputs(args)
         output = self.forward(*args, **kwargs)
+        if backward_call is not None:
+            output = backward_call.wrap_outputs(output)
         for hook_id, hook in list(self._forward_hooks.items()):
             result = hook(self, args, kwargs, output) \
                 if hook_id in self._forward_hooks_with_kwargs else hook(self, args, output)
@@ -199,6 +210,27 @@ class Module:
         ``with_kwargs``) after every forward; a non-None result replaces the output."""
         return self._register_hook(self._forward_hooks, self._forward_hooks_with_kwargs,
                                    hook, prepend, with_kwargs)
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False
+                                    ) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` once the gradients of the module's
+        tensor inputs are known; a non-None result replaces grad_input
+        (nn/backward_hooks.py)."""
+        return self._register_hook(self._backward_hooks, OrderedDict(), hook, prepend, False)
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False
+                                        ) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradients of the module's outputs are
+        known, before its inputs'; a non-None result replaces grad_output."""
+        return self._register_hook(self._backward_pre_hooks, OrderedDict(), hook, prepend,
+                                   False)
+
+    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
+        """PyTorch's deprecated backward hook, run as the full one (whose grad_input is the
+        module's inputs' gradient; the old hook's was its last op's, whatever that was)."""
+        warnings.warn("register_backward_hook is deprecated: it runs here as "
+                      "register_full_backward_hook", FutureWarning, stacklevel=2)
+        return self.register_full_backward_hook(hook)
 
     @staticmethod
     def _register_hook(hooks: OrderedDict, with_kwargs_ids: OrderedDict, hook: Callable,

@@ -728,8 +728,18 @@ def minimum(input: Any, other: Any):  # noqa: A002
     return Minimum.apply(*_operands(input, other))
 
 
-def where(condition: Any, input: Any, other: Any):  # noqa: A002
-    """Elementwise choice: input where condition is true, else other."""
+_NO_VALUE = object()  # where()'s missing input/other (None is not a value either way)
+
+
+def where(condition: Any, input: Any = _NO_VALUE, other: Any = _NO_VALUE):  # noqa: A002
+    """Elementwise choice: input where condition is true, else other. With the condition
+    alone, PyTorch's ``where(condition)``: ``nonzero(condition, as_tuple=True)``."""
+    if input is _NO_VALUE and other is _NO_VALUE:
+        from .common import nonzero  # common builds on this module
+        return nonzero(condition, as_tuple=True)
+    if input is _NO_VALUE or other is _NO_VALUE:
+        raise TypeError("where() expects the condition alone, or the condition, input and "
+                        "other")
     condition = _values(condition)
     if condition.dtype != np.bool_:
         raise TypeError(f"where: condition must be a boolean tensor, got {condition.dtype}")

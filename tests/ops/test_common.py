@@ -123,3 +123,15 @@ def test_bad_arguments_raise_as_in_pytorch(call, error):
         call(torch)
     with pytest.raises(error):
         call(at)
+
+
+def test_where_with_the_condition_alone_is_nonzero_as_tuple_like_torch():
+    for values in ([0, 1, 1], [[True, False], [False, True]], [[0.0, -1.5, 0.0]]):
+        ours = at.where(at.tensor(values))
+        theirs = torch.where(torch.tensor(values))
+        assert len(ours) == len(theirs)
+        for mine, reference in zip(ours, theirs):
+            np.testing.assert_array_equal(mine.data, reference.numpy())
+            assert mine.dtype == at.int64
+    with pytest.raises(TypeError):
+        at.where(at.tensor([True]), at.ones(1))
