@@ -55,6 +55,7 @@ PROGRAMS = {
     "tensorboard_logging": Program(args=("tb_run",), losses=r"loss ([\d.]+)"),
     "dcgan_init": Program(losses=r"Loss_D: ([\d.]+)"),
     "word_language_model": Program(losses=r"train loss\s+([\d.]+)"),
+    "upsampling_segmenter": Program(losses=r"loss ([\d.]+)"),
 }
 
 _runs: dict[tuple[str, str], object] = {}
