@@ -22,6 +22,11 @@ from .rnn import *  # noqa: F401,F403,E402
 from .attention import *  # noqa: F401,F403,E402
 from .transformer import *  # noqa: F401,F403,E402
 from .sync_batchnorm import SyncBatchNorm  # noqa: F401,E402
+from .padding import *  # noqa: F401,F403,E402
+from .parameter_containers import ParameterDict, ParameterList  # noqa: F401,E402
+from .resample import *  # noqa: F401,F403,E402
+from .dropout import *  # noqa: F401,F403,E402
+from .bilinear import Bilinear, LazyLinear  # noqa: F401,E402
 
 
 def __getattr__(name: str):

@@ -15,7 +15,7 @@ from .parameter import Parameter
 
 __all__ = ["ELU", "Hardtanh", "ReLU6", "SELU", "CELU", "Mish", "Hardswish", "Hardsigmoid",
            "Softsign", "Tanhshrink", "Threshold", "GLU", "LogSigmoid", "Softmin", "Hardshrink",
-           "Softshrink", "PReLU", "CosineSimilarity", "PairwiseDistance"]
+           "Softshrink", "PReLU", "CosineSimilarity", "PairwiseDistance", "Softmax2d"]
 
 
 def _inplace_repr(inplace: bool) -> str:
@@ -251,3 +251,13 @@ class PairwiseDistance(Module):
 
     def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
         return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of each position of a (N, C, H, W) or (C, H, W) input."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D "
+                             f"instead")
+        return F.softmax(input, -3)

@@ -9,13 +9,15 @@ import numpy as np
 
 from .. import dtypes
 from ..ops import conv as conv_ops
+from ..ops.conv3d import conv3d
+from ..ops.conv_transpose1d import conv_transpose1d
 from ..ops.shape import pad
 from ..tensor import Tensor
 from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d"]
 
 # 'zeros' pads inside the convolution; the others pad with ``pad(mode=...)`` first.
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -167,22 +169,25 @@ class ConvTranspose2d(_ConvNd):
                  dilation: Any = 1, padding_mode: str = "zeros", device: Any = None,
                  dtype: Any = None) -> None:
         if isinstance(padding, str):
-            raise ValueError(f"ConvTranspose2d: padding must be an int or a pair, got "
-                             f"{padding!r}")
+            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple, "
+                             f"got {padding!r}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, device, dtype)
-        self.output_padding = _tuple(output_padding, 2, "output_padding", "ConvTranspose2d")
+        self.output_padding = _tuple(output_padding, self.dims, "output_padding",
+                                     type(self).__name__)
 
     def _output_padding(self, input: Tensor, output_size: Any) -> tuple[int, ...]:  # noqa: A002
         if output_size is None:
             return self.output_padding
-        wanted = tuple(int(s) for s in output_size)[-2:]
+        n_dims = self.dims
+        wanted = tuple(int(s) for s in output_size)[-n_dims:]
         padding = []
-        for n, size, k, s, p, d in zip(input.shape[-2:], wanted, self.kernel_size,
+        for n, size, k, s, p, d in zip(input.shape[-n_dims:], wanted, self.kernel_size,
                                        self.stride, self.padding, self.dilation):
             smallest = (n - 1) * s - 2 * p + d * (k - 1) + 1
             if not smallest <= size < smallest + s:
-                raise ValueError(f"ConvTranspose2d: requested output_size {tuple(wanted)} "
+                raise ValueError(f"{type(self).__name__}: requested output_size "
+                                 f"{tuple(wanted)} "
                                  f"is outside the sizes this input of shape "
                                  f"{tuple(input.shape)} can give ({smallest} to "
                                  f"{smallest + s - 1} per dim for stride {s})")
@@ -193,3 +198,28 @@ class ConvTranspose2d(_ConvNd):
         return conv_ops.conv_transpose2d(input, self.weight, self.bias, self.stride,
                                          self.padding, self._output_padding(input, output_size),
                                          self.groups, self.dilation)
+
+
+class ConvTranspose1d(ConvTranspose2d):
+    """Transposed 1-D convolution over (N, C_in, L) (or (C_in, L)): weight
+    (in, out/groups, k), output length (L - 1)*stride - 2*padding + dilation*(k - 1)
+    + output_padding + 1."""
+
+    dims = 1
+
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
+        return conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
+                                self._output_padding(input, output_size), self.groups,
+                                self.dilation)
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C_in, D, H, W) (or (C_in, D, H, W)): weight
+    (out, in/groups, kD, kH, kW)."""
+
+    dims = 3
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        input, padding = self._padded(input)
+        return conv3d(input, self.weight, self.bias, self.stride, padding, self.dilation,
+                      self.groups)

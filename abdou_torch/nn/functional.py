@@ -980,6 +980,17 @@ def dropout(input: Any, p: float = 0.5, training: bool = True,  # noqa: A002
 from ..ops.conv import *  # noqa: F401,F403,E402
 from ..ops.pooling import *  # noqa: F401,F403,E402
 from ..ops.normalization import *  # noqa: F401,F403,E402
+from ..ops.resample import *  # noqa: F401,F403,E402
+from ..ops.channel_norm import *  # noqa: F401,F403,E402
+from ..ops.dropout import *  # noqa: F401,F403,E402
+from ..ops.bilinear import bilinear  # noqa: F401,E402
+from ..ops.conv_transpose1d import conv_transpose1d  # noqa: F401,E402
+from ..ops.conv3d import conv3d  # noqa: F401,E402
+from ..ops.gumbel import gumbel_softmax  # noqa: F401,E402
+from ..ops.embedding_bag import embedding_bag  # noqa: F401,E402
+from ..ops.ctc import ctc_loss  # noqa: F401,E402
+from ..ops.grid_sample import affine_grid, grid_sample  # noqa: F401,E402
+from ..ops.multilabel import multilabel_margin_loss  # noqa: F401,E402
 # Attention, written in the ops family of its own.
 from ..ops.attention import (multi_head_attention_forward,  # noqa: F401,E402
                              scaled_dot_product_attention)

@@ -91,6 +91,11 @@ class Segment:
         for theta, view in zip(self.theta, self._views_of(update)):
             np.add(theta, view, out=theta)
 
+    def set_theta(self, values: np.ndarray) -> None:
+        """θ ← values (``values``: a flat array of the segment)."""
+        for theta, view in zip(self.theta, self._views_of(values)):
+            np.copyto(theta, view)
+
     def _views_of(self, flat: np.ndarray) -> list[np.ndarray]:
         views = self._views.get(id(flat))
         return _split(flat, [t.shape for t in self.theta]) if views is None else views

@@ -58,6 +58,7 @@ PROGRAMS = {
     "bandit_reinforce": Program(  # numbers printed to 4 decimals
         losses=r"^step \d+ loss ([-\d.]+)", rtol=1e-3, atol=1e-4),
     "vae_gaussian": Program(losses=r"^epoch \d+ loss ([\d.]+)", rtol=1e-3, atol=1e-4),
+    "upsampling_segmenter": Program(losses=r"loss ([\d.]+)"),
 }
 
 _runs: dict[tuple[str, str], object] = {}

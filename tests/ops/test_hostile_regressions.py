@@ -465,7 +465,6 @@ def test_roll_along_dims_of_a_0d_tensor_is_an_index_error():
 
 def test_scatter_takes_a_zero_dim_index_into_a_vector_like_torch():
     """The Transforms tutorial's one-hot target: zeros(10).scatter_(0, tensor(y), value=1)."""
-    import abdou_torch as at
     import torch
     for y in (0, 3, 9):
         ours = at.zeros(10).scatter_(0, at.tensor(y), value=1)

@@ -8,8 +8,8 @@ import pytest
 
 from abdou_torch import Tensor
 from abdou_torch.nn import Parameter
-from abdou_torch.optim import (SGD, Adadelta, Adagrad, Adam, Adamax, NAdam, RAdam, RMSprop,
-                               WAdam)
+from abdou_torch.optim import (ASGD, SGD, Adadelta, Adagrad, Adam, Adamax, NAdam, RAdam,
+                               RMSprop, Rprop, WAdam)
 from abdou_torch.optim.optimizer import FLUSH_EVERY
 
 CONFIGS = [
@@ -31,6 +31,10 @@ CONFIGS = [
     (NAdam, dict(lr=1e-2, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
     (RAdam, dict(lr=1e-2, weight_decay=1e-2)),
     (RAdam, dict(lr=1e-2, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    (ASGD, dict(lr=0.05, lambd=1e-2, t0=3, weight_decay=1e-2)),
+    (ASGD, dict(lr=0.05, maximize=True)),
+    (Rprop, dict(lr=1e-2, etas=(0.3, 1.5), step_sizes=(1e-4, 0.05))),
+    (Rprop, dict(lr=1e-2, maximize=True)),
 ]
 IDS = [f"{cls.__name__}-{i}" for i, (cls, _) in enumerate(CONFIGS)]
 SHAPES = [(4, 3), (3,), (), (2, 0), (2, 3, 2), (1,)]

@@ -107,3 +107,4 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
 
 
 from . import rnn  # noqa: E402,F401 - nn.utils.rnn, as in PyTorch
+from .weight_norm import remove_weight_norm, weight_norm  # noqa: E402,F401
