@@ -235,7 +235,8 @@ def _linear_by_broadcasting(x: Any, weight: Any, bias: Any):
         fits = False
     if not fits:
         raise ShapeError(f"linear: bias of shape {tuple(bias.shape)} does not broadcast to the "
-                         f"output's {tuple(out.shape)}")
+                         f"output's {tuple(out.shape)} (input {tuple(x.shape)}, weight "
+                         f"{tuple(weight.shape)})")
     return out + bias
 
 
