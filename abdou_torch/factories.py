@@ -70,10 +70,13 @@ def tensor(data: Any, dtype: Any = None, device: Any = None,
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
-    """``data`` as a tensor, sharing memory with an ndarray (or the tensor itself)."""
+    """``data`` as a tensor, sharing memory with an ndarray (or the tensor itself); other
+    data (lists, numbers) get ``tensor``'s dtypes: [1, 2] is int64, [True] bool."""
     check_device(device, "as_tensor")
     if isinstance(data, Tensor) and (dtype is None or data.dtype == dtypes.as_dtype(dtype)):
         return data
+    if not isinstance(data, (Tensor, np.ndarray)):
+        return tensor(data, dtype=dtype)
     return Tensor(data.data if isinstance(data, Tensor) else data, dtype=dtype)
 
 

@@ -96,3 +96,16 @@ def test_python_floats_convert_straight_to_a_requested_dtype():
     assert at.tensor([0.1], dtype=at.float64).data[0] == 0.1
     assert at.Tensor([[0.1, 1e-40]], dtype="float64").data.tolist() == [[0.1, 1e-40]]
     assert at.tensor([0.1]).dtype == at.float32
+
+
+def test_as_tensor_infers_dtypes_like_torch_and_shares_ndarrays():
+    import torch
+    for value in ([1, 2], [1.5, 2], [True, False], 3, 2.5, [[1, 2], [3, 4]]):
+        assert at.as_tensor(value).dtype == getattr(at, str(torch.as_tensor(value).dtype)[6:])
+        np.testing.assert_array_equal(at.as_tensor(value).numpy(),
+                                      torch.as_tensor(value).numpy())
+    array = np.arange(3.0)
+    shared = at.as_tensor(array)
+    array[0] = 7.0
+    assert shared.data[0] == 7.0
+    assert at.as_tensor([1, 2], dtype=at.float64).dtype == at.float64
