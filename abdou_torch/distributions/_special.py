@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Primitive
+from ..ops import special as _ops
 from ..tensor import Tensor
 
 __all__ = ["lgamma", "digamma", "polygamma", "erfinv", "atan", "gammainc"]
@@ -141,59 +142,8 @@ def _polygamma_values(n: int, x: np.ndarray) -> np.ndarray:
     return np.asarray(values).astype(x.dtype, copy=False)
 
 
-def _erfinv_values(y: np.ndarray) -> np.ndarray:
-    special = _scipy_special()
-    with np.errstate(all="ignore"):
-        values = special.erfinv(y.astype(np.float64)) if special is not None \
-            else erfinv_newton(y)
-    return np.asarray(values).astype(y.dtype, copy=False)
-
-
-# -- primitives ---------------------------------------------------------------------------------
-class Lgamma(Primitive):
-    """y = log|Gamma(x)|;  dx = dy * psi(x)"""
-
-    def forward(self, x):
-        return _lgamma_values(x)
-
-    def backward(self, xp, dy):
-        return dy * xp.apply(Polygamma, xp.value(self.inputs[0]), n=0)
-
-
-class Polygamma(Primitive):
-    """y = psi^(n)(x), the n-th derivative of psi = d/dx log Gamma (n = 0: digamma);
-    dx = dy * psi^(n+1)(x)"""
-
-    def forward(self, x, n: int):
-        self.n = n
-        return _polygamma_values(n, x)
-
-    def backward(self, xp, dy):
-        return dy * xp.apply(Polygamma, xp.value(self.inputs[0]), n=self.n + 1)
-
-
-class Erfinv(Primitive):
-    """y = erfinv(x), erf(y) = x;  dx = dy * sqrt(pi)/2 * exp(y^2)"""
-
-    def forward(self, x):
-        return _erfinv_values(x)
-
-    def backward(self, xp, dy):
-        y = xp.apply(Erfinv, xp.value(self.inputs[0]))
-        return dy * (math.sqrt(math.pi) / 2) * xp.exp(y * y)
-
-
-class Atan(Primitive):
-    """y = arctan(x);  dx = dy / (1 + x^2)"""
-
-    def forward(self, x):
-        return np.arctan(x)
-
-    def backward(self, xp, dy):
-        x = xp.value(self.inputs[0])
-        return dy / (1 + x * x)
-
-
+# -- the functions: the library's own (ops/special.py), kept under these names for the
+# distributions' modules --------------------------------------------------------------------
 def _floating(x: Any) -> Tensor:
     from .. import dtypes
     tensor = x if isinstance(x, Tensor) else Tensor(x)
@@ -204,29 +154,29 @@ def _floating(x: Any) -> Tensor:
 
 def lgamma(x: Any) -> Tensor:
     """log|Gamma(x)| elementwise (integers give the default float dtype)."""
-    return Lgamma.apply(_floating(x))
+    return _ops.lgamma(x)
 
 
 def digamma(x: Any) -> Tensor:
     """psi(x) = d/dx log Gamma(x) elementwise."""
-    return Polygamma.apply(_floating(x), n=0)
+    return _ops.digamma(x)
 
 
 def polygamma(n: int, x: Any) -> Tensor:
     """psi^(n)(x), the n-th derivative of digamma."""
     if not isinstance(n, int) or n < 0:
         raise ValueError(f"polygamma: n must be a non-negative int, got {n!r}")
-    return Polygamma.apply(_floating(x), n=n)
+    return _ops.polygamma(n, x)
 
 
 def erfinv(x: Any) -> Tensor:
     """The inverse of erf on [-1, 1] (+-inf at +-1, nan outside)."""
-    return Erfinv.apply(_floating(x))
+    return _ops.erfinv(x)
 
 
 def atan(x: Any) -> Tensor:
     """arctan(x) elementwise, in (-pi/2, pi/2)."""
-    return Atan.apply(_floating(x))
+    return _ops.atan(x)
 
 
 def gammainc_series(a: np.ndarray, x: np.ndarray) -> np.ndarray:
