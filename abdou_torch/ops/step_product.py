@@ -32,20 +32,32 @@ class StepProduct:
     """``out = x @ weight`` for many small x and one weight (k, n), x of at most ``rows`` rows.
 
     The weight is copied once, into the layout of the plan for its shape: whole and
-    row-major (width n), or column blocks of ``width`` columns.
+    row-major (width n), or column blocks of ``width`` columns, stacked (nb, k, width) when
+    they divide n, so that one batched ``np.matmul`` call runs them all (a Python loop over
+    the blocks costs a fifth of the gain in calls).
     """
 
     def __init__(self, weight: np.ndarray, rows: int,
                  layout: tuple[int, str] | None = None) -> None:
         k, n = weight.shape
         width, order = layout or plan(rows, k, n, weight.dtype)
+        self.width = width
         self.columns = [slice(start, min(start + width, n)) for start in range(0, n, width)]
         self.blocks = [np.array(weight[:, columns], order=order) for columns in self.columns]
+        self.stacked = None
+        if len(self.blocks) > 1 and n % width == 0:
+            stacked = np.stack([block.T if order == "F" else block for block in self.blocks])
+            self.stacked = stacked.transpose(0, 2, 1) if order == "F" else stacked
 
     def __call__(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
         """out = x @ weight, written into ``out`` (x.shape[0], n)."""
         if len(self.blocks) == 1:
             return np.matmul(x, self.blocks[0], out=out)
+        if self.stacked is not None and out.flags.c_contiguous:
+            # out[:, j w:(j + 1) w] = x @ block j, as the j-th matrix of a (nb, rows, w) view
+            blocks_view = out.reshape(out.shape[0], len(self.blocks), self.width)
+            np.matmul(x, self.stacked, out=blocks_view.transpose(1, 0, 2))
+            return out
         for columns, block in zip(self.columns, self.blocks):
             np.matmul(x, block, out=out[:, columns])
         return out

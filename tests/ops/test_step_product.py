@@ -25,6 +25,10 @@ def test_every_candidate_layout_computes_the_product(rows, k, n, transposed, dty
             result = product(x, out[:active])
             np.testing.assert_allclose(out[:active], x.astype(np.float64) @ weight, **tol)
             assert np.shares_memory(result, out) and np.isnan(out[active:]).all()
+        strided = np.full((2 * rows, n), np.nan, dtype)[::2]  # not contiguous: block by block
+        x = generator.standard_normal((rows, k)).astype(dtype)
+        product(x, strided)
+        np.testing.assert_allclose(strided, x.astype(np.float64) @ weight, **tol)
 
 
 def test_the_plan_is_measured_once_and_is_a_candidate():
