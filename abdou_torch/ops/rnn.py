@@ -580,7 +580,8 @@ class LSTMSequence(_SequenceKernel):
                 m = np.multiply(o, tanh_c, out=run.ms[t, :n])
                 run.ms[t, n:] = 0
                 np.matmul(m, w_hr_t, out=h_next[:n])
-            h_next[n:], c_next[n:] = h[n:], c[n:]  # frozen rows
+            if n < batch:  # frozen rows
+                h_next[n:], c_next[n:] = h[n:], c[n:]
         c_last = run.c.after(0 if reverse else length - 1)
         return run, np.concatenate([run.h.outputs.reshape(-1), c_last.reshape(-1)])
 

@@ -43,11 +43,18 @@ class StepProduct:
         width, order = layout or plan(rows, k, n, weight.dtype)
         self.width = width
         self.columns = [slice(start, min(start + width, n)) for start in range(0, n, width)]
-        self.blocks = [np.array(weight[:, columns], order=order) for columns in self.columns]
         self.stacked = None
-        if len(self.blocks) > 1 and n % width == 0:
-            stacked = np.stack([block.T if order == "F" else block for block in self.blocks])
-            self.stacked = stacked.transpose(0, 2, 1) if order == "F" else stacked
+        if len(self.columns) > 1 and n % width == 0:  # (nb, k, width), one copy of the weight
+            count = len(self.columns)
+            if order == "F":
+                self.stacked = np.ascontiguousarray(
+                    weight.T.reshape(count, width, k)).transpose(0, 2, 1)
+            else:
+                self.stacked = np.ascontiguousarray(
+                    weight.reshape(k, count, width).transpose(1, 0, 2))
+            self.blocks = list(self.stacked)
+        else:
+            self.blocks = [np.array(weight[:, columns], order=order) for columns in self.columns]
 
     def __call__(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
         """out = x @ weight, written into ``out`` (x.shape[0], n)."""
