@@ -22,8 +22,9 @@ backward-through-time once, as functions of an array namespace ``xp``:
 On the training walk each kernel runs a named fast path instead (``_forward_fast``,
 ``_backward_fast``, beside its formulas): the ``ARRAYS`` arithmetic written in place into
 buffers that hold all steps (no per-step arrays, lists or concatenations), which the tests
-hold equal to the formulas. Their recurrent products h W_hh^T and da W_hh, 2 x T per
-sequence, go through ``step_product.StepProduct``.
+hold equal to the formulas. The forward's recurrent product h W_hh^T, T per sequence, goes
+through ``step_product.StepProduct``; the backward's da W_hh is one plain product a step
+(in column blocks it measured no faster inside the loop, and the blocks cost a copy).
 
 Packed sequences: ``batch_sizes[t]`` (non-increasing) says how many sequences are still
 running at step ``t``; those are the first rows. Rows past it keep their state unchanged
@@ -414,7 +415,7 @@ class RNNSequence(_SequenceKernel):
 
     # -- fast path: the formulas above on NumPy arrays, written in place ----------------------
     # As LSTMSequence's: the states of all steps with the initial one in one (T + 1, B, H)
-    # buffer, each step's product written with ``out=`` by a StepProduct.
+    # buffer, each step's product written with ``out=`` (forward: by a StepProduct).
 
     def _fast_path_applies(self, gx, h0, w_hh) -> bool:
         return _same_float_dtype(gx, h0, w_hh)
@@ -442,7 +443,6 @@ class RNNSequence(_SequenceKernel):
         length, batch = gx.shape[:2]
         d_pre = workspace.empty(gx.shape, gx.dtype)
         dh = np.zeros(h0.shape, gx.dtype)
-        recurrent = StepProduct(w_hh, batch)  # da W_hh
         for t in _steps(length, not reverse):
             n = _active(batch_sizes, t, batch)
             dh += dy[t]
@@ -454,7 +454,7 @@ class RNNSequence(_SequenceKernel):
                 da *= dh[:n]
             else:  # da = dh where h > 0
                 np.multiply(dh[:n], h > 0, out=da)
-            recurrent(da, dh[:n])
+            np.matmul(da, w_hh, out=dh[:n])
         return d_pre, dh, _weight_grad(d_pre, run.befores)
 
 
@@ -542,8 +542,8 @@ class LSTMSequence(_SequenceKernel):
     # (tests/ops/test_fast_paths.py holds them equal), but into buffers allocated once per
     # sequence: the gates of all steps in one (T, B, 4H) array, the states of all steps with
     # the initial one in one (T + 1, B, *) array, the products written with ``out=``, the
-    # recurrent ones by a StepProduct (W_hh copied once into the layout that is fastest on
-    # this machine: whole, or in column blocks that OpenBLAS multiplies without packing).
+    # forward's recurrent one by a StepProduct (W_hh^T copied once into the layout that is
+    # fastest here: whole, or in column blocks that OpenBLAS multiplies without packing).
     # Frozen rows of a packed batch are copied forward (states) or left alone (gradients).
 
     def _fast_path_applies(self, gx, h0, c0, w_hh, w_hr) -> bool:
@@ -597,7 +597,6 @@ class LSTMSequence(_SequenceKernel):
         dh_all = None if w_hr is None else workspace.empty(run.h.outputs.shape, gx.dtype)
         dm_buffer = np.empty(c0.shape, gx.dtype)
         slope, product = np.empty(gx.shape[1:], gx.dtype), np.empty(c0.shape, gx.dtype)
-        recurrent = StepProduct(w_hh, batch)  # da W_hh
         for t in _steps(length, not reverse):
             n = _active(batch_sizes, t, batch)
             dh += dhs[t]
@@ -622,7 +621,7 @@ class LSTMSequence(_SequenceKernel):
             np.multiply(dc_active, c, out=d_f)
             np.multiply(dc_active, i, out=d_g)
             da *= _lstm_slopes_into(act, hidden, slope[:n])
-            recurrent(da, dh[:n])
+            np.matmul(da, w_hh, out=dh[:n])
             dc_active *= f
         dw_hh = _weight_grad(d_pre, run.h.befores)
         dw_hr = None if w_hr is None else _weight_grad(dh_all, run.ms)
@@ -726,7 +725,7 @@ class GRUSequence(_SequenceKernel):
     # -- fast path: the formulas above on NumPy arrays, written in place ----------------------
     # As LSTMSequence's: the states of all steps with the initial one in one (T + 1, B, H)
     # buffer, the gates r, z (T, B, 2H), n and gh_n (T, B, H) of all steps in one buffer
-    # each, the products written with ``out=`` by a StepProduct.
+    # each, the products written with ``out=`` (forward: by a StepProduct).
 
     def _fast_path_applies(self, gx, h0, w_hh, b_hh) -> bool:
         return _same_float_dtype(gx, h0, w_hh, *([] if b_hh is None else [b_hh]))
@@ -766,7 +765,6 @@ class GRUSequence(_SequenceKernel):
         d_hidden = workspace.empty(gx.shape, gx.dtype)
         dh = np.zeros(h0.shape, gx.dtype)
         slope = np.empty((batch, hidden), gx.dtype)
-        recurrent = StepProduct(w_hh, batch)  # dgh W_hh
         for t in _steps(length, not reverse):
             n = _active(batch_sizes, t, batch)
             dh += dy[t]
@@ -791,7 +789,7 @@ class GRUSequence(_SequenceKernel):
             dgh[:, :2 * hidden] = d_input[t, :n, :2 * hidden]
             np.multiply(dn_pre, r, out=dgh[:, 2 * hidden:])
             dh_active *= z  # dh_{t-1} = dh z + dgh W_hh
-            dh_active += recurrent(dgh, s)
+            dh_active += np.matmul(dgh, w_hh, out=s)
         dw_hh = _weight_grad(d_hidden, run.h.befores)
         db_hh = None if b_hh is None else d_hidden.sum((0, 1))
         return d_input, dh, dw_hh, db_hh

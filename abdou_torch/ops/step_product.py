@@ -45,13 +45,14 @@ class StepProduct:
         self.columns = [slice(start, min(start + width, n)) for start in range(0, n, width)]
         self.stacked = None
         if len(self.columns) > 1 and n % width == 0:  # (nb, k, width), one copy of the weight
-            count = len(self.columns)
+            row_stride, column_stride = weight.strides
+            blocks = np.lib.stride_tricks.as_strided(  # block j = weight[:, j w:(j + 1) w]
+                weight, (len(self.columns), k, width),
+                (width * column_stride, row_stride, column_stride), writeable=False)
             if order == "F":
-                self.stacked = np.ascontiguousarray(
-                    weight.T.reshape(count, width, k)).transpose(0, 2, 1)
+                self.stacked = np.ascontiguousarray(blocks.transpose(0, 2, 1)).transpose(0, 2, 1)
             else:
-                self.stacked = np.ascontiguousarray(
-                    weight.reshape(k, count, width).transpose(1, 0, 2))
+                self.stacked = np.ascontiguousarray(blocks)
             self.blocks = list(self.stacked)
         else:
             self.blocks = [np.array(weight[:, columns], order=order) for columns in self.columns]
