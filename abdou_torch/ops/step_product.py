@@ -1,5 +1,5 @@
-"""The recurrent product of a sequence kernel: ``out = x @ weight`` at every time step, with
-one weight (k, n) and a small x (m rows: the batch), 2 x T calls per layer and step.
+"""The recurrent product of a sequence kernel's forward: ``out = x @ weight`` at every time
+step, with one weight (k, n) and a small x (m rows: the batch), T calls per layer.
 
 A single call packs both operands into the BLAS's blocked layout every time, the whole
 weight included. Some BLAS kernels (OpenBLAS's AVX-512 ones) skip the packing for products
@@ -24,6 +24,8 @@ _plans: dict[tuple, tuple[int, str]] = {}
 
 # the size (multiply-adds) under which OpenBLAS's small-matrix kernels take a product
 _SMALL_PRODUCT = 1_000_000
+# the narrowest block tried (narrower ones cost more in calls than they save)
+_NARROWEST = 16
 # how much faster than the whole weight (candidate 0) a split must be to be chosen
 _CLEAR_WIN = 0.85
 
@@ -84,7 +86,7 @@ def _candidates(rows: int, k: int, n: int) -> list[tuple[int, str]]:
     width = n
     while width > 1 and rows * k * width > _SMALL_PRODUCT:
         width //= 2
-    if width >= n:  # already small: nothing to split
+    if width >= n or width < _NARROWEST:  # already small, or too many blocks: no split
         return [(n, "C")]
     return [(n, "C"), (width, "C"), (width, "F")]
 

@@ -42,6 +42,7 @@ def test_the_plan_is_measured_once_and_is_a_candidate():
     step_product._plans.pop(key)
 
 
-def test_a_small_product_is_never_split():
+def test_a_small_product_or_a_large_batch_is_never_split():
     assert step_product._candidates(4, 16, 64) == [(64, "C")]
+    assert step_product._candidates(1024, 256, 1024) == [(1024, "C")]  # blocks of 2 columns
     assert step_product.plan(4, 16, 64, np.float64) == (64, "C")
