@@ -724,7 +724,7 @@ def _without_slots(template: Any) -> Any:
     """The output template with its slots let go (``_build`` needs only where a ``_Ref``
     stands, not the recording behind it)."""
     if type(template) is _Ref:
-        template.slot = None
+        template.slot = None  # type: ignore[assignment]  # read no more
     elif type(template) is tuple and template and template[0] in ("tensor", "array"):
         _without_slots(template[1])
     elif type(template) is tuple and template and template[0] in (list, tuple, dict):

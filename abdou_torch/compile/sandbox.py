@@ -58,8 +58,8 @@ class _Sandbox:
         if writeable and not values:
             self.pending[id(tensor)] = _plain(tensor._data)
         fields = tuple(getattr(tensor, name) for name in _TENSOR_FIELDS)
-        values = _plain(tensor._data).copy(order="K") if values and writeable else None
-        self.saved.append(("tensor", tensor, (fields, tensor._version_counter[0], values)))
+        copy = _plain(tensor._data).copy(order="K") if values and writeable else None
+        self.saved.append(("tensor", tensor, (fields, tensor._version_counter[0], copy)))
         if tensor._grad is not None:
             self.tensor(tensor._grad)
 
