@@ -185,6 +185,7 @@ class CompiledFunction:
                 # that the real run then found: check again, from the same state as before
                 after = real.recorder.sandbox.again()
                 real.recorder.sandbox.restore()
+                check.recorder.discard()
                 check = _capture(self.fn, args, kwargs, leaves, structure,
                                  np.random.default_rng(0))
                 check.recorder.sandbox.restore()
@@ -194,7 +195,19 @@ class CompiledFunction:
                 failure = check.recorder.failure or (
                     None if check.error is None else f"on perturbed inputs the step raised "
                     f"{type(check.error).__name__}: {check.error}") or _difference(real, check)
+        check.recorder.discard()
         del check
+        try:
+            return self._schedule_or_eager(key, args, kwargs, leaves, real, failure, transient,
+                                           compilable)
+        finally:
+            real.recorder.discard()
+
+    def _schedule_or_eager(self, key: Any, args: tuple, kwargs: dict, leaves: list,
+                           real: _Capture, failure: str | None, transient: bool,
+                           compilable: bool) -> Any:
+        """With the real run recorded (and ``failure`` the checks' verdict): build its
+        schedule and verify it, keeping it if it replays eager's results bit for bit."""
         if failure is not None:
             self._give_up(key, failure, transient, compilable)
             return real.result
@@ -216,7 +229,8 @@ class CompiledFunction:
         if failure is not None:
             # eager's results again: from the state before the call, the step run eagerly
             sandbox.restore()
-            del real, sandbox
+            del sandbox
+            real.recorder.forget()
             result = self.fn(*args, **kwargs)
             self._give_up(key, failure, transient, compilable)
             return result
