@@ -57,7 +57,8 @@ class StepProduct:
                 self.stacked = np.ascontiguousarray(blocks)
             self.blocks = list(self.stacked)
         else:
-            self.blocks = [np.array(weight[:, columns], order=order) for columns in self.columns]
+            self.blocks = [np.array(weight[:, columns], order="F" if order == "F" else "C")
+                           for columns in self.columns]
 
     def __call__(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
         """out = x @ weight, written into ``out`` (x.shape[0], n)."""
