@@ -214,6 +214,7 @@ class CompiledFunction:
         # eager's outputs and state, as marks: the replay below must reproduce them
         sandbox = real.recorder.sandbox
         expected = sandbox.fingerprint() + [_value_mark(_leaf_values(real.result))]
+        _cut_released_graphs(real.result)  # the run's activations die before the schedule
         schedule = result = None
         try:
             schedule = _Schedule(real, self.fn)
@@ -273,6 +274,17 @@ def _verify(schedule: _Schedule, sandbox: Any, leaves: list,
         return "the replay did not reproduce eager's results bit for bit (a bug: please " \
                "report)", None
     return None, result
+
+
+def _cut_released_graphs(value: Any) -> None:
+    """Forget the inputs of returned tensors whose graph the backward already released
+    (a loss): they hold every activation of the run, and nothing can use them any more.
+    A replay's result has no inputs either (its ``grad_fn`` is the released node)."""
+    leaves: list = []
+    _flatten(value, leaves)
+    for leaf in leaves:
+        if isinstance(leaf, Tensor) and leaf._ctx is not None and leaf._ctx.released:
+            leaf._prev = ()
 
 
 def _leaf_values(value: Any) -> list:
