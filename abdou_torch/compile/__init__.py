@@ -35,6 +35,15 @@ made once, arrays that one call fills with a constant and nothing else writes (r
 zeros) are filled once, and calls whose results nothing uses are dropped. Results come back
 as Tensors.
 
+**Memory.** The capture holds what the step holds: an array of the run dies when eager's
+would (its block leaves the recorder's address index when the ndarray owning its memory
+dies, so memory NumPy hands out again is a new block), the arguments' values are copied only
+if something writes them, and the released graph of what the step returns is let go before
+the schedule is built. The replay deletes each array it makes after its last use, and a
+schedule keeps plain layouts of its fixed arrays, not the recording. What the capture needs
+beyond eager's step is the saved state (a copy of the parameters and optimizer state) and
+the compiler's transient memory for the replay's source (about 5 KiB a line).
+
 **Checks: results are eager's, bit for bit, or the step runs eagerly.** A recorded
 constant might secretly depend on the data (an array that left the tracer through
 ``np.asarray`` and was computed on), so the first call captures twice: on the real inputs
