@@ -20,7 +20,7 @@ __all__ = ["COMPILED_MODELS", "gradient_step"]
 #: the models whose training step abdou_torch.compile makes faster, capture included
 #: (benchmarks/RESULTS.md): the CNN's capture costs about 20 eager steps, which an epoch of
 #: its recipe (469 steps) repays
-COMPILED_MODELS = frozenset({"mlp", "cnn", "gpt"})
+COMPILED_MODELS = frozenset({"mlp", "cnn", "gpt", "lstm"})
 
 
 def gradient_step(loss_of: Callable[..., Tensor], optimizer: Optimizer, compiled: bool,
