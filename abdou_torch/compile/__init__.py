@@ -35,6 +35,15 @@ made once, arrays that one call fills with a constant and nothing else writes (r
 zeros) are filled once, and calls whose results nothing uses are dropped. Results come back
 as Tensors.
 
+**Memory.** The capture holds what the step holds: an array of the run dies when eager's
+would (its block leaves the recorder's address index when the ndarray owning its memory
+dies, so memory NumPy hands out again is a new block), the arguments' values are copied only
+if something writes them, and the released graph of what the step returns is let go before
+the schedule is built. The replay deletes each array it makes after its last use, and a
+schedule keeps plain layouts of its fixed arrays, not the recording. What the capture needs
+beyond eager's step is the saved state (a copy of the parameters and optimizer state) and
+the compiler's transient memory for the replay's source (about 5 KiB a line).
+
 **Checks: results are eager's, bit for bit, or the step runs eagerly.** A recorded
 constant might secretly depend on the data (an array that left the tracer through
 ``np.asarray`` and was computed on), so the first call captures twice: on the real inputs
@@ -214,6 +223,7 @@ class CompiledFunction:
         # eager's outputs and state, as marks: the replay below must reproduce them
         sandbox = real.recorder.sandbox
         expected = sandbox.fingerprint() + [_value_mark(_leaf_values(real.result))]
+        _cut_released_graphs(real.result)  # the run's activations die before the schedule
         schedule = result = None
         try:
             schedule = _Schedule(real, self.fn)
@@ -273,6 +283,17 @@ def _verify(schedule: _Schedule, sandbox: Any, leaves: list,
         return "the replay did not reproduce eager's results bit for bit (a bug: please " \
                "report)", None
     return None, result
+
+
+def _cut_released_graphs(value: Any) -> None:
+    """Forget the inputs of returned tensors whose graph the backward already released
+    (a loss): they hold every activation of the run, and nothing can use them any more.
+    A replay's result has no inputs either (its ``grad_fn`` is the released node)."""
+    leaves: list = []
+    _flatten(value, leaves)
+    for leaf in leaves:
+        if isinstance(leaf, Tensor) and leaf._ctx is not None and leaf._ctx.released:
+            leaf._prev = ()
 
 
 def _leaf_values(value: Any) -> list:

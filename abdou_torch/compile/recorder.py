@@ -388,6 +388,7 @@ class _Recorder:
         self.constants: list[np.ndarray] = []
         self.keep: list[Any] = []           # memory that cannot be followed to its death
         self.freed: list[int] = []          # blocks whose memory died, still in ``lows``
+        self.widest = 0                     # bytes of the largest block in ``lows``
         self.unsaved_args: dict[int, int] = {}  # arg block -> its tensor's id, values unsaved
         self.swapped: list[tuple[Tensor, np.ndarray, _Traced]] = []
         self.state_tensors: dict[int, Tensor] = {}
@@ -473,27 +474,36 @@ class _Recorder:
             weakref.finalize(owner, self.freed.append, block.index).atexit = False
         else:
             self.keep.append(array)
-        position = bisect.bisect_right(self.lows, block.low)
-        self.lows.insert(position, block.low)
-        self.by_low.insert(position, block)
+        if block.high > block.low:  # an empty array holds no memory: nothing is found in it
+            position = bisect.bisect_right(self.lows, block.low)
+            self.lows.insert(position, block.low)
+            self.by_low.insert(position, block)
+            self.widest = max(self.widest, block.high - block.low)
         return block
 
     def _forget_freed(self) -> None:
         """Take the blocks whose memory died out of the address index."""
         while self.freed:
             block = self.blocks[self.freed.pop()]
-            for position in range(bisect.bisect_left(self.lows, block.low), len(self.lows)):
+            position = bisect.bisect_left(self.lows, block.low)
+            while position < len(self.lows) and self.lows[position] == block.low:
                 if self.by_low[position] is block:
                     del self.lows[position], self.by_low[position]
                     break
+                position += 1
 
     def find_block(self, array: np.ndarray) -> _Block | None:
         self._forget_freed()
+        """The live block whose memory holds all of ``array``'s, or None. Blocks starting
+        more than the widest block's size below ``array`` cannot reach it."""
         low, high = _bounds(array)
         position = bisect.bisect_right(self.lows, low)
-        for block in reversed(self.by_low[max(0, position - 16):position]):
-            if block.low <= low and high <= block.high and block.high > block.low:
-                return block
+        lows, by_low, reach = self.lows, self.by_low, low - self.widest
+        for index in range(position - 1, -1, -1):
+            if lows[index] < reach:
+                break
+            if high <= by_low[index].high:
+                return by_low[index]
         return None
 
     def slot(self, block: _Block, array: np.ndarray, producer: "_Kernel | None") -> _Slot:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import builtins
 import math
 import operator
+import re
 from typing import Any, Callable
 
 import numpy as np
@@ -230,17 +231,18 @@ class _Plan:
                 self.constant_blocks[kernel.outputs[0].block.index] = \
                     _fill_key(fill, kernel.outputs[0].block)
 
-    def _assign_memory(self) -> dict[int, tuple[np.ndarray, int]]:
+    def _assign_memory(self) -> dict[int, "_Arena"]:
         """Memory for the internal fixed blocks: blocks whose lifetimes (first to last use
         in the schedule) do not overlap share a buffer (greedy, best fit); blocks filled
-        with the same number (read only after that) share one buffer of their own."""
+        with the same number (read only after that) share one buffer of their own. The
+        buffers are allocated when first used (after the replay's source is compiled)."""
         constant = self.constant_blocks
-        shared: dict[Any, np.ndarray] = {}
+        shared: dict[Any, _Arena] = {}
         for index, key in constant.items():
             block = self.static_blocks[index]
-            need = max(block.high - block.low, 1) + 64
+            need = max(block.high - block.low, 1)
             if key not in shared or shared[key].size < need:
-                shared[key] = np.empty(need, np.uint8)
+                shared[key] = _Arena(need)
         first: dict[int, int] = {}
         last: dict[int, int] = {}
         for position, kernel in enumerate(self.kernels):
@@ -249,29 +251,27 @@ class _Plan:
                 if index in self.static_blocks and self.static_blocks[index].kind != "state":
                     first.setdefault(index, position)
                     last[index] = position
-        free: list[tuple[int, np.ndarray]] = []
-        active: list[tuple[int, int, np.ndarray]] = []
-        regions: dict[int, tuple[np.ndarray, int]] = {}
+        free: list[_Arena] = []
+        active: list[tuple[int, _Arena]] = []
+        regions: dict[int, _Arena] = {}
         for index in sorted(first, key=lambda block_index: first[block_index]):
             start = first[index]
             for entry in [a for a in active if a[0] < start]:
                 active.remove(entry)
-                free.append((entry[1], entry[2]))
+                free.append(entry[1])
             block = self.static_blocks[index]
             need = max(block.high - block.low, 1)
             if index in constant:
-                memory = shared[constant[index]]
-                regions[index] = (memory, (-_address(memory)) % 64)
+                regions[index] = shared[constant[index]]
                 continue
-            fits = [f for f in free if need <= f[0] <= 2 * need + 4096]
+            fits = [arena for arena in free if need <= arena.size <= 2 * need + 4096]
             if fits:
-                chosen = min(fits, key=lambda f: f[0])
-                free.remove(chosen)
-                size, memory = chosen
+                arena = min(fits, key=lambda fit: fit.size)
+                free.remove(arena)
             else:
-                size, memory = need, np.empty(need + 64, np.uint8)
-            active.append((last[index], size, memory))
-            regions[index] = (memory, (-_address(memory)) % 64)
+                arena = _Arena(need)
+            active.append((last[index], arena))
+            regions[index] = arena
         for index in list(self.static_blocks):
             if index not in regions and self.static_blocks[index].kind != "state":
                 del self.static_blocks[index]  # not used by any kernel that runs
@@ -288,11 +288,27 @@ class _Plan:
                 slot.strides, slot.dtype)
 
 
-def _fixed_array(layout: tuple, regions: dict[int, tuple[np.ndarray, int]],
+class _Arena:
+    """``size`` bytes of memory, 64-byte aligned, allocated on first use."""
+
+    __slots__ = ("size", "_memory")
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._memory: np.ndarray | None = None
+
+    def memory(self) -> tuple[np.ndarray, int]:
+        """The buffer, and the offset of its first aligned byte."""
+        if self._memory is None:
+            self._memory = np.empty(self.size + 64, np.uint8)
+        return self._memory, (-_address(self._memory)) % 64
+
+
+def _fixed_array(layout: tuple, regions: dict[int, _Arena],
                  state: dict[int, np.ndarray]) -> np.ndarray:
     """The array ``_Plan.layout`` describes: a view of a state array or of a region."""
     in_state, index, offset, shape, strides, dtype = layout
-    memory, start = (state[index], 0) if in_state else regions[index]
+    memory, start = (state[index], 0) if in_state else regions[index].memory()
     return _view_at(memory, start + offset, shape, strides, dtype)
 
 
@@ -581,8 +597,30 @@ class _Codegen:
         self.lines.append("    return (" + "".join(r + ", " for r in results) + ")")
         parameters = ["L"] + [f"a{i}" for i in range(len(self.arg_blocks))] + \
             [f"g{i}" for i in range(len(self.grad_blocks))]
-        body = self.lines[body_start:]
+        body = _release_dead_locals(self.lines[body_start:])
         return "def replay(" + ", ".join(parameters) + "):\n" + "\n".join(body) + "\n"
+
+
+_LOCAL = re.compile(r"\bv\d+\b")
+
+
+def _release_dead_locals(lines: list[str]) -> list[str]:
+    """``lines`` with ``del`` after the last use of each local (``v12``): an array made at
+    each replay goes back to NumPy's allocator as soon as eager's would, not when the
+    replay returns (a GPT step's locals held 13 MiB to the end)."""
+    last_use: dict[str, int] = {}
+    for number, line in enumerate(lines):
+        for name in _LOCAL.findall(line):
+            last_use[name] = number
+    dying: dict[int, list[str]] = {}
+    for name, number in last_use.items():
+        dying.setdefault(number, []).append(name)
+    released = []
+    for number, line in enumerate(lines):
+        released.append(line)
+        if number in dying and not line.lstrip().startswith("return "):
+            released.append("    del " + ", ".join(sorted(dying[number])))
+    return released
 
 
 def _layout(array: np.ndarray) -> tuple:

@@ -23,7 +23,7 @@ from ..ops.elementwise import (Where, _as_tensor, _values, exp, expm1, gelu, lea
                                log1p, relu, sigmoid, tanh, where)
 from .. import dtypes
 from ..dtypes import promote_types
-from ..ops.elementwise import clamp, minimum, sqrt
+from ..ops.elementwise import _unary, clamp, minimum, sqrt
 from ..ops.linalg import linear
 from ..ops.norm import vector_norm
 from ..ops.loss import BinaryCrossEntropy
@@ -110,7 +110,7 @@ def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor: 
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (PyTorch's rule)."""
     x = _float_tensor(input, "softplus")
     scaled = x * beta
-    smooth = -logsigmoid(-scaled) * (1.0 / beta)
+    smooth = -logsigmoid(-scaled) * (1.0 / beta) + 0.0  # + 0: softplus(-inf) is +0, not -0
     return where(scaled.data > threshold, x, smooth)
 
 
@@ -130,7 +130,8 @@ def _in_place_or_not(name: str, function: Any, x: Tensor, inplace: bool, *args: 
 
 def _clipped(x: Tensor, low: float, high: float) -> Tensor:
     """min(max(x, low), high), with the gradient passing only strictly inside (low, high), as
-    PyTorch's hardtanh family (clamp's passes at the bounds too)."""
+    PyTorch's hardtanh family (clamp's passes at the bounds too). At a NaN it stops (PyTorch's
+    hardtanh passes it or not depending on where the NaN sits in the tensor)."""
     inside = (x.data > low) & (x.data < high)
     return Where.apply(inside, x, np.clip(x.data, low, high))
 
@@ -164,8 +165,9 @@ def relu6(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def _elu(x: Tensor, alpha: float, scale: float = 1.0, input_scale: float = 1.0) -> Tensor:
     """scale * (x if x > 0 else alpha (exp(x * input_scale) - 1)). The exponential only sees
-    the non-positive side, so a large x neither overflows nor spoils the gradient."""
-    positive = x.data > 0
+    the non-positive side, so a large x neither overflows nor spoils the gradient; a NaN takes
+    the x side (PyTorch's backward: the negative formula where x <= 0, scale elsewhere)."""
+    positive = ~(x.data <= 0)
     zero = np.zeros((), dtype=x.dtype)
     negative_part = where(positive, zero, x)
     if input_scale != 1.0:
@@ -221,8 +223,26 @@ def hardsigmoid(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
                             inplace)
 
 
+def _hardswish_values(x: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):  # -inf * 0 is NaN, silently as in PyTorch
+        return x * np.clip(x + 3.0, 0.0, 6.0) / 6.0
+
+
+def _hardswish_slope(xp: Any, x: Any, _: Any) -> Any:
+    """dy/dx of hardswish as PyTorch's backward: 0 up to -3, x/3 + 1/2 strictly between -3
+    and 3, 1 from 3 on and at a NaN."""
+    values = np.asarray(x.data if isinstance(x, Tensor) else x)
+    below = values <= -3.0
+    middle = ~below & (values < 3.0)
+    return xp.where(below, 0.0, xp.where(middle, x / 3.0 + 0.5, 1.0))
+
+
+_Hardswish = _unary("hardswish", "y = x min(max(x + 3, 0), 6) / 6;  dx = dy * slope(x)",
+                    _hardswish_values, _hardswish_slope, False)
+
+
 def _hardswish(x: Tensor) -> Tensor:
-    return x * _clipped(x + 3.0, 0.0, 6.0) * (1.0 / 6.0)
+    return _Hardswish.apply(x)
 
 
 def hardswish(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002

@@ -473,3 +473,26 @@ def test_scatter_takes_a_zero_dim_index_into_a_vector_like_torch():
     np.testing.assert_array_equal(
         at.zeros(5).scatter_add(0, at.tensor(2), at.ones(3)).numpy(),
         torch.zeros(5).scatter_add(0, torch.tensor(2), torch.ones(3)).numpy())
+
+
+_EDGES = np.array([-0.0, 0.0, -1.0, 2.0, np.inf, -np.inf, -3.0, 3.0, -4.0, 6.0, 7.0, 0.5])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["elu", "selu", "celu", "hardswish", "hardtanh", "relu6",
+                                  "hardsigmoid", "softplus"])
+def test_activations_at_infinities_zeros_and_their_corners(name, dtype):
+    """hardswish's corners -3 and 3 take its outer slopes (0 and 1); softplus(-inf) is +0.
+    (PyTorch computes hardsigmoid's slope 1/6 in float32 for float64 too: rtol 1e-7.)"""
+    x = _EDGES.astype(dtype)
+    agree(lambda lib, t: getattr(lib.nn.functional, name)(t), [x], np.ones_like(x),
+          rtol=1e-5 if dtype == np.float32 else 1e-7)
+
+
+@pytest.mark.parametrize("name", ["elu", "selu", "celu", "hardswish", "hardsigmoid"])
+def test_float32_activations_pass_or_stop_the_gradient_at_nan_as_pytorch(name):
+    """At a NaN input the elu family and hardswish pass the gradient (their x > 0 / x > 3
+    side), hardsigmoid stops it: PyTorch's float32 kernels, wherever the NaN sits. (float64
+    and hardtanh's NaN differ between PyTorch's vectorised body and scalar tail: not tested.)"""
+    x = np.tile(np.array([np.nan, 0.5, -2.0], np.float32), 9)
+    agree(lambda lib, t: getattr(lib.nn.functional, name)(t), [x], np.ones_like(x), rtol=1e-5)
