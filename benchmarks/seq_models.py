@@ -13,11 +13,14 @@ character. One call of a step function is one training step.
     (about 0.82M parameters).
 
     python -m benchmarks.seq_models lstm|gpt [--repeats 20] [--threads 2] [--cpu-time]
-                                             [--profile]
+                                             [--interleaved] [--profile]
 
 ``--cpu-time`` times the process's CPU time instead of the wall clock: on a machine that
 other jobs keep busy, it still measures the work each library does (at one thread).
-``--profile`` prints where abdou_torch's step spends its time (pyinstrument).
+``--interleaved`` alternates the two libraries' steps (one of each per round) instead of
+timing all of one then all of the other, so that a change in the machine's load during the
+run falls on both. ``--profile`` prints where abdou_torch's step spends its time
+(pyinstrument).
 """
 from __future__ import annotations
 
@@ -180,12 +183,28 @@ def time_steps(step, warmup: int = 3, steps: int = 20, clock=time.perf_counter) 
     return times
 
 
+def time_interleaved(steps: list, warmup: int = 3, rounds: int = 20,
+                     clock=time.perf_counter) -> list[list[float]]:
+    """Seconds per step of each step function, one call of each per round, in turn."""
+    for _ in range(warmup):
+        for step in steps:
+            step()
+    times: list[list[float]] = [[] for _ in steps]
+    for _ in range(rounds):
+        for step, collected in zip(steps, times):
+            started = clock()
+            step()
+            collected.append(clock() - started)
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("kind", choices=["lstm", "gpt"])
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cpu-time", action="store_true")
+    parser.add_argument("--interleaved", action="store_true")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     clock = time.process_time if args.cpu_time else time.perf_counter
@@ -194,11 +213,16 @@ def main() -> None:
     ours_step, theirs_step = build(args.kind)
     first = ours_step(), theirs_step()
     print(f"first-step losses: abdou_torch {first[0]:.6f}, pytorch {first[1]:.6f}")
-    ours_ms = 1e3 * statistics.median(time_steps(ours_step, steps=args.repeats, clock=clock))
-    theirs_ms = 1e3 * statistics.median(time_steps(theirs_step, steps=args.repeats,
-                                                   clock=clock))
+    if args.interleaved:
+        ours_times, theirs_times = time_interleaved([ours_step, theirs_step],
+                                                    rounds=args.repeats, clock=clock)
+    else:
+        ours_times = time_steps(ours_step, steps=args.repeats, clock=clock)
+        theirs_times = time_steps(theirs_step, steps=args.repeats, clock=clock)
+    ours_ms, theirs_ms = (1e3 * statistics.median(t) for t in (ours_times, theirs_times))
     print(f"{args.kind} training step, {args.threads} threads, median of {args.repeats} "
-          f"({'CPU' if args.cpu_time else 'wall'} time):")
+          f"({'CPU' if args.cpu_time else 'wall'} time"
+          f"{', interleaved' if args.interleaved else ''}):")
     print(f"  abdou_torch {ours_ms:8.2f} ms")
     print(f"  pytorch     {theirs_ms:8.2f} ms")
     print(f"  ratio       {ours_ms / theirs_ms:8.2f}x")

@@ -22,7 +22,9 @@ backward-through-time once, as functions of an array namespace ``xp``:
 On the training walk each kernel runs a named fast path instead (``_forward_fast``,
 ``_backward_fast``, beside its formulas): the ``ARRAYS`` arithmetic written in place into
 buffers that hold all steps (no per-step arrays, lists or concatenations), which the tests
-hold equal to the formulas.
+hold equal to the formulas. The forward's recurrent product h W_hh^T, T per sequence, goes
+through ``step_product.StepProduct``; the backward's da W_hh is one plain product a step
+(in column blocks it measured no faster inside the loop, and the blocks cost a copy).
 
 Packed sequences: ``batch_sizes[t]`` (non-increasing) says how many sequences are still
 running at step ``t``; those are the first rows. Rows past it keep their state unchanged
@@ -41,6 +43,7 @@ from ..errors import ShapeError
 from ..tensor import Tensor
 from . import elementwise, shape
 from .linalg import linear
+from .step_product import StepProduct
 from .workspace import workspace
 
 __all__ = ["rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell", "rnn_sequence",
@@ -412,7 +415,7 @@ class RNNSequence(_SequenceKernel):
 
     # -- fast path: the formulas above on NumPy arrays, written in place ----------------------
     # As LSTMSequence's: the states of all steps with the initial one in one (T + 1, B, H)
-    # buffer, each step's product written with ``out=`` against a contiguous W_hh^T.
+    # buffer, each step's product written with ``out=`` (forward: by a StepProduct).
 
     def _fast_path_applies(self, gx, h0, w_hh) -> bool:
         return _same_float_dtype(gx, h0, w_hh)
@@ -422,11 +425,11 @@ class RNNSequence(_SequenceKernel):
         length, batch = gx.shape[:2]
         run = _StateSteps(workspace.empty((length + 1,) + h0.shape, gx.dtype), reverse)
         run.before(length - 1 if reverse else 0)[...] = h0
-        w_hh_t = np.ascontiguousarray(w_hh.T)
+        recurrent = StepProduct(w_hh.T, batch)  # h W_hh^T
         for t in _steps(length, reverse):
             n = _active(batch_sizes, t, batch)
             h, h_next = run.before(t), run.after(t)
-            a = np.matmul(h[:n], w_hh_t, out=h_next[:n])
+            a = recurrent(h[:n], h_next[:n])
             a += gx[t, :n]
             if nonlinearity == "tanh":
                 np.tanh(a, out=a)
@@ -538,8 +541,9 @@ class LSTMSequence(_SequenceKernel):
     # The same arithmetic, step by step, as ``_forward`` / ``_backward`` with ``xp = ARRAYS``
     # (tests/ops/test_fast_paths.py holds them equal), but into buffers allocated once per
     # sequence: the gates of all steps in one (T, B, 4H) array, the states of all steps with
-    # the initial one in one (T + 1, B, *) array, the products written with ``out=``, and
-    # W_hh^T made contiguous once (the product h W_hh^T with a transposed operand is slower).
+    # the initial one in one (T + 1, B, *) array, the products written with ``out=``, the
+    # forward's recurrent one by a StepProduct (W_hh^T copied once into the layout that is
+    # fastest here: whole, or in column blocks that OpenBLAS multiplies without packing).
     # Frozen rows of a packed batch are copied forward (states) or left alone (gradients).
 
     def _fast_path_applies(self, gx, h0, c0, w_hh, w_hr) -> bool:
@@ -552,14 +556,15 @@ class LSTMSequence(_SequenceKernel):
         run = _LSTMRun(length, batch, hidden, projection, gx.dtype, reverse, w_hr is not None)
         run.h.before(length - 1 if reverse else 0)[...] = h0
         run.c.before(length - 1 if reverse else 0)[...] = c0
-        w_hh_t, w_hr_t = np.ascontiguousarray(w_hh.T), None if w_hr is None else w_hr.T.copy()
+        recurrent = StepProduct(w_hh.T, batch)  # h W_hh^T
+        w_hr_t = None if w_hr is None else w_hr.T.copy()
         scale, shift = _gate_rows(hidden, gx.dtype)
         product = np.empty((batch, hidden), gx.dtype)
         for t in _steps(length, reverse):
             n = _active(batch_sizes, t, batch)
             h, c, h_next, c_next = run.h.before(t), run.c.before(t), run.h.after(t), run.c.after(t)
             act = run.acts[t, :n]
-            np.matmul(h[:n], w_hh_t, out=act)
+            recurrent(h[:n], act)
             act += gx[t, :n]
             act *= scale  # lstm_activations, in place
             np.tanh(act, out=act)
@@ -575,7 +580,8 @@ class LSTMSequence(_SequenceKernel):
                 m = np.multiply(o, tanh_c, out=run.ms[t, :n])
                 run.ms[t, n:] = 0
                 np.matmul(m, w_hr_t, out=h_next[:n])
-            h_next[n:], c_next[n:] = h[n:], c[n:]  # frozen rows
+            if n < batch:  # frozen rows
+                h_next[n:], c_next[n:] = h[n:], c[n:]
         c_last = run.c.after(0 if reverse else length - 1)
         return run, np.concatenate([run.h.outputs.reshape(-1), c_last.reshape(-1)])
 
@@ -719,7 +725,7 @@ class GRUSequence(_SequenceKernel):
     # -- fast path: the formulas above on NumPy arrays, written in place ----------------------
     # As LSTMSequence's: the states of all steps with the initial one in one (T + 1, B, H)
     # buffer, the gates r, z (T, B, 2H), n and gh_n (T, B, H) of all steps in one buffer
-    # each, the products written with ``out=`` against a contiguous W_hh^T.
+    # each, the products written with ``out=`` (forward: by a StepProduct).
 
     def _fast_path_applies(self, gx, h0, w_hh, b_hh) -> bool:
         return _same_float_dtype(gx, h0, w_hh, *([] if b_hh is None else [b_hh]))
@@ -730,12 +736,12 @@ class GRUSequence(_SequenceKernel):
         hidden = h0.shape[1]
         run = _GRURun(length, batch, hidden, gx.dtype, reverse)
         run.h.before(length - 1 if reverse else 0)[...] = h0
-        w_hh_t = np.ascontiguousarray(w_hh.T)
+        recurrent = StepProduct(w_hh.T, batch)  # h W_hh^T
         gh = np.empty((batch, 3 * hidden), gx.dtype)
         for t in _steps(length, reverse):
             n = _active(batch_sizes, t, batch)
             h, h_next, x_t = run.h.before(t), run.h.after(t), gx[t, :n]
-            gh_t = np.matmul(h[:n], w_hh_t, out=gh[:n])
+            gh_t = recurrent(h[:n], gh[:n])
             if b_hh is not None:
                 gh_t += b_hh
             rz, new, gh_n = run.rz[t, :n], run.new[t, :n], run.gh_n[t, :n]

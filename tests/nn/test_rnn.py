@@ -66,8 +66,8 @@ def assert_parameter_grads(ours, theirs, tol):
                                    err_msg=name, **tol)
 
 
-def run_and_compare(ours, theirs, x, states=None, dtype=np.float64, packed=None):
-    tol = TOL[dtype]
+def run_and_compare(ours, theirs, x, states=None, dtype=np.float64, packed=None, tol=None):
+    tol = tol or TOL[dtype]
     x_ours, x_theirs = tensors(x.astype(dtype))
     state_pairs = [tensors(s.astype(dtype)) for s in states] if states is not None else None
     hx_ours = hx_theirs = None
@@ -208,6 +208,32 @@ def test_long_sequence_lstm_gradients_match_pytorch():
     rng = np.random.default_rng(4)
     ours, theirs = pair("LSTM", 3, 8, num_layers=2)
     run_and_compare(ours, theirs, rng.standard_normal((60, 2, 3)))
+
+
+@pytest.mark.parametrize("mode", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_layer_of_the_benchmark_size_matches_pytorch(mode, dtype):
+    """Hidden 256 and batch 32 as in benchmark (h): the recurrent products large enough for
+    ops/step_product.py to time its candidates, here each layout in turn."""
+    from abdou_torch.ops import step_product
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((5, 32, 16))
+    gates = {"RNN": 1, "LSTM": 4, "GRU": 3}[mode]
+    layouts = step_product._candidates(32, 256, gates * 256)
+    assert len(layouts) == 3
+    key = (32, 256, gates * 256, np.dtype(dtype).str)
+    saved = step_product._plans.get(key)
+    try:
+        for layout in layouts:
+            step_product._plans[key] = layout
+            ours, theirs = pair(mode, 16, 256, num_layers=2, dtype=dtype)
+            # float32 gradients of order 10 summed over 160 rows: absolute rounding ~1e-5
+            tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else None
+            run_and_compare(ours, theirs, x, dtype=dtype, tol=tol)
+    finally:
+        step_product._plans.pop(key)
+        if saved is not None:
+            step_product._plans[key] = saved
 
 
 @pytest.mark.parametrize("mode", ["LSTM", "GRU"])

@@ -129,11 +129,15 @@ def _sequence_cases():
 @pytest.mark.parametrize("batch_sizes", [None, (5, 5, 4, 2, 2, 1)])
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("split", [False, True])
 def test_sequence_fast_paths_equal_their_formulas(kernel, projection, options, batch_sizes,
-                                                  reverse, dtype):
+                                                  reverse, dtype, split, monkeypatch):
     """The sequence kernels' in-place forward and backward through time give what their
-    formulas give on arrays: the output, and the gradient of every input."""
-    from abdou_torch.ops import rnn
+    formulas give on arrays: the output, and the gradient of every input; ``split``: with
+    the recurrent products in column blocks (ops/step_product.py, uneven last block)."""
+    from abdou_torch.ops import rnn, step_product
+    if split:
+        monkeypatch.setattr(step_product, "plan", lambda rows, k, n, dtype: (max(1, n // 3), "F"))
     arrays = _sequence_arrays(kernel, dtype, projection=projection)
     settings = dict(batch_sizes=batch_sizes, reverse=reverse, **options)
     node = kernel.__new__(kernel)
