@@ -282,7 +282,7 @@ def _split(flat: np.ndarray, shapes: Iterable[tuple[int, ...]]) -> list[np.ndarr
     return views
 
 
-_data = attrgetter("data")
+_data = attrgetter("_data")  # the slot itself, not the property over it
 _shape = attrgetter("shape")
 _byte_bounds = getattr(np.lib, "array_utils", np).byte_bounds  # NumPy 2 / 1
 
