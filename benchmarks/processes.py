@@ -10,7 +10,8 @@
     python -m benchmarks.processes KIND_compiled LIB   the same, abdou_torch's step compiled
                                                    (memory, cnn, lstm, gpt)
     python -m benchmarks.processes traced MODE     tracemalloc peak over one seed epoch of
-                                                   abdou_torch, MODE 'compiled' or 'eager'
+                                                   abdou_torch, MODE 'compiled' or 'eager';
+                                                   'replays' or 'eager_again': a second epoch
 
 LIB is ``abdou_torch`` or ``pytorch``. Each prints one JSON object.
 """
@@ -64,9 +65,12 @@ def _seed_epoch(library: str, compiled: bool):
 
 def measure_traced_memory(mode: str) -> dict:
     """tracemalloc's peak of Python and NumPy allocations while abdou_torch trains one seed
-    epoch, ``mode`` 'compiled' or 'eager' (the capture is the first step, inside it)."""
+    epoch, ``mode`` 'compiled' or 'eager' (the capture is the first step, inside it), or
+    'replays' / 'eager_again': the epoch after a first one (compiled: replays only)."""
     import tracemalloc
-    steps = _seed_epoch("abdou_torch", mode == "compiled")
+    steps = _seed_epoch("abdou_torch", mode in ("compiled", "replays"))
+    if mode in ("replays", "eager_again"):
+        steps()
     tracemalloc.start()
     steps()
     _, peak = tracemalloc.get_traced_memory()

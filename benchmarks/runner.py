@@ -123,6 +123,10 @@ def run_processes(repeats: int, only: set | None) -> list[Row]:
                                                  "MiB tracemalloc peak over one epoch of (a): "
                                                  "ours compiled / ours eager", 1, 1.0,
                                                  ("compiled", "eager")),
+             "e_traced_peak_replays_vs_eager": ("traced", "peak_mib",
+                                                "MiB tracemalloc peak over an epoch of (a) "
+                                                "after the capture's: ours compiled / ours "
+                                                "eager", 1, 1.0, ("replays", "eager_again")),
              "g_cnn_step_compiled": ("cnn_compiled", "ms", "ms / CNN training step (batch 64, "
                                      "median of 30), ours compiled", repeats, 1.0),
              "h_lstm_step_compiled": ("lstm_compiled", "ms", "ms / char-LSTM LM training step, "
@@ -137,7 +141,7 @@ def run_processes(repeats: int, only: set | None) -> list[Row]:
         samples = {library: [] for library in LIBRARIES}
         for _ in range(count):
             for library in LIBRARIES:
-                key = (kind, library, len(samples[library]))
+                key = (kind, arguments[library], len(samples[library]))
                 if key not in cache:
                     cache[key] = _in_fresh_process(kind, arguments[library])
                 samples[library].append(cache[key][field])

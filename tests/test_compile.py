@@ -275,10 +275,13 @@ def test_dropout_masks_are_drawn_again_at_each_replay():
     assert _replayed(compiled)
 
 
-def test_lstm_is_bit_identical():
+@pytest.mark.parametrize("length, layers", [(7, 1), (24, 2)])
+def test_lstm_is_bit_identical(length, layers):
+    """Also past 16 time steps: the steps' empty slices once hid the state buffer holding
+    them from the recorder, and the replay differed from eager."""
     def build():
-        model = CharLSTM(CharLSTMConfig(vocab_size=11, block_size=7, n_embd=8,
-                                        hidden_size=12, num_layers=1))
+        model = CharLSTM(CharLSTMConfig(vocab_size=11, block_size=length, n_embd=8,
+                                        hidden_size=12, num_layers=layers))
         optimizer = at.optim.Adam(model.parameters(), lr=1e-2)
 
         def step(tokens, targets):
@@ -292,7 +295,7 @@ def test_lstm_is_bit_identical():
     rng = np.random.default_rng(5)
     batches = []
     for _ in range(3):
-        tokens = rng.integers(0, 11, (3, 7))
+        tokens = rng.integers(0, 11, (3, length))
         batches.append((at.tensor(tokens), at.tensor(np.roll(tokens, -1, axis=1))))
     outputs, eager, compiled_state, compiled = _run_twins(build, batches)
     _assert_bit_identical(outputs, eager, compiled_state)
@@ -780,3 +783,114 @@ def test_a_replay_that_fails_its_verification_leaves_eager_results(monkeypatch):
         outputs, eager, compiled_state, compiled = _run_twins(_mlp_setup, batches)
     _assert_bit_identical(outputs, eager, compiled_state)
     assert not _replayed(compiled)
+
+
+# ---------------------------------------------------------------------------------------------
+# memory: the capture frees what eager frees; arguments are copied only when written
+# ---------------------------------------------------------------------------------------------
+
+def _temporaries_step(x):
+    """Forty 1 MiB temporaries, each dead once the next is made (eager holds two or three
+    at a time)."""
+    y = x
+    for _ in range(40):
+        y = y * 1.5 - 0.25
+    return y.sum()
+
+
+def test_the_capture_lets_the_step_s_temporaries_die_as_eager_does():
+    import tracemalloc
+    x = at.tensor(np.linspace(-1, 1, 2**18, dtype=np.float32))  # 1 MiB
+    step = at.compile(_temporaries_step)
+    tracemalloc.start()
+    try:
+        first = step(x)  # the capture (a perturbed run, the real run, the verification)
+        _, capture_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert first.item() == _temporaries_step(x).item()
+    assert _replayed(step)
+    # eager's own peak is about 3 MiB; a recorder keeping every array would pass 40 MiB
+    assert capture_peak < 10 * 2**20, f"capture peak {capture_peak / 2**20:.1f} MiB"
+
+
+def test_memory_numpy_reuses_during_the_capture_is_recorded_as_new_arrays():
+    """Small temporaries freed and made again at the same addresses: each is its own array
+    of the schedule, so replays on new values give eager's results bit for bit."""
+    def step(x):
+        total = x.sum()
+        for scale in range(1, 30):
+            total = total + (x * float(scale)).exp().sum()  # dead at once: addresses reused
+        return total
+    rng = np.random.default_rng(3)
+    inputs = [at.tensor(rng.standard_normal(64, dtype=np.float32)) for _ in range(4)]
+    compiled = at.compile(step)
+    for x in inputs:
+        assert compiled(x).numpy().tobytes() == step(x).numpy().tobytes()
+    assert _replayed(compiled)
+
+
+def test_a_step_writing_its_argument_in_place_is_bit_identical():
+    def step(x):
+        with at.no_grad():
+            x.mul_(1.5).add_(0.25)
+        return x.sum()
+    rng = np.random.default_rng(4)
+    values = [rng.standard_normal(16, dtype=np.float32) for _ in range(3)]
+    compiled = at.compile(step)
+    for value in values:
+        eager_x, compiled_x = at.tensor(value.copy()), at.tensor(value.copy())
+        assert compiled(compiled_x).item() == step(eager_x).item()
+        assert compiled_x.numpy().tobytes() == eager_x.numpy().tobytes()
+    assert _replayed(compiled)
+
+
+def test_a_parameter_passed_as_the_argument_is_restored_between_the_capture_s_runs():
+    """The optimizer updates the very tensor given as the argument: its values, saved only
+    when the recorded ``step()`` reaches it, must be put back before the real run."""
+    def build():
+        weight = at.nn.Parameter(at.tensor(np.linspace(-1, 1, 12, dtype=np.float32)))
+        optimizer = at.WAdam([weight], lr=0.1, weight_decay=0.1)
+
+        def step(w):
+            loss = (w * w * w).sum()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return loss
+        return weight, optimizer, step
+    weight, optimizer, step = build()
+    eager = [step(weight).item() for _ in range(4)]
+    weight_c, optimizer_c, step_c = build()
+    compiled = at.compile(step_c)
+    assert [compiled(weight_c).item() for _ in range(4)] == eager
+    assert weight_c.numpy().tobytes() == weight.numpy().tobytes()
+    assert _replayed(compiled)
+
+
+def _peak_of(call) -> int:
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_replay_frees_the_arrays_it_makes_after_their_last_use():
+    """np.where makes a new array at each replay (no ``out=``): each goes when eager's
+    would, not when the replay returns (ten 1 MiB arrays held to the end before)."""
+    def step(x):
+        total = x.sum()
+        for index in range(10):
+            total = total + at.where(x > 0.1 * index, x, -x).sum()
+        return total
+    x = at.tensor(np.linspace(-1, 1, 2**18, dtype=np.float32))
+    compiled = at.compile(step)
+    compiled(x)
+    assert _replayed(compiled)
+    eager_peak = _peak_of(lambda: step(x))
+    replay_peak = _peak_of(lambda: compiled(x))
+    assert compiled(x).item() == step(x).item()
+    assert replay_peak <= eager_peak + 2**20, (replay_peak / 2**20, eager_peak / 2**20)

@@ -35,6 +35,15 @@ made once, arrays that one call fills with a constant and nothing else writes (r
 zeros) are filled once, and calls whose results nothing uses are dropped. Results come back
 as Tensors.
 
+**Memory.** The capture holds what the step holds: an array of the run dies when eager's
+would (its block leaves the recorder's address index when the ndarray owning its memory
+dies, so memory NumPy hands out again is a new block), the arguments' values are copied only
+if something writes them, and the released graph of what the step returns is let go before
+the schedule is built. The replay deletes each array it makes after its last use, and a
+schedule keeps plain layouts of its fixed arrays, not the recording. What the capture needs
+beyond eager's step is the saved state (a copy of the parameters and optimizer state) and
+the compiler's transient memory for the replay's source (about 5 KiB a line).
+
 **Checks: results are eager's, bit for bit, or the step runs eagerly.** A recorded
 constant might secretly depend on the data (an array that left the tracer through
 ``np.asarray`` and was computed on), so the first call captures twice: on the real inputs
@@ -185,6 +194,7 @@ class CompiledFunction:
                 # that the real run then found: check again, from the same state as before
                 after = real.recorder.sandbox.again()
                 real.recorder.sandbox.restore()
+                check.recorder.discard()
                 check = _capture(self.fn, args, kwargs, leaves, structure,
                                  np.random.default_rng(0))
                 check.recorder.sandbox.restore()
@@ -194,13 +204,26 @@ class CompiledFunction:
                 failure = check.recorder.failure or (
                     None if check.error is None else f"on perturbed inputs the step raised "
                     f"{type(check.error).__name__}: {check.error}") or _difference(real, check)
+        check.recorder.discard()
         del check
+        try:
+            return self._schedule_or_eager(key, args, kwargs, leaves, real, failure, transient,
+                                           compilable)
+        finally:
+            real.recorder.discard()
+
+    def _schedule_or_eager(self, key: Any, args: tuple, kwargs: dict, leaves: list,
+                           real: _Capture, failure: str | None, transient: bool,
+                           compilable: bool) -> Any:
+        """With the real run recorded (and ``failure`` the checks' verdict): build its
+        schedule and verify it, keeping it if it replays eager's results bit for bit."""
         if failure is not None:
             self._give_up(key, failure, transient, compilable)
             return real.result
         # eager's outputs and state, as marks: the replay below must reproduce them
         sandbox = real.recorder.sandbox
         expected = sandbox.fingerprint() + [_value_mark(_leaf_values(real.result))]
+        _cut_released_graphs(real.result)  # the run's activations die before the schedule
         schedule = result = None
         try:
             schedule = _Schedule(real, self.fn)
@@ -216,7 +239,8 @@ class CompiledFunction:
         if failure is not None:
             # eager's results again: from the state before the call, the step run eagerly
             sandbox.restore()
-            del real, sandbox
+            del sandbox
+            real.recorder.forget()
             result = self.fn(*args, **kwargs)
             self._give_up(key, failure, transient, compilable)
             return result
@@ -259,6 +283,17 @@ def _verify(schedule: _Schedule, sandbox: Any, leaves: list,
         return "the replay did not reproduce eager's results bit for bit (a bug: please " \
                "report)", None
     return None, result
+
+
+def _cut_released_graphs(value: Any) -> None:
+    """Forget the inputs of returned tensors whose graph the backward already released
+    (a loss): they hold every activation of the run, and nothing can use them any more.
+    A replay's result has no inputs either (its ``grad_fn`` is the released node)."""
+    leaves: list = []
+    _flatten(value, leaves)
+    for leaf in leaves:
+        if isinstance(leaf, Tensor) and leaf._ctx is not None and leaf._ctx.released:
+            leaf._prev = ()
 
 
 def _leaf_values(value: Any) -> list:

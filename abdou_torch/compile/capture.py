@@ -342,8 +342,10 @@ def _capture(fn: Callable, args: tuple, kwargs: dict, leaves: list, structure: A
             if any(leaf is t for t, _, _ in recorder.swapped):
                 traced_leaves.append(leaf)
                 continue
-            recorder.sandbox.tensor(leaf)
+            # the argument's values are saved only if something writes them
+            recorder.sandbox.tensor(leaf, values=False)
             recorder.adopt(leaf, "arg", source)
+            recorder.unsaved_args[recorder.blocks[-1].index] = id(leaf)
             recorder.watch(leaf)
             traced_leaves.append(leaf)
         else:

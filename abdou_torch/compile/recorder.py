@@ -7,6 +7,7 @@ import operator
 import os
 import sys
 import threading
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -241,7 +242,9 @@ class _Block:
                  "producer", "shape", "strides", "dtype", "nbytes")
 
     def __init__(self, index: int, kind: str, array: np.ndarray) -> None:
-        self.index, self.kind, self.array = index, kind, array
+        # only a state block keeps its array: the schedule replays on the tensor's memory
+        self.index, self.kind = index, kind
+        self.array: Any = array if kind == "state" else None
         # kept after ``array`` is let go (the schedule built, or the check compared)
         self.shape, self.strides, self.dtype = array.shape, array.strides, array.dtype
         self.nbytes = array.nbytes
@@ -383,7 +386,10 @@ class _Recorder:
         self.slot_keys: dict[tuple, _Slot] = {}
         self.kernels: list[_Kernel] = []
         self.constants: list[np.ndarray] = []
-        self.keep: list[Any] = []           # everything seen, alive until the capture ends
+        self.keep: list[Any] = []           # memory that cannot be followed to its death
+        self.freed: list[int] = []          # blocks whose memory died, still in ``lows``
+        self.widest = 0                     # bytes of the largest block in ``lows``
+        self.unsaved_args: dict[int, int] = {}  # arg block -> its tensor's id, values unsaved
         self.swapped: list[tuple[Tensor, np.ndarray, _Traced]] = []
         self.state_tensors: dict[int, Tensor] = {}
         self.modules: dict[int, Module] = {}
@@ -409,13 +415,18 @@ class _Recorder:
         finally:
             self.paused -= 1
 
+    def save_arg(self, index: int) -> None:
+        """Save the values of the argument of block ``index`` before they are written."""
+        self.save(self.sandbox.write, self.unsaved_args.pop(index))
+
     def release(self) -> None:
         """Let go of the arrays the run made (a schedule keeps only its own memory and the
         state's; a check run keeps only what ``_difference`` compares)."""
         for block in self.blocks:
             if block.kind != "state":
-                block.array = None  # type: ignore[assignment]  # released: read no more
+                block.array = None  # released: read no more
         self.keep.clear()
+        self.unsaved_args.clear()
         self.swapped.clear()
         self.traced_of.clear()
 
@@ -430,6 +441,15 @@ class _Recorder:
         if not keep_sandbox:
             self.sandbox = _Sandbox()
 
+    def discard(self) -> None:
+        """Break the recording's reference cycles (an output slot names the kernel that made
+        it), so that its memory returns when the last reference goes, not at the next
+        garbage collection: a capture peaks at what the step itself needs."""
+        for slot in self.slots:
+            slot.producer = None
+        for block in self.blocks:
+            block.producer = None
+
     # -- failures ---------------------------------------------------------------------------
     def fail(self, reason: str, transient: bool = False, compilable: bool = False) -> None:
         """The step cannot be replayed, for ``reason`` (``transient``: this time only;
@@ -439,20 +459,51 @@ class _Recorder:
 
     # -- memory -----------------------------------------------------------------------------
     def new_block(self, kind: str, array: np.ndarray) -> _Block:
+        """A block for ``array``'s memory, found by address until that memory is freed.
+
+        The run's arrays die when eager's would (the capture holds no more memory than the
+        step): when the ndarray owning a block's memory dies, the block leaves the address
+        index, so that a new array NumPy places at the same address becomes a new block.
+        Memory whose owner is not an ndarray (a buffer, a foreign object) is kept alive
+        until the capture ends instead."""
+        self._forget_freed()
         block = _Block(len(self.blocks), kind, array)
         self.blocks.append(block)
-        self.keep.append(array)
-        position = bisect.bisect_right(self.lows, block.low)
-        self.lows.insert(position, block.low)
-        self.by_low.insert(position, block)
+        owner = _owner(array)
+        if owner.flags.owndata:
+            weakref.finalize(owner, self.freed.append, block.index).atexit = False
+        else:
+            self.keep.append(array)
+        if block.high > block.low:  # an empty array holds no memory: nothing is found in it
+            position = bisect.bisect_right(self.lows, block.low)
+            self.lows.insert(position, block.low)
+            self.by_low.insert(position, block)
+            self.widest = max(self.widest, block.high - block.low)
         return block
 
+    def _forget_freed(self) -> None:
+        """Take the blocks whose memory died out of the address index."""
+        while self.freed:
+            block = self.blocks[self.freed.pop()]
+            position = bisect.bisect_left(self.lows, block.low)
+            while position < len(self.lows) and self.lows[position] == block.low:
+                if self.by_low[position] is block:
+                    del self.lows[position], self.by_low[position]
+                    break
+                position += 1
+
     def find_block(self, array: np.ndarray) -> _Block | None:
+        self._forget_freed()
+        """The live block whose memory holds all of ``array``'s, or None. Blocks starting
+        more than the widest block's size below ``array`` cannot reach it."""
         low, high = _bounds(array)
         position = bisect.bisect_right(self.lows, low)
-        for block in reversed(self.by_low[max(0, position - 16):position]):
-            if block.low <= low and high <= block.high and block.high > block.low:
-                return block
+        lows, by_low, reach = self.lows, self.by_low, low - self.widest
+        for index in range(position - 1, -1, -1):
+            if lows[index] < reach:
+                break
+            if high <= by_low[index].high:
+                return by_low[index]
         return None
 
     def slot(self, block: _Block, array: np.ndarray, producer: "_Kernel | None") -> _Slot:
@@ -468,7 +519,6 @@ class _Recorder:
     def traced(self, array: np.ndarray, slot: _Slot) -> _Traced:
         view = np.ndarray.view(array, _Traced)
         view._slot = slot
-        self.keep.append(view)
         return view
 
     def adopt(self, tensor: Tensor, kind: str, array: np.ndarray | None = None) -> _Traced:
@@ -550,7 +600,6 @@ class _Recorder:
     def constant(self, array: np.ndarray) -> _Const:
         copy = _same_layout_copy(_plain(array))
         self.constants.append(copy)
-        self.keep.append(array)
         return _Const(len(self.constants) - 1, copy)
 
     def resolve(self, array: np.ndarray, write: bool) -> _Slot | None:
@@ -593,6 +642,9 @@ class _Recorder:
         kernel.kwargs = self.template(kwargs, written)
         kernel.writes = [self.resolve(w, True) for w in writes  # type: ignore[misc]
                          if isinstance(w, np.ndarray)]
+        for slot in kernel.writes:
+            if slot is not None and slot.block.index in self.unsaved_args:
+                self.save_arg(slot.block.index)
         kernel.site = _site() if self.failure is None else ""
         errstate = np.geterr()
         if errstate != self.outer_errstate:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import builtins
 import math
 import operator
+import re
 from typing import Any, Callable
 
 import numpy as np
@@ -277,15 +278,23 @@ class _Plan:
                 del self.static_blocks[index]  # not used by any kernel that runs
         return regions
 
-    def materialize(self, slot: _Slot, state: dict[int, np.ndarray]) -> np.ndarray:
-        """The fixed array of a slot of a fixed block."""
+    def layout(self, slot: _Slot) -> tuple:
+        """Where the fixed array of a slot of a fixed block lives, for ``_fixed_array``:
+        (in a state tensor's array?, the block's index, byte offset, shape, strides,
+        dtype). Plain values: a schedule keeps these, not the recording."""
         block = slot.block
         if block.kind == "state":
-            return _view_at(state[block.index], slot.offset, slot.shape, slot.strides,
-                            slot.dtype)
-        memory, start = self.regions[block.index]
-        return _view_at(memory, start + (block.base - block.low) + slot.offset, slot.shape,
-                        slot.strides, slot.dtype)
+            return (True, block.index, slot.offset, slot.shape, slot.strides, slot.dtype)
+        return (False, block.index, block.base - block.low + slot.offset, slot.shape,
+                slot.strides, slot.dtype)
+
+
+def _fixed_array(layout: tuple, regions: dict[int, tuple[np.ndarray, int]],
+                 state: dict[int, np.ndarray]) -> np.ndarray:
+    """The array ``_Plan.layout`` describes: a view of a state array or of a region."""
+    in_state, index, offset, shape, strides, dtype = layout
+    memory, start = (state[index], 0) if in_state else regions[index]
+    return _view_at(memory, start + offset, shape, strides, dtype)
 
 
 def _fill_key(value: Any, block: _Block) -> Any:
@@ -573,8 +582,30 @@ class _Codegen:
         self.lines.append("    return (" + "".join(r + ", " for r in results) + ")")
         parameters = ["L"] + [f"a{i}" for i in range(len(self.arg_blocks))] + \
             [f"g{i}" for i in range(len(self.grad_blocks))]
-        body = self.lines[body_start:]
+        body = _release_dead_locals(self.lines[body_start:])
         return "def replay(" + ", ".join(parameters) + "):\n" + "\n".join(body) + "\n"
+
+
+_LOCAL = re.compile(r"\bv\d+\b")
+
+
+def _release_dead_locals(lines: list[str]) -> list[str]:
+    """``lines`` with ``del`` after the last use of each local (``v12``): an array made at
+    each replay goes back to NumPy's allocator as soon as eager's would, not when the
+    replay returns (a GPT step's locals held 13 MiB to the end)."""
+    last_use: dict[str, int] = {}
+    for number, line in enumerate(lines):
+        for name in _LOCAL.findall(line):
+            last_use[name] = number
+    dying: dict[int, list[str]] = {}
+    for name, number in last_use.items():
+        dying.setdefault(number, []).append(name)
+    released = []
+    for number, line in enumerate(lines):
+        released.append(line)
+        if number in dying and not line.lstrip().startswith("return "):
+            released.append("    del " + ", ".join(sorted(dying[number])))
+    return released
 
 
 def _layout(array: np.ndarray) -> tuple:
@@ -611,15 +642,17 @@ class _Schedule:
     def __init__(self, capture: _Capture, fn: Callable) -> None:
         recorder = capture.recorder
         recorder.release()  # the run's arrays: what follows reads the blocks' layouts only
-        self.plan = _Plan(recorder, capture.outputs)
-        codegen = _Codegen(self.plan, recorder)
+        plan = _Plan(recorder, capture.outputs)
+        codegen = _Codegen(plan, recorder)
         self.code = codegen.source()
         self.namespace = codegen.namespace
         exec(builtins.compile(self.code, "<abdou_torch.compile>", "exec"), self.namespace)
         self.replay = self.namespace["replay"]
-        self.static_slots = codegen.static_slots
+        # what re-making the fixed arrays needs (not the recording: it is let go)
+        self.fixed = {name: plan.layout(slot) for name, slot in codegen.static_slots.items()}
+        self.regions = plan.regions
         self.setup = codegen.setup
-        self.state = {b.index: b.array for b in self.plan.static_blocks.values()
+        self.state = {b.index: b.array for b in plan.static_blocks.values()
                       if b.kind == "state"}
         self.state_tensors = [(b.tensor, b.array, b.index) for b in recorder.blocks
                               if b.kind == "state" and b.index in self.state]
@@ -627,7 +660,7 @@ class _Schedule:
         self.arg_paths = [b.path for b in codegen.arg_blocks]
         self.grad_sources = [(b.tensor, (b.shape, b.dtype.str, b.strides))
                              for b in codegen.grad_blocks]
-        self.outputs = capture.outputs
+        self.outputs = _without_slots(capture.outputs)
         # the guards besides the arguments' (see the module docstring)
         self.training = [(m, m.training) for m in recorder.modules.values()]
         self.requires = [(t, t._requires_grad) for t in recorder.state_tensors.values()]
@@ -638,13 +671,13 @@ class _Schedule:
             if recorder.grad_relevant.get(key):
                 where = self.arg_tensors.get(key, tensor)
                 self.start_grads.append((where, recorder.start_grads[key]))
-        self.groups = [(k.target, _group_key(k.target)) for k in recorder.kernels
+        self.groups = [(k.target, _group_params(k.target)) for k in recorder.kernels
                        if k.kind == "method" and isinstance(k.target, Optimizer)]
         self.python_values = _python_values(fn)
 
     def _materialize(self) -> None:
-        for name, slot in self.static_slots.items():
-            self.namespace[name] = self.plan.materialize(slot, self.state)
+        for name, layout in self.fixed.items():
+            self.namespace[name] = _fixed_array(layout, self.regions, self.state)
         for name, value in self.setup:
             np.copyto(self.namespace[name], value)
 
@@ -669,8 +702,8 @@ class _Schedule:
         for owner, layout in self.grad_sources:
             if owner._grad is None or _layout(owner._grad._data) != layout:
                 return False
-        for optimizer, key in self.groups:
-            if _group_key(optimizer) != key:
+        for optimizer, groups in self.groups:
+            if not _same_params(optimizer, groups):
                 return False
         for holder, name, value in self.python_values:
             current = holder.get(name, _MISSING) if isinstance(holder, dict) else \
@@ -693,8 +726,34 @@ class _Schedule:
         return _build(self.outputs, iter(values))
 
 
-def _group_key(optimizer: Optimizer) -> tuple:
-    return tuple(tuple(map(id, group["params"])) for group in optimizer.param_groups)
+def _group_params(optimizer: Optimizer) -> list[list[Tensor]]:
+    return [list(group["params"]) for group in optimizer.param_groups]
+
+
+def _same_params(optimizer: Optimizer, groups: list[list[Tensor]]) -> bool:
+    """Whether ``optimizer`` updates the same tensors, in the same groups (checked without
+    building anything per call)."""
+    current = optimizer.param_groups
+    if len(current) != len(groups):
+        return False
+    for group, params in zip(current, groups):
+        now = group["params"]
+        if len(now) != len(params) or not all(map(operator.is_, now, params)):
+            return False
+    return True
+
+
+def _without_slots(template: Any) -> Any:
+    """The output template with its slots let go (``_build`` needs only where a ``_Ref``
+    stands, not the recording behind it)."""
+    if type(template) is _Ref:
+        template.slot = None  # type: ignore[assignment]  # read no more
+    elif type(template) is tuple and template and template[0] in ("tensor", "array"):
+        _without_slots(template[1])
+    elif type(template) is tuple and template and template[0] in (list, tuple, dict):
+        for item in template[1]:
+            _without_slots(item[1] if template[0] is dict else item)
+    return template
 
 
 def _build(template: Any, values: Any) -> Any:

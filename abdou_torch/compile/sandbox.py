@@ -39,6 +39,7 @@ class _Sandbox:
         self.saved: list[tuple[str, Any, Any]] = []
         self.seen: set[int] = set()
         self.holds: list[Any] = []
+        self.pending: dict[int, np.ndarray] = {}  # tensor id -> data not yet copied
 
     def _first(self, value: Any) -> bool:
         if id(value) in self.seen:
@@ -47,14 +48,26 @@ class _Sandbox:
         self.holds.append(value)
         return True
 
-    def tensor(self, tensor: Tensor) -> None:
+    def tensor(self, tensor: Tensor, values: bool = True) -> None:
+        """Save ``tensor``'s bindings, its gradient's, and a copy of its data; without
+        ``values`` the data is copied later, by ``write`` (a kernel is about to write it)
+        or when a recorded call's object reaches the tensor."""
         if not self._first(tensor):
             return
+        writeable = tensor._data.flags.writeable
+        if writeable and not values:
+            self.pending[id(tensor)] = _plain(tensor._data)
         fields = tuple(getattr(tensor, name) for name in _TENSOR_FIELDS)
-        values = _plain(tensor._data).copy(order="K") if tensor._data.flags.writeable else None
-        self.saved.append(("tensor", tensor, (fields, tensor._version_counter[0], values)))
+        copy = _plain(tensor._data).copy(order="K") if values and writeable else None
+        self.saved.append(("tensor", tensor, (fields, tensor._version_counter[0], copy)))
         if tensor._grad is not None:
             self.tensor(tensor._grad)
+
+    def write(self, tensor_id: int) -> None:
+        """The data of a tensor saved without its values is about to be written: copy it."""
+        array = self.pending.pop(tensor_id, None)
+        if array is not None:
+            self.saved.append(("array", array, array.copy(order="K")))
 
     def generator(self, generator: Generator) -> None:
         if self._first(generator):
@@ -74,6 +87,7 @@ class _Sandbox:
         while stack:
             value = stack.pop()
             if isinstance(value, Tensor):
+                self.write(id(value))  # the call may change it (a parameter passed in)
                 self.tensor(value)
                 continue
             if isinstance(value, Generator):
