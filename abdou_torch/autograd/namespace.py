@@ -81,7 +81,9 @@ class _Arrays(Namespace):
 
     @staticmethod
     def sum(x: np.ndarray, dims: tuple[int, ...], keepdim: bool = False) -> np.ndarray:
-        return np.asarray(np.sum(x, axis=dims, keepdims=keepdim))
+        # the ufunc's own reduce: np.sum is a Python wrapper around it, run for every bias
+        # gradient (same dtype rules, same result)
+        return np.asarray(np.add.reduce(x, axis=dims, keepdims=keepdim))
 
     @staticmethod
     def sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

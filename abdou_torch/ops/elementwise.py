@@ -273,13 +273,19 @@ def _maximum_with_zero(flat: np.ndarray, out: np.ndarray) -> None:
     and a scalar, so this is faster than ``np.maximum(0, flat)``, with the same result,
     NaN and signed zeros included (a fast path of ``Relu.forward``).
     """
-    zeros = _zero_blocks.get(flat.dtype)
-    if zeros is None:
-        zeros = _zero_blocks[flat.dtype] = np.zeros(_ZEROS_BLOCK, dtype=flat.dtype)
+    zeros = _zero_block(flat.dtype)
     for start in range(0, flat.size, _ZEROS_BLOCK):
         stop = min(start + _ZEROS_BLOCK, flat.size)
         np.maximum(*_keeping_negative_zero(zeros[:stop - start], flat[start:stop]),
                    out=out[start:stop])
+
+
+def _zero_block(dtype: np.dtype) -> np.ndarray:
+    """A block of ``_ZEROS_BLOCK`` zeros of ``dtype``, made once (only ever read)."""
+    zeros = _zero_blocks.get(dtype)
+    if zeros is None:
+        zeros = _zero_blocks[dtype] = np.zeros(_ZEROS_BLOCK, dtype=dtype)
+    return zeros
 
 
 def _keeping_negative_zero(zero: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -310,9 +316,14 @@ class Relu(Primitive):
     """
 
     def forward(self, x):
-        zero = np.zeros((), dtype=x.dtype)
         if x.nbytes < workspace.min_bytes:
+            if x.dtype.kind == "f" and x.size <= _ZEROS_BLOCK and x.flags.c_contiguous:
+                # zeros of x's shape: maximum's loop for two arrays, as in _maximum_with_zero
+                zero = _zero_block(x.dtype)[:x.size].reshape(x.shape)
+            else:
+                zero = np.zeros((), dtype=x.dtype)
             return np.maximum(*_keeping_negative_zero(zero, x))
+        zero = np.zeros((), dtype=x.dtype)
         out = workspace.empty(x.shape, x.dtype)
         if x.dtype.kind != "f" or not x.flags.c_contiguous:
             return np.maximum(*_keeping_negative_zero(zero, x), out=out)
@@ -323,7 +334,9 @@ class Relu(Primitive):
         x = self.inputs[0].data
         if xp.arrays and dy.nbytes >= workspace.min_bytes and dy.dtype.kind == "f":
             return _relu_backward_pooled(dy, x)
-        return xp.where(_passes_gradient(x), dy, np.zeros((), dtype=dy.dtype))
+        # threshold_backward's own form, dx = 0 where x <= 0 else dy: one comparison and
+        # one selection (not x <= 0 would be a second pass over the mask)
+        return xp.where(np.less_equal(x, 0), np.zeros((), dtype=dy.dtype), dy)
 
 
 @kernel  # one call in a compiled step: the branch on dy is taken at each replay

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..autograd.function import Primitive
 from ..errors import ShapeError
+from ..tensor import Tensor
 from .elementwise import Where, _as_tensor, _operands, _values
 
 __all__ = ["matmul", "mm", "bmm", "linear", "dot", "outer", "addmm", "addmv", "baddbmm", "addbmm"]
@@ -137,7 +138,7 @@ class Linear(Primitive):
             dx = _rows_product(dy, weight) if xp.arrays else xp.matmul(dy, weight)
         dw = db = None
         if need_w or need_b:
-            rows = int(np.prod(dy.shape[:-1]))  # not -1: NumPy cannot infer it for size 0
+            rows = math.prod(dy.shape[:-1])  # not -1: NumPy cannot infer it for size 0
             dy2 = dy.reshape(rows, dy.shape[-1])
             if need_w:
                 dw = xp.apply(MatMul, dy2, x.reshape(rows, x.shape[-1]), True, False)
@@ -164,8 +165,7 @@ def _refuse_bool(op: str, x: Any) -> None:
 
 
 def _check_same_dtype(op: str, a: Any, b: Any, names: tuple = ("input", "other")) -> None:
-    from ..tensor import Tensor
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype != b.dtype:
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.dtype != b._data.dtype:
         raise RuntimeError(f"{op}: expected both operands to have the same dtype, but got "
                            f"{names[0]} {a.dtype} and {names[1]} {b.dtype}; convert one "
                            f"(.to(dtype), .float(), .double())")
@@ -210,12 +210,12 @@ def linear(input: Any, weight: Any, bias: Any = None):  # noqa: A002
     """y = input @ weight^T + bias, with weight in PyTorch's (out_features, in_features)."""
     _check_same_dtype("linear", input, weight, ("input", "weight"))
     x, w = _as_tensor(input), _as_tensor(weight)
-    if x.dtype != w.dtype:  # an array or a list: read in the weight's dtype
+    if x._data.dtype != w._data.dtype:  # an array or a list: read in the weight's dtype
         x = x.to(w.dtype)
     if bias is not None:
         bias = _as_tensor(bias)
     _refuse_bool("linear", x)
-    if w.ndim == 1 or bias is not None and tuple(bias.shape) != tuple(w.shape[:1]):
+    if w._data.ndim == 1 or bias is not None and bias._data.shape != w._data.shape[:1]:
         return _linear_by_broadcasting(x, w, bias)
     return Linear.apply(x, w, bias)
 

@@ -114,7 +114,7 @@ def sum_to_shape(x: np.ndarray, shape: Sequence[int]) -> np.ndarray:
         raise ShapeError(f"sum_to: cannot reduce shape {tuple(x.shape)} to {tuple(shape)}")
     axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
                                       if s == 1 and x.shape[lead + i] != 1)
-    return np.sum(x, axis=axes).reshape(shape) if axes else x.reshape(shape)
+    return np.add.reduce(x, axis=axes).reshape(shape) if axes else x.reshape(shape)
 
 
 class Amax(Primitive):

@@ -86,9 +86,16 @@ class Segment:
         for theta, view in zip(self.theta, self._views_of(out)):
             np.multiply(theta, factor, out=view)
 
-    def add_to_theta(self, update: np.ndarray) -> None:
-        """θ ← θ + update (``update``: a flat array of the segment)."""
+    def add_to_theta(self, update: np.ndarray, scale: Any = None) -> None:
+        """θ ← θ + update, or θ ← scale · θ + update (``update``: a flat array of the
+        segment). With ``scale``, both run on one parameter before the next, while it is
+        still in cache."""
+        if scale is None:
+            for theta, view in zip(self.theta, self._views_of(update)):
+                np.add(theta, view, out=theta)
+            return
         for theta, view in zip(self.theta, self._views_of(update)):
+            np.multiply(theta, scale, out=theta)
             np.add(theta, view, out=theta)
 
     def set_theta(self, values: np.ndarray) -> None:
@@ -182,13 +189,13 @@ class FlatBucket:
     def gather_grads(self) -> None:
         """Copy every parameter's gradient into the flat ``grad`` array (one concatenate),
         and count the in-place update to come in each parameter's version."""
-        grads = []
-        for param, shape in zip(self.params, self.shapes):
-            grad = param.grad.data
-            if grad.shape != shape:
-                raise RuntimeError(f"optimizer: a gradient of shape {grad.shape} was found "
-                                   f"for a parameter of shape {shape}")
-            grads.append(grad)
+        grads = [param._grad._data for param in self.params]
+        if list(map(_shape, grads)) != self.shapes:
+            for grad, shape in zip(grads, self.shapes):
+                if grad.shape != shape:
+                    raise RuntimeError(f"optimizer: a gradient of shape {grad.shape} was "
+                                       f"found for a parameter of shape {shape}")
+        for param in self.params:
             param._version_counter[0] += 1  # param._version += 1, without the property
         np.concatenate(grads, axis=None, out=self.grad)  # axis=None: each one flattened
 
@@ -275,7 +282,8 @@ def _split(flat: np.ndarray, shapes: Iterable[tuple[int, ...]]) -> list[np.ndarr
     return views
 
 
-_data = attrgetter("data")
+_data = attrgetter("_data")  # the slot itself, not the property over it
+_shape = attrgetter("shape")
 _byte_bounds = getattr(np.lib, "array_utils", np).byte_bounds  # NumPy 2 / 1
 
 

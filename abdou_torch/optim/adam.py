@@ -77,7 +77,9 @@ class Adam(Optimizer):
 
     ``foreach=False`` runs ``_reference_step`` (one parameter at a time); otherwise
     ``_flat_step`` runs each line once over all the parameters of a group, in place, in the
-    parameters' dtype. ``fused`` is accepted and runs the flat step.
+    parameters' dtype. ``fused`` is accepted and runs the flat step. There the decoupled
+    decay of line 3 is applied with line 8, one parameter after the other (nothing between
+    reads θ, so the result is the same): θ is read and written while it is in cache.
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
@@ -147,9 +149,10 @@ class Adam(Optimizer):
         t = seg.count_step()                                                  # 1
         if group["maximize"]:
             np.negative(g, out=g)                                             # 2
+        decay = None
         if weight_decay != 0:
             if group["decoupled_weight_decay"]:
-                seg.scale_theta(f(1 - lr * weight_decay))                     # 3
+                decay = f(1 - lr * weight_decay)                              # 3 (with 8)
             else:
                 seg.theta_times(f(weight_decay), out=tmp)
                 np.add(g, tmp, out=g)
@@ -169,7 +172,7 @@ class Adam(Optimizer):
         np.add(tmp, f(eps * root_bias2), out=tmp)
         np.multiply(m, f(-lr * root_bias2 / (1 - beta1 ** t)), out=g)         # 8
         np.divide(g, tmp, out=g)
-        seg.add_to_theta(g)
+        seg.add_to_theta(g, scale=decay)
 
 
 class WAdam(Adam):

@@ -180,12 +180,12 @@ class Optimizer:
         """Forget the gradients (``None``), or set them to zero with ``set_to_none=False``."""
         for group in self.param_groups:
             for param in group["params"]:
-                if param.grad is None:
+                if param._grad is None:
                     continue
                 if set_to_none:
-                    param.grad = None
+                    param._grad = None  # the grad setter checks only gradients, not None
                 else:
-                    param.grad.data[...] = 0
+                    param._grad._data[...] = 0
 
     # -- the step ---------------------------------------------------------------------------
     @_counted_step
@@ -224,7 +224,7 @@ class Optimizer:
     def _update_group(self, index: int, group: dict[str, Any]) -> None:
         """Update the parameters of ``group`` that have a gradient: those laid out flat in
         one go per bucket, the others one at a time, in order."""
-        params = [p for p in group["params"] if p.grad is not None]
+        params = [p for p in group["params"] if p._grad is not None]
         if not params:
             return
         self._check_step_options(group)

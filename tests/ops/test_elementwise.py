@@ -156,6 +156,35 @@ def test_relu_of_large_arrays_matches_torch(dtype):
     np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "0-d"])
+def test_relu_of_small_arrays_matches_torch(dtype, layout):
+    """Below the pool's size, relu takes the maximum against zeros of the input's shape
+    (contiguous inputs) or against a 0-d zero, and its gradient is selected where x <= 0:
+    the same values, sign bits (relu(-0) is -0, the zeroed gradient is +0) and gradients as
+    PyTorch, an infinite or NaN gradient where x <= 0 included (0, not NaN)."""
+    rng = np.random.default_rng(6)
+    x0 = rng.standard_normal((64, 48)).astype(dtype)
+    x0[0, :8] = [np.nan, -0.0, 0.0, -np.inf, np.inf, -np.nan, 1e-45, -1e-45]
+    g0 = rng.standard_normal((64, 48)).astype(dtype)
+    g0[1, :4], x0[1, :4] = [np.inf, -np.inf, np.nan, -np.nan], [-1.0, 0.0, -0.0, 2.0]
+    g0[2, :3] = -g0[2, :3] ** 2  # negative gradients where x <= 0: +0, not -0
+    x0[2, :3] = -1.0
+    if layout == "transposed":
+        x0, g0 = x0.T, g0.T
+    elif layout == "0-d":
+        x0, g0 = x0[1, 0].reshape(()), g0[1, 0].reshape(())
+    x, tx = at.tensor(x0, requires_grad=True), torch.tensor(x0, requires_grad=True)
+    y, ty = at.relu(x), torch.relu(tx)
+    y.backward(at.tensor(g0))
+    ty.backward(torch.tensor(g0))
+    for ours, theirs in ((y.detach().numpy(), ty.detach().numpy()),
+                         (x.grad.numpy(), tx.grad.numpy())):
+        assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+        np.testing.assert_array_equal(ours, theirs)
+        assert np.array_equal(np.signbit(ours), np.signbit(theirs))
+
+
 @pytest.mark.parametrize("create_graph", [False, True])
 def test_relu_passes_the_gradient_through_nan_inputs_like_torch(create_graph):
     """PyTorch zeroes ReLU's gradient where x <= 0 and passes it elsewhere, NaN included;
