@@ -894,3 +894,19 @@ def test_a_replay_frees_the_arrays_it_makes_after_their_last_use():
     replay_peak = _peak_of(lambda: compiled(x))
     assert compiled(x).item() == step(x).item()
     assert replay_peak <= eager_peak + 2**20, (replay_peak / 2**20, eager_peak / 2**20)
+
+
+def test_a_library_cache_filled_during_the_capture_holds_plain_arrays(monkeypatch):
+    """relu's block of zeros is made on first use, which here is inside the capture: it is
+    NumPy's own array, not one of the recording (that would keep the recording alive and
+    make the check's run and the real run differ)."""
+    from abdou_torch.ops import elementwise
+    from abdou_torch.compile.recorder import _Traced
+    monkeypatch.setattr(elementwise, "_zero_blocks", {})
+    x = at.tensor(np.linspace(-1, 1, 48, dtype=np.float32).reshape(6, 8))
+    step = at.compile(lambda t: at.relu(t).sum())
+    assert step(x).item() == at.relu(x).sum().item()
+    assert _replayed(step)
+    block = elementwise._zero_blocks[np.dtype(np.float32)]
+    assert type(block) is np.ndarray and not isinstance(block, _Traced)
+    assert block.size == 64  # grown to the next power of two of the 48 elements used

@@ -273,19 +273,26 @@ def _maximum_with_zero(flat: np.ndarray, out: np.ndarray) -> None:
     and a scalar, so this is faster than ``np.maximum(0, flat)``, with the same result,
     NaN and signed zeros included (a fast path of ``Relu.forward``).
     """
-    zeros = _zero_block(flat.dtype)
+    zeros = _zero_block(flat.dtype, min(flat.size, _ZEROS_BLOCK))
     for start in range(0, flat.size, _ZEROS_BLOCK):
         stop = min(start + _ZEROS_BLOCK, flat.size)
         np.maximum(*_keeping_negative_zero(zeros[:stop - start], flat[start:stop]),
                    out=out[start:stop])
 
 
-def _zero_block(dtype: np.dtype) -> np.ndarray:
-    """A block of ``_ZEROS_BLOCK`` zeros of ``dtype``, made once (only ever read)."""
+def _zero_block(dtype: np.dtype, size: int) -> np.ndarray:
+    """At least ``size`` (up to ``_ZEROS_BLOCK``) zeros of ``dtype``, kept for the next calls
+    (only ever read), grown by powers of two: a small model keeps a small block."""
     zeros = _zero_blocks.get(dtype)
-    if zeros is None:
-        zeros = _zero_blocks[dtype] = np.zeros(_ZEROS_BLOCK, dtype=dtype)
+    if zeros is None or zeros.size < size:
+        grown = min(_ZEROS_BLOCK, 1 << max(size - 1, 0).bit_length())
+        # NumPy's own zeros, even while a compile capture records np.zeros: a cache of the
+        # library outlives the step, so it must not become an array of its recording
+        zeros = _zero_blocks[dtype] = _numpy_zeros(grown, dtype=dtype)
     return zeros
+
+
+_numpy_zeros = np.zeros
 
 
 def _keeping_negative_zero(zero: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -319,7 +326,7 @@ class Relu(Primitive):
         if x.nbytes < workspace.min_bytes:
             if x.dtype.kind == "f" and x.size <= _ZEROS_BLOCK and x.flags.c_contiguous:
                 # zeros of x's shape: maximum's loop for two arrays, as in _maximum_with_zero
-                zero = _zero_block(x.dtype)[:x.size].reshape(x.shape)
+                zero = _zero_block(x.dtype, x.size)[:x.size].reshape(x.shape)
             else:
                 zero = np.zeros((), dtype=x.dtype)
             return np.maximum(*_keeping_negative_zero(zero, x))
