@@ -910,3 +910,28 @@ def test_a_library_cache_filled_during_the_capture_holds_plain_arrays(monkeypatc
     block = elementwise._zero_blocks[np.dtype(np.float32)]
     assert type(block) is np.ndarray and not isinstance(block, _Traced)
     assert block.size == 64  # grown to the next power of two of the 48 elements used
+
+
+def test_work_the_library_does_untraced_during_a_capture_is_not_recorded(monkeypatch):
+    """The LSTM's recurrent product times its layouts on first use (ops/step_product.py)
+    and its gate constants are cached on first use (ops/rnn.py), here inside the capture:
+    under ``compiler.untraced()`` none of it is recorded, so the perturbed run and the real
+    run record the same step (no third run is captured)."""
+    from abdou_torch.ops import rnn, step_product
+    compile_module = __import__("sys").modules["abdou_torch.compile"]
+    monkeypatch.setattr(step_product, "_plans", {})
+    rnn._gate_rows.cache_clear()
+    captures = []
+    original = compile_module._capture
+    monkeypatch.setattr(compile_module, "_capture",
+                        lambda *args: captures.append(1) or original(*args))
+    at.manual_seed(0)
+    lstm = nn.LSTM(256, 1024 // 4, batch_first=True)  # a (32, 256) @ (256, 1024) product
+    x = at.tensor(np.random.default_rng(0).standard_normal((32, 3, 256), dtype=np.float32))
+    def forward(inputs):
+        with at.no_grad():
+            return lstm(inputs)[0].sum()
+    step = at.compile(forward)
+    assert step(x).item() == forward(x).item()
+    assert _replayed(step) and len(captures) == 2
+    assert step_product._plans  # the layouts were timed, inside the capture

@@ -83,7 +83,8 @@ class _Arrays(Namespace):
     def sum(x: np.ndarray, dims: tuple[int, ...], keepdim: bool = False) -> np.ndarray:
         # the ufunc's own reduce: np.sum is a Python wrapper around it, run for every bias
         # gradient (same dtype rules, same result)
-        return np.asarray(np.add.reduce(x, axis=dims, keepdims=keepdim))
+        return np.asarray(np.add.reduce(x, axis=dims,  # type: ignore[call-overload]
+                                        keepdims=keepdim))  # (stubs: literal bools only)
 
     @staticmethod
     def sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

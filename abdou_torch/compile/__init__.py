@@ -351,4 +351,5 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False,  # noqa: 
 
 
 compiler._record_call = _record_kernel
+compiler._pause = _recording.paused_recording
 

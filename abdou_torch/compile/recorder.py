@@ -3,12 +3,13 @@ and the recorded events of a step (kernels). See the package docstring."""
 from __future__ import annotations
 
 import bisect
+import contextlib
 import operator
 import os
 import sys
 import threading
 import weakref
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -35,6 +36,20 @@ def _active() -> "_Recorder | None":
     if recorder is None or recorder.paused or recorder.thread != threading.get_ident():
         return None
     return recorder
+
+
+@contextlib.contextmanager
+def paused_recording() -> Iterator[None]:
+    """Nothing in the block is recorded by the capture running in this thread (if any)."""
+    recorder = _active()
+    if recorder is None:
+        yield
+        return
+    recorder.paused += 1
+    try:
+        yield
+    finally:
+        recorder.paused -= 1
 
 
 def _call(function: Callable, args: tuple, kwargs: dict, writes: tuple = ()) -> Any:

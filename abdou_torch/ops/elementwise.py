@@ -12,7 +12,7 @@ from typing import Any, Callable, Literal
 
 import numpy as np
 
-from ..compiler import kernel
+from ..compiler import kernel, untraced
 from ..autograd.function import Primitive
 from ..dtypes import result_dtype, scalar_to_array, to_array
 from ..errors import ShapeError
@@ -286,13 +286,9 @@ def _zero_block(dtype: np.dtype, size: int) -> np.ndarray:
     zeros = _zero_blocks.get(dtype)
     if zeros is None or zeros.size < size:
         grown = min(_ZEROS_BLOCK, 1 << max(size - 1, 0).bit_length())
-        # NumPy's own zeros, even while a compile capture records np.zeros: a cache of the
-        # library outlives the step, so it must not become an array of its recording
-        zeros = _zero_blocks[dtype] = _numpy_zeros(grown, dtype=dtype)
+        with untraced():  # a cache outlives the step: not an array of a compile recording
+            zeros = _zero_blocks[dtype] = np.zeros(grown, dtype=dtype)
     return zeros
-
-
-_numpy_zeros = np.zeros
 
 
 def _keeping_negative_zero(zero: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -39,6 +39,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..autograd.function import Primitive
+from ..compiler import untraced
 from ..errors import ShapeError
 from ..tensor import Tensor
 from . import elementwise, shape
@@ -70,10 +71,11 @@ def _array_sigmoid(x: np.ndarray) -> np.ndarray:
 def _gate_rows(hidden: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
     """Per-column scale and shift of the LSTM gates [i, f, g, o]: sigmoid(a) =
     tanh(a / 2) / 2 + 1/2 for i, f, o; tanh(a) itself for g."""
-    scale = np.full(4 * hidden, 0.5, dtype=dtype)
-    scale[2 * hidden:3 * hidden] = 1
-    shift = np.full(4 * hidden, 0.5, dtype=dtype)
-    shift[2 * hidden:3 * hidden] = 0
+    with untraced():  # cached beyond the step: not arrays of a compile recording
+        scale = np.full(4 * hidden, 0.5, dtype=dtype)
+        scale[2 * hidden:3 * hidden] = 1
+        shift = np.full(4 * hidden, 0.5, dtype=dtype)
+        shift[2 * hidden:3 * hidden] = 0
     scale.flags.writeable = shift.flags.writeable = False  # shared between calls
     return scale, shift
 

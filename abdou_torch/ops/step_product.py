@@ -17,6 +17,8 @@ import time
 
 import numpy as np
 
+from ..compiler import untraced
+
 __all__ = ["StepProduct"]
 
 # (rows, k, n, dtype) -> (width, order): the fastest candidate measured for that shape
@@ -79,7 +81,8 @@ def plan(rows: int, k: int, n: int, dtype) -> tuple[int, str]:
     (rows, k) @ (k, n) in ``dtype``, timed on first use and kept for the process."""
     key = (rows, k, n, np.dtype(dtype).str)
     if key not in _plans:
-        _plans[key] = _fastest(rows, k, n, np.dtype(dtype))
+        with untraced():  # the timing is no part of a step being compiled
+            _plans[key] = _fastest(rows, k, n, np.dtype(dtype))
     return _plans[key]
 
 

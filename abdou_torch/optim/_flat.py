@@ -189,7 +189,7 @@ class FlatBucket:
     def gather_grads(self) -> None:
         """Copy every parameter's gradient into the flat ``grad`` array (one concatenate),
         and count the in-place update to come in each parameter's version."""
-        grads = [param._grad._data for param in self.params]
+        grads = [param._grad._data for param in self.params]  # type: ignore[union-attr]
         if list(map(_shape, grads)) != self.shapes:
             for grad, shape in zip(grads, self.shapes):
                 if grad.shape != shape:
