@@ -935,3 +935,29 @@ def test_work_the_library_does_untraced_during_a_capture_is_not_recorded(monkeyp
     assert step(x).item() == forward(x).item()
     assert _replayed(step) and len(captures) == 2
     assert step_product._plans  # the layouts were timed, inside the capture
+
+
+def test_captures_leave_no_watch_on_the_arrays_that_outlive_them():
+    """The recorder watches each array's death during a capture only: recapturing a step
+    for thirty shapes leaves no watch behind on the parameters or anything else."""
+    import gc
+    import weakref
+
+    def watches() -> int:
+        gc.collect()
+        return sum(isinstance(o, weakref.finalize) and o.alive for o in gc.get_objects())
+    layer = nn.Linear(4, 3)
+    optimizer = at.optim.SGD(layer.parameters(), lr=0.1)
+
+    def step(x):
+        loss = layer(x).sum()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+    compiled = at.compile(step, dynamic=True)
+    before = watches()
+    for rows in range(1, 31):
+        compiled(at.tensor(np.ones((rows, 4), np.float32)))
+    assert _replayed(compiled)
+    assert watches() == before

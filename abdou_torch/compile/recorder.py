@@ -404,6 +404,7 @@ class _Recorder:
         self.keep: list[Any] = []           # memory that cannot be followed to its death
         self.freed: list[int] = []          # blocks whose memory died, still in ``lows``
         self.widest = 0                     # bytes of the largest block in ``lows``
+        self.deaths: list[weakref.finalize] = []  # the watches on the blocks' owners
         self.unsaved_args: dict[int, int] = {}  # arg block -> its tensor's id, values unsaved
         self.swapped: list[tuple[Tensor, np.ndarray, _Traced]] = []
         self.state_tensors: dict[int, Tensor] = {}
@@ -464,6 +465,9 @@ class _Recorder:
             slot.producer = None
         for block in self.blocks:
             block.producer = None
+        for death in self.deaths:  # long-lived arrays (parameters) keep no watch
+            death.detach()
+        self.deaths.clear()
 
     # -- failures ---------------------------------------------------------------------------
     def fail(self, reason: str, transient: bool = False, compilable: bool = False) -> None:
@@ -486,7 +490,9 @@ class _Recorder:
         self.blocks.append(block)
         owner = _owner(array)
         if owner.flags.owndata:
-            weakref.finalize(owner, self.freed.append, block.index).atexit = False
+            death = weakref.finalize(owner, self.freed.append, block.index)
+            death.atexit = False
+            self.deaths.append(death)
         else:
             self.keep.append(array)
         if block.high > block.low:  # an empty array holds no memory: nothing is found in it
