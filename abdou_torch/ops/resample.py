@@ -1,7 +1,7 @@
 """Resampling and rearranging images, composed from differentiable indexing, reshapes and
 arithmetic (so gradients of any order come from those ops):
 
-- ``interpolate`` (nearest, nearest-exact, linear / bilinear / trilinear with
+- ``interpolate`` (nearest, nearest-exact, linear / bilinear / trilinear / bicubic with
   ``align_corners`` either way, area), ``upsample``, ``upsample_nearest``,
   ``upsample_bilinear``: PyTorch's source coordinates, computed in the input's precision
   as PyTorch's CPU kernels do;
@@ -83,7 +83,7 @@ def channel_shuffle(input: Any, groups: int) -> Tensor:  # noqa: A002
 
 
 # -- interpolate ----------------------------------------------------------------------------
-_LINEAR = {"linear": 1, "bilinear": 2, "trilinear": 3}
+_LINEAR = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2}
 _MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
 
 
@@ -154,6 +154,38 @@ def _linear_weights(in_size: int, out_size: int, scale: float | None, align_corn
     return i0, i1, (f(1) - w1).astype(dtype), w1
 
 
+_CUBIC_A = -0.75  # PyTorch's (and Keys') cubic convolution constant
+
+
+def _cubic_weights(in_size: int, out_size: int, scale: float | None, align_corners: bool,
+                   dtype: np.dtype) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """For each output position: the four source indices floor(src) - 1 ... floor(src) + 2
+    (clamped to the input, as PyTorch reads the border again) and Keys' cubic convolution
+    weights at t = src - floor(src): src = dst · (in − 1)/(out − 1) (align_corners), else
+    (dst + ½) · s − ½, not clamped at 0 (unlike the linear modes)."""
+    f = np.dtype(dtype).type
+    if align_corners:
+        s = f(in_size - 1) / f(out_size - 1) if out_size > 1 else f(0)
+        src = s * np.arange(out_size, dtype=dtype)
+    else:
+        s = _scale(in_size, out_size, scale, f)
+        src = s * (np.arange(out_size, dtype=dtype) + f(0.5)) - f(0.5)
+    floor = np.floor(src)
+    t = (src - floor).astype(dtype)
+    a = f(_CUBIC_A)
+
+    def near(x: np.ndarray) -> np.ndarray:  # |x| <= 1: ((a + 2) x − (a + 3)) x² + 1
+        return ((a + f(2)) * x - (a + f(3))) * x * x + f(1)
+
+    def far(x: np.ndarray) -> np.ndarray:  # 1 < |x| < 2: ((a x − 5a) x + 8a) x − 4a
+        return ((a * x - f(5) * a) * x + f(8) * a) * x - f(4) * a
+
+    weights = [far(t + f(1)), near(t), near(f(1) - t), far(f(2) - t)]
+    first = floor.astype(np.int64) - 1
+    indices = [np.clip(first + k, 0, in_size - 1) for k in range(4)]
+    return indices, [w.astype(dtype) for w in weights]
+
+
 def _take(x: Tensor, dim: int, index: np.ndarray) -> Tensor:
     return Index.apply(x, (slice(None),) * dim + (index,))
 
@@ -167,7 +199,8 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None,  # noqa:
                 recompute_scale_factor: bool | None = None, antialias: bool = False) -> Tensor:
     """Resize the spatial dims of a (N, C, d1[, d2[, d3]]) input to ``size`` or by
     ``scale_factor``. Nearest: y[o] = x[src(o)]; linear modes, separably along each dim:
-    y[o] = (1 − λ) x[i0] + λ x[i1]."""
+    y[o] = (1 − λ) x[i0] + λ x[i1]; bicubic (4-D), separably: y[o] = Σ_k w_k(t) x[i0 − 1 + k]
+    with Keys' weights (a = −0.75)."""
     x = _as_tensor(input)
     if mode not in _MODES:
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
@@ -180,9 +213,6 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None,  # noqa:
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported by "
                                   "abdou_torch")
-    if mode == "bicubic":
-        raise NotImplementedError("interpolate: mode 'bicubic' is not supported by "
-                                  "abdou_torch yet")
     if x.ndim not in (3, 4, 5):
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
                                   f"(got {x.ndim}D) for the modes: nearest | linear | "
@@ -210,6 +240,13 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None,  # noqa:
         n = x.shape[dim]
         if mode.startswith("nearest"):
             y = _take(y, dim, _nearest_index(n, out, scale, mode == "nearest-exact"))
+            continue
+        if mode == "bicubic":
+            indices, weights = _cubic_weights(n, out, scale, bool(align_corners),
+                                              np.dtype(x.dtype))
+            terms = [_take(y, dim, index) * Tensor(_along(weight, dim, x.ndim))
+                     for index, weight in zip(indices, weights)]
+            y = terms[0] + terms[1] + terms[2] + terms[3]
             continue
         i0, i1, w0, w1 = _linear_weights(n, out, scale, bool(align_corners),
                                          np.dtype(x.dtype))

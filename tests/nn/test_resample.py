@@ -42,6 +42,12 @@ INTERPOLATIONS = [
     (VOLUME, dict(scale_factor=2)),
     (VOLUME, dict(size=(4, 6, 3), mode="trilinear")),
     (VOLUME, dict(scale_factor=1.5, mode="trilinear", align_corners=True)),
+    (IMAGE, dict(size=(9, 4), mode="bicubic")),
+    (IMAGE, dict(size=(9, 4), mode="bicubic", align_corners=True)),
+    (IMAGE, dict(scale_factor=2.5, mode="bicubic")),
+    (IMAGE, dict(scale_factor=(1.3, 0.7), mode="bicubic", align_corners=True)),
+    (IMAGE, dict(size=(1, 1), mode="bicubic", align_corners=True)),
+    (IMAGE[:, :, :1, :2], dict(size=(3, 5), mode="bicubic")),  # every tap clamped
 ]
 
 
@@ -53,8 +59,9 @@ def test_interpolate_matches_torch(check, array, kwargs, dtype):
           [array], dtype)
 
 
-def test_interpolate_second_derivative_matches_torch():
-    kwargs = dict(size=(7, 9), mode="bilinear", align_corners=False)
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+def test_interpolate_second_derivative_matches_torch(mode):
+    kwargs = dict(size=(7, 9), mode=mode, align_corners=False)
     ours = at.Tensor(IMAGE.copy(), requires_grad=True)
     theirs = torch.tensor(IMAGE.copy(), requires_grad=True)
     (g_ours,) = at.autograd.grad((F.interpolate(ours, **kwargs) ** 3).sum(), [ours],
@@ -72,6 +79,8 @@ def test_interpolate_second_derivative_matches_torch():
     (IMAGE, dict(size=4, mode="nearest", align_corners=True)),
     (IMAGE, dict(size=4, mode="linear")),
     (SIGNAL, dict(size=4, mode="bilinear")),
+    (SIGNAL, dict(size=4, mode="bicubic")),
+    (VOLUME, dict(size=4, mode="bicubic")),
     (IMAGE, dict(size=(4, 5, 6))),
     (IMAGE, dict(scale_factor=(2, 2, 2))),
     (IMAGE, dict(size=(0, 4))),
