@@ -222,9 +222,11 @@ def test_expand_against_pytorch(name, both):
     assert ours_expanded.batch_shape == theirs_expanded.batch_shape
     assert ours_expanded.event_shape == theirs_expanded.event_shape
     assert type(ours_expanded) is type(ours)
+    torch.manual_seed(0)  # fixed points: an unseeded draw made the float32 check flaky
     values = theirs_expanded.sample().numpy()
+    # float32 log-densities near 0 differ by their rounding (about 1e-7) in absolute terms
     both.close(ours_expanded.log_prob(_tensor(at, values)),
-               theirs_expanded.log_prob(_tensor(torch, values)))
+               theirs_expanded.log_prob(_tensor(torch, values)), atol=1e-6)
 
 
 @pytest.mark.parametrize("name", list(CASES))
