@@ -8,7 +8,8 @@ Grid coordinates are normalised: −1 and 1 are the centres of the edge pixels w
 dim is pixel ((x + 1)/2)(n − 1) (align_corners) or ((x + 1) n − 1)/2.
 
 Bilinear: with i0 = ⌊i⌋, λ = i − i0 per dim, y = Σ_corners Π(λ or 1 − λ) · x[corner], a
-corner outside the image reading 0. Nearest: the pixel at round-half-to-even(i).
+corner outside the image reading 0. Nearest: the pixel at round-half-to-even(i). Bicubic:
+the 4 x 4 pixels around i, Keys' cubic weights, the padding applied to each of them.
 Padding: 'zeros' (points outside read 0), 'border' (coordinates clamped to the image),
 'reflection' (coordinates mirrored at the borders, then clamped). 2-D (4-D input) only.
 """
@@ -108,6 +109,59 @@ def _gather(x: Tensor, rows: np.ndarray, cols: np.ndarray) -> tuple[Tensor, np.n
     return Index.apply(x, index), inside
 
 
+def _tap(coord: np.ndarray, size: int, padding_mode: str, align_corners: bool) -> np.ndarray:
+    """The pixel a bicubic tap at integer coordinate ``coord`` reads: the padding applies to
+    each tap (PyTorch's compute_coordinates), not to the sampled point."""
+    if padding_mode == "reflection":
+        low, high = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
+        coord = _reflect(Tensor._wrap(coord, False), low, high).data
+    if padding_mode in ("border", "reflection"):
+        coord = np.clip(coord, 0, size - 1)
+    return coord.astype(np.int64)
+
+
+def _cubic_coefficients(t: Tensor) -> list[Tensor]:
+    """Keys' cubic convolution weights (a = −0.75) of the taps at −1, 0, 1, 2 from the
+    floor, for the fraction t: far(t + 1), near(t), near(1 − t), far(2 − t) with
+    near(s) = ((a + 2) s − (a + 3)) s² + 1 and far(s) = ((a s − 5a) s + 8a) s − 4a."""
+    a = -0.75
+
+    def near(s: Tensor) -> Tensor:
+        return ((s * (a + 2) - (a + 3)) * s) * s + 1
+
+    def far(s: Tensor) -> Tensor:
+        return ((s * a - 5 * a) * s + 8 * a) * s - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def _bicubic(x: Tensor, g: Tensor, padding_mode: str, align_corners: bool) -> Tensor:
+    """y = Σ_j wy_j Σ_i wx_i x[tap(y0 − 1 + j), tap(x0 − 1 + i)]: the 4 x 4 pixels around
+    the unpadded point, each read through the padding (zeros: 0 outside), weighted by the
+    cubic coefficients of the point's fractions (so the grid gets gradients through them)."""
+    h, w = x.shape[2], x.shape[3]
+    ix = _unnormalize(g[..., 0], w, align_corners)
+    iy = _unnormalize(g[..., 1], h, align_corners)
+    x0, y0 = np.floor(ix.data), np.floor(iy.data)
+    wx = _cubic_coefficients(ix - Tensor._wrap(x0, False))
+    wy = _cubic_coefficients(iy - Tensor._wrap(y0, False))
+    cols = [_tap(x0 + (i - 1), w, padding_mode, align_corners) for i in range(4)]
+    out = None
+    for j in range(4):
+        rows = _tap(y0 + (j - 1), h, padding_mode, align_corners)
+        line = None
+        for i in range(4):
+            values, inside = _gather(x, rows, cols[i])
+            weight = wx[i] * Tensor._wrap(inside.astype(x.data.dtype), False)
+            term = values * weight.unsqueeze(1)
+            line = term if line is None else line + term
+        assert line is not None
+        term = line * wy[j].unsqueeze(1)
+        out = term if out is None else out + term
+    assert out is not None
+    return out
+
+
 def grid_sample(input: Any, grid: Any, mode: str = "bilinear",  # noqa: A002
                 padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
     """Sample the (N, C, H, W) ``input`` at the normalised (x, y) points of the
@@ -119,9 +173,6 @@ def grid_sample(input: Any, grid: Any, mode: str = "bilinear",  # noqa: A002
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
                          f"'border', or 'reflection', but got: '{padding_mode}'")
-    if mode == "bicubic":
-        raise NotImplementedError("grid_sample: mode 'bicubic' is not supported by "
-                                  "abdou_torch yet")
     if x.ndim == 5:
         raise NotImplementedError("grid_sample: 5-D (volumetric) input is not supported by "
                                   "abdou_torch yet")
@@ -141,6 +192,8 @@ def grid_sample(input: Any, grid: Any, mode: str = "bilinear",  # noqa: A002
                            f"input has {x.dtype} and grid has {g.dtype}")
     corners = bool(align_corners)
     h, w = x.shape[2], x.shape[3]
+    if mode == "bicubic":
+        return _bicubic(x, g, padding_mode, corners)
     ix = _source(g[..., 0], w, padding_mode, corners)
     iy = _source(g[..., 1], h, padding_mode, corners)
     if mode == "nearest":

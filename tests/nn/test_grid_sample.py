@@ -32,7 +32,7 @@ def test_affine_grid_matches_torch(check, size, align_corners, dtype):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("align_corners", [False, True])
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
-@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
 def test_grid_sample_through_affine_grid_matches_torch(mode, padding_mode, align_corners,
                                                        dtype):
     def run(lib, functional, x, theta):
@@ -51,7 +51,7 @@ def test_grid_sample_through_affine_grid_matches_torch(mode, padding_mode, align
     (out * at.tensor(weights)).sum().backward()
     (expected * torch.tensor(weights)).sum().backward()
     np.testing.assert_allclose(x_ours.grad.data, x_theirs.grad.numpy(), **tol)
-    if mode == "bilinear":
+    if mode != "nearest":
         np.testing.assert_allclose(t_ours.grad.data, t_theirs.grad.numpy(), **tol)
     else:  # nearest sampling does not depend on the grid: PyTorch's gradient is zero
         assert not np.any(t_theirs.grad.numpy())
@@ -59,10 +59,16 @@ def test_grid_sample_through_affine_grid_matches_torch(mode, padding_mode, align
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-def test_grid_sample_with_a_free_grid_matches_torch(check, dtype):
+@pytest.mark.parametrize("mode, padding_mode", [("bilinear", "zeros"), ("bicubic", "zeros"),
+                                                ("bicubic", "border"),
+                                                ("bicubic", "reflection")])
+def test_grid_sample_with_a_free_grid_matches_torch(check, dtype, mode, padding_mode):
+    """Points inside and outside the image (bicubic reads each of its 16 pixels through the
+    padding)."""
     grid = rng.uniform(-1.3, 1.3, (2, 3, 4, 2))
-    check(lambda x, g: F.grid_sample(x, g, align_corners=False),
-          lambda x, g: TF.grid_sample(x, g, align_corners=False), [IMAGE, grid], dtype,
+    options = dict(mode=mode, padding_mode=padding_mode, align_corners=False)
+    check(lambda x, g: F.grid_sample(x, g, **options),
+          lambda x, g: TF.grid_sample(x, g, **options), [IMAGE, grid], dtype,
           tol=dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else None)
 
 
