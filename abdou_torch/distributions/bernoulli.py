@@ -12,7 +12,7 @@ from ..random_sampling import bernoulli
 from ..size import Size
 from ..tensor import Tensor
 from . import constraints
-from .distribution import EMPTY_SIZE, Distribution
+from .distribution import EMPTY_SIZE
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
@@ -43,16 +43,9 @@ class Bernoulli(ExponentialFamily):
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Bernoulli:
-        new = self._get_checked_instance(Bernoulli, _instance)
-        batch_shape = Size(batch_shape)
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(batch_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(batch_shape)
-            new._param = new.logits
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
+        held = self._held("probs", "logits")
+        new = self._expanded(Bernoulli, batch_shape, _instance, held)
+        new._param = getattr(new, held[-1])
         return new
 
     @property

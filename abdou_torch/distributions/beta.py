@@ -7,12 +7,11 @@ from typing import Any
 
 from ..factories import tensor
 from ..ops.shape import stack
-from ..size import Size
 from ..tensor import Tensor
 from . import constraints
 from ._special import lgamma
 from .dirichlet import Dirichlet
-from .distribution import EMPTY_SIZE, Distribution
+from .distribution import EMPTY_SIZE
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
@@ -40,12 +39,7 @@ class Beta(ExponentialFamily):
         super().__init__(self._dirichlet._batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Beta:
-        new = self._get_checked_instance(Beta, _instance)
-        batch_shape = Size(batch_shape)
-        new._dirichlet = self._dirichlet.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expanded(Beta, batch_shape, _instance, ("_dirichlet",))
 
     @property
     def concentration1(self) -> Tensor:

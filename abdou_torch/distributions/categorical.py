@@ -53,18 +53,11 @@ class Categorical(Distribution):
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Categorical:
-        new = self._get_checked_instance(Categorical, _instance)
-        batch_shape = Size(batch_shape)
-        param_shape = batch_shape + Size((self._num_events,))
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(param_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(param_shape)
-            new._param = new.logits
+        held = self._held("probs", "logits")
+        param_shape = Size(batch_shape) + Size((self._num_events,))
+        new = self._expanded(Categorical, batch_shape, _instance, held, param_shape)
         new._num_events = self._num_events
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
+        new._param = getattr(new, held[-1])
         return new
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)

@@ -16,7 +16,7 @@ every parameter against ``arg_constraints`` and ``log_prob``/``cdf`` check value
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, Sequence
 
 from ..autograd import no_grad
 from ..size import Size
@@ -196,6 +196,25 @@ class Distribution:
                 f"Expected value argument ({type(value).__name__} of shape "
                 f"{tuple(value.shape)}) to be within the support ({support!r}) of the "
                 f"distribution {self!r}, but found invalid values:\n{value}")
+
+    def _expanded(self, cls: type, batch_shape: Any, _instance: Any,
+                  names: Sequence[str], param_shape: Any = None) -> Any:
+        """What every ``expand`` does: a ``cls`` (or ``_instance``) of ``batch_shape``
+        whose attributes ``names`` are this one's expanded to ``param_shape`` (default
+        ``batch_shape``; views, no copy), not validated again."""
+        new = self._get_checked_instance(cls, _instance)
+        batch_shape = Size(batch_shape)
+        shape = batch_shape if param_shape is None else param_shape
+        for name in names:
+            setattr(new, name, getattr(self, name).expand(shape))
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    def _held(self, *names: str) -> list[str]:
+        """Those of ``names`` this distribution holds already (``probs`` and ``logits``
+        are computed from each other on first use)."""
+        return [name for name in names if name in self.__dict__]
 
     def _get_checked_instance(self, cls: type, _instance: Any = None) -> Any:
         own_init = type(self).__init__

@@ -7,7 +7,7 @@ from typing import Any
 from ..size import Size
 from ..tensor import Tensor
 from . import constraints
-from .distribution import EMPTY_SIZE, Distribution
+from .distribution import EMPTY_SIZE
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
@@ -29,12 +29,7 @@ class Exponential(ExponentialFamily):
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Exponential:
-        new = self._get_checked_instance(Exponential, _instance)
-        batch_shape = Size(batch_shape)
-        new.rate = self.rate.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expanded(Exponential, batch_shape, _instance, ("rate",))
 
     @property
     def mean(self) -> Tensor:

@@ -10,7 +10,7 @@ from . import constraints
 from ._gamma_sampling import StandardGamma
 from ._math import xlogy
 from ._special import digamma, gammainc, lgamma
-from .distribution import EMPTY_SIZE, Distribution
+from .distribution import EMPTY_SIZE
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
@@ -37,13 +37,7 @@ class Gamma(ExponentialFamily):
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Gamma:
-        new = self._get_checked_instance(Gamma, _instance)
-        batch_shape = Size(batch_shape)
-        new.concentration = self.concentration.expand(batch_shape)
-        new.rate = self.rate.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expanded(Gamma, batch_shape, _instance, ("concentration", "rate"))
 
     @property
     def mean(self) -> Tensor:

@@ -11,7 +11,7 @@ from ..tensor import Tensor
 from . import constraints
 from ._math import xlogy
 from ._special import lgamma
-from .distribution import EMPTY_SIZE, Distribution
+from .distribution import EMPTY_SIZE
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
@@ -30,12 +30,7 @@ class Poisson(ExponentialFamily):
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Poisson:
-        new = self._get_checked_instance(Poisson, _instance)
-        batch_shape = Size(batch_shape)
-        new.rate = self.rate.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expanded(Poisson, batch_shape, _instance, ("rate",))
 
     @property
     def mean(self) -> Tensor:
