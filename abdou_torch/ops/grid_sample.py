@@ -21,6 +21,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .elementwise import _as_tensor, where
+from .resample import cubic_coefficients
 from .shape import Index
 
 __all__ = ["affine_grid", "grid_sample"]
@@ -120,21 +121,6 @@ def _tap(coord: np.ndarray, size: int, padding_mode: str, align_corners: bool) -
     return coord.astype(np.int64)
 
 
-def _cubic_coefficients(t: Tensor) -> list[Tensor]:
-    """Keys' cubic convolution weights (a = −0.75) of the taps at −1, 0, 1, 2 from the
-    floor, for the fraction t: far(t + 1), near(t), near(1 − t), far(2 − t) with
-    near(s) = ((a + 2) s − (a + 3)) s² + 1 and far(s) = ((a s − 5a) s + 8a) s − 4a."""
-    a = -0.75
-
-    def near(s: Tensor) -> Tensor:
-        return ((s * (a + 2) - (a + 3)) * s) * s + 1
-
-    def far(s: Tensor) -> Tensor:
-        return ((s * a - 5 * a) * s + 8 * a) * s - 4 * a
-
-    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
-
-
 def _bicubic(x: Tensor, g: Tensor, padding_mode: str, align_corners: bool) -> Tensor:
     """y = Σ_j wy_j Σ_i wx_i x[tap(y0 − 1 + j), tap(x0 − 1 + i)]: the 4 x 4 pixels around
     the unpadded point, each read through the padding (zeros: 0 outside), weighted by the
@@ -143,8 +129,8 @@ def _bicubic(x: Tensor, g: Tensor, padding_mode: str, align_corners: bool) -> Te
     ix = _unnormalize(g[..., 0], w, align_corners)
     iy = _unnormalize(g[..., 1], h, align_corners)
     x0, y0 = np.floor(ix.data), np.floor(iy.data)
-    wx = _cubic_coefficients(ix - Tensor._wrap(x0, False))
-    wy = _cubic_coefficients(iy - Tensor._wrap(y0, False))
+    wx = cubic_coefficients(ix - Tensor._wrap(x0, False))
+    wy = cubic_coefficients(iy - Tensor._wrap(y0, False))
     cols = [_tap(x0 + (i - 1), w, padding_mode, align_corners) for i in range(4)]
     out = None
     for j in range(4):

@@ -171,19 +171,26 @@ def _cubic_weights(in_size: int, out_size: int, scale: float | None, align_corne
         s = _scale(in_size, out_size, scale, f)
         src = s * (np.arange(out_size, dtype=dtype) + f(0.5)) - f(0.5)
     floor = np.floor(src)
-    t = (src - floor).astype(dtype)
-    a = f(_CUBIC_A)
-
-    def near(x: np.ndarray) -> np.ndarray:  # |x| <= 1: ((a + 2) x − (a + 3)) x² + 1
-        return ((a + f(2)) * x - (a + f(3))) * x * x + f(1)
-
-    def far(x: np.ndarray) -> np.ndarray:  # 1 < |x| < 2: ((a x − 5a) x + 8a) x − 4a
-        return ((a * x - f(5) * a) * x + f(8) * a) * x - f(4) * a
-
-    weights = [far(t + f(1)), near(t), near(f(1) - t), far(f(2) - t)]
+    weights = cubic_coefficients((src - floor).astype(dtype))
     first = floor.astype(np.int64) - 1
     indices = [np.clip(first + k, 0, in_size - 1) for k in range(4)]
     return indices, [w.astype(dtype) for w in weights]
+
+
+def cubic_coefficients(t: Any) -> list[Any]:
+    """Keys' cubic convolution weights (a = −0.75, PyTorch's) of the taps at −1, 0, 1, 2
+    from the floor, for the fractions t (an array, or a Tensor to differentiate through):
+    far(t + 1), near(t), near(1 − t), far(2 − t), with near(s) = ((a + 2) s − (a + 3)) s² + 1
+    and far(s) = ((a s − 5a) s + 8a) s − 4a. Python numbers keep t's float dtype."""
+    a = _CUBIC_A
+
+    def near(s: Any) -> Any:
+        return ((s * (a + 2) - (a + 3)) * s) * s + 1
+
+    def far(s: Any) -> Any:
+        return ((s * a - 5 * a) * s + 8 * a) * s - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
 
 
 def _take(x: Tensor, dim: int, index: np.ndarray) -> Tensor:
