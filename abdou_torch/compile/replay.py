@@ -99,8 +99,9 @@ def _hoist_guards(kernels: list[_Kernel]) -> list[_Kernel]:
 
 
 def _output_refs(template: Any, found: list) -> None:
+    """The ``_Ref``s of an output template (see ``capture._output_template``), in order."""
     if type(template) is _Ref:
-        found.append(template.slot)
+        found.append(template)
     elif type(template) is tuple and template and template[0] in ("tensor", "array"):
         _output_refs(template[1], found)
     elif type(template) is tuple and template and template[0] in (list, tuple, dict):
@@ -113,8 +114,9 @@ class _Plan:
 
     def __init__(self, recorder: _Recorder, outputs: Any) -> None:
         kernels = _hoist_guards(recorder.kernels)
-        self.output_slots: list[_Slot] = []
-        _output_refs(outputs, self.output_slots)
+        refs: list[_Ref] = []
+        _output_refs(outputs, refs)
+        self.output_slots: list[_Slot] = [ref.slot for ref in refs]
         escaping = {s.block.index for s in self.output_slots}
         for kernel in kernels:
             if kernel.kind == "bind" and type(kernel.args[0]) is _Ref:
@@ -761,13 +763,10 @@ def _same_params(optimizer: Optimizer, groups: list[list[Tensor]]) -> bool:
 def _without_slots(template: Any) -> Any:
     """The output template with its slots let go (``_build`` needs only where a ``_Ref``
     stands, not the recording behind it)."""
-    if type(template) is _Ref:
-        template.slot = None  # type: ignore[assignment]  # read no more
-    elif type(template) is tuple and template and template[0] in ("tensor", "array"):
-        _without_slots(template[1])
-    elif type(template) is tuple and template and template[0] in (list, tuple, dict):
-        for item in template[1]:
-            _without_slots(item[1] if template[0] is dict else item)
+    refs: list[_Ref] = []
+    _output_refs(template, refs)
+    for ref in refs:
+        ref.slot = None  # type: ignore[assignment]  # read no more
     return template
 
 
